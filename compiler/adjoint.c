@@ -1,0 +1,555 @@
+/* adjoint.c: reverse-mode differentiation, IR to IR.
+ *
+ * Each op's rule builds its operands' adjoint contributions out of ordinary
+ * IR ops, so the result can be differentiated again: nesting grad gives
+ * derivatives of any order with nothing special for higher order. Kinks
+ * follow PyTorch: abs, sign and relu have derivative 0 at 0; maximum and
+ * minimum split the gradient evenly on ties; max/min reductions split it
+ * evenly among tied elements; prod is exact with zeros. */
+#include "adjoint.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A rule fills c[k] with the contribution to operand k where act[k]; -1
+ * means a zero contribution. */
+typedef void (*Rule)(Func *f, int v, int g, const bool *act, int *c);
+
+static const char *const adjoint_note[OP_COUNT] = {
+#define X(name, arity, kind, flags, c) [OP_##name] = "adjoint of " #name,
+#include "ops.def"
+#undef X
+};
+
+/* ---------------------------------------------------------------- small builders */
+
+static const Inst *in_of(Func *f, int v)
+{
+	return ir_inst(f, v);
+}
+
+static int cst(Func *f, int like, double c)
+{
+	const Inst *in = in_of(f, like);
+	return ir_fill(f, in->dt, c, in->rank, in->shape);
+}
+
+static int add(Func *f, int a, int b)
+{
+	return ir_binary(f, OP_add, a, b);
+}
+static int sub(Func *f, int a, int b)
+{
+	return ir_binary(f, OP_sub, a, b);
+}
+static int mul(Func *f, int a, int b)
+{
+	return ir_binary(f, OP_mul, a, b);
+}
+static int dv(Func *f, int a, int b)
+{
+	return ir_binary(f, OP_div, a, b);
+}
+static int un(Func *f, Op op, int a)
+{
+	return ir_unary(f, op, a);
+}
+
+static int arg(Func *f, int v, int k)
+{
+	return in_of(f, v)->args[k];
+}
+
+/* ---------------------------------------------------------------- elementwise rules */
+
+static void r_copy(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)f, (void)v, (void)act;
+	c[0] = g;
+}
+
+static void r_cast(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = ir_cast(f, g, in_of(f, arg(f, v, 0))->dt);
+}
+
+static void r_neg(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)v, (void)act;
+	c[0] = un(f, OP_neg, g);
+}
+
+static void r_abs(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = mul(f, g, un(f, OP_sign, arg(f, v, 0)));
+}
+
+/* sign, floor, ceil, round: zero almost everywhere (the dependence stays). */
+static void r_zero(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)f, (void)v, (void)g, (void)act;
+	c[0] = -1;
+}
+
+static void r_sqrt(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act; /* g / (2 sqrt(x)) */
+	c[0] = dv(f, g, mul(f, cst(f, v, 2), v));
+}
+
+static void r_exp(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = mul(f, g, v);
+}
+
+static void r_expm1(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = mul(f, g, add(f, v, cst(f, v, 1)));
+}
+
+static void r_log(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = dv(f, g, arg(f, v, 0));
+}
+
+static void r_log1p(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	int x = arg(f, v, 0);
+	c[0] = dv(f, g, add(f, cst(f, x, 1), x));
+}
+
+static void r_sin(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = mul(f, g, un(f, OP_cos, arg(f, v, 0)));
+}
+
+static void r_cos(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = un(f, OP_neg, mul(f, g, un(f, OP_sin, arg(f, v, 0))));
+}
+
+static void r_tan(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act; /* 1 + tan^2 */
+	c[0] = mul(f, g, add(f, cst(f, v, 1), un(f, OP_square, v)));
+}
+
+static int one_minus_x2(Func *f, int x)
+{
+	return sub(f, cst(f, x, 1), un(f, OP_square, x));
+}
+
+static void r_asin(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = dv(f, g, un(f, OP_sqrt, one_minus_x2(f, arg(f, v, 0))));
+}
+
+static void r_acos(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = un(f, OP_neg, dv(f, g, un(f, OP_sqrt, one_minus_x2(f, arg(f, v, 0)))));
+}
+
+static void r_atan(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	int x = arg(f, v, 0);
+	c[0] = dv(f, g, add(f, cst(f, x, 1), un(f, OP_square, x)));
+}
+
+static void r_sinh(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = mul(f, g, un(f, OP_cosh, arg(f, v, 0)));
+}
+
+static void r_cosh(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = mul(f, g, un(f, OP_sinh, arg(f, v, 0)));
+}
+
+static void r_tanh(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = mul(f, g, sub(f, cst(f, v, 1), un(f, OP_square, v)));
+}
+
+static void r_sigmoid(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = mul(f, g, mul(f, v, sub(f, cst(f, v, 1), v)));
+}
+
+static void r_relu(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act; /* sign(relu(x)) is 1 for x > 0 and 0 otherwise */
+	c[0] = mul(f, g, un(f, OP_sign, v));
+}
+
+static void r_softplus(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = mul(f, g, un(f, OP_sigmoid, arg(f, v, 0)));
+}
+
+static void r_square(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	int x = arg(f, v, 0);
+	c[0] = mul(f, g, mul(f, cst(f, x, 2), x));
+}
+
+static void r_erf(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act; /* 2/sqrt(pi) exp(-x^2) */
+	int x = arg(f, v, 0);
+	int e = un(f, OP_exp, un(f, OP_neg, un(f, OP_square, x)));
+	c[0] = mul(f, g, mul(f, cst(f, x, 1.1283791670955126), e));
+}
+
+static void r_add(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)f, (void)v, (void)act;
+	c[0] = c[1] = g;
+}
+
+static void r_sub(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)v;
+	c[0] = g;
+	c[1] = act[1] ? un(f, OP_neg, g) : -1;
+}
+
+static void r_mul(Func *f, int v, int g, const bool *act, int *c)
+{
+	int a = arg(f, v, 0), b = arg(f, v, 1);
+	c[0] = act[0] ? mul(f, g, b) : -1;
+	c[1] = act[1] ? mul(f, g, a) : -1;
+}
+
+static void r_div(Func *f, int v, int g, const bool *act, int *c)
+{
+	int b = arg(f, v, 1);
+	c[0] = act[0] ? dv(f, g, b) : -1;
+	c[1] = act[1] ? un(f, OP_neg, dv(f, mul(f, g, v), b)) : -1; /* -g a / b^2 = -g (a/b) / b */
+}
+
+static void r_pow(Func *f, int v, int g, const bool *act, int *c)
+{
+	int a = arg(f, v, 0), b = arg(f, v, 1);
+	if (act[0]) /* b a^(b-1) */
+		c[0] = mul(f, g, mul(f, b, ir_binary(f, OP_pow, a, sub(f, b, cst(f, b, 1)))));
+	else
+		c[0] = -1;
+	if (act[1]) { /* a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch) */
+		int z = mul(f, ir_binary(f, OP_eq, a, cst(f, a, 0)), ir_binary(f, OP_ge, b, cst(f, b, 0)));
+		c[1] = mul(f, g, ir_where(f, z, cst(f, v, 0), mul(f, v, un(f, OP_log, a))));
+	} else {
+		c[1] = -1;
+	}
+}
+
+/* maximum: the weight of a is (1 + sign(a - b)) / 2: 1, 0 or 1/2 on ties. */
+static void r_maxmin(Func *f, int v, int g, const bool *act, int *c, bool is_max)
+{
+	(void)act;
+	int a = arg(f, v, 0), b = arg(f, v, 1);
+	int s = un(f, OP_sign, sub(f, a, b));
+	int w = ir_binary(f, is_max ? OP_add : OP_sub, cst(f, v, 1), s);
+	int ga = mul(f, g, mul(f, cst(f, v, 0.5), w));
+	c[0] = ga;
+	c[1] = sub(f, g, ga);
+}
+
+static void r_maximum(Func *f, int v, int g, const bool *act, int *c)
+{
+	r_maxmin(f, v, g, act, c, true);
+}
+
+static void r_minimum(Func *f, int v, int g, const bool *act, int *c)
+{
+	r_maxmin(f, v, g, act, c, false);
+}
+
+static void r_atan2(Func *f, int v, int g, const bool *act, int *c)
+{
+	int a = arg(f, v, 0), b = arg(f, v, 1);
+	int den = add(f, un(f, OP_square, a), un(f, OP_square, b));
+	c[0] = act[0] ? dv(f, mul(f, g, b), den) : -1;
+	c[1] = act[1] ? un(f, OP_neg, dv(f, mul(f, g, a), den)) : -1;
+}
+
+static void r_where(Func *f, int v, int g, const bool *act, int *c)
+{
+	int cond = arg(f, v, 0);
+	int z = cst(f, v, 0);
+	c[0] = -1;
+	c[1] = act[1] ? ir_where(f, cond, g, z) : -1;
+	c[2] = act[2] ? ir_where(f, cond, z, g) : -1;
+}
+
+/* ---------------------------------------------------------------- shape rules */
+
+static void r_broadcast(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	const Inst *x = in_of(f, arg(f, v, 0));
+	c[0] = ir_sum_to(f, g, x->rank, x->shape);
+}
+
+static void r_reshape(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	const Inst *x = in_of(f, arg(f, v, 0));
+	c[0] = ir_reshape(f, g, x->rank, x->shape);
+}
+
+static void r_transpose(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	const Inst *in = in_of(f, v);
+	int64_t inv[IR_MAX_RANK];
+	for (int i = 0; i < in->nints; i++)
+		inv[in->ints[i]] = i;
+	c[0] = ir_transpose(f, g, inv);
+}
+
+static void r_slice(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	Inst in = *in_of(f, v);
+	const Inst *x = in_of(f, in.args[0]);
+	c[0] = ir_unslice(f, g, in.dims, in.ints, x->rank, x->shape);
+}
+
+static void r_unslice(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	Inst in = *in_of(f, v);
+	c[0] = ir_slice(f, g, in.dims, in.ints, in_of(f, in.args[0])->shape);
+}
+
+static void r_concat(Func *f, int v, int g, const bool *act, int *c)
+{
+	Inst in = *in_of(f, v);
+	int axis = (int)in.ints[0];
+	const Dim *off = dim_const(f->dc, 0);
+	for (int k = 0; k < in.nargs; k++) {
+		const Inst *x = in_of(f, in.args[k]);
+		const Dim *starts[IR_MAX_RANK];
+		int64_t steps[IR_MAX_RANK];
+		for (int i = 0; i < in.rank; i++) {
+			starts[i] = i == axis ? off : dim_const(f->dc, 0);
+			steps[i] = 1;
+		}
+		const Dim *len = x->shape[axis];
+		c[k] = act[k] ? ir_slice(f, g, starts, steps, x->shape) : -1;
+		off = dim_add(f->dc, off, len);
+	}
+}
+
+/* ---------------------------------------------------------------- reductions */
+
+/* g, with the reduced axes put back as size 1 and broadcast to x's shape. */
+static int expand(Func *f, int g, int v)
+{
+	Inst in = *in_of(f, v);
+	const Inst *x = in_of(f, in.args[0]);
+	const Dim *keep[IR_MAX_RANK];
+	for (int i = 0, k = 0; i < x->rank; i++) {
+		if (k < in.nints && in.ints[k] == i) {
+			keep[i] = dim_const(f->dc, 1);
+			k++;
+		} else {
+			keep[i] = x->shape[i];
+		}
+	}
+	int r = ir_reshape(f, g, x->rank, keep);
+	return ir_broadcast_to(f, r, x->rank, x->shape);
+}
+
+static void r_sum(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	c[0] = expand(f, g, v);
+}
+
+/* max/min: the gradient goes evenly to the elements equal to the result. */
+static void r_extremum(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	Inst in = *in_of(f, v);
+	int x = in.args[0];
+	int mask = ir_binary(f, OP_eq, x, expand(f, v, v));
+	int cnt = ir_reduce(f, OP_sum, mask, in.ints, in.nints);
+	c[0] = mul(f, mask, expand(f, dv(f, g, cnt), v));
+}
+
+/* prod: d/dx_i = prod of the others, exact with zeros: p / x_i when no
+ * element is 0; the product of the nonzero ones at the single 0; else 0. */
+static void r_prod(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	Inst in = *in_of(f, v);
+	int x = in.args[0];
+	int zero = cst(f, x, 0), one = cst(f, x, 1);
+	int isz = ir_binary(f, OP_eq, x, zero);
+	int nz = ir_reduce(f, OP_sum, isz, in.ints, in.nints);
+	int pnz = ir_reduce(f, OP_prod, ir_where(f, isz, one, x), in.ints, in.nints);
+	int nzx = expand(f, nz, v);
+	int none_zero = dv(f, expand(f, v, v), x);
+	int one_zero = ir_where(f, isz, expand(f, pnz, v), zero);
+	int d = ir_where(f, ir_binary(f, OP_eq, nzx, zero), none_zero,
+	                 ir_where(f, ir_binary(f, OP_eq, nzx, one), one_zero, zero));
+	c[0] = mul(f, expand(f, g, v), d);
+}
+
+/* norm: x / ||x||, taken as 0 where the norm is 0 (PyTorch). */
+static void r_norm(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	Inst in = *in_of(f, v);
+	int x = in.args[0];
+	int safe = ir_where(f, ir_binary(f, OP_eq, v, cst(f, v, 0)), cst(f, v, 1), v);
+	c[0] = mul(f, x, expand(f, dv(f, g, safe), v));
+}
+
+/* C = op(A) op(B); see docs/design.md for the four cases. */
+static void r_matmul(Func *f, int v, int g, const bool *act, int *c)
+{
+	Inst in = *in_of(f, v);
+	int a = in.args[0], b = in.args[1];
+	bool ta = in.ints[0], tb = in.ints[1];
+	c[0] = c[1] = -1;
+	if (act[0])
+		c[0] = !ta ? ir_matmul(f, g, b, false, !tb) : ir_matmul(f, b, g, tb, true);
+	if (act[1])
+		c[1] = !tb ? ir_matmul(f, a, g, !ta, false) : ir_matmul(f, g, a, true, ta);
+}
+
+static const Rule rules[OP_COUNT] = {
+    [OP_copy] = r_copy,       [OP_cast] = r_cast,       [OP_neg] = r_neg,         [OP_abs] = r_abs,
+    [OP_sign] = r_zero,       [OP_sqrt] = r_sqrt,       [OP_exp] = r_exp,         [OP_expm1] = r_expm1,
+    [OP_log] = r_log,         [OP_log1p] = r_log1p,     [OP_sin] = r_sin,         [OP_cos] = r_cos,
+    [OP_tan] = r_tan,         [OP_asin] = r_asin,       [OP_acos] = r_acos,       [OP_atan] = r_atan,
+    [OP_sinh] = r_sinh,       [OP_cosh] = r_cosh,       [OP_tanh] = r_tanh,       [OP_sigmoid] = r_sigmoid,
+    [OP_relu] = r_relu,       [OP_softplus] = r_softplus, [OP_square] = r_square, [OP_erf] = r_erf,
+    [OP_floor] = r_zero,      [OP_ceil] = r_zero,       [OP_round] = r_zero,      [OP_add] = r_add,
+    [OP_sub] = r_sub,         [OP_mul] = r_mul,         [OP_div] = r_div,         [OP_pow] = r_pow,
+    [OP_maximum] = r_maximum, [OP_minimum] = r_minimum, [OP_atan2] = r_atan2,     [OP_where] = r_where,
+    [OP_broadcast] = r_broadcast, [OP_reshape] = r_reshape, [OP_transpose] = r_transpose,
+    [OP_slice] = r_slice,     [OP_unslice] = r_unslice, [OP_concat] = r_concat,   [OP_sum] = r_sum,
+    [OP_max] = r_extremum,    [OP_min] = r_extremum,    [OP_prod] = r_prod,       [OP_norm] = r_norm,
+    [OP_matmul] = r_matmul,
+};
+
+/* ---------------------------------------------------------------- the pass */
+
+bool *ad_depends(const Func *f, const int *outs, int nout, const int *blocked, int nblocked)
+{
+	int n = f->ins.len;
+	bool *blk = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	bool *reach = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	for (int i = 0; i < nblocked; i++)
+		blk[blocked[i]] = true;
+	for (int i = 0; i < nout; i++)
+		reach[outs[i]] = true;
+	for (int v = n - 1; v >= 0; v--) {
+		if (!reach[v] || blk[v])
+			continue;
+		const Inst *in = ir_inst(f, v);
+		for (int k = 0; k < in->nargs; k++)
+			if (!op_cuts_arg(in->op, k))
+				reach[in->args[k]] = true;
+	}
+	for (int v = 0; v < n; v++)
+		if (blk[v])
+			reach[v] = false;
+	return reach;
+}
+
+void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins, int nin, const int *blocked,
+            int nblocked, int *grads)
+{
+	int n = f->ins.len;
+	bool *bwd = ad_depends(f, outs, nout, blocked, nblocked);
+	bool *blk = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	for (int i = 0; i < nblocked; i++)
+		blk[blocked[i]] = true;
+	/* active: depends on an input and some output depends on it */
+	bool *act = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	for (int i = 0; i < nin; i++)
+		act[ins[i]] = bwd[ins[i]];
+	int lo = n;
+	for (int i = 0; i < nin; i++)
+		if (ins[i] < lo)
+			lo = ins[i];
+	for (int v = lo; v < n; v++) {
+		if (act[v] || !bwd[v] || blk[v])
+			continue;
+		const Inst *in = ir_inst(f, v);
+		for (int k = 0; k < in->nargs && !act[v]; k++)
+			act[v] = act[in->args[k]] && !op_cuts_arg(in->op, k);
+	}
+	int *adj = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	for (int v = 0; v < n; v++)
+		adj[v] = -1;
+	for (int i = 0; i < nout; i++) {
+		int o = outs[i];
+		if (!act[o])
+			continue;
+		adj[o] = adj[o] < 0 ? seeds[i] : add(f, adj[o], seeds[i]);
+	}
+	for (int v = n - 1; v >= lo; v--) {
+		if (!act[v] || adj[v] < 0)
+			continue;
+		Inst in = *ir_inst(f, v);
+		bool a[64];
+		int c[64];
+		bool any = false;
+		if (in.nargs > 64)
+			ICE("%s with %d operands", op_info[in.op].name, in.nargs);
+		for (int k = 0; k < in.nargs; k++) {
+			a[k] = act[in.args[k]] && !op_cuts_arg(in.op, k);
+			c[k] = -1;
+			any = any || a[k];
+		}
+		if (!any)
+			continue;
+		Rule rule = rules[in.op];
+		if (!rule)
+			ICE("no adjoint rule for the op '%s'", op_info[in.op].name);
+		rule(f, v, adj[v], a, c);
+		for (int k = 0; k < in.nargs; k++) {
+			if (!a[k] || c[k] < 0)
+				continue;
+			if (!ir_inst(f, c[k])->note)
+				ir_inst(f, c[k])->note = adjoint_note[in.op];
+			int x = in.args[k];
+			adj[x] = adj[x] < 0 ? c[k] : add(f, adj[x], c[k]);
+		}
+	}
+	for (int i = 0; i < nin; i++) {
+		int x = ins[i];
+		if (!bwd[x]) {
+			grads[i] = -1;
+			continue;
+		}
+		if (adj[x] < 0) { /* used, with a zero derivative */
+			const Inst *xi = ir_inst(f, x);
+			adj[x] = ir_fill(f, xi->dt, 0.0, xi->rank, xi->shape);
+		}
+		grads[i] = adj[x];
+	}
+}

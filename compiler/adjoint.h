@@ -1,0 +1,24 @@
+/* adjoint.h: reverse-mode differentiation as an IR-to-IR pass.
+ *
+ * ad_vjp appends to f the instructions computing, for each value in `ins`,
+ * the sum over `outs` of the vector-Jacobian product with that output's
+ * seed. The appended code is ordinary IR, so differentiating it again gives
+ * the next order. */
+#ifndef AD_ADJOINT_H
+#define AD_ADJOINT_H
+
+#include "ir.h"
+
+/* Values that no output depends on get grads[i] = -1 (the caller decides
+ * between an error and `none`). Gradients do not flow through `blocked`
+ * values. Dependence follows the ops as written: comparisons, detach and
+ * the condition of `where` cut it; every other op keeps it, even where its
+ * derivative is zero. */
+void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins, int nin, const int *blocked,
+            int nblocked, int *grads);
+
+/* depends[v] for every value: does some value of `outs` depend on v?
+ * (same rules; used for allow_unused and the run-time metadata). */
+bool *ad_depends(const Func *f, const int *outs, int nout, const int *blocked, int nblocked);
+
+#endif

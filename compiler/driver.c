@@ -1,0 +1,222 @@
+/* driver.c: the pipeline, stage by stage (see docs/design.md):
+ * parse -> lower (check, inline, differentiate) -> optimize -> emit C. */
+#include "driver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opt.h"
+#include "parse.h"
+
+Compilation *adc_new(const char *name, const char *text, size_t len)
+{
+	Arena *A = arena_new();
+	if (!A)
+		return NULL;
+	Compilation *c = calloc(1, sizeof *c);
+	if (!c) {
+		arena_free(A);
+		return NULL;
+	}
+	c->A = A;
+	jmp_buf oom;
+	if (setjmp(oom)) {
+		arena_free(A);
+		free(c);
+		return NULL;
+	}
+	arena_set_oom(A, &oom);
+	c->src = src_new(A, name, text, len);
+	diags_init(&c->diags, A, c->src);
+	c->dc = dim_ctx_new(A);
+	arena_set_oom(A, NULL);
+	return c;
+}
+
+void adc_free(Compilation *c)
+{
+	if (!c)
+		return;
+	arena_free(c->A);
+	free(c);
+}
+
+typedef void (*StageFn)(Compilation *c, void *arg);
+
+/* Run a stage with recovery from out-of-memory and internal errors. */
+static AdcStatus guarded(Compilation *c, StageFn fn, void *arg)
+{
+	if (c->status == ADC_ICE || c->status == ADC_NOMEM)
+		return c->status;
+	jmp_buf oom;
+	IceTrap trap;
+	ice_push(&trap);
+	if (setjmp(trap.env)) {
+		arena_set_oom(c->A, NULL);
+		snprintf(c->ice, sizeof c->ice, "%s", trap.msg);
+		return c->status = ADC_ICE;
+	}
+	if (setjmp(oom)) {
+		ice_pop(&trap);
+		arena_set_oom(c->A, NULL);
+		snprintf(c->ice, sizeof c->ice, "out of memory");
+		return c->status = ADC_NOMEM;
+	}
+	arena_set_oom(c->A, &oom);
+	fn(c, arg);
+	arena_set_oom(c->A, NULL);
+	ice_pop(&trap);
+	if (c->diags.nerrors > 0)
+		c->status = ADC_ERRORS;
+	return c->status;
+}
+
+static void do_parse(Compilation *c, void *arg)
+{
+	(void)arg;
+	c->prog = parse_program(c->A, &c->diags, c->src);
+}
+
+AdcStatus adc_parse(Compilation *c)
+{
+	if (c->prog)
+		return c->status;
+	if (c->src->len > ADC_MAX_SOURCE) {
+		diag_error(&c->diags, (Loc){0, 0}, "the file is larger than %d MiB", ADC_MAX_SOURCE >> 20);
+		return c->status = ADC_ERRORS;
+	}
+	return guarded(c, do_parse, NULL);
+}
+
+static void do_lower(Compilation *c, void *arg)
+{
+	(void)arg;
+	c->mod = lower_program(c->A, &c->diags, c->dc, c->src, c->prog);
+	c->nfuncs = c->mod ? c->mod->nfuncs : 0;
+}
+
+AdcStatus adc_lower(Compilation *c)
+{
+	if (c->mod)
+		return c->status;
+	if (adc_parse(c) != ADC_OK)
+		return c->status;
+	return guarded(c, do_lower, NULL);
+}
+
+static void do_optimize(Compilation *c, void *arg)
+{
+	bool verify = *(bool *)arg;
+	c->opt = arena_array(c->A, (size_t)c->nfuncs + 1, sizeof(Func *));
+	for (int i = 0; i < c->nfuncs; i++)
+		c->opt[i] = opt_run(c->mod->funcs[i], verify);
+}
+
+AdcStatus adc_optimize(Compilation *c, bool verify)
+{
+	if (c->opt)
+		return c->status;
+	if (adc_lower(c) != ADC_OK)
+		return c->status;
+	return guarded(c, do_optimize, &verify);
+}
+
+typedef struct TextArg {
+	int what;
+	char *out;
+} TextArg;
+
+static void do_text(Compilation *c, void *arg)
+{
+	TextArg *t = arg;
+	Buf b;
+	buf_init(&b, c->A);
+	if (t->what == 0)
+		lex_dump(c->A, &c->diags, c->src, &b);
+	else if (t->what == 1)
+		ast_print(&b, c->prog);
+	else
+		for (int i = 0; i < c->nfuncs; i++) {
+			if (i)
+				buf_putc(&b, '\n');
+			ir_print(&b, t->what == 2 ? c->mod->funcs[i] : c->opt[i]);
+		}
+	t->out = buf_finish(&b, c->A);
+}
+
+char *adc_tokens(Compilation *c)
+{
+	TextArg t = {0, NULL};
+	return guarded(c, do_text, &t) == ADC_OK ? t.out : NULL;
+}
+
+char *adc_ast(Compilation *c)
+{
+	TextArg t = {1, NULL};
+	return adc_parse(c) == ADC_OK && guarded(c, do_text, &t) == ADC_OK ? t.out : NULL;
+}
+
+char *adc_ir(Compilation *c, bool optimized)
+{
+	TextArg t = {optimized ? 3 : 2, NULL};
+	AdcStatus s = optimized ? adc_optimize(c, true) : adc_lower(c);
+	return s == ADC_OK && guarded(c, do_text, &t) == ADC_OK ? t.out : NULL;
+}
+
+typedef struct EmitArg {
+	const EmitOptions *o;
+	char *c, *h;
+	bool want_h;
+} EmitArg;
+
+static void do_emit(Compilation *c, void *arg)
+{
+	EmitArg *e = arg;
+	Buf cb, hb;
+	buf_init(&cb, c->A);
+	buf_init(&hb, c->A);
+	emit_c(&cb, e->want_h ? &hb : NULL, c->opt, c->nfuncs, e->o, c->src->name);
+	e->c = buf_finish(&cb, c->A);
+	e->h = e->want_h ? buf_finish(&hb, c->A) : NULL;
+	buf_free(&hb);
+}
+
+AdcStatus adc_emit(Compilation *c, const EmitOptions *o, char **csrc, char **hsrc)
+{
+	if (adc_optimize(c, false) != ADC_OK)
+		return c->status;
+	EmitArg e = {o, NULL, NULL, hsrc != NULL};
+	if (guarded(c, do_emit, &e) != ADC_OK)
+		return c->status;
+	*csrc = e.c;
+	if (hsrc)
+		*hsrc = e.h;
+	return ADC_OK;
+}
+
+char *adc_messages(Compilation *c)
+{
+	if (c->status == ADC_ICE || c->status == ADC_NOMEM) {
+		char *d = diags_render(&c->diags, c->A);
+		return arena_printf(c->A, "%s%s: %s\n", d, c->src->name, c->ice);
+	}
+	return diags_render(&c->diags, c->A);
+}
+
+int adc_find(Compilation *c, const char *name)
+{
+	for (int i = 0; i < c->nfuncs; i++)
+		if (strcmp(c->mod->funcs[i]->name, name) == 0)
+			return i;
+	return -1;
+}
+
+char *adc_func_list(Compilation *c)
+{
+	Buf b;
+	buf_init(&b, c->A);
+	for (int i = 0; i < c->nfuncs; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", c->mod->funcs[i]->name);
+	return buf_finish(&b, c->A);
+}

@@ -1,0 +1,45 @@
+/* driver.h: the compiler as a library: source text in, diagnostics, IR and
+ * C out. Each stage runs under a recovery point, so running out of memory
+ * or an internal error comes back as a status, never as exit() or abort(). */
+#ifndef AD_DRIVER_H
+#define AD_DRIVER_H
+
+#include "emit_c.h"
+#include "lower.h"
+
+enum { ADC_MAX_SOURCE = 16 << 20 }; /* bytes of source text */
+
+typedef enum { ADC_OK = 0, ADC_ERRORS, ADC_ICE, ADC_NOMEM } AdcStatus;
+
+typedef struct Compilation {
+	Arena *A;
+	SrcFile *src;
+	Diags diags;
+	DimCtx *dc;
+	Program *prog;
+	Module *mod;  /* lowered functions, after adc_lower */
+	Func **opt;   /* optimized functions, after adc_optimize */
+	int nfuncs;
+	char ice[512];
+	AdcStatus status;
+} Compilation;
+
+Compilation *adc_new(const char *name, const char *text, size_t len);
+void adc_free(Compilation *c);
+AdcStatus adc_parse(Compilation *c);
+AdcStatus adc_lower(Compilation *c);               /* parses first if needed */
+AdcStatus adc_optimize(Compilation *c, bool verify); /* lowers first if needed */
+/* Printed stages (arena strings); NULL if the stage failed. */
+char *adc_tokens(Compilation *c);
+char *adc_ast(Compilation *c);
+char *adc_ir(Compilation *c, bool optimized);
+/* C source and header; header may be NULL. */
+AdcStatus adc_emit(Compilation *c, const EmitOptions *o, char **csrc, char **hsrc);
+/* Diagnostics, or the internal error, as text ("" if none). */
+char *adc_messages(Compilation *c);
+/* Index of function `name` among the lowered functions, or -1. */
+int adc_find(Compilation *c, const char *name);
+/* The names of the functions, ", "-separated (for messages). */
+char *adc_func_list(Compilation *c);
+
+#endif

@@ -1,0 +1,1309 @@
+/* emit_c.c: readable C99 from optimized IR.
+ *
+ * Scheduling: every value is either materialized (a parameter, a result
+ * buffer, a scratch buffer in caller-provided work memory, a local scalar or
+ * a static constant array) or inlined into the loops of the values that use
+ * it. Reductions, matrix products and their operands are materialized, and
+ * so is an expensive value (transcendental math, division) that more than
+ * one loop would otherwise recompute. Each materialized value gets one loop
+ * nest (a kernel) that computes it element by element; inside a kernel,
+ * a subexpression used more than once at the same index is computed once
+ * into a local. */
+#include "emit_c.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { M_INLINE, M_PARAM, M_RESULT, M_SCRATCH, M_LOCAL, M_STATIC };
+
+typedef struct Index {
+	int rank;
+	const char **ax; /* per-axis index expressions, or NULL if linear */
+	const char *lin; /* linear element offset (when ax is NULL) */
+} Index;
+
+typedef struct CacheEnt {
+	const char *key;
+	const char *expr; /* local name once emitted */
+	int count;
+} CacheEnt;
+
+typedef struct Emit {
+	Arena *A;
+	Func *f;
+	const EmitOptions *o;
+	VEC(const char *) used;
+	const char **dimname; /* per symbolic dim */
+	int *mat;
+	const char **home;
+	int *result_of; /* value -> index of the result whose buffer holds it */
+	int *uses;
+	/* kernel state */
+	Buf *body;
+	int depth;
+	bool counting;
+	VEC(CacheEnt) cache;
+	int last_stmt;
+} Emit;
+
+/* ---------------------------------------------------------------- names */
+
+static const char *const reserved[] = {
+    /* C keywords */
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
+    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
+    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool",
+    "_Complex", "_Imaginary", "bool", "true", "false", "main",
+    /* what the emitted code uses from the C library */
+    "abs", "fabs", "fabsf", "sqrt", "sqrtf", "exp", "expf", "expm1", "expm1f", "log", "logf", "log1p", "log1pf",
+    "sin", "sinf", "cos", "cosf", "tan", "tanf", "asin", "asinf", "acos", "acosf", "atan", "atanf", "sinh",
+    "sinhf", "cosh", "coshf", "tanh", "tanhf", "erf", "erff", "floor", "floorf", "ceil", "ceilf", "nearbyint",
+    "nearbyintf", "pow", "powf", "atan2", "atan2f", "fmax", "fmaxf", "fmin", "fminf", "malloc", "free", "memset",
+    "memcpy", "size_t", "int64_t", "int32_t", "uint64_t", "SIZE_MAX", "INT64_MAX", "INFINITY", "NAN", "NULL",
+    "work", "size", "err", "errno", "math", "stdint", "stdlib", "string", "exit", "abort", "printf",
+};
+
+static bool name_used(Emit *E, const char *s)
+{
+	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+		if (strcmp(reserved[i], s) == 0)
+			return true;
+	if (strncmp(s, "ad_", 3) == 0 || strncmp(s, "AD_", 3) == 0 || s[0] == '_')
+		return true;
+	for (int i = 0; i < E->used.len; i++)
+		if (strcmp(E->used.data[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* A C name based on `base`, unique in this function. */
+static const char *fresh(Emit *E, const char *base)
+{
+	const char *s = base;
+	for (int k = 2; name_used(E, s); k++)
+		s = arena_printf(E->A, "%s_%d", base, k);
+	/* keep mangled names from looking like a neighbour's suffix */
+	VEC_PUSH(E->A, E->used, s);
+	return s;
+}
+
+/* A user-visible name: kept as written unless it clashes, then given a
+ * trailing underscore. */
+static const char *user_name(Emit *E, const char *base)
+{
+	const char *s = base;
+	while (name_used(E, s))
+		s = arena_printf(E->A, "%s_", s);
+	VEC_PUSH(E->A, E->used, s);
+	return s;
+}
+
+static const char *dim_cname(void *ctx, const char *sym)
+{
+	Emit *E = ctx;
+	for (int i = 0; i < E->f->dimsyms.len; i++)
+		if (strcmp(E->f->dimsyms.data[i], sym) == 0)
+			return E->dimname[i];
+	ICE("dimension %s has no C name", sym);
+}
+
+static const char *dim_c(Emit *E, const Dim *d)
+{
+	Buf b;
+	buf_init(&b, E->A);
+	dim_print_c(&b, d, dim_cname, E);
+	return buf_finish(&b, E->A);
+}
+
+static bool simple_expr(const char *s)
+{
+	/* an identifier, a number, x[...], f(...) or a fully parenthesized one */
+	size_t n = strlen(s);
+	if (n == 0)
+		return true;
+	if (s[0] == '(') {
+		int depth = 0;
+		for (size_t i = 0; i < n; i++) {
+			depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+			if (depth == 0 && i != n - 1)
+				return false;
+		}
+		return true;
+	}
+	int depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '(' || c == '[')
+			depth++;
+		else if (c == ')' || c == ']')
+			depth--;
+		else if (depth == 0 && (c == ' ' || c == '+' || c == '*' || c == '/' || c == '?' || c == '<' ||
+		                        c == '>' || c == '=' || c == '!' || (c == '-' && i > 0 && s[i - 1] != 'e')))
+			return false;
+	}
+	return s[0] != '-';
+}
+
+static const char *paren(Emit *E, const char *s)
+{
+	return simple_expr(s) ? s : arena_printf(E->A, "(%s)", s);
+}
+
+static const char *ctype(DType dt)
+{
+	return dt == DT_F64 ? "double" : "float";
+}
+
+static const char *literal(Emit *E, double v, DType dt)
+{
+	char s[48];
+	if (v != v)
+		return dt == DT_F32 ? "(float)NAN" : "NAN";
+	if (v == INFINITY || v == -INFINITY) {
+		const char *inf = v > 0 ? "INFINITY" : "(-INFINITY)";
+		return dt == DT_F32 ? arena_printf(E->A, "(float)%s", inf) : inf;
+	}
+	fmt_shortest(s, sizeof s, v, dt == DT_F32);
+	if (!strpbrk(s, ".e"))
+		strcat(s, ".0");
+	const char *r = arena_printf(E->A, "%s%s", s, dt == DT_F32 ? "f" : "");
+	return v < 0 || (v == 0 && 1 / v < 0) ? arena_printf(E->A, "(%s)", r) : r;
+}
+
+/* ---------------------------------------------------------------- scheduling */
+
+static bool unit_reshape(const Inst *r, const Inst *a, int *map)
+{
+	/* map[k] = operand axis for result axis k, or -1 for an inserted 1 */
+	int j = 0;
+	for (int k = 0; k < r->rank; k++) {
+		while (j < a->rank && r->shape[k] != a->shape[j]) {
+			int64_t v;
+			if (!(dim_is_const(a->shape[j], &v) && v == 1))
+				break;
+			j++; /* a dropped size-1 axis */
+		}
+		if (j < a->rank && r->shape[k] == a->shape[j]) {
+			map[k] = j++;
+			continue;
+		}
+		int64_t v;
+		if (dim_is_const(r->shape[k], &v) && v == 1) {
+			map[k] = -1;
+			continue;
+		}
+		return false;
+	}
+	for (; j < a->rank; j++) {
+		int64_t v;
+		if (!(dim_is_const(a->shape[j], &v) && v == 1))
+			return false;
+	}
+	return true;
+}
+
+/* How many inlined operations v brings into a loop, capped. */
+static int inline_cost(Emit *E, int v, int *memo)
+{
+	if (memo[v] >= 0)
+		return memo[v];
+	const Inst *in = ir_inst(E->f, v);
+	int c = 1;
+	if (E->mat[v] == M_INLINE)
+		for (int k = 0; k < in->nargs && c < 1000; k++)
+			c += inline_cost(E, in->args[k], memo);
+	else
+		c = 0;
+	return memo[v] = c;
+}
+
+static void schedule(Emit *E)
+{
+	Func *f = E->f;
+	int n = f->ins.len;
+	E->mat = arena_array(E->A, (size_t)n + 1, sizeof(int));
+	E->home = arena_array(E->A, (size_t)n + 1, sizeof(char *));
+	E->uses = arena_array(E->A, (size_t)n + 1, sizeof(int));
+	E->result_of = arena_array(E->A, (size_t)n + 1, sizeof(int));
+	for (int v = 0; v < n; v++)
+		E->result_of[v] = -1;
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		for (int k = 0; k < in->nargs; k++)
+			E->uses[in->args[k]]++;
+		if (in->op == OP_param)
+			E->mat[v] = M_PARAM;
+		else if (in->op == OP_const && in->nnums > 1)
+			E->mat[v] = M_STATIC;
+	}
+	for (int i = 0; i < f->results.len; i++) {
+		int v = f->results.data[i].value;
+		if (v >= 0 && E->mat[v] == M_INLINE) {
+			E->mat[v] = M_RESULT;
+			E->result_of[v] = i;
+		}
+	}
+	for (int v = n - 1; v >= 0; v--) {
+		const Inst *in = ir_inst(f, v);
+		OpKind kind = op_info[in->op].kind;
+		if (kind == K_REDUCE || kind == K_MATMUL) {
+			if (E->mat[v] == M_INLINE)
+				E->mat[v] = M_SCRATCH;
+		}
+		if (kind == K_MATMUL)
+			for (int k = 0; k < 2; k++)
+				if (E->mat[in->args[k]] == M_INLINE)
+					E->mat[in->args[k]] = M_SCRATCH;
+		if (in->op == OP_reshape && E->mat[in->args[0]] == M_INLINE) {
+			int map[IR_MAX_RANK];
+			if (!unit_reshape(in, ir_inst(f, in->args[0]), map))
+				E->mat[in->args[0]] = M_SCRATCH;
+		}
+	}
+	/* expensive values read by several loops, or many times by one through
+	 * a broadcast, are computed once into a buffer */
+	int *memo = arena_array(E->A, (size_t)n + 1, sizeof(int));
+	for (int v = n - 1; v >= 0; v--) {
+		const Inst *in = ir_inst(f, v);
+		if (E->mat[v] != M_INLINE || op_info[in->op].kind == K_SRC)
+			continue;
+		bool expensive = op_info[in->op].flags & F_EXPENSIVE;
+		bool stretched = false;
+		for (int u = v + 1; u < n && !stretched; u++) {
+			const Inst *ui = ir_inst(f, u);
+			if (ui->op == OP_broadcast && ui->args[0] == v)
+				stretched = ir_numel_const(ui) != ir_numel_const(in) || ir_numel_const(in) < 0;
+		}
+		for (int u = 0; u < n; u++)
+			memo[u] = -1;
+		int cost = inline_cost(E, v, memo);
+		if ((E->uses[v] > 1 && (expensive || cost > 24)) || (stretched && (expensive || cost > 4)))
+			E->mat[v] = M_SCRATCH;
+	}
+	for (int v = 0; v < n; v++)
+		if (E->mat[v] == M_SCRATCH && ir_inst(f, v)->rank == 0)
+			E->mat[v] = M_LOCAL;
+}
+
+/* ---------------------------------------------------------------- index expressions */
+
+static const char *offset(Emit *E, const Inst *buf, const Index *ix)
+{
+	if (!ix->ax)
+		return ix->lin;
+	const char *off = NULL;
+	for (int k = 0; k < buf->rank; k++) {
+		int64_t d;
+		bool one = dim_is_const(buf->shape[k], &d) && d == 1;
+		if (off && !one)
+			off = arena_printf(E->A, "%s * %s", paren(E, off), paren(E, dim_c(E, buf->shape[k])));
+		const char *i = ix->ax[k];
+		if (strcmp(i, "0") == 0)
+			continue;
+		off = off ? arena_printf(E->A, "%s + %s", off, i) : i;
+	}
+	return off ? off : "0";
+}
+
+/* The linear offset of an index in `shape`. */
+static const char *linear(Emit *E, const Inst *in, const Index *ix)
+{
+	return offset(E, in, ix);
+}
+
+static Index mk_index(Emit *E, int rank)
+{
+	Index ix = {rank, arena_array(E->A, (size_t)rank + 1, sizeof(char *)), NULL};
+	return ix;
+}
+
+static const char *shift(Emit *E, const char *i, const char *start, int64_t step)
+{
+	/* start + step * i */
+	const char *scaled = i;
+	if (step == -1)
+		scaled = NULL;
+	else if (step != 1)
+		scaled = arena_printf(E->A, "%" PRId64 " * %s", step, paren(E, i));
+	if (strcmp(start, "0") == 0)
+		return scaled ? scaled : arena_printf(E->A, "-%s", paren(E, i));
+	if (!scaled)
+		return arena_printf(E->A, "%s - %s", start, paren(E, i));
+	if (strcmp(i, "0") == 0)
+		return start;
+	return arena_printf(E->A, "%s + %s", scaled, paren(E, start));
+}
+
+/* ---------------------------------------------------------------- expressions */
+
+static const char *ex(Emit *E, int v, Index ix);
+
+static void line(Emit *E, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line(Emit *E, const char *fmt, ...)
+{
+	if (E->counting)
+		return;
+	buf_indent(E->body, E->depth);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(E->body, fmt, ap);
+	va_end(ap);
+	buf_putc(E->body, '\n');
+}
+
+static const char *load(Emit *E, int v, Index ix)
+{
+	const Inst *in = ir_inst(E->f, v);
+	if (E->mat[v] == M_LOCAL)
+		return E->home[v];
+	if (in->rank == 0 && !ix.ax && strcmp(ix.lin, "0") != 0)
+		return arena_printf(E->A, "%s[0]", E->home[v]);
+	return arena_printf(E->A, "%s[%s]", E->home[v], offset(E, in, &ix));
+}
+
+static const char *key_of(Emit *E, int v, Index ix)
+{
+	Buf b;
+	buf_init(&b, E->A);
+	buf_printf(&b, "%d", v);
+	if (ix.ax)
+		for (int k = 0; k < ix.rank; k++)
+			buf_printf(&b, "|%s", ix.ax[k]);
+	else
+		buf_printf(&b, "#%s", ix.lin);
+	return buf_finish(&b, E->A);
+}
+
+static CacheEnt *cache_find(Emit *E, const char *key)
+{
+	for (int i = E->cache.len - 1; i >= 0; i--)
+		if (strcmp(E->cache.data[i].key, key) == 0)
+			return &E->cache.data[i];
+	return NULL;
+}
+
+/* The operand index an inlined shape op reads for result index ix. */
+static Index map_index(Emit *E, const Inst *in, Index ix, int k, const char **guard)
+{
+	Func *f = E->f;
+	const Inst *a = ir_inst(f, in->args[k]);
+	*guard = NULL;
+	switch (in->op) {
+	case OP_broadcast: {
+		if (!ix.ax)
+			ICE("broadcast read through a linear index");
+		Index o = mk_index(E, a->rank);
+		for (int i = 0; i < a->rank; i++) {
+			int j = in->rank - a->rank + i;
+			int64_t d;
+			bool one = dim_is_const(a->shape[i], &d) && d == 1;
+			o.ax[i] = one ? "0" : ix.ax[j];
+		}
+		return o;
+	}
+	case OP_reshape: {
+		int map[IR_MAX_RANK];
+		if (ix.ax && unit_reshape(in, a, map)) {
+			Index o = mk_index(E, a->rank);
+			for (int i = 0; i < a->rank; i++)
+				o.ax[i] = "0";
+			for (int i = 0; i < in->rank; i++)
+				if (map[i] >= 0)
+					o.ax[map[i]] = ix.ax[i];
+			return o;
+		}
+		Index o = {a->rank, NULL, linear(E, in, &ix)};
+		return o;
+	}
+	case OP_transpose: {
+		Index o = mk_index(E, a->rank);
+		for (int i = 0; i < in->rank; i++)
+			o.ax[in->ints[i]] = ix.ax[i];
+		return o;
+	}
+	case OP_slice: {
+		Index o = mk_index(E, a->rank);
+		for (int i = 0; i < in->rank; i++)
+			o.ax[i] = shift(E, ix.ax[i], dim_c(E, in->dims[i]), in->ints[i]);
+		return o;
+	}
+	case OP_unslice: {
+		/* result[start + step*j] = operand[j]; zero elsewhere */
+		Index o = mk_index(E, a->rank);
+		Buf g;
+		buf_init(&g, E->A);
+		for (int i = 0; i < in->rank; i++) {
+			const char *start = dim_c(E, in->dims[i]);
+			int64_t step = in->ints[i];
+			const char *d = strcmp(start, "0") == 0 ? ix.ax[i]
+			                                        : arena_printf(E->A, "%s - %s", ix.ax[i], paren(E, start));
+			bool full = strcmp(start, "0") == 0 && step == 1 && a->shape[i] == in->shape[i];
+			if (full) {
+				o.ax[i] = ix.ax[i];
+				continue;
+			}
+			const char *len = dim_c(E, a->shape[i]);
+			if (step == 1) {
+				o.ax[i] = d;
+				if (strcmp(start, "0") != 0)
+					buf_printf(&g, "%s%s >= %s", g.len ? " && " : "", ix.ax[i], paren(E, start));
+				buf_printf(&g, "%s%s < %s", g.len ? " && " : "", paren(E, d), paren(E, len));
+			} else {
+				int64_t s = step < 0 ? -step : step;
+				const char *dd = step < 0 ? arena_printf(E->A, "%s - %s", start, paren(E, ix.ax[i])) : d;
+				o.ax[i] = arena_printf(E->A, "%s / %" PRId64, paren(E, dd), s);
+				buf_printf(&g, "%s%s >= 0 && %s %% %" PRId64 " == 0 && %s / %" PRId64 " < %s", g.len ? " && " : "",
+				           paren(E, dd), paren(E, dd), s, paren(E, dd), s, paren(E, len));
+			}
+		}
+		*guard = g.len ? buf_finish(&g, E->A) : NULL;
+		if (!*guard)
+			buf_free(&g);
+		return o;
+	}
+	case OP_concat: {
+		int axis = (int)in->ints[0];
+		const Dim *off = dim_const(f->dc, 0);
+		for (int j = 0; j < k; j++)
+			off = dim_add(f->dc, off, ir_inst(f, in->args[j])->shape[axis]);
+		Index o = mk_index(E, a->rank);
+		for (int i = 0; i < a->rank; i++)
+			o.ax[i] = ix.ax[i];
+		const char *os = dim_c(E, off);
+		if (strcmp(os, "0") != 0)
+			o.ax[axis] = arena_printf(E->A, "%s - %s", ix.ax[axis], paren(E, os));
+		return o;
+	}
+	default:
+		return ix;
+	}
+}
+
+static const char *subst(Emit *E, const Inst *in, const char *const *ops)
+{
+	const char *t = op_info[in->op].c;
+	Buf b;
+	buf_init(&b, E->A);
+	for (const char *p = t; *p; p++) {
+		if (*p == '$' && p[1] >= '0' && p[1] <= '2') {
+			buf_puts(&b, paren(E, ops[p[1] - '0']));
+			p++;
+		} else if (*p == '$' && p[1] == 'T') {
+			buf_puts(&b, ctype(in->dt));
+			p++;
+		} else if (*p == '@') {
+			if (in->dt == DT_F32)
+				buf_putc(&b, 'f');
+		} else {
+			buf_putc(&b, *p);
+		}
+	}
+	return buf_finish(&b, E->A);
+}
+
+static int template_uses(const char *t, int k)
+{
+	int n = 0;
+	for (const char *p = t; *p; p++)
+		if (p[0] == '$' && p[1] == '0' + k)
+			n++;
+	return n;
+}
+
+static const char *compute(Emit *E, int v, Index ix)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v);
+	switch (in->op) {
+	case OP_const:
+		return literal(E, in->nums[0], in->dt);
+	case OP_iota: {
+		const char *i = ix.ax ? ix.ax[0] : ix.lin;
+		double start = in->nums[0], delta = in->nums[1];
+		if (in->flags & IF_LINSPACE) { /* NumPy: computed in double, last = stop */
+			const char *last = dim_c(E, dim_sub(f->dc, in->shape[0], dim_const(f->dc, 1)));
+			const char *e = arena_printf(E->A, "%s == %s ? %s : %s + (double)%s * %s", paren(E, i), paren(E, last),
+			                             literal(E, in->nums[2], DT_F64), literal(E, start, DT_F64), paren(E, i),
+			                             literal(E, delta, DT_F64));
+			return in->dt == DT_F32 ? arena_printf(E->A, "(float)(%s)", e) : arena_printf(E->A, "(%s)", e);
+		}
+		/* NumPy's arange fill, in the array's dtype */
+		const char *ii = arena_printf(E->A, "(%s)%s", ctype(in->dt), paren(E, i));
+		if (start == 0 && delta == 1)
+			return ii;
+		if (start == 0)
+			return arena_printf(E->A, "%s * %s", ii, literal(E, delta, in->dt));
+		return arena_printf(E->A, "%s + %s * %s", literal(E, start, in->dt), ii, literal(E, delta, in->dt));
+	}
+	case OP_dimval:
+		return arena_printf(E->A, "(%s)%s", ctype(in->dt), paren(E, dim_c(E, in->dims[0])));
+	default:
+		break;
+	}
+	const OpInfo *info = &op_info[in->op];
+	if (info->kind == K_EW) {
+		const char *ops[3];
+		for (int k = 0; k < in->nargs; k++) {
+			ops[k] = ex(E, in->args[k], ix);
+			/* an operand the template repeats is computed once */
+			if (template_uses(info->c, k) > 1 && !simple_expr(ops[k]) && !E->counting) {
+				const char *t = fresh(E, "t");
+				line(E, "const %s %s = %s;", ctype(ir_inst(f, in->args[k])->dt), t, ops[k]);
+				ops[k] = t;
+			} else if (template_uses(info->c, k) > 1 && !simple_expr(ops[k])) {
+				ops[k] = "t";
+			}
+		}
+		return subst(E, in, ops);
+	}
+	if (info->kind == K_SHAPE) {
+		if (in->op == OP_concat) {
+			int axis = (int)in->ints[0];
+			const char *e = NULL;
+			const Dim *end = dim_const(f->dc, 0);
+			for (int k = in->nargs - 1; k >= 0; k--) {
+				const char *g;
+				const char *ak = ex(E, in->args[k], map_index(E, in, ix, k, &g));
+				if (!e) {
+					e = ak;
+					continue;
+				}
+				(void)end;
+				const Dim *upto = dim_const(f->dc, 0);
+				for (int j = 0; j <= k; j++)
+					upto = dim_add(f->dc, upto, ir_inst(f, in->args[j])->shape[axis]);
+				e = arena_printf(E->A, "%s < %s ? %s : %s", ix.ax[axis], paren(E, dim_c(E, upto)), ak, e);
+			}
+			return arena_printf(E->A, "(%s)", e);
+		}
+		const char *guard;
+		Index o = map_index(E, in, ix, 0, &guard);
+		const char *e = ex(E, in->args[0], o);
+		if (guard)
+			return arena_printf(E->A, "(%s ? %s : 0)", guard, e);
+		return e;
+	}
+	ICE("%s cannot be inlined", info->name);
+}
+
+/* A name, a number or a load x[...]: cheap to repeat. */
+static bool trivial(const char *s)
+{
+	const char *p = s;
+	while (*p == '_' || *p == '.' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+		p++;
+	if (p == s)
+		return false;
+	if (*p == 0)
+		return true;
+	size_t n = strlen(p);
+	return *p == '[' && p[n - 1] == ']' && !strchr(p + 1, '[') && !strchr(p, '(');
+}
+
+static const char *ex(Emit *E, int v, Index ix)
+{
+	if (E->mat[v] != M_INLINE)
+		return load(E, v, ix);
+	const Inst *in = ir_inst(E->f, v);
+	if (in->op == OP_const || in->op == OP_dimval)
+		return compute(E, v, ix);
+	const char *key = key_of(E, v, ix);
+	CacheEnt *c = cache_find(E, key);
+	if (E->counting) {
+		if (c) {
+			c->count++;
+			return "t";
+		}
+		CacheEnt ne = {key, NULL, 1};
+		VEC_PUSH(E->A, E->cache, ne);
+		return compute(E, v, ix);
+	}
+	if (c && c->expr)
+		return c->expr;
+	const char *e = compute(E, v, ix);
+	bool shape_op = op_info[in->op].kind == K_SHAPE && in->op != OP_concat && in->op != OP_unslice;
+	if (c && !shape_op && ((c->count > 1 && !trivial(e)) || strlen(e) > 100)) {
+		const char *name = fresh(E, in->name ? in->name : "t");
+		line(E, "const %s %s = %s;", ctype(in->dt), name, e);
+		c->expr = name;
+		return name;
+	}
+	return e;
+}
+
+/* ---------------------------------------------------------------- kernels */
+
+/* An expression without redundant outer parentheses, for a statement. */
+static const char *strip(Emit *E, const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || s[0] != '(' || s[n - 1] != ')')
+		return s;
+	int depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+		if (depth == 0 && i != n - 1)
+			return s; /* "(a) + (b)" */
+	}
+	return arena_strndup(E->A, s + 1, n - 2);
+}
+
+static const char *loop_var(Emit *E, int k)
+{
+	static const char *const names[] = {"i", "j", "k", "l"};
+	return fresh(E, k < 4 ? names[k] : arena_printf(E->A, "i%d", k));
+}
+
+/* Open loops over shape; returns the index. Axes of constant size 1 get no
+ * loop. */
+static Index open_loops(Emit *E, int rank, const Dim **shape, int *nopen)
+{
+	Index ix = mk_index(E, rank);
+	*nopen = 0;
+	for (int k = 0; k < rank; k++) {
+		int64_t d;
+		if (dim_is_const(shape[k], &d) && d == 1) {
+			ix.ax[k] = "0";
+			continue;
+		}
+		const char *i = loop_var(E, k);
+		ix.ax[k] = i;
+		line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, dim_c(E, shape[k]), i);
+		E->depth++;
+		(*nopen)++;
+	}
+	return ix;
+}
+
+static void close_loops(Emit *E, int n)
+{
+	for (int k = 0; k < n; k++) {
+		E->depth--;
+		line(E, "}");
+	}
+}
+
+/* dst[offset(ix)] = value of v at ix, with a counting pass first so that
+ * subexpressions used twice become locals. */
+static void store_elementwise(Emit *E, int v, const char *dst)
+{
+	const Inst *in = ir_inst(E->f, v);
+	int saved_used = E->used.len;
+	int nopen;
+	Index ix = open_loops(E, in->rank, in->shape, &nopen);
+	E->cache.len = 0;
+	E->counting = true;
+	int mat = E->mat[v];
+	E->mat[v] = M_INLINE;
+	compute(E, v, ix);
+	E->counting = false;
+	const char *e = compute(E, v, ix);
+	E->mat[v] = mat;
+	if (in->rank == 0 && mat == M_LOCAL)
+		line(E, "const %s %s = %s;", ctype(in->dt), dst, strip(E, e));
+	else
+		line(E, "%s[%s] = %s;", dst, offset(E, in, &ix), strip(E, e));
+	close_loops(E, nopen);
+	if (nopen) /* names declared inside the loops are free again */
+		E->used.len = saved_used;
+}
+
+static const char *reduce_init(Op op)
+{
+	switch (op) {
+	case OP_prod: return "1";
+	case OP_max: return "-INFINITY";
+	case OP_min: return "INFINITY";
+	default: return "0";
+	}
+}
+
+static void emit_reduce(Emit *E, int v)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v);
+	const Inst *x = ir_inst(f, in->args[0]);
+	const char *dst = E->home[v];
+	int saved_used = E->used.len;
+	/* the kept axes outside, the reduced axes inside */
+	const Dim *outer[IR_MAX_RANK];
+	int no = 0;
+	bool red[IR_MAX_RANK] = {0};
+	for (int k = 0; k < in->nints; k++)
+		red[in->ints[k]] = true;
+	for (int k = 0; k < x->rank; k++)
+		if (!red[k])
+			outer[no++] = x->shape[k];
+	if (E->mat[v] == M_LOCAL)
+		line(E, "%s %s;", ctype(in->dt), dst);
+	int nopen;
+	Index oix = open_loops(E, no, outer, &nopen);
+	const char *acct = in->op == OP_max || in->op == OP_min ? ctype(in->dt) : "double";
+	const char *acc = fresh(E, "acc");
+	line(E, "%s %s = %s;", acct, acc, reduce_init(in->op));
+	Index xi = mk_index(E, x->rank);
+	int ninner = 0;
+	for (int k = 0, o = 0; k < x->rank; k++) {
+		if (!red[k]) {
+			xi.ax[k] = oix.ax[o++];
+			continue;
+		}
+		int64_t d;
+		if (dim_is_const(x->shape[k], &d) && d == 1) {
+			xi.ax[k] = "0";
+			continue;
+		}
+		const char *i = loop_var(E, k);
+		xi.ax[k] = i;
+		line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, dim_c(E, x->shape[k]), i);
+		E->depth++;
+		ninner++;
+	}
+	E->cache.len = 0;
+	E->counting = true;
+	ex(E, in->args[0], xi);
+	E->counting = false;
+	const char *e = strip(E, ex(E, in->args[0], xi));
+	switch (in->op) {
+	case OP_sum: line(E, "%s += %s;", acc, e); break;
+	case OP_prod: line(E, "%s *= %s;", acc, e); break;
+	case OP_norm: {
+		const char *t = fresh(E, "t");
+		line(E, "const double %s = %s;", t, e);
+		line(E, "%s += %s * %s;", acc, t, t);
+		break;
+	}
+	default: {
+		const char *t = fresh(E, "t");
+		line(E, "const %s %s = %s;", ctype(in->dt), t, e);
+		line(E, "if (%s %s %s || %s != %s)", t, in->op == OP_max ? ">" : "<", acc, t, t);
+		line(E, "    %s = %s;", acc, t);
+		break;
+	}
+	}
+	close_loops(E, ninner);
+	const char *fin = in->op == OP_norm ? arena_printf(E->A, "sqrt(%s)", acc) : acc;
+	if (strcmp(acct, ctype(in->dt)) != 0)
+		fin = arena_printf(E->A, "(%s)%s", ctype(in->dt), paren(E, fin));
+	if (E->mat[v] == M_LOCAL)
+		line(E, "%s = %s;", dst, fin);
+	else
+		line(E, "%s[%s] = %s;", dst, offset(E, in, &oix), fin);
+	close_loops(E, nopen);
+	if (nopen)
+		E->used.len = saved_used;
+}
+
+static void emit_matmul(Emit *E, int v)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v);
+	const Inst *A = ir_inst(f, in->args[0]), *B = ir_inst(f, in->args[1]);
+	bool ta = in->ints[0], tb = in->ints[1];
+	int r = in->rank;
+	const char *c = E->home[v], *a = E->home[in->args[0]], *b = E->home[in->args[1]];
+	const char *m = dim_c(E, in->shape[r - 2]), *n = dim_c(E, in->shape[r - 1]);
+	const char *kk = dim_c(E, A->shape[r - 1 - ta]);
+	int saved_used = E->used.len;
+	/* batch loops */
+	int nopen;
+	Index bix = open_loops(E, r - 2, in->shape, &nopen);
+	Index z = mk_index(E, r);
+	for (int i = 0; i < r - 2; i++)
+		z.ax[i] = bix.ax[i];
+	z.ax[r - 2] = z.ax[r - 1] = "0";
+	const char *cb = offset(E, in, &z), *ab = offset(E, A, &z), *bb = offset(E, B, &z);
+	const char *ap = strcmp(ab, "0") ? arena_printf(E->A, "%s + %s", a, paren(E, ab)) : a;
+	const char *bp = strcmp(bb, "0") ? arena_printf(E->A, "%s + %s", b, paren(E, bb)) : b;
+	const char *cp = strcmp(cb, "0") ? arena_printf(E->A, "%s + %s", c, paren(E, cb)) : c;
+	const char *i = fresh(E, "i"), *j = fresh(E, "j"), *p = fresh(E, "p");
+	const char *aij = fresh(E, "a_ip"), *s = fresh(E, "s");
+	const char *T = ctype(in->dt);
+	const char *lda = dim_c(E, A->shape[r - 1]), *ldb = dim_c(E, B->shape[r - 1]);
+	/* element (x, y) of a row-major matrix with leading dimension ld */
+	#define AT(base, x, y, ld) arena_printf(E->A, "%s[%s * %s + %s]", base, x, paren(E, ld), y)
+	const char *aip = ta ? AT(ap, p, i, lda) : AT(ap, i, p, lda);
+	const char *bpj = tb ? AT(bp, j, p, ldb) : AT(bp, p, j, ldb);
+	const char *cij = AT(cp, i, j, n);
+	if (!tb) {
+		/* rows of B are contiguous: c[i, :] += a[i, p] * b[p, :] */
+		line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, m, i);
+		line(E, "    for (int64_t %s = 0; %s < %s; %s++)", j, j, n, j);
+		line(E, "        %s = 0;", cij);
+		line(E, "    for (int64_t %s = 0; %s < %s; %s++) {", p, p, kk, p);
+		line(E, "        const %s %s = %s;", T, aij, aip);
+		line(E, "        for (int64_t %s = 0; %s < %s; %s++)", j, j, n, j);
+		line(E, "            %s += %s * %s;", cij, aij, bpj);
+		line(E, "    }");
+		line(E, "}");
+	} else {
+		/* rows of B^T are contiguous: dot products */
+		line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, m, i);
+		line(E, "    for (int64_t %s = 0; %s < %s; %s++) {", j, j, n, j);
+		line(E, "        %s %s = 0;", T, s);
+		line(E, "        for (int64_t %s = 0; %s < %s; %s++)", p, p, kk, p);
+		line(E, "            %s += %s * %s;", s, aip, bpj);
+		line(E, "        %s = %s;", cij, s);
+		line(E, "    }");
+		line(E, "}");
+	}
+	#undef AT
+	close_loops(E, nopen);
+	if (nopen)
+		E->used.len = saved_used;
+}
+
+/* ---------------------------------------------------------------- functions */
+
+static const char *numel_c(Emit *E, int rank, const Dim **shape)
+{
+	if (rank == 0)
+		return "1";
+	Buf b;
+	buf_init(&b, E->A);
+	for (int k = 0; k < rank; k++) {
+		if (k)
+			buf_puts(&b, " * ");
+		buf_puts(&b, paren(E, dim_c(E, shape[k])));
+	}
+	return buf_finish(&b, E->A);
+}
+
+static void comment_stmt(Emit *E, int v)
+{
+	const Inst *in = ir_inst(E->f, v);
+	if (!E->o->comments || in->stmt < 0 || in->stmt == E->last_stmt)
+		return;
+	E->last_stmt = in->stmt;
+	const StmtInfo *s = &E->f->stmts.data[in->stmt];
+	Buf b;
+	buf_init(&b, E->A);
+	for (int l = s->loc.line; l <= s->last_line && l <= s->loc.line + 3; l++) {
+		int len;
+		const char *p = src_line(E->f->src, l, &len);
+		if (l > s->loc.line)
+			buf_puts(&b, " ");
+		for (int i = 0; i < len; i++) {
+			char c = p[i];
+			if (c == '\t')
+				c = ' ';
+			if ((unsigned char)c < 32 || (unsigned char)c >= 127)
+				c = '?';
+			/* nothing in a comment may end it, start a trigraph or continue the line */
+			if ((c == '/' && b.len && b.data[b.len - 1] == '*') || (c == '?' && b.len && b.data[b.len - 1] == '?') ||
+			    c == '\\')
+				buf_putc(&b, ' ');
+			buf_putc(&b, c);
+		}
+	}
+	/* trim leading spaces */
+	const char *t = b.data ? b.data : "";
+	while (*t == ' ')
+		t++;
+	if (!E->counting) {
+		buf_putc(E->body, '\n');
+		buf_indent(E->body, E->depth);
+		buf_printf(E->body, "/* %s:%d: %s */\n", E->f->src->name, s->loc.line, t);
+	}
+	buf_free(&b);
+}
+
+static void params_decl(Emit *E, Buf *b, const char **pnames, const char **rnames)
+{
+	Func *f = E->f;
+	bool first = true;
+	for (int i = 0; i < f->dimsyms.len; i++) {
+		buf_printf(b, "%sint64_t %s", first ? "" : ", ", E->dimname[i]);
+		first = false;
+	}
+	for (int i = 0; i < f->params.len; i++) {
+		const Inst *p = ir_inst(f, f->params.data[i]);
+		buf_printf(b, "%sconst %s *%s", first ? "" : ", ", ctype(p->dt), pnames[i]);
+		first = false;
+	}
+	for (int i = 0; i < f->results.len; i++) {
+		buf_printf(b, "%s%s *%s", first ? "" : ", ", ctype(f->results.data[i].dt), rnames[i]);
+		first = false;
+	}
+}
+
+static void args_call(Emit *E, Buf *b, const char **pnames, const char **rnames)
+{
+	Func *f = E->f;
+	bool first = true;
+	for (int i = 0; i < f->dimsyms.len; i++) {
+		buf_printf(b, "%s%s", first ? "" : ", ", E->dimname[i]);
+		first = false;
+	}
+	for (int i = 0; i < f->params.len; i++) {
+		buf_printf(b, "%s%s", first ? "" : ", ", pnames[i]);
+		first = false;
+	}
+	for (int i = 0; i < f->results.len; i++) {
+		buf_printf(b, "%s%s", first ? "" : ", ", rnames[i]);
+		first = false;
+	}
+}
+
+static const char *type_doc(Emit *E, DType dt, int rank, const Dim **shape)
+{
+	Buf b;
+	buf_init(&b, E->A);
+	ir_print_type(&b, dt, rank, shape);
+	return buf_finish(&b, E->A);
+}
+
+static bool reserved_name(const char *s)
+{
+	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+		if (strcmp(reserved[i], s) == 0)
+			return true;
+	return strncmp(s, "ad_", 3) == 0 || strncmp(s, "AD_", 3) == 0 || s[0] == '_';
+}
+
+CNames emit_c_names(Func *const *funcs, int nfuncs, int idx, const EmitOptions *o, Arena *A)
+{
+	/* each function's base name, mangled if reserved or if another
+	 * function's derived names would clash with it */
+	const char **base = arena_array(A, (size_t)nfuncs + 1, sizeof(char *));
+	for (int i = 0; i <= idx; i++) {
+		const char *s = arena_printf(A, "%s%s", o->prefix ? o->prefix : "", funcs[i]->name);
+		for (;;) {
+			bool clash = reserved_name(s);
+			for (int j = 0; j < i && !clash; j++) {
+				const char *t = base[j];
+				size_t lt = strlen(t);
+				clash = strcmp(s, t) == 0 ||
+				        (strncmp(s, t, lt) == 0 &&
+				         (strcmp(s + lt, "_work") == 0 || strcmp(s + lt, "_work_size") == 0 || strcmp(s + lt, "_call") == 0));
+				size_t ls = strlen(s);
+				clash = clash || (strncmp(t, s, ls) == 0 && (strcmp(t + ls, "_work") == 0 ||
+				                                             strcmp(t + ls, "_work_size") == 0 ||
+				                                             strcmp(t + ls, "_call") == 0));
+			}
+			if (!clash)
+				break;
+			/* main -> main_fn (a trailing "_" would make main__work, reserved in C++) */
+			s = arena_printf(A, "%s_fn", s);
+		}
+		base[i] = s;
+	}
+	CNames n;
+	n.func = base[idx];
+	n.work = arena_printf(A, "%s_work", base[idx]);
+	n.work_size = arena_printf(A, "%s_work_size", base[idx]);
+	n.call = arena_printf(A, "%s_call", base[idx]);
+	return n;
+}
+
+static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitOptions *o)
+{
+	Emit E0, *E = &E0;
+	memset(E, 0, sizeof *E);
+	E->A = f->A;
+	E->f = f;
+	E->o = o;
+	E->last_stmt = -1;
+	/* user-visible names first */
+	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
+	for (int i = 0; i < f->dimsyms.len; i++)
+		E->dimname[i] = user_name(E, f->dimsyms.data[i]);
+	const char **pnames = arena_array(E->A, (size_t)f->params.len + 1, sizeof(char *));
+	const char **rnames = arena_array(E->A, (size_t)f->results.len + 1, sizeof(char *));
+	for (int i = 0; i < f->params.len; i++)
+		pnames[i] = user_name(E, ir_inst(f, f->params.data[i])->name);
+	for (int i = 0; i < f->results.len; i++)
+		rnames[i] = user_name(E, f->results.data[i].name);
+	schedule(E);
+	int n = f->ins.len;
+	for (int i = 0; i < f->params.len; i++)
+		E->home[f->params.data[i]] = pnames[i];
+	for (int v = 0; v < n; v++)
+		if (E->mat[v] == M_RESULT)
+			E->home[v] = rnames[E->result_of[v]];
+
+	Buf body, statics, sizes;
+	buf_init(&body, E->A);
+	buf_init(&statics, E->A);
+	buf_init(&sizes, E->A);
+	E->body = &body;
+	E->depth = 1;
+	/* static constant tensors */
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (E->mat[v] != M_STATIC)
+			continue;
+		E->home[v] = fresh(E, arena_printf(E->A, "%s_c%d", nm->func, v));
+		buf_printf(&statics, "static const %s %s[%" PRId64 "] = {", ctype(in->dt), E->home[v], in->nnums);
+		for (int64_t i = 0; i < in->nnums; i++) {
+			if (i % 8 == 0)
+				buf_puts(&statics, "\n    ");
+			buf_printf(&statics, "%s%s", literal(E, in->nums[i], in->dt), i + 1 < in->nnums ? ", " : "");
+		}
+		buf_puts(&statics, "\n};\n");
+	}
+	/* scratch buffers in the work memory */
+	bool any_scratch = false;
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (E->mat[v] == M_LOCAL)
+			E->home[v] = fresh(E, in->name ? in->name : "s");
+		if (E->mat[v] != M_SCRATCH)
+			continue;
+		E->home[v] = fresh(E, in->name ? in->name : "t");
+		const char *numel = numel_c(E, in->rank, in->shape);
+		buf_printf(&sizes, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel, ctype(in->dt));
+		line(E, "%s *%s = (%s *)w;", ctype(in->dt), E->home[v], ctype(in->dt));
+		line(E, "w += AD_ALIGN_(%s, sizeof(%s));", numel, ctype(in->dt));
+		any_scratch = true;
+	}
+	/* kernels, in order */
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		int m = E->mat[v];
+		if (m == M_INLINE || m == M_PARAM || m == M_STATIC)
+			continue;
+		comment_stmt(E, v);
+		OpKind kind = op_info[in->op].kind;
+		if (kind == K_REDUCE)
+			emit_reduce(E, v);
+		else if (kind == K_MATMUL)
+			emit_matmul(E, v);
+		else
+			store_elementwise(E, v, E->home[v]);
+	}
+	/* results held elsewhere: copies; none results: zeros */
+	for (int i = 0; i < f->results.len; i++) {
+		const FuncResult *r = &f->results.data[i];
+		if (r->value >= 0 && E->mat[r->value] == M_RESULT && E->result_of[r->value] == i)
+			continue;
+		if (r->value < 0) {
+			line(E, "/* %s is none: no result depends on it; zeros are written */", rnames[i]);
+			line(E, "memset(%s, 0, (size_t)(%s) * sizeof(%s));", rnames[i], numel_c(E, r->rank, r->shape),
+			     ctype(r->dt));
+			continue;
+		}
+		E->last_stmt = -1;
+		const Inst *in = ir_inst(f, r->value);
+		int nopen;
+		int su = E->used.len;
+		Index ix = open_loops(E, in->rank, in->shape, &nopen);
+		E->cache.len = 0;
+		E->counting = true;
+		ex(E, r->value, ix);
+		E->counting = false;
+		line(E, "%s[%s] = %s;", rnames[i], offset(E, in, &ix), strip(E, ex(E, r->value, ix)));
+		close_loops(E, nopen);
+		if (nopen)
+			E->used.len = su;
+	}
+
+	/* the signature, in the header with its documentation */
+	Buf sig;
+	buf_init(&sig, E->A);
+	params_decl(E, &sig, pnames, rnames);
+	const char *params = sig.len ? sig.data : "void";
+	Buf doc;
+	buf_init(&doc, E->A);
+	buf_printf(&doc, "/* %s, from %s:%d.\n", f->name, f->src->name, f->loc.line);
+	for (int i = 0; i < f->params.len; i++) {
+		const Inst *p = ir_inst(f, f->params.data[i]);
+		buf_printf(&doc, " *   in  %-10s %s%s\n", pnames[i], type_doc(E, p->dt, p->rank, p->shape),
+		           p->flags & IF_NOGRAD ? " (nograd)" : "");
+	}
+	for (int i = 0; i < f->results.len; i++) {
+		const FuncResult *r = &f->results.data[i];
+		buf_printf(&doc, " *   out %-10s %s%s\n", rnames[i], type_doc(E, r->dt, r->rank, r->shape),
+		           r->value < 0 ? " (none: always zeros)" : "");
+	}
+	buf_puts(&doc, " * Arrays are contiguous and row-major, scalars are passed by pointer, and no\n"
+	               " * output may overlap another array. Returns 0, or AD_ERR_DIM for dimensions\n"
+	               " * that are negative, too large or inconsistent, or AD_ERR_NOMEM. */\n");
+	if (h) {
+		buf_puts(h, doc.data);
+		buf_printf(h, "int %s(%s);\n", nm->func, params);
+		buf_printf(h, "/* Bytes of scratch memory %s needs (SIZE_MAX for invalid dimensions). */\n",
+		           nm->work_size);
+		buf_printf(h, "size_t %s(", nm->work_size);
+		for (int i = 0; i < f->dimsyms.len; i++)
+			buf_printf(h, "%sint64_t %s", i ? ", " : "", E->dimname[i]);
+		buf_printf(h, "%s);\n", f->dimsyms.len ? "" : "void");
+		buf_printf(h, "/* %s with caller-owned scratch memory of %s(...) bytes,\n"
+		              " * aligned to 64 bytes; no allocation. */\n",
+		           nm->func, nm->work_size);
+		buf_printf(h, "int %s(%s%svoid *work);\n", nm->work, sig.len ? sig.data : "", sig.len ? ", " : "");
+		buf_printf(h, "/* Uniform entry for run-time callers: dims[], inputs[] and outputs[] in the order\n"
+		              " * above; work may be NULL (then memory is allocated). */\n");
+		buf_printf(h, "int %s(const int64_t *dims, const void *const *in, void *const *out, void *work);\n\n",
+		           nm->call);
+	}
+
+	/* the definitions */
+	if (statics.len)
+		buf_printf(c, "\n%s", statics.data);
+	buf_printf(c, "\nsize_t %s(", nm->work_size);
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(c, "%sint64_t %s", i ? ", " : "", E->dimname[i]);
+	buf_printf(c, "%s)\n{\n", f->dimsyms.len ? "" : "void");
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(c, "    if (%s < 0 || %s > AD_MAX_DIM_)\n        return SIZE_MAX;\n", E->dimname[i],
+		           E->dimname[i]);
+	if (any_scratch) {
+		buf_puts(c, "    size_t size = 0;\n");
+		buf_puts(c, sizes.data);
+		buf_puts(c, "    return size;\n}\n");
+	} else {
+		buf_puts(c, "    return 0;\n}\n");
+	}
+
+	buf_printf(c, "\n%s", doc.data);
+	buf_printf(c, "int %s(%s%svoid *work)\n{\n", nm->work, sig.len ? sig.data : "", sig.len ? ", " : "");
+	/* dimension checks */
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(c, "    if (%s < 0 || %s > AD_MAX_DIM_)\n        return AD_ERR_DIM;\n", E->dimname[i],
+		           E->dimname[i]);
+	for (int i = 0; i < f->cons.len; i++) {
+		const Constraint *k = &f->cons.data[i];
+		const char *a = dim_c(E, k->a);
+		if (k->kind == CONS_GE0)
+			buf_printf(c, "    if (%s < 0) /* %s */\n        return AD_ERR_DIM;\n", a, k->msg);
+		else if (k->kind == CONS_EQ)
+			buf_printf(c, "    if (%s != %s) /* %s */\n        return AD_ERR_DIM;\n", a, dim_c(E, k->b), k->msg);
+		else
+			buf_printf(c, "    if (%s == 0 || %s %% %s != 0) /* %s */\n        return AD_ERR_DIM;\n",
+			           dim_c(E, k->b), paren(E, a), paren(E, dim_c(E, k->b)), k->msg);
+	}
+	if (f->dimsyms.len) {
+		/* every buffer's element count must stay in range */
+		for (int v = 0; v < n; v++) {
+			const Inst *in = ir_inst(f, v);
+			if (in->rank < 2 || (E->mat[v] != M_SCRATCH && E->mat[v] != M_RESULT && E->mat[v] != M_PARAM))
+				continue;
+			Buf t;
+			buf_init(&t, E->A);
+			for (int k = 0; k < in->rank; k++)
+				buf_printf(&t, "%s%s", k ? ", " : "", dim_c(E, in->shape[k]));
+			buf_printf(c, "    if (!ad_numel_ok_(%d, (const int64_t[]){%s}))\n        return AD_ERR_DIM;\n",
+			           in->rank, t.data);
+			buf_free(&t);
+		}
+	}
+	if (any_scratch)
+		buf_puts(c, "    char *w = (char *)work;\n");
+	else
+		buf_puts(c, "    (void)work;\n");
+	buf_puts(c, body.data ? body.data : "");
+	buf_puts(c, "    return 0;\n}\n");
+
+	Buf args;
+	buf_init(&args, E->A);
+	args_call(E, &args, pnames, rnames);
+	buf_printf(c, "\nint %s(%s)\n{\n", nm->func, params);
+	buf_printf(c, "    size_t size = %s(", nm->work_size);
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(c, "%s%s", i ? ", " : "", E->dimname[i]);
+	buf_puts(c, ");\n");
+	buf_puts(c, "    void *work = NULL;\n"
+	            "    if (size == SIZE_MAX)\n        return AD_ERR_DIM;\n"
+	            "    if (size > 0 && !(work = malloc(size)))\n        return AD_ERR_NOMEM;\n");
+	buf_printf(c, "    int err = %s(%s%swork);\n", nm->work, args.len ? args.data : "", args.len ? ", " : "");
+	buf_puts(c, "    free(work);\n    return err;\n}\n");
+
+	/* the uniform entry */
+	buf_printf(c, "\nint %s(const int64_t *dims, const void *const *in, void *const *out, void *work)\n{\n",
+	           nm->call);
+	Buf ua;
+	buf_init(&ua, E->A);
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(&ua, "dims[%d], ", i);
+	for (int i = 0; i < f->params.len; i++)
+		buf_printf(&ua, "(const %s *)in[%d], ", ctype(ir_inst(f, f->params.data[i])->dt), i);
+	for (int i = 0; i < f->results.len; i++)
+		buf_printf(&ua, "(%s *)out[%d], ", ctype(f->results.data[i].dt), i);
+	if (!f->dimsyms.len)
+		buf_puts(c, "    (void)dims;\n");
+	if (!f->params.len)
+		buf_puts(c, "    (void)in;\n");
+	if (!f->results.len)
+		buf_puts(c, "    (void)out;\n");
+	buf_printf(c, "    if (work)\n        return %s(%swork);\n", nm->work, ua.len ? ua.data : "");
+	if (ua.len >= 2)
+		ua.data[ua.len - 2] = 0;
+	buf_printf(c, "    return %s(%s);\n}\n", nm->func, ua.len ? ua.data : "");
+	buf_free(&ua);
+	buf_free(&args);
+	buf_free(&sig);
+	buf_free(&doc);
+	buf_free(&body);
+	buf_free(&statics);
+	buf_free(&sizes);
+}
+
+static const char prelude[] =
+    "#include <math.h>\n"
+    "#include <stdint.h>\n"
+    "#include <stdlib.h>\n"
+    "#include <string.h>\n"
+    "\n"
+    "/* Scratch buffers start on 64-byte boundaries. */\n"
+    "#define AD_ALIGN_(n, elem) (((size_t)(n) * (elem) + 63) & ~(size_t)63)\n"
+    "/* No dimension, and no buffer, has more than 2^48 elements. */\n"
+    "#define AD_MAX_DIM_ ((int64_t)1 << 48)\n"
+    "\n"
+    "static int ad_numel_ok_(int rank, const int64_t *dims)\n"
+    "{\n"
+    "    int64_t n = 1;\n"
+    "    for (int i = 0; i < rank; i++) {\n"
+    "        if (dims[i] < 0 || dims[i] > AD_MAX_DIM_)\n"
+    "            return 0;\n"
+    "        if (dims[i] != 0 && n > AD_MAX_DIM_ / dims[i])\n"
+    "            return 0;\n"
+    "        n *= dims[i];\n"
+    "    }\n"
+    "    return 1;\n"
+    "}\n";
+
+static const char header_top[] = "#include <stddef.h>\n"
+                                 "#include <stdint.h>\n"
+                                 "\n"
+                                 "#ifndef AD_ERR_DIM\n"
+                                 "#define AD_OK 0\n"
+                                 "#define AD_ERR_DIM 1   /* a dimension is negative, too large or inconsistent */\n"
+                                 "#define AD_ERR_NOMEM 2 /* out of memory */\n"
+                                 "#endif\n"
+                                 "\n"
+                                 "#ifdef __cplusplus\n"
+                                 "extern \"C\" {\n"
+                                 "#endif\n\n";
+
+void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o, const char *srcname)
+{
+	Arena *A = nfuncs ? funcs[0]->A : NULL;
+	buf_printf(c, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
+	if (o->header_name)
+		buf_printf(c, "#include \"%s\"\n", o->header_name);
+	buf_puts(c, prelude);
+	if (!o->header_name) {
+		buf_puts(c, "\n#ifndef AD_ERR_DIM\n#define AD_OK 0\n#define AD_ERR_DIM 1\n#define AD_ERR_NOMEM 2\n#endif\n");
+		/* declarations come from nowhere else: declare before defining */
+	}
+	if (h) {
+		buf_printf(h, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
+		buf_puts(h, header_top);
+	}
+	Buf decl;
+	buf_init(&decl, A);
+	for (int i = 0; i < nfuncs; i++) {
+		CNames nm = emit_c_names(funcs, nfuncs, i, o, A);
+		emit_function(c, h ? h : &decl, funcs[i], &nm, o);
+	}
+	if (!o->header_name && !h) {
+		/* self-contained C (the JIT): prototypes are not needed, the
+		 * definitions come before any use */
+	}
+	buf_free(&decl);
+	if (h)
+		buf_puts(h, "#ifdef __cplusplus\n}\n#endif\n");
+}

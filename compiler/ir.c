@@ -1,0 +1,516 @@
+/* ir.c: the op table, IR construction and shape rules. */
+#include "ir.h"
+
+#include <string.h>
+
+const OpInfo op_info[OP_COUNT] = {
+#define X(name, arity, kind, flags, c) [OP_##name] = {#name, arity, kind, flags, c},
+#include "ops.def"
+#undef X
+};
+
+bool op_cuts_arg(Op op, int k)
+{
+	if (op_info[op].flags & F_CUT)
+		return true;
+	return op == OP_where && k == 0;
+}
+
+Func *ir_func_new(Arena *A, DimCtx *dc, SrcFile *src, const char *name)
+{
+	Func *f = arena_alloc(A, sizeof *f);
+	f->A = A;
+	f->dc = dc;
+	f->src = src;
+	f->name = name;
+	f->cur_stmt = -1;
+	return f;
+}
+
+Func *ir_func_like(const Func *g)
+{
+	Func *f = ir_func_new(g->A, g->dc, g->src, g->name);
+	f->loc = g->loc;
+	for (int i = 0; i < g->results.len; i++)
+		VEC_PUSH(f->A, f->results, g->results.data[i]);
+	for (int i = 0; i < g->dimsyms.len; i++)
+		VEC_PUSH(f->A, f->dimsyms, g->dimsyms.data[i]);
+	for (int i = 0; i < g->cons.len; i++)
+		VEC_PUSH(f->A, f->cons, g->cons.data[i]);
+	for (int i = 0; i < g->stmts.len; i++)
+		VEC_PUSH(f->A, f->stmts, g->stmts.data[i]);
+	return f;
+}
+
+int64_t ir_numel_const(const Inst *in)
+{
+	int64_t n = 1;
+	for (int i = 0; i < in->rank; i++) {
+		int64_t d;
+		if (!dim_is_const(in->shape[i], &d))
+			return -1;
+		if (__builtin_mul_overflow(n, d, &n))
+			return -1;
+	}
+	return n;
+}
+
+static bool same_dims(int ra, const Dim **a, int rb, const Dim **b)
+{
+	if (ra != rb)
+		return false;
+	for (int i = 0; i < ra; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+bool ir_same_shape(const Inst *a, const Inst *b)
+{
+	return same_dims(a->rank, a->shape, b->rank, b->shape);
+}
+
+bool ir_is_scalar_const(const Func *f, int v, double *val)
+{
+	const Inst *in = ir_inst(f, v);
+	while (in->op == OP_broadcast)
+		in = ir_inst(f, in->args[0]);
+	if (in->op != OP_const || in->nnums != 1)
+		return false;
+	if (val)
+		*val = in->nums[0];
+	return true;
+}
+
+static const Dim **dims_copy(Func *f, int rank, const Dim **shape)
+{
+	const Dim **s = arena_array(f->A, (size_t)rank + 1, sizeof *s);
+	if (rank)
+		memcpy(s, shape, (size_t)rank * sizeof *s);
+	return s;
+}
+
+static bool is_one(const Dim *d)
+{
+	int64_t v;
+	return dim_is_const(d, &v) && v == 1;
+}
+
+static const Dim *product(Func *f, int rank, const Dim **shape)
+{
+	const Dim *p = dim_const(f->dc, 1);
+	for (int i = 0; i < rank; i++)
+		p = dim_mul(f->dc, p, shape[i]);
+	return p;
+}
+
+const Dim **ir_infer_shape(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const OpInfo *info = &op_info[p->op];
+	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
+	*why = NULL;
+	switch (info->kind) {
+	case K_SRC:
+		*rank = p->rank;
+		return p->shape ? p->shape : arena_alloc(f->A, sizeof(Dim *));
+	case K_EW:
+		for (int k = 1; k < p->nargs; k++)
+			if (!ir_same_shape(a, ir_inst(f, args[k]))) {
+				*why = "elementwise operands differ in shape";
+				return NULL;
+			}
+		*rank = a->rank;
+		return a->shape;
+	case K_REDUCE: {
+		const Dim **s = arena_array(f->A, (size_t)a->rank + 1, sizeof *s);
+		int r = 0;
+		for (int i = 0, k = 0; i < a->rank; i++) {
+			if (k < p->nints && p->ints[k] == i) {
+				k++;
+				continue;
+			}
+			s[r++] = a->shape[i];
+		}
+		for (int k = 0; k < p->nints; k++)
+			if (p->ints[k] < 0 || p->ints[k] >= a->rank || (k > 0 && p->ints[k] <= p->ints[k - 1])) {
+				*why = "bad reduction axes";
+				return NULL;
+			}
+		*rank = r;
+		return s;
+	}
+	case K_MATMUL: {
+		const Inst *b = ir_inst(f, args[1]);
+		if (a->rank < 2 || a->rank != b->rank) {
+			*why = "matmul operands must have the same rank >= 2";
+			return NULL;
+		}
+		int r = a->rank;
+		for (int i = 0; i < r - 2; i++)
+			if (a->shape[i] != b->shape[i]) {
+				*why = "matmul batch dimensions differ";
+				return NULL;
+			}
+		bool ta = p->ints[0], tb = p->ints[1];
+		const Dim *m = a->shape[r - 2 + ta], *ka = a->shape[r - 1 - ta];
+		const Dim *kb = b->shape[r - 2 + tb], *n = b->shape[r - 1 - tb];
+		if (ka != kb) {
+			*why = "matmul inner dimensions differ";
+			return NULL;
+		}
+		const Dim **s = dims_copy(f, r, a->shape);
+		s[r - 2] = m;
+		s[r - 1] = n;
+		*rank = r;
+		return s;
+	}
+	case K_SHAPE:
+		break;
+	}
+	switch (p->op) {
+	case OP_broadcast:
+		if (p->rank < a->rank) {
+			*why = "broadcast to a lower rank";
+			return NULL;
+		}
+		for (int i = 0; i < a->rank; i++) {
+			const Dim *d = a->shape[i], *t = p->shape[p->rank - a->rank + i];
+			if (d != t && !is_one(d)) {
+				*why = "broadcast of an incompatible shape";
+				return NULL;
+			}
+		}
+		*rank = p->rank;
+		return p->shape;
+	case OP_reshape: {
+		int64_t x, y;
+		const Dim *na = product(f, a->rank, a->shape), *nb = product(f, p->rank, p->shape);
+		if (dim_is_const(na, &x) && dim_is_const(nb, &y) && x != y) {
+			*why = "reshape changes the number of elements";
+			return NULL;
+		}
+		*rank = p->rank;
+		return p->shape;
+	}
+	case OP_transpose: {
+		if (p->nints != a->rank) {
+			*why = "transpose permutation has the wrong length";
+			return NULL;
+		}
+		const Dim **s = arena_array(f->A, (size_t)a->rank + 1, sizeof *s);
+		unsigned seen = 0;
+		for (int i = 0; i < a->rank; i++) {
+			int64_t k = p->ints[i];
+			if (k < 0 || k >= a->rank || (seen >> k & 1)) {
+				*why = "transpose permutation is not a permutation";
+				return NULL;
+			}
+			seen |= 1u << k;
+			s[i] = a->shape[k];
+		}
+		*rank = a->rank;
+		return s;
+	}
+	case OP_slice:
+		if (p->rank != a->rank || p->nints != a->rank || p->ndims != a->rank) {
+			*why = "slice attributes do not match the rank";
+			return NULL;
+		}
+		for (int i = 0; i < p->rank; i++)
+			if (p->ints[i] == 0) {
+				*why = "slice step is zero";
+				return NULL;
+			}
+		*rank = p->rank;
+		return p->shape;
+	case OP_unslice:
+		if (p->rank != a->rank || p->nints != a->rank || p->ndims != a->rank) {
+			*why = "unslice attributes do not match the rank";
+			return NULL;
+		}
+		*rank = p->rank;
+		return p->shape;
+	case OP_concat: {
+		int axis = (int)p->ints[0];
+		if (axis < 0 || axis >= a->rank) {
+			*why = "concat axis out of range";
+			return NULL;
+		}
+		const Dim **s = dims_copy(f, a->rank, a->shape);
+		for (int k = 1; k < p->nargs; k++) {
+			const Inst *b = ir_inst(f, args[k]);
+			if (b->rank != a->rank) {
+				*why = "concat operands differ in rank";
+				return NULL;
+			}
+			for (int i = 0; i < a->rank; i++)
+				if (i != axis && b->shape[i] != a->shape[i]) {
+					*why = "concat operands differ off the axis";
+					return NULL;
+				}
+			s[axis] = dim_add(f->dc, s[axis], b->shape[axis]);
+		}
+		*rank = a->rank;
+		return s;
+	}
+	default:
+		break;
+	}
+	*why = "unknown op";
+	return NULL;
+}
+
+static DType result_dtype(Func *f, const Inst *p, const int *args, const char **why)
+{
+	*why = NULL;
+	if (p->op == OP_cast || op_info[p->op].kind == K_SRC)
+		return p->dt;
+	int first = p->op == OP_where ? 1 : 0;
+	DType dt = ir_inst(f, args[first])->dt;
+	for (int k = first + 1; k < p->nargs; k++)
+		if (ir_inst(f, args[k])->dt != dt)
+			*why = "operands differ in dtype";
+	return dt;
+}
+
+static int append(Func *f, const Inst *proto, const int *args)
+{
+	const OpInfo *info = &op_info[proto->op];
+	if (info->arity >= 0 && proto->nargs != info->arity)
+		ICE("%s takes %d operands, got %d", info->name, info->arity, proto->nargs);
+	for (int k = 0; k < proto->nargs; k++)
+		if (args[k] < 0 || args[k] >= f->ins.len)
+			ICE("%s: operand %d is undefined (%%%d)", info->name, k, args[k]);
+	Inst in = *proto;
+	const char *why;
+	in.shape = ir_infer_shape(f, proto, args, &in.rank, &why);
+	if (!in.shape)
+		ICE("%s: %s", info->name, why);
+	in.dt = result_dtype(f, proto, args, &why);
+	if (why)
+		ICE("%s: %s", info->name, why);
+	in.shape = dims_copy(f, in.rank, in.shape);
+	in.args = arena_array(f->A, (size_t)in.nargs + 1, sizeof(int));
+	if (in.nargs)
+		memcpy(in.args, args, (size_t)in.nargs * sizeof(int));
+	VEC_PUSH(f->A, f->ins, in);
+	return f->ins.len - 1;
+}
+
+static Inst proto_of(Func *f, Op op, int nargs)
+{
+	Inst p;
+	memset(&p, 0, sizeof p);
+	p.op = op;
+	p.nargs = nargs;
+	p.loc = f->cur_loc;
+	p.stmt = f->cur_stmt;
+	return p;
+}
+
+int ir_rebuild(Func *f, const Inst *proto, const int *args)
+{
+	Inst p = *proto;
+	p.name = proto->name;
+	return append(f, &p, args);
+}
+
+int ir_param(Func *f, const char *name, DType dt, int rank, const Dim **shape, bool nograd)
+{
+	Inst p = proto_of(f, OP_param, 0);
+	p.dt = dt;
+	p.rank = rank;
+	p.shape = shape;
+	p.name = name;
+	p.flags = nograd ? IF_NOGRAD : 0;
+	p.nints = 1;
+	p.ints = arena_alloc(f->A, sizeof(int64_t));
+	p.ints[0] = f->params.len;
+	int v = append(f, &p, NULL);
+	VEC_PUSH(f->A, f->params, v);
+	return v;
+}
+
+int ir_const(Func *f, DType dt, int rank, const Dim **shape, const double *nums)
+{
+	Inst p = proto_of(f, OP_const, 0);
+	p.dt = dt;
+	p.rank = rank;
+	p.shape = shape;
+	int64_t n = ir_numel_const(&p);
+	if (n < 0)
+		ICE("constant of symbolic shape");
+	p.nnums = n;
+	p.nums = arena_array(f->A, (size_t)n + 1, sizeof(double));
+	for (int64_t i = 0; i < n; i++)
+		p.nums[i] = dt == DT_F32 ? (double)(float)nums[i] : nums[i];
+	return append(f, &p, NULL);
+}
+
+int ir_scalar(Func *f, DType dt, double v)
+{
+	return ir_const(f, dt, 0, NULL, &v);
+}
+
+int ir_iota(Func *f, DType dt, const Dim *n, double start, double delta, double stop, bool linspace)
+{
+	Inst p = proto_of(f, OP_iota, 0);
+	p.dt = dt;
+	p.rank = 1;
+	p.shape = &n;
+	p.nnums = 3;
+	p.nums = arena_array(f->A, 3, sizeof(double));
+	p.nums[0] = start;
+	p.nums[1] = delta;
+	p.nums[2] = stop;
+	p.flags = linspace ? IF_LINSPACE : 0;
+	return append(f, &p, NULL);
+}
+
+int ir_dimval(Func *f, DType dt, const Dim *d)
+{
+	Inst p = proto_of(f, OP_dimval, 0);
+	p.dt = dt;
+	p.ndims = 1;
+	p.dims = arena_alloc(f->A, sizeof *p.dims);
+	p.dims[0] = d;
+	return append(f, &p, NULL);
+}
+
+int ir_unary(Func *f, Op op, int a)
+{
+	Inst p = proto_of(f, op, 1);
+	return append(f, &p, &a);
+}
+
+int ir_cast(Func *f, int a, DType dt)
+{
+	Inst p = proto_of(f, OP_cast, 1);
+	p.dt = dt;
+	return append(f, &p, &a);
+}
+
+int ir_binary(Func *f, Op op, int a, int b)
+{
+	Inst p = proto_of(f, op, 2);
+	int args[2] = {a, b};
+	return append(f, &p, args);
+}
+
+int ir_where(Func *f, int c, int a, int b)
+{
+	Inst p = proto_of(f, OP_where, 3);
+	int args[3] = {c, a, b};
+	return append(f, &p, args);
+}
+
+int ir_broadcast(Func *f, int a, int rank, const Dim **shape)
+{
+	Inst p = proto_of(f, OP_broadcast, 1);
+	p.rank = rank;
+	p.shape = shape;
+	return append(f, &p, &a);
+}
+
+int ir_reshape(Func *f, int a, int rank, const Dim **shape)
+{
+	Inst p = proto_of(f, OP_reshape, 1);
+	p.rank = rank;
+	p.shape = shape;
+	return append(f, &p, &a);
+}
+
+int ir_transpose(Func *f, int a, const int64_t *perm)
+{
+	Inst p = proto_of(f, OP_transpose, 1);
+	p.nints = ir_inst(f, a)->rank;
+	p.ints = arena_array(f->A, (size_t)p.nints + 1, sizeof(int64_t));
+	memcpy(p.ints, perm, (size_t)p.nints * sizeof(int64_t));
+	return append(f, &p, &a);
+}
+
+static int slice_like(Func *f, Op op, int a, const Dim **starts, const int64_t *steps, int rank, const Dim **shape)
+{
+	Inst p = proto_of(f, op, 1);
+	p.rank = rank;
+	p.shape = shape;
+	p.nints = rank;
+	p.ints = arena_array(f->A, (size_t)rank + 1, sizeof(int64_t));
+	memcpy(p.ints, steps, (size_t)rank * sizeof(int64_t));
+	p.ndims = rank;
+	p.dims = dims_copy(f, rank, starts);
+	return append(f, &p, &a);
+}
+
+int ir_slice(Func *f, int a, const Dim **starts, const int64_t *steps, const Dim **lens)
+{
+	return slice_like(f, OP_slice, a, starts, steps, ir_inst(f, a)->rank, lens);
+}
+
+int ir_unslice(Func *f, int a, const Dim **starts, const int64_t *steps, int rank, const Dim **full)
+{
+	return slice_like(f, OP_unslice, a, starts, steps, rank, full);
+}
+
+int ir_concat(Func *f, const int *args, int n, int axis)
+{
+	Inst p = proto_of(f, OP_concat, n);
+	p.nints = 1;
+	p.ints = arena_alloc(f->A, sizeof(int64_t));
+	p.ints[0] = axis;
+	return append(f, &p, args);
+}
+
+int ir_reduce(Func *f, Op op, int a, const int64_t *axes, int naxes)
+{
+	Inst p = proto_of(f, op, 1);
+	p.nints = naxes;
+	p.ints = arena_array(f->A, (size_t)naxes + 1, sizeof(int64_t));
+	if (naxes)
+		memcpy(p.ints, axes, (size_t)naxes * sizeof(int64_t));
+	return append(f, &p, &a);
+}
+
+int ir_matmul(Func *f, int a, int b, bool ta, bool tb)
+{
+	Inst p = proto_of(f, OP_matmul, 2);
+	p.nints = 2;
+	p.ints = arena_array(f->A, 2, sizeof(int64_t));
+	p.ints[0] = ta;
+	p.ints[1] = tb;
+	int args[2] = {a, b};
+	return append(f, &p, args);
+}
+
+int ir_fill(Func *f, DType dt, double v, int rank, const Dim **shape)
+{
+	int s = ir_scalar(f, dt, v);
+	return rank == 0 ? s : ir_broadcast(f, s, rank, shape);
+}
+
+int ir_broadcast_to(Func *f, int a, int rank, const Dim **shape)
+{
+	const Inst *in = ir_inst(f, a);
+	if (same_dims(in->rank, in->shape, rank, shape))
+		return a;
+	return ir_broadcast(f, a, rank, shape);
+}
+
+int ir_sum_to(Func *f, int a, int rank, const Dim **shape)
+{
+	const Inst *in = ir_inst(f, a);
+	int ra = in->rank;
+	if (same_dims(ra, in->shape, rank, shape))
+		return a;
+	int64_t axes[IR_MAX_RANK];
+	int n = 0;
+	for (int i = 0; i < ra; i++) {
+		int j = i - (ra - rank);
+		if (j < 0 || (is_one(shape[j]) && !is_one(in->shape[i])))
+			axes[n++] = i;
+	}
+	int s = n ? ir_reduce(f, OP_sum, a, axes, n) : a;
+	if (!same_dims(ir_inst(f, s)->rank, ir_inst(f, s)->shape, rank, shape))
+		s = ir_reshape(f, s, rank, shape);
+	return s;
+}

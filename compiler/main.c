@@ -1,0 +1,503 @@
+/* main.c: the ad-compile command line. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "adrt.h"
+#include "driver.h"
+#include "invoke.h"
+#include "jit.h"
+
+/* Exit statuses (LANGUAGE.md section 7). */
+enum { EXIT_COMPILE = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3, EXIT_CHECK = 4 };
+
+static const char *prog = "ad-compile";
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	va_end(ap);
+}
+
+static void runtime_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void runtime_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void print_help(void)
+{
+	printf("Usage: %s FILE.ad [-o OUT.c] [--header OUT.h]\n"
+	       "       %s FILE.ad --emit=tokens|ast|ir|ir-opt|c|h\n"
+	       "       %s --run FUNC FILE.ad [--input NAME=VALUE]... [--format=text|json|csv]\n"
+	       "                  [--output-dir DIR] [--plot OUT.png|OUT.svg]\n"
+	       "       %s --cflags | --libs | --help | --version\n"
+	       "\n"
+	       "Compile tensor programs written in the .ad language, with their derivatives,\n"
+	       "to dependency-free C99, or run them at once (JIT).\n"
+	       "\n"
+	       "Options:\n"
+	       "  -o OUT.c           write the C code to OUT.c (default: FILE.c; - is stdout)\n"
+	       "                       ad-compile model.ad -o model.c\n"
+	       "  --header OUT.h     write the declarations to OUT.h (default: OUT.c with .h)\n"
+	       "                       ad-compile model.ad -o gen/model.c --header include/model.h\n"
+	       "  --prefix P         prepend P to the C name of every function\n"
+	       "                       ad-compile model.ad --prefix mylib_\n"
+	       "  --emit=STAGE       print a stage to stdout: tokens, ast, ir, ir-opt, c or h\n"
+	       "                       ad-compile model.ad --emit=ir-opt\n"
+	       "  --run FUNC         compile in memory and run FUNC, printing its results\n"
+	       "                       ad-compile --run main samples/sin.ad\n"
+	       "  --input NAME=VALUE the value of parameter NAME: a JSON number or array, or\n"
+	       "                     @FILE for a .npy, .json or .csv file\n"
+	       "                       --input x='[1, 2, 3]'  --input w=@weights.npy\n"
+	       "  --format=FORMAT    how --run prints: text (default), json or csv\n"
+	       "                       ad-compile --run f f.ad --input x=2 --format=json\n"
+	       "  --output-dir DIR   also write each result of --run as DIR/NAME.npy\n"
+	       "                       ad-compile --run main sin.ad --output-dir out\n"
+	       "  --plot OUT         draw every 1-D result of --run against the first (gnuplot)\n"
+	       "                       ad-compile --run main samples/sin.ad --plot sin.png\n"
+	       "  --cflags           print the C compiler flags recommended for emitted code\n"
+	       "  --libs             print the libraries emitted code links with\n"
+	       "                       cc -c $(ad-compile --cflags) model.c; cc app.o model.o $(ad-compile --libs)\n"
+	       "  --help             print this help and exit\n"
+	       "  --version          print the version and exit\n"
+	       "  --                 end of options (a FILE may then start with -)\n"
+	       "\n"
+	       "FILE may be - to read the program from standard input.\n"
+	       "Exit status: 0 ok, 1 compile error, 2 usage error, 3 run-time error\n"
+	       "(bad input, shape mismatch), 4 gradient check failed.\n",
+	       prog, prog, prog, prog);
+}
+
+static void print_version(void)
+{
+	printf("ad-compile %s\n"
+	       "Copyright (C) 2026 the ad-compile authors.\n"
+	       "License: MIT <https://opensource.org/licenses/MIT>.\n"
+	       "This is free software: you are free to change and redistribute it.\n"
+	       "There is NO WARRANTY, to the extent permitted by law.\n",
+	       PACKAGE_VERSION);
+}
+
+/* The whole source file; NULL with a message on error. */
+static char *read_source(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "%s: cannot read '%s': %s\n", prog, path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (f != stdin && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "%s: cannot read '%s': it is a directory\n", prog, path);
+		fclose(f);
+		return NULL;
+	}
+	size_t cap = 1 << 14, n = 0;
+	char *buf = malloc(cap + 1);
+	while (buf) {
+		if (n == cap) {
+			if (cap > ADC_MAX_SOURCE) {
+				fprintf(stderr, "%s: '%s' is larger than %d MiB\n", prog, path, ADC_MAX_SOURCE >> 20);
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			char *nb = realloc(buf, 2 * cap + 1);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (buf && ferror(f)) {
+		fprintf(stderr, "%s: error reading '%s'\n", prog, path);
+		free(buf);
+		buf = NULL;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (buf) {
+		buf[n] = 0;
+		*len = n;
+	}
+	return buf;
+}
+
+typedef struct Opts {
+	const char *file, *out, *header, *emit, *run, *format, *outdir, *plot, *prefix;
+	const char **inputs;
+	int ninputs;
+} Opts;
+
+/* Report diagnostics; returns the exit status for a failed compilation. */
+static int report(Compilation *c)
+{
+	fputs(adc_messages(c), stderr);
+	return EXIT_COMPILE;
+}
+
+static char *replace_ext(const char *path, const char *ext)
+{
+	size_t n = strlen(path);
+	const char *dot = strrchr(path, '.');
+	const char *slash = strrchr(path, '/');
+	if (dot && (!slash || dot > slash))
+		n = (size_t)(dot - path);
+	char *s = malloc(n + strlen(ext) + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, path, n);
+	strcpy(s + n, ext);
+	return s;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	if (strcmp(path, "-") == 0) {
+		fputs(text, stdout);
+		return fflush(stdout) == 0 ? 0 : EXIT_RUNTIME;
+	}
+	ad_error err;
+	if (ad_write_file_atomic(path, text, strlen(text), &err)) {
+		fprintf(stderr, "%s: %s\n", prog, err.msg);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static int do_emit_files(Compilation *c, const Opts *o)
+{
+	char *cpath = o->out ? strdup(o->out)
+	                     : strcmp(o->file, "-") == 0 ? strdup("-") : replace_ext(o->file, ".c");
+	char *hpath = o->header ? strdup(o->header) : strcmp(cpath, "-") == 0 ? NULL : replace_ext(cpath, ".h");
+	EmitOptions eo = {hpath ? base_name(hpath) : NULL, o->prefix, true};
+	char *csrc, *hsrc = NULL;
+	int rc = 0;
+	if (adc_emit(c, &eo, &csrc, hpath ? &hsrc : NULL) != ADC_OK)
+		rc = report(c);
+	else if (hpath && (rc = write_text(hpath, hsrc)) != 0)
+		;
+	else
+		rc = write_text(cpath, csrc);
+	free(cpath);
+	free(hpath);
+	return rc;
+}
+
+static int do_emit_stage(Compilation *c, const Opts *o)
+{
+	const char *s = o->emit;
+	char *text = NULL;
+	if (strcmp(s, "tokens") == 0)
+		text = adc_tokens(c);
+	else if (strcmp(s, "ast") == 0)
+		text = adc_ast(c);
+	else if (strcmp(s, "ir") == 0)
+		text = adc_ir(c, false);
+	else if (strcmp(s, "ir-opt") == 0)
+		text = adc_ir(c, true);
+	else if (strcmp(s, "c") == 0 || strcmp(s, "h") == 0) {
+		EmitOptions eo = {NULL, o->prefix, true};
+		char *csrc, *hsrc;
+		if (adc_emit(c, &eo, &csrc, &hsrc) == ADC_OK)
+			text = strcmp(s, "c") == 0 ? csrc : hsrc;
+	}
+	if (!text || c->status != ADC_OK)
+		return report(c);
+	fputs(text, stdout);
+	return 0;
+}
+
+static int parse_inputs(const Opts *o, char ***names, ad_tensor ***vals)
+{
+	*names = calloc((size_t)o->ninputs + 1, sizeof **names);
+	*vals = calloc((size_t)o->ninputs + 1, sizeof **vals);
+	if (!*names || !*vals) {
+		runtime_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	for (int i = 0; i < o->ninputs; i++) {
+		const char *arg = o->inputs[i];
+		const char *eq = strchr(arg, '=');
+		if (!eq || eq == arg) {
+			usage_error("--input takes NAME=VALUE, not '%s'", arg);
+			return EXIT_USAGE;
+		}
+		(*names)[i] = strndup(arg, (size_t)(eq - arg));
+		ad_error err;
+		const char *v = eq + 1;
+		(*vals)[i] = v[0] == '@' ? ad_read_file(v + 1, &err) : ad_parse_json(v, &err);
+		if (!(*vals)[i]) {
+			runtime_error("input '%s': %s", (*names)[i], err.msg);
+			return EXIT_RUNTIME;
+		}
+	}
+	return 0;
+}
+
+static int write_outputs(const char *dir, const Func *f, Invocation *iv)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		if (mkdir(dir, 0777) != 0) {
+			runtime_error("cannot create the directory '%s': %s", dir, strerror(errno));
+			return EXIT_RUNTIME;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		runtime_error("'%s' is not a directory", dir);
+		return EXIT_RUNTIME;
+	}
+	for (int i = 0; i < f->results.len; i++) {
+		if (f->results.data[i].value < 0) {
+			fprintf(stderr, "%s: note: %s is none; no %s/%s.npy was written\n", prog, f->results.data[i].name, dir,
+			        f->results.data[i].name);
+			continue;
+		}
+		size_t n = strlen(dir) + strlen(f->results.data[i].name) + 8;
+		char *path = malloc(n);
+		if (!path)
+			return EXIT_RUNTIME;
+		snprintf(path, n, "%s/%s.npy", dir, f->results.data[i].name);
+		ad_error err;
+		int rc = ad_write_npy(path, iv->out[i], &err);
+		free(path);
+		if (rc) {
+			runtime_error("%s", err.msg);
+			return EXIT_RUNTIME;
+		}
+	}
+	return 0;
+}
+
+int plot_results(const char *out, const char *const *names, ad_tensor *const *ts, int n, char *err, size_t errlen);
+
+static int do_run(Compilation *c, const Opts *o)
+{
+	if (adc_lower(c) != ADC_OK)
+		return report(c);
+	int fi = adc_find(c, o->run);
+	if (fi < 0) {
+		usage_error("'%s' has no function '%s' (it has: %s)", o->file, o->run, adc_func_list(c));
+		return EXIT_USAGE;
+	}
+	const char *fmt = o->format ? o->format : "text";
+	if (strcmp(fmt, "text") && strcmp(fmt, "json") && strcmp(fmt, "csv")) {
+		usage_error("--format must be text, json or csv, not '%s'", fmt);
+		return EXIT_USAGE;
+	}
+	char **names;
+	ad_tensor **vals;
+	int rc = parse_inputs(o, &names, &vals);
+	Invocation iv = {0};
+	JitModule *jm = NULL;
+	if (rc)
+		goto out;
+	const Func *f = c->mod->funcs[fi];
+	ad_error err;
+	if (inv_bind(&iv, f, (const char *const *)names, vals, o->ninputs, &err)) {
+		runtime_error("%s", err.msg);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	EmitOptions eo = {NULL, NULL, false};
+	char *csrc;
+	if (adc_emit(c, &eo, &csrc, NULL) != ADC_OK) {
+		rc = report(c);
+		goto out;
+	}
+	char jerr[2048];
+	jm = jit_compile(csrc, jerr, sizeof jerr);
+	if (!jm) {
+		runtime_error("internal error: the generated C does not compile (a bug in ad-compile):\n%s", jerr);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	CNames nm = emit_c_names(c->opt, c->nfuncs, fi, &eo, c->A);
+	AdCallFn fn = (AdCallFn)(uintptr_t)jit_symbol(jm, nm.call);
+	if (!fn) {
+		runtime_error("internal error: %s is missing from the generated code", nm.call);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (inv_call(&iv, fn, &err)) {
+		runtime_error("%s", err.msg);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	int nr = f->results.len;
+	const char **rn = calloc((size_t)nr + 1, sizeof *rn);
+	const ad_tensor **rt = calloc((size_t)nr + 1, sizeof *rt);
+	if (!rn || !rt) {
+		free(rn);
+		free(rt);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	for (int i = 0; i < nr; i++) {
+		rn[i] = f->results.data[i].name;
+		rt[i] = f->results.data[i].value < 0 ? NULL : iv.out[i];
+	}
+	char *text = strcmp(fmt, "json") == 0 ? ad_format_json(rn, rt, nr)
+	             : strcmp(fmt, "csv") == 0 ? ad_format_csv(rn, rt, nr)
+	                                       : ad_format_text(rn, rt, nr);
+	if (!text) {
+		runtime_error("out of memory");
+		rc = EXIT_RUNTIME;
+	} else {
+		fputs(text, stdout);
+		free(text);
+	}
+	if (!rc && o->outdir)
+		rc = write_outputs(o->outdir, f, &iv);
+	if (!rc && o->plot) {
+		char perr[1024];
+		if (plot_results(o->plot, rn, (ad_tensor *const *)rt, nr, perr, sizeof perr)) {
+			runtime_error("%s", perr);
+			rc = EXIT_RUNTIME;
+		}
+	}
+	free(rn);
+	free(rt);
+out:
+	inv_free(&iv);
+	jit_free(jm);
+	for (int i = 0; i < o->ninputs; i++) {
+		if (names)
+			free(names[i]);
+		if (vals)
+			ad_tensor_free(vals[i]);
+	}
+	free(names);
+	free(vals);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_HEADER = 256, O_EMIT, O_RUN, O_INPUT, O_FORMAT, O_OUTDIR, O_PLOT, O_CFLAGS, O_LIBS, O_HELP, O_VERSION,
+	       O_PREFIX };
+	static const struct option longopts[] = {
+	    {"header", required_argument, NULL, O_HEADER},   {"emit", required_argument, NULL, O_EMIT},
+	    {"run", required_argument, NULL, O_RUN},         {"input", required_argument, NULL, O_INPUT},
+	    {"format", required_argument, NULL, O_FORMAT},   {"output-dir", required_argument, NULL, O_OUTDIR},
+	    {"plot", required_argument, NULL, O_PLOT},       {"cflags", no_argument, NULL, O_CFLAGS},
+	    {"libs", no_argument, NULL, O_LIBS},             {"help", no_argument, NULL, O_HELP},
+	    {"version", no_argument, NULL, O_VERSION},       {"prefix", required_argument, NULL, O_PREFIX},
+	    {NULL, 0, NULL, 0},
+	};
+	Opts o = {0};
+	o.inputs = calloc((size_t)argc + 1, sizeof *o.inputs);
+	if (!o.inputs)
+		return EXIT_RUNTIME;
+	bool cflags = false, libs = false;
+	int ch;
+	opterr = 1;
+	while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': o.out = optarg; break;
+		case O_HEADER: o.header = optarg; break;
+		case O_EMIT: o.emit = optarg; break;
+		case O_RUN: o.run = optarg; break;
+		case O_INPUT: o.inputs[o.ninputs++] = optarg; break;
+		case O_FORMAT: o.format = optarg; break;
+		case O_OUTDIR: o.outdir = optarg; break;
+		case O_PLOT: o.plot = optarg; break;
+		case O_PREFIX: o.prefix = optarg; break;
+		case O_CFLAGS: cflags = true; break;
+		case O_LIBS: libs = true; break;
+		case O_HELP: print_help(); free(o.inputs); return 0;
+		case O_VERSION: print_version(); free(o.inputs); return 0;
+		default:
+			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			free(o.inputs);
+			return EXIT_USAGE;
+		}
+	}
+	int rc = 0;
+	if (cflags || libs) {
+		if (cflags)
+			printf("-std=c99 -O3 -march=native -fno-math-errno\n");
+		if (libs)
+			printf("-lm\n");
+		free(o.inputs);
+		return 0;
+	}
+	if (optind == argc) {
+		usage_error("no input file");
+		free(o.inputs);
+		return EXIT_USAGE;
+	}
+	if (argc - optind > 1) {
+		usage_error("one input file at a time (got '%s' and '%s')", argv[optind], argv[optind + 1]);
+		free(o.inputs);
+		return EXIT_USAGE;
+	}
+	o.file = argv[optind];
+	if (o.emit && strcmp(o.emit, "tokens") && strcmp(o.emit, "ast") && strcmp(o.emit, "ir") &&
+	    strcmp(o.emit, "ir-opt") && strcmp(o.emit, "c") && strcmp(o.emit, "h")) {
+		usage_error("--emit takes tokens, ast, ir, ir-opt, c or h, not '%s'", o.emit);
+		free(o.inputs);
+		return EXIT_USAGE;
+	}
+	if (!o.run && (o.ninputs || o.format || o.outdir || o.plot)) {
+		usage_error("--input, --format, --output-dir and --plot go with --run");
+		free(o.inputs);
+		return EXIT_USAGE;
+	}
+	if (o.run && (o.emit || o.out || o.header)) {
+		usage_error("--run does not go with --emit, -o or --header");
+		free(o.inputs);
+		return EXIT_USAGE;
+	}
+	size_t len = 0;
+	char *text = read_source(o.file, &len);
+	if (!text) {
+		free(o.inputs);
+		return EXIT_COMPILE;
+	}
+	Compilation *c = adc_new(strcmp(o.file, "-") == 0 ? "<stdin>" : o.file, text, len);
+	free(text);
+	if (!c) {
+		runtime_error("out of memory");
+		free(o.inputs);
+		return EXIT_COMPILE;
+	}
+	if (o.emit)
+		rc = do_emit_stage(c, &o);
+	else if (o.run)
+		rc = do_run(c, &o);
+	else
+		rc = do_emit_files(c, &o);
+	adc_free(c);
+	free(o.inputs);
+	return rc;
+}

@@ -1,0 +1,20 @@
+/* opt.h: the optimization passes, each a function from IR to IR, run in a
+ * fixed order by opt_run (see docs/design.md). */
+#ifndef AD_OPT_H
+#define AD_OPT_H
+
+#include "ir.h"
+
+/* Constant folding, algebraic identities, removal of identities (copy,
+ * detach once differentiation is done), folding transposes into matmul, and
+ * common-subexpression elimination, in one forward sweep. */
+Func *opt_simplify(Func *f);
+/* Dead-code elimination: keep what the results need. */
+Func *opt_dce(Func *f);
+/* The whole pipeline; `verify` re-checks the IR after every pass. */
+Func *opt_run(Func *f, bool verify);
+
+/* Evaluate an elementwise op on numbers, as the emitted code would. */
+double fold_eval(Op op, const double *x, DType dt);
+
+#endif

@@ -1,0 +1,430 @@
+/* parser.y: the grammar of .ad files (bison, pure, with locations).
+ *
+ * Every node lives in the compilation's arena, so nothing needs a
+ * %destructor: a parse abandoned at any point leaks nothing. Statement-level
+ * error recovery lets one run report every syntax error of a file. */
+%require "3.6"
+%define api.pure full
+%define parse.error custom
+%locations
+%param {void *scanner}
+%parse-param {ParseCtx *ctx}
+
+%code requires {
+#include "parse.h"
+}
+
+%union {
+	const char *str;
+	Ast *ast;
+	AstList args;
+	TypeAst type;
+	DimAst dim;
+	struct { DimAst *items; int n; } dims;
+	Param param;
+	struct { Param *items; int n; } params;
+	Result result;
+	struct { Result *items; int n; bool single; } results;
+	Stmt stmt;
+	struct { Stmt *items; int n; } stmts;
+	struct { const char **names; Loc *locs; int n; } targets;
+	FuncAst *func;
+}
+
+%code {
+#include <stdio.h>
+#include <string.h>
+
+int yylex(YYSTYPE *lval, YYLTYPE *lloc, void *scanner);
+static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg);
+
+static Loc L(YYLTYPE l)
+{
+	return (Loc){l.first_line, l.first_column};
+}
+
+/* Bound every expression's nesting so that later recursive stages stay
+ * shallow; one report per file is enough. */
+static Ast *deep(ParseCtx *ctx, Ast *e)
+{
+	int d = 0;
+	if (e->a && e->a->depth > d) d = e->a->depth;
+	if (e->b && e->b->depth > d) d = e->b->depth;
+	if (e->c && e->c->depth > d) d = e->c->depth;
+	for (int i = 0; i < e->list.n; i++)
+		if (e->list.items[i] && e->list.items[i]->depth > d)
+			d = e->list.items[i]->depth;
+	e->depth = d + 1;
+	if (e->depth > AST_MAX_DEPTH) {
+		if (!ctx->deep_reported)
+			diag_error(ctx->diags, e->loc, "expression is nested more than %d deep", AST_MAX_DEPTH);
+		ctx->deep_reported = true;
+		Ast *err = ast_new(ctx->A, AST_ERROR, e->loc);
+		return err;
+	}
+	return e;
+}
+
+static Ast *binop(ParseCtx *ctx, BinOp op, Ast *a, Ast *b, Loc loc)
+{
+	Ast *e = ast_new(ctx->A, AST_BINOP, loc);
+	e->op = op;
+	e->a = a;
+	e->b = b;
+	return deep(ctx, e);
+}
+
+#define PUSH(A, vec, x)                                                                            \
+	do {                                                                                           \
+		(vec).items = arena_grow((A), (vec).items, (size_t)(vec).n, (size_t)(vec).n + 1,           \
+		                         sizeof *(vec).items);                                             \
+		(vec).items[(vec).n++] = (x);                                                              \
+	} while (0)
+}
+
+%token <str> IDENT "identifier"
+%token <ast> NUMBER "number"
+%token FUNC "func" NONE "none" TRUE "true" FALSE "false" NOGRAD "nograd"
+%token F32 "f32" F64 "f64"
+%token ARROW "->" POW "**" LE "<=" GE ">=" EQ "==" NE "!="
+%token NEWLINE "newline"
+
+%type <ast> expr cmp arith term unary power postfix primary slice_item opt_expr list
+%type <args> args arg_list items item_list slice_items
+%type <type> type
+%type <dim> dim
+%type <dims> dims
+%type <param> param
+%type <params> params param_list
+%type <result> result
+%type <results> results result_list
+%type <stmt> stmt
+%type <stmts> body stmt_list
+%type <targets> targets
+%type <func> func
+
+%start program
+
+%%
+
+program
+	: %empty
+	| program func {
+		Program *p = ctx->prog;
+		p->funcs = arena_grow(ctx->A, p->funcs, (size_t)p->nfuncs, (size_t)p->nfuncs + 1, sizeof *p->funcs);
+		p->funcs[p->nfuncs++] = $2;
+	}
+	| program error '}' { yyerrok; }
+	;
+
+func
+	: FUNC IDENT '(' params ')' ARROW results '{' body '}' {
+		$$ = arena_alloc(ctx->A, sizeof *$$);
+		$$->loc = L(@2);
+		$$->name = $2;
+		$$->params = $4.items;
+		$$->nparams = $4.n;
+		$$->results = $7.items;
+		$$->nresults = $7.n;
+		$$->single_result = $7.single;
+		$$->stmts = $9.items;
+		$$->nstmts = $9.n;
+	}
+	;
+
+params
+	: %empty { $$.items = NULL; $$.n = 0; }
+	| param_list
+	| param_list ','
+	;
+
+param_list
+	: param { $$.items = NULL; $$.n = 0; PUSH(ctx->A, $$, $1); }
+	| param_list ',' param { $$ = $1; PUSH(ctx->A, $$, $3); }
+	;
+
+param
+	: IDENT ':' type { $$.loc = L(@1); $$.name = $1; $$.type = $3; $$.nograd = false; }
+	| IDENT ':' type NOGRAD { $$.loc = L(@1); $$.name = $1; $$.type = $3; $$.nograd = true; }
+	;
+
+type
+	: F32 { $$.loc = L(@1); $$.dtype = DT_F32; $$.rank = 0; $$.dims = NULL; }
+	| F64 { $$.loc = L(@1); $$.dtype = DT_F64; $$.rank = 0; $$.dims = NULL; }
+	| F32 '[' dims ']' { $$.loc = L(@1); $$.dtype = DT_F32; $$.rank = $3.n; $$.dims = $3.items; }
+	| F64 '[' dims ']' { $$.loc = L(@1); $$.dtype = DT_F64; $$.rank = $3.n; $$.dims = $3.items; }
+	;
+
+dims
+	: %empty { $$.items = NULL; $$.n = 0; }
+	| dim { $$.items = NULL; $$.n = 0; PUSH(ctx->A, $$, $1); }
+	| dims ',' dim {
+		$$ = $1;
+		if ($$.n == AST_MAX_RANK)
+			diag_error(ctx->diags, $3.loc, "a tensor may have at most %d dimensions", AST_MAX_RANK);
+		else
+			PUSH(ctx->A, $$, $3);
+	}
+	;
+
+dim
+	: IDENT { $$.loc = L(@1); $$.name = $1; $$.value = 0; }
+	| NUMBER {
+		$$.loc = L(@1);
+		$$.name = NULL;
+		$$.value = 0;
+		if (!$1->is_int)
+			diag_error(ctx->diags, $$.loc, "a dimension must be a whole number, not '%s'", $1->text);
+		else if ($1->num > 4.6e18)
+			diag_error(ctx->diags, $$.loc, "dimension %s is too large", $1->text);
+		else
+			$$.value = (int64_t)$1->num;
+	}
+	;
+
+results
+	: '(' result_list ')' { $$ = $2; }
+	| '(' result_list ',' ')' { $$ = $2; }
+	| result { $$.items = NULL; $$.n = 0; $$.single = true; PUSH(ctx->A, $$, $1); }
+	;
+
+result_list
+	: result { $$.items = NULL; $$.n = 0; $$.single = false; PUSH(ctx->A, $$, $1); }
+	| result_list ',' result { $$ = $1; PUSH(ctx->A, $$, $3); }
+	;
+
+result
+	: IDENT { $$.loc = L(@1); $$.name = $1; $$.has_type = false; memset(&$$.type, 0, sizeof $$.type); }
+	| IDENT ':' type { $$.loc = L(@1); $$.name = $1; $$.has_type = true; $$.type = $3; }
+	;
+
+body
+	: stmt_list
+	| stmt_list stmt { $$ = $1; PUSH(ctx->A, $$, $2); }
+	;
+
+stmt_list
+	: %empty { $$.items = NULL; $$.n = 0; }
+	| stmt_list sep
+	| stmt_list stmt sep {
+		$$ = $1;
+		if ($$.n >= AST_MAX_STMTS) {
+			if (!ctx->too_many_stmts)
+				diag_error(ctx->diags, $2.loc, "a function may have at most %d statements", AST_MAX_STMTS);
+			ctx->too_many_stmts = true;
+		} else {
+			PUSH(ctx->A, $$, $2);
+		}
+	}
+	| stmt_list error sep { $$ = $1; yyerrok; }
+	;
+
+sep : NEWLINE | ';' ;
+
+stmt
+	: expr { $$.loc = $1->loc; $$.last_line = @1.last_line; $$.targets = NULL; $$.target_locs = NULL; $$.ntargets = 0; $$.expr = $1; }
+	| targets '=' expr {
+		$$.loc = $1.locs[0];
+		$$.last_line = @3.last_line;
+		$$.targets = $1.names;
+		$$.target_locs = $1.locs;
+		$$.ntargets = $1.n;
+		$$.expr = $3;
+	}
+	;
+
+targets
+	: IDENT {
+		$$.names = arena_alloc(ctx->A, sizeof *$$.names);
+		$$.locs = arena_alloc(ctx->A, sizeof *$$.locs);
+		$$.names[0] = $1;
+		$$.locs[0] = L(@1);
+		$$.n = 1;
+	}
+	| targets ',' IDENT {
+		$$ = $1;
+		$$.names = arena_grow(ctx->A, $$.names, (size_t)$$.n, (size_t)$$.n + 1, sizeof *$$.names);
+		$$.locs = arena_grow(ctx->A, $$.locs, (size_t)$$.n, (size_t)$$.n + 1, sizeof *$$.locs);
+		$$.names[$$.n] = $3;
+		$$.locs[$$.n] = L(@3);
+		$$.n++;
+	}
+	;
+
+expr : cmp ;
+
+cmp
+	: arith
+	| arith '<' arith { $$ = binop(ctx, BIN_LT, $1, $3, L(@2)); }
+	| arith LE arith { $$ = binop(ctx, BIN_LE, $1, $3, L(@2)); }
+	| arith '>' arith { $$ = binop(ctx, BIN_GT, $1, $3, L(@2)); }
+	| arith GE arith { $$ = binop(ctx, BIN_GE, $1, $3, L(@2)); }
+	| arith EQ arith { $$ = binop(ctx, BIN_EQ, $1, $3, L(@2)); }
+	| arith NE arith { $$ = binop(ctx, BIN_NE, $1, $3, L(@2)); }
+	;
+
+arith
+	: term
+	| arith '+' term { $$ = binop(ctx, BIN_ADD, $1, $3, L(@2)); }
+	| arith '-' term { $$ = binop(ctx, BIN_SUB, $1, $3, L(@2)); }
+	;
+
+term
+	: unary
+	| term '*' unary { $$ = binop(ctx, BIN_MUL, $1, $3, L(@2)); }
+	| term '/' unary { $$ = binop(ctx, BIN_DIV, $1, $3, L(@2)); }
+	| term '@' unary { $$ = binop(ctx, BIN_MATMUL, $1, $3, L(@2)); }
+	;
+
+unary
+	: power
+	| '-' unary { $$ = ast_new(ctx->A, AST_NEG, L(@1)); $$->a = $2; $$ = deep(ctx, $$); }
+	;
+
+power
+	: postfix
+	| postfix POW unary { $$ = binop(ctx, BIN_POW, $1, $3, L(@2)); }
+	;
+
+postfix
+	: primary
+	| postfix '(' args ')' { $$ = ast_new(ctx->A, AST_CALL, L(@2)); $$->a = $1; $$->list = $3; $$ = deep(ctx, $$); }
+	| postfix '[' slice_items ']' { $$ = ast_new(ctx->A, AST_INDEX, L(@2)); $$->a = $1; $$->list = $3; $$ = deep(ctx, $$); }
+	| postfix '.' IDENT { $$ = ast_new(ctx->A, AST_ATTR, L(@3)); $$->a = $1; $$->name = $3; $$ = deep(ctx, $$); }
+	;
+
+primary
+	: IDENT { $$ = ast_new(ctx->A, AST_NAME, L(@1)); $$->name = $1; }
+	| NUMBER
+	| TRUE { $$ = ast_new(ctx->A, AST_BOOL, L(@1)); $$->bval = true; }
+	| FALSE { $$ = ast_new(ctx->A, AST_BOOL, L(@1)); $$->bval = false; }
+	| NONE { $$ = ast_new(ctx->A, AST_NONE, L(@1)); }
+	| F32 { $$ = ast_new(ctx->A, AST_DTYPE, L(@1)); $$->dtype = DT_F32; }
+	| F64 { $$ = ast_new(ctx->A, AST_DTYPE, L(@1)); $$->dtype = DT_F64; }
+	| '(' expr ')' { $$ = $2; }
+	| list
+	;
+
+list
+	: '[' items ']' { $$ = ast_new(ctx->A, AST_LIST, L(@1)); $$->list = $2; $$ = deep(ctx, $$); }
+	;
+
+items
+	: %empty { memset(&$$, 0, sizeof $$); }
+	| item_list
+	| item_list ','
+	;
+
+item_list
+	: expr { memset(&$$, 0, sizeof $$); ast_list_push(ctx->A, &$$, $1, NULL, $1->loc); }
+	| item_list ',' expr { $$ = $1; ast_list_push(ctx->A, &$$, $3, NULL, $3->loc); }
+	;
+
+args
+	: %empty { memset(&$$, 0, sizeof $$); }
+	| arg_list
+	| arg_list ','
+	;
+
+arg_list
+	: expr { memset(&$$, 0, sizeof $$); ast_list_push(ctx->A, &$$, $1, NULL, $1->loc); }
+	| IDENT '=' expr { memset(&$$, 0, sizeof $$); ast_list_push(ctx->A, &$$, $3, $1, L(@1)); }
+	| arg_list ',' expr { $$ = $1; ast_list_push(ctx->A, &$$, $3, NULL, $3->loc); }
+	| arg_list ',' IDENT '=' expr { $$ = $1; ast_list_push(ctx->A, &$$, $5, $3, L(@3)); }
+	;
+
+slice_items
+	: slice_item { memset(&$$, 0, sizeof $$); ast_list_push(ctx->A, &$$, $1, NULL, $1->loc); }
+	| slice_items ',' slice_item { $$ = $1; ast_list_push(ctx->A, &$$, $3, NULL, $3->loc); }
+	;
+
+slice_item
+	: expr
+	| opt_expr ':' opt_expr {
+		$$ = ast_new(ctx->A, AST_SLICE, L(@2));
+		$$->a = $1;
+		$$->b = $3;
+		$$ = deep(ctx, $$);
+	}
+	| opt_expr ':' opt_expr ':' opt_expr {
+		$$ = ast_new(ctx->A, AST_SLICE, L(@2));
+		$$->a = $1;
+		$$->b = $3;
+		$$->c = $5;
+		$$ = deep(ctx, $$);
+	}
+	;
+
+opt_expr
+	: %empty { $$ = NULL; }
+	| expr
+	;
+
+%%
+
+static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg)
+{
+	(void)scanner;
+	if (strcmp(msg, "memory exhausted") == 0)
+		diag_error(ctx->diags, L(*loc), "the program is nested too deeply to parse");
+	else
+		diag_error(ctx->diags, L(*loc), "%s", msg);
+}
+
+/* Bison names tokens "identifier", "->" or ')'; show words bare and
+ * punctuation in single quotes. */
+static void put_symbol(Buf *b, const char *name)
+{
+	size_t n = strlen(name);
+	if (n >= 2 && name[0] == '"' && name[n - 1] == '"') {
+		bool word = true;
+		for (size_t i = 1; i + 1 < n; i++)
+			if (!((name[i] >= 'a' && name[i] <= 'z') || name[i] == ' '))
+				word = false;
+		bool keyword = n - 2 <= 6 && (strncmp(name + 1, "func", n - 2) == 0 || strncmp(name + 1, "none", n - 2) == 0 ||
+		                              strncmp(name + 1, "true", n - 2) == 0 || strncmp(name + 1, "false", n - 2) == 0 ||
+		                              strncmp(name + 1, "nograd", n - 2) == 0);
+		if (word && !keyword) {
+			buf_put(b, name + 1, n - 2);
+		} else {
+			buf_putc(b, '\'');
+			buf_put(b, name + 1, n - 2);
+			buf_putc(b, '\'');
+		}
+	} else {
+		buf_puts(b, name);
+	}
+}
+
+/* "expected ')' or ',' before 'foo'": name what the grammar allows next,
+ * as GCC does. */
+static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, ParseCtx *ctx)
+{
+	(void)scanner;
+	enum { MAX_EXPECTED = 6 };
+	yysymbol_kind_t expected[MAX_EXPECTED];
+	int n = yypcontext_expected_tokens(yyctx, expected, MAX_EXPECTED);
+	yysymbol_kind_t got = yypcontext_token(yyctx);
+	Buf b;
+	buf_init(&b, ctx->A);
+	if (n <= 0) {
+		buf_puts(&b, "syntax error");
+	} else {
+		buf_puts(&b, "expected ");
+		for (int i = 0; i < n; i++) {
+			if (i)
+				buf_puts(&b, i == n - 1 ? " or " : ", ");
+			put_symbol(&b, yysymbol_name(expected[i]));
+		}
+	}
+	if (got == YYSYMBOL_YYEOF)
+		buf_puts(&b, " at end of input");
+	else if (got != YYSYMBOL_YYEMPTY)
+	{
+		buf_puts(&b, " before ");
+		put_symbol(&b, yysymbol_name(got));
+	}
+	diag_error(ctx->diags, L(*yypcontext_location(yyctx)), "%s", b.data);
+	buf_free(&b);
+	return 0;
+}

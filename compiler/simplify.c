@@ -1,0 +1,503 @@
+/* simplify.c: one forward sweep that rebuilds a function while folding
+ * constants, applying algebraic identities, dropping identities (copy,
+ * detach: differentiation is done by now), folding transposes into matmul,
+ * and sharing equal instructions (value numbering, so subexpressions shared
+ * by the forward and backward code are computed once).
+ *
+ * The one rewrite that is not exact in IEEE arithmetic is x * 0 -> 0 (as
+ * symbolic zeros in JAX): it removes derivative terms that are zero but
+ * would give NaN for an infinite x. */
+#include <math.h>
+#include <string.h>
+
+#include "opt.h"
+
+enum { FOLD_MAX = 1 << 16 };
+
+typedef struct Simp {
+	const Func *old;
+	Func *nf;
+	int *map;
+	int *table; /* open addressing over new value ids, -1 = empty */
+	int cap;
+} Simp;
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+	return (h ^ x) * 1099511628211ull;
+}
+
+static uint64_t hash_inst(const Inst *in, const int *args)
+{
+	uint64_t h = 1469598103934665603ull;
+	h = mix(h, (uint64_t)in->op);
+	h = mix(h, (uint64_t)in->dt);
+	h = mix(h, (uint64_t)in->rank);
+	for (int i = 0; i < in->rank; i++)
+		h = mix(h, (uint64_t)(uintptr_t)in->shape[i]);
+	for (int i = 0; i < in->nargs; i++)
+		h = mix(h, (uint64_t)args[i]);
+	for (int i = 0; i < in->nints; i++)
+		h = mix(h, (uint64_t)in->ints[i]);
+	for (int i = 0; i < in->ndims; i++)
+		h = mix(h, (uint64_t)(uintptr_t)in->dims[i]);
+	for (int64_t i = 0; i < in->nnums && i < 64; i++) {
+		uint64_t bits;
+		memcpy(&bits, &in->nums[i], sizeof bits);
+		h = mix(h, bits);
+	}
+	return mix(h, in->flags);
+}
+
+static bool same_inst(const Inst *a, const Inst *b, const int *bargs)
+{
+	if (a->op != b->op || a->dt != b->dt || a->rank != b->rank || a->nargs != b->nargs || a->nints != b->nints ||
+	    a->ndims != b->ndims || a->nnums != b->nnums || a->flags != b->flags)
+		return false;
+	for (int i = 0; i < a->rank; i++)
+		if (a->shape[i] != b->shape[i])
+			return false;
+	for (int i = 0; i < a->nargs; i++)
+		if (a->args[i] != bargs[i])
+			return false;
+	for (int i = 0; i < a->nints; i++)
+		if (a->ints[i] != b->ints[i])
+			return false;
+	for (int i = 0; i < a->ndims; i++)
+		if (a->dims[i] != b->dims[i])
+			return false;
+	for (int64_t i = 0; i < a->nnums; i++)
+		if (memcmp(&a->nums[i], &b->nums[i], sizeof(double)) != 0)
+			return false;
+	return true;
+}
+
+static void table_grow(Simp *S);
+
+static int *slot_for(Simp *S, const Inst *p, const int *args, int *found)
+{
+	uint64_t h = hash_inst(p, args);
+	*found = -1;
+	for (size_t i = (size_t)(h % (uint64_t)S->cap);; i = (i + 1) % (size_t)S->cap) {
+		int v = S->table[i];
+		if (v < 0)
+			return &S->table[i];
+		if (same_inst(ir_inst(S->nf, v), p, args)) {
+			*found = v;
+			return NULL;
+		}
+	}
+}
+
+static void table_grow(Simp *S)
+{
+	int oldcap = S->cap;
+	int *old = S->table;
+	S->cap = oldcap * 2;
+	S->table = arena_array(S->nf->A, (size_t)S->cap, sizeof(int));
+	for (int i = 0; i < S->cap; i++)
+		S->table[i] = -1;
+	for (int i = 0; i < oldcap; i++)
+		if (old[i] >= 0) {
+			const Inst *in = ir_inst(S->nf, old[i]);
+			int found;
+			int *slot = slot_for(S, in, in->args, &found);
+			if (slot)
+				*slot = old[i];
+		}
+}
+
+/* Emit (or find) an instruction like proto with these operands. */
+static int emit(Simp *S, const Inst *proto, const int *args)
+{
+	int a2[2];
+	if ((op_info[proto->op].flags & F_COMMUTE) && proto->nargs == 2 && args[0] > args[1]) {
+		a2[0] = args[1];
+		a2[1] = args[0];
+		args = a2;
+	}
+	int found;
+	int *slot = slot_for(S, proto, args, &found);
+	if (!slot) {
+		Inst *f = ir_inst(S->nf, found);
+		if (!f->name && proto->name)
+			f->name = proto->name;
+		return found;
+	}
+	int v = proto->op == OP_param ? -1 : ir_rebuild(S->nf, proto, args);
+	*slot = v;
+	if (4 * (S->nf->ins.len + 1) > 3 * S->cap)
+		table_grow(S);
+	return v;
+}
+
+/* A proto instruction of op with the source info of `from`. */
+static Inst proto(const Inst *from, Op op, int nargs)
+{
+	Inst p;
+	memset(&p, 0, sizeof p);
+	p.op = op;
+	p.nargs = nargs;
+	p.dt = from->dt;
+	p.loc = from->loc;
+	p.stmt = from->stmt;
+	return p;
+}
+
+static int mk_unary(Simp *S, const Inst *from, Op op, int a)
+{
+	Inst p = proto(from, op, 1);
+	return emit(S, &p, &a);
+}
+
+static int mk_binary(Simp *S, const Inst *from, Op op, int a, int b)
+{
+	Inst p = proto(from, op, 2);
+	int args[2] = {a, b};
+	return emit(S, &p, args);
+}
+
+/* A scalar constant broadcast to `from`'s shape. */
+static int mk_fill(Simp *S, const Inst *from, double v)
+{
+	Inst c = proto(from, OP_const, 0);
+	c.nnums = 1;
+	c.nums = arena_alloc(S->nf->A, sizeof(double));
+	c.nums[0] = from->dt == DT_F32 ? (double)(float)v : v;
+	int s = emit(S, &c, NULL);
+	if (from->rank == 0)
+		return s;
+	Inst b = proto(from, OP_broadcast, 1);
+	b.rank = from->rank;
+	b.shape = from->shape;
+	return emit(S, &b, &s);
+}
+
+/* Scalar constant (possibly broadcast)? */
+static bool scalar_of(Simp *S, int v, double *out)
+{
+	return ir_is_scalar_const(S->nf, v, out);
+}
+
+static bool is_val(Simp *S, int v, double x)
+{
+	double c;
+	return scalar_of(S, v, &c) && c == x;
+}
+
+static int fold_ew(Simp *S, const Inst *in, const int *args)
+{
+	double xs[3];
+	bool all_scalar = true;
+	for (int k = 0; k < in->nargs; k++)
+		all_scalar = all_scalar && scalar_of(S, args[k], &xs[k]);
+	if (all_scalar)
+		return mk_fill(S, in, fold_eval(in->op, xs, in->dt));
+	int64_t n = ir_numel_const(in);
+	if (n < 0 || n > FOLD_MAX)
+		return -1;
+	const Inst *src[3];
+	for (int k = 0; k < in->nargs; k++) {
+		src[k] = ir_inst(S->nf, args[k]);
+		if (src[k]->op != OP_const && !scalar_of(S, args[k], &xs[k]))
+			return -1;
+	}
+	Inst c = proto(in, OP_const, 0);
+	c.rank = in->rank;
+	c.shape = in->shape;
+	c.nnums = n;
+	c.nums = arena_array(S->nf->A, (size_t)n + 1, sizeof(double));
+	for (int64_t i = 0; i < n; i++) {
+		for (int k = 0; k < in->nargs; k++)
+			if (src[k]->op == OP_const)
+				xs[k] = src[k]->nums[src[k]->nnums == 1 ? 0 : i];
+		c.nums[i] = fold_eval(in->op, xs, in->dt);
+	}
+	return emit(S, &c, NULL);
+}
+
+static bool is_identity_slice(const Inst *in, const Inst *a)
+{
+	for (int i = 0; i < in->rank; i++) {
+		int64_t s;
+		if (in->ints[i] != 1 || !dim_is_const(in->dims[i], &s) || s != 0 || in->shape[i] != a->shape[i])
+			return false;
+	}
+	return true;
+}
+
+/* Does this transpose only swap the last two axes? */
+static bool swaps_last_two(const Inst *t)
+{
+	int r = t->nints;
+	if (r < 2 || t->ints[r - 2] != r - 1 || t->ints[r - 1] != r - 2)
+		return false;
+	for (int i = 0; i < r - 2; i++)
+		if (t->ints[i] != i)
+			return false;
+	return true;
+}
+
+static int simplify_inst(Simp *S, const Inst *in, const int *args)
+{
+	Func *nf = S->nf;
+	const Inst *a = in->nargs > 0 ? ir_inst(nf, args[0]) : NULL;
+	const Inst *b = in->nargs > 1 ? ir_inst(nf, args[1]) : NULL;
+	double c;
+	switch (in->op) {
+	case OP_copy:
+	case OP_detach:
+		return args[0];
+	case OP_cast:
+		if (a->dt == in->dt)
+			return args[0];
+		break;
+	case OP_neg:
+		if (a->op == OP_neg)
+			return a->args[0];
+		break;
+	case OP_add:
+		if (is_val(S, args[1], 0))
+			return args[0];
+		if (is_val(S, args[0], 0))
+			return args[1];
+		if (b->op == OP_neg)
+			return mk_binary(S, in, OP_sub, args[0], b->args[0]);
+		if (a->op == OP_neg)
+			return mk_binary(S, in, OP_sub, args[1], a->args[0]);
+		break;
+	case OP_sub:
+		if (is_val(S, args[1], 0))
+			return args[0];
+		if (is_val(S, args[0], 0))
+			return mk_unary(S, in, OP_neg, args[1]);
+		if (b->op == OP_neg)
+			return mk_binary(S, in, OP_add, args[0], b->args[0]);
+		break;
+	case OP_mul:
+		for (int k = 0; k < 2; k++) {
+			int x = args[k], y = args[1 - k];
+			if (is_val(S, y, 1))
+				return x;
+			if (is_val(S, y, 0))
+				return mk_fill(S, in, 0);
+			if (is_val(S, y, -1))
+				return mk_unary(S, in, OP_neg, x);
+		}
+		if (a->op == OP_neg && b->op == OP_neg)
+			return mk_binary(S, in, OP_mul, a->args[0], b->args[0]);
+		if (a->op == OP_neg)
+			return mk_unary(S, in, OP_neg, mk_binary(S, in, OP_mul, a->args[0], args[1]));
+		if (b->op == OP_neg)
+			return mk_unary(S, in, OP_neg, mk_binary(S, in, OP_mul, args[0], b->args[0]));
+		break;
+	case OP_div:
+		if (is_val(S, args[1], 1))
+			return args[0];
+		if (is_val(S, args[0], 0))
+			return mk_fill(S, in, 0);
+		if (a->op == OP_neg)
+			return mk_unary(S, in, OP_neg, mk_binary(S, in, OP_div, a->args[0], args[1]));
+		break;
+	case OP_pow:
+		if (scalar_of(S, args[1], &c)) {
+			if (c == 1)
+				return args[0];
+			if (c == 2)
+				return mk_unary(S, in, OP_square, args[0]);
+			if (c == 0.5)
+				return mk_unary(S, in, OP_sqrt, args[0]);
+			if (c == 0)
+				return mk_fill(S, in, 1);
+			if (c == -1)
+				return mk_binary(S, in, OP_div, mk_fill(S, in, 1), args[0]);
+		}
+		break;
+	case OP_where:
+		if (scalar_of(S, args[0], &c))
+			return c != 0 ? args[1] : args[2];
+		if (args[1] == args[2])
+			return args[1];
+		break;
+	case OP_broadcast: {
+		if (a->rank == in->rank) {
+			bool same = true;
+			for (int i = 0; i < in->rank; i++)
+				same = same && a->shape[i] == in->shape[i];
+			if (same)
+				return args[0];
+		}
+		if (a->op == OP_broadcast) {
+			Inst p = *in;
+			return emit(S, &p, a->args);
+		}
+		break;
+	}
+	case OP_reshape: {
+		if (a->rank == in->rank) {
+			bool same = true;
+			for (int i = 0; i < in->rank; i++)
+				same = same && a->shape[i] == in->shape[i];
+			if (same)
+				return args[0];
+		}
+		if (a->op == OP_reshape) {
+			Inst p = *in;
+			return emit(S, &p, a->args);
+		}
+		if (scalar_of(S, args[0], &c))
+			return mk_fill(S, in, c);
+		break;
+	}
+	case OP_transpose: {
+		bool id = true;
+		for (int i = 0; i < in->nints; i++)
+			id = id && in->ints[i] == i;
+		if (id)
+			return args[0];
+		if (a->op == OP_transpose) {
+			Inst p = *in;
+			p.ints = arena_array(nf->A, (size_t)in->nints + 1, sizeof(int64_t));
+			for (int i = 0; i < in->nints; i++)
+				p.ints[i] = a->ints[in->ints[i]];
+			return emit(S, &p, a->args);
+		}
+		if (scalar_of(S, args[0], &c))
+			return mk_fill(S, in, c);
+		break;
+	}
+	case OP_slice:
+		if (is_identity_slice(in, a))
+			return args[0];
+		if (scalar_of(S, args[0], &c))
+			return mk_fill(S, in, c);
+		break;
+	case OP_matmul: {
+		bool ta = in->ints[0], tb = in->ints[1];
+		int x = args[0], y = args[1];
+		if (a->op == OP_transpose && swaps_last_two(a)) {
+			x = a->args[0];
+			ta = !ta;
+		}
+		if (b->op == OP_transpose && swaps_last_two(b)) {
+			y = b->args[0];
+			tb = !tb;
+		}
+		if (x != args[0] || y != args[1]) {
+			Inst p = *in;
+			p.ints = arena_array(nf->A, 2, sizeof(int64_t));
+			p.ints[0] = ta;
+			p.ints[1] = tb;
+			int xy[2] = {x, y};
+			return emit(S, &p, xy);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	if (op_info[in->op].kind == K_EW) {
+		int v = fold_ew(S, in, args);
+		if (v >= 0)
+			return v;
+	}
+	return -1;
+}
+
+Func *opt_simplify(Func *f)
+{
+	Simp S;
+	S.old = f;
+	S.nf = ir_func_like(f);
+	S.map = arena_array(f->A, (size_t)f->ins.len + 1, sizeof(int));
+	S.cap = 64;
+	while (S.cap < 4 * f->ins.len)
+		S.cap *= 2;
+	S.table = arena_array(f->A, (size_t)S.cap, sizeof(int));
+	for (int i = 0; i < S.cap; i++)
+		S.table[i] = -1;
+	int args[64];
+	for (int v = 0; v < f->ins.len; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (in->op == OP_param) {
+			S.map[v] = ir_param(S.nf, in->name, in->dt, in->rank, in->shape, in->flags & IF_NOGRAD);
+			Inst *p = ir_inst(S.nf, S.map[v]);
+			p->loc = in->loc;
+			continue;
+		}
+		int *a = in->nargs <= 64 ? args : arena_array(f->A, (size_t)in->nargs, sizeof(int));
+		for (int k = 0; k < in->nargs; k++)
+			a[k] = S.map[in->args[k]];
+		int r = simplify_inst(&S, in, a);
+		S.map[v] = r >= 0 ? r : emit(&S, in, a);
+		Inst *out = ir_inst(S.nf, S.map[v]);
+		if (!out->name && in->name && out->op != OP_param)
+			out->name = in->name;
+	}
+	for (int i = 0; i < S.nf->results.len; i++) {
+		FuncResult *r = &S.nf->results.data[i];
+		if (r->value >= 0)
+			r->value = S.map[r->value];
+	}
+	return S.nf;
+}
+
+Func *opt_dce(Func *f)
+{
+	int n = f->ins.len;
+	bool *live = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	for (int i = 0; i < f->results.len; i++)
+		if (f->results.data[i].value >= 0)
+			live[f->results.data[i].value] = true;
+	for (int v = n - 1; v >= 0; v--) {
+		const Inst *in = ir_inst(f, v);
+		if (in->op == OP_param)
+			live[v] = true;
+		if (!live[v])
+			continue;
+		for (int k = 0; k < in->nargs; k++)
+			live[in->args[k]] = true;
+	}
+	Func *nf = ir_func_like(f);
+	int *map = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	int args[64];
+	for (int v = 0; v < n; v++) {
+		if (!live[v])
+			continue;
+		const Inst *in = ir_inst(f, v);
+		if (in->op == OP_param) {
+			map[v] = ir_param(nf, in->name, in->dt, in->rank, in->shape, in->flags & IF_NOGRAD);
+			ir_inst(nf, map[v])->loc = in->loc;
+			continue;
+		}
+		int *a = in->nargs <= 64 ? args : arena_array(f->A, (size_t)in->nargs, sizeof(int));
+		for (int k = 0; k < in->nargs; k++)
+			a[k] = map[in->args[k]];
+		map[v] = ir_rebuild(nf, in, a);
+	}
+	for (int i = 0; i < nf->results.len; i++) {
+		FuncResult *r = &nf->results.data[i];
+		if (r->value >= 0)
+			r->value = map[r->value];
+	}
+	return nf;
+}
+
+static Func *checked(Func *f, bool verify, const char *pass)
+{
+	if (verify) {
+		const char *why = ir_verify(f);
+		if (why)
+			ICE("after %s, the IR of '%s' is invalid: %s", pass, f->name, why);
+	}
+	return f;
+}
+
+Func *opt_run(Func *f, bool verify)
+{
+	for (int round = 0; round < 2; round++) {
+		f = checked(opt_simplify(f), verify, "simplify");
+		f = checked(opt_dce(f), verify, "dce");
+	}
+	return f;
+}

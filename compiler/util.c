@@ -1,0 +1,304 @@
+/* util.c: the arena, byte buffers, string helpers. */
+#include "util.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { BLOCK_SIZE = 64 * 1024, ALIGN = 16 };
+
+typedef struct Block {
+	struct Block *next;
+	size_t used, size;
+	_Alignas(ALIGN) unsigned char data[];
+} Block;
+
+struct Arena {
+	Block *head;
+	jmp_buf *oom;
+	size_t total;
+};
+
+Arena *arena_new(void)
+{
+	return calloc(1, sizeof(Arena));
+}
+
+void arena_free(Arena *a)
+{
+	if (!a)
+		return;
+	for (Block *b = a->head, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(a);
+}
+
+void arena_set_oom(Arena *a, jmp_buf *env)
+{
+	a->oom = env;
+}
+
+void arena_oom(Arena *a)
+{
+	if (a && a->oom)
+		longjmp(*a->oom, 1);
+	fputs("ad-compile: out of memory\n", stderr);
+	abort();
+}
+
+void *arena_alloc(Arena *a, size_t size)
+{
+	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	if (size == 0)
+		size = ALIGN;
+	Block *b = a->head;
+	if (!b || b->size - b->used < size) {
+		size_t bs = size > BLOCK_SIZE / 4 ? size : BLOCK_SIZE;
+		if (bs > SIZE_MAX - sizeof(Block))
+			arena_oom(a);
+		Block *nb = malloc(sizeof(Block) + bs);
+		if (!nb)
+			arena_oom(a);
+		nb->used = 0;
+		nb->size = bs;
+		a->total += bs;
+		if (bs == BLOCK_SIZE || !b) {
+			nb->next = b;
+			a->head = nb;
+		} else {
+			/* a large one-off block goes behind the current one, which
+			 * keeps serving small allocations */
+			nb->next = b->next;
+			b->next = nb;
+		}
+		b = nb;
+	}
+	void *p = b->data + b->used;
+	b->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+void *arena_array(Arena *a, size_t n, size_t elem)
+{
+	if (elem && n > SIZE_MAX / elem)
+		arena_oom(a);
+	return arena_alloc(a, n * elem);
+}
+
+void *arena_grow(Arena *a, void *old, size_t oldn, size_t newn, size_t elem)
+{
+	void *p = arena_array(a, newn, elem);
+	if (old && oldn)
+		memcpy(p, old, (oldn < newn ? oldn : newn) * elem);
+	return p;
+}
+
+char *arena_strndup(Arena *a, const char *s, size_t n)
+{
+	char *p = arena_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *arena_strdup(Arena *a, const char *s)
+{
+	return arena_strndup(a, s, strlen(s));
+}
+
+char *arena_vprintf(Arena *a, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		n = 0;
+	char *p = arena_alloc(a, (size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
+char *arena_printf(Arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *p = arena_vprintf(a, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+size_t arena_bytes(const Arena *a)
+{
+	return a->total;
+}
+
+void buf_init(Buf *b, Arena *oom)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->oom = oom;
+}
+
+void buf_free(Buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+static void buf_reserve(Buf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + extra + 1) {
+		if (cap > SIZE_MAX / 2)
+			arena_oom(b->oom);
+		cap *= 2;
+	}
+	char *p = realloc(b->data, cap);
+	if (!p)
+		arena_oom(b->oom);
+	b->data = p;
+	b->cap = cap;
+}
+
+void buf_put(Buf *b, const char *s, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = 0;
+}
+
+void buf_puts(Buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+void buf_putc(Buf *b, char c)
+{
+	buf_put(b, &c, 1);
+}
+
+void buf_vprintf(Buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n <= 0)
+		return;
+	buf_reserve(b, (size_t)n);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void buf_printf(Buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void buf_indent(Buf *b, int level)
+{
+	for (int i = 0; i < level; i++)
+		buf_put(b, "    ", 4);
+}
+
+char *buf_finish(Buf *b, Arena *a)
+{
+	char *s = arena_strndup(a, b->data ? b->data : "", b->len);
+	buf_free(b);
+	return s;
+}
+
+int str_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return 1000;
+	int row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int prev = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int cur = row[j];
+			int sub = prev + (a[i - 1] != b[j - 1]);
+			int del = row[j] + 1, ins = row[j - 1] + 1;
+			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+bool str_eq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+void fmt_shortest(char *out, size_t n, double v, bool f32)
+{
+	if (isnan(v)) {
+		snprintf(out, n, "nan");
+		return;
+	}
+	if (isinf(v)) {
+		snprintf(out, n, v > 0 ? "inf" : "-inf");
+		return;
+	}
+	int maxp = f32 ? 9 : 17;
+	for (int p = 1; p <= maxp; p++) {
+		snprintf(out, n, "%.*g", p, v);
+		double back = strtod(out, NULL);
+		if (f32 ? (float)back == (float)v : back == v)
+			return;
+	}
+	snprintf(out, n, "%.*g", maxp, v);
+}
+
+static _Thread_local IceTrap *ice_top;
+
+void ice_push(IceTrap *trap)
+{
+	trap->prev = ice_top;
+	trap->msg[0] = 0;
+	ice_top = trap;
+}
+
+void ice_pop(IceTrap *trap)
+{
+	if (ice_top == trap)
+		ice_top = trap->prev;
+}
+
+void ad_ice(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	IceTrap *t = ice_top;
+	if (t && !getenv("AD_ICE_ABORT")) {
+		int n = snprintf(t->msg, sizeof t->msg, "internal compiler error at %s:%d: ", file, line);
+		if (n > 0 && (size_t)n < sizeof t->msg)
+			vsnprintf(t->msg + n, sizeof t->msg - (size_t)n, fmt, ap);
+		va_end(ap);
+		ice_top = t->prev;
+		longjmp(t->env, 1);
+	}
+	fprintf(stderr, "ad-compile: internal compiler error at %s:%d: ", file, line);
+	vfprintf(stderr, fmt, ap);
+	fputs("\nThis is a bug in ad-compile; please report it with the input program.\n", stderr);
+	va_end(ap);
+	abort();
+}

@@ -1,0 +1,88 @@
+/* util.h: arena allocation, growable byte buffers and small string helpers
+ * shared by every stage of the compiler.
+ *
+ * One Arena holds everything a compilation allocates; freeing the arena frees
+ * it all. Allocation failure is not reported per call: the arena jumps to the
+ * recovery point its owner set with arena_set_oom(), so library code never
+ * calls exit() and never returns half-built structures. */
+#ifndef AD_UTIL_H
+#define AD_UTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct Arena Arena;
+
+Arena *arena_new(void);
+void arena_free(Arena *a);
+/* Where to jump (with value 1) when memory runs out; NULL: abort() (tests). */
+void arena_set_oom(Arena *a, jmp_buf *env);
+void *arena_alloc(Arena *a, size_t size);               /* zeroed */
+void *arena_array(Arena *a, size_t n, size_t elem);     /* zeroed, overflow-checked */
+void *arena_grow(Arena *a, void *old, size_t oldn, size_t newn, size_t elem);
+char *arena_strdup(Arena *a, const char *s);
+char *arena_strndup(Arena *a, const char *s, size_t n);
+char *arena_printf(Arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *arena_vprintf(Arena *a, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+size_t arena_bytes(const Arena *a);
+/* The out-of-memory hook, for helpers (Buf) that allocate on the heap. */
+void arena_oom(Arena *a);
+
+/* A growable vector of T in an arena: `VEC(int) v = {0}; VEC_PUSH(A, v, 3);` */
+#define VEC(T) struct { T *data; int len, cap; }
+#define VEC_PUSH(A, v, x)                                                                          \
+	do {                                                                                           \
+		if ((v).len == (v).cap) {                                                                  \
+			int ncap_ = (v).cap ? 2 * (v).cap : 8;                                                 \
+			(v).data = arena_grow((A), (v).data, (size_t)(v).cap, (size_t)ncap_, sizeof *(v).data); \
+			(v).cap = ncap_;                                                                       \
+		}                                                                                          \
+		(v).data[(v).len++] = (x);                                                                 \
+	} while (0)
+
+/* A heap byte buffer for building text (emitted C, diagnostics). */
+typedef struct Buf {
+	char *data;
+	size_t len, cap;
+	Arena *oom; /* arena whose recovery point handles allocation failure */
+} Buf;
+
+void buf_init(Buf *b, Arena *oom);
+void buf_free(Buf *b);
+void buf_put(Buf *b, const char *s, size_t n);
+void buf_puts(Buf *b, const char *s);
+void buf_putc(Buf *b, char c);
+void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(Buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void buf_indent(Buf *b, int level);
+/* Move the text into the arena and reset the buffer. */
+char *buf_finish(Buf *b, Arena *a);
+
+/* Edit distance, for "did you mean" suggestions. */
+int str_distance(const char *a, const char *b);
+bool str_eq(const char *a, const char *b);
+
+/* Format a double so that it reads back as the same float (f32) or double
+ * (f64), with as few digits as that takes. */
+void fmt_shortest(char *out, size_t n, double v, bool f32);
+
+/* Internal compiler errors: a bug in ad-compile, never the user's fault.
+ * Inside ice_catch() the error unwinds to the caller with its message (so a
+ * long-lived process using the JIT survives it); elsewhere it aborts. */
+#define ICE(...) ad_ice(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void ad_ice(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+typedef struct IceTrap {
+	jmp_buf env;
+	char msg[512];
+	struct IceTrap *prev;
+} IceTrap;
+/* Install/remove a trap for this thread; after setjmp(trap->env) returns
+ * nonzero, trap->msg holds the message and the trap is already removed. */
+void ice_push(IceTrap *trap);
+void ice_pop(IceTrap *trap);
+
+#endif

@@ -1,0 +1,550 @@
+/* io.c: reading and writing tensors: JSON literals and files, .npy, .csv. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "adrt.h"
+
+enum { MAX_FILE = 1 << 30 }; /* input files larger than 1 GiB are refused */
+
+/* ---------------------------------------------------------------- JSON */
+
+static int json_number(const json_t *j, double *out)
+{
+	if (json_is_integer(j)) {
+		*out = (double)json_integer_value(j);
+		return 1;
+	}
+	if (json_is_real(j)) {
+		*out = json_real_value(j);
+		return 1;
+	}
+	if (json_is_string(j)) {
+		const char *s = json_string_value(j);
+		if (strcmp(s, "NaN") == 0 || strcmp(s, "nan") == 0) {
+			*out = NAN;
+			return 1;
+		}
+		if (strcmp(s, "Infinity") == 0 || strcmp(s, "inf") == 0) {
+			*out = INFINITY;
+			return 1;
+		}
+		if (strcmp(s, "-Infinity") == 0 || strcmp(s, "-inf") == 0) {
+			*out = -INFINITY;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static const char *json_kind(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	default: return "a number";
+	}
+}
+
+static int json_fill(const json_t *j, int depth, int rank, const int64_t *shape, ad_tensor *t, int64_t *k,
+                     char *path, size_t plen, ad_error *err)
+{
+	if (depth == rank) {
+		double v;
+		if (!json_number(j, &v))
+			return ad_error_set(err, AD_E_VALUE, "expected a number at %s, found %s", plen ? path : "the top",
+			                    json_kind(j));
+		ad_tensor_set(t, (*k)++, v);
+		return 0;
+	}
+	if (!json_is_array(j))
+		return ad_error_set(err, AD_E_VALUE, "ragged array: expected a list of %lld at %s, found %s",
+		                    (long long)shape[depth], plen ? path : "the top", json_kind(j));
+	if ((int64_t)json_array_size(j) != shape[depth])
+		return ad_error_set(err, AD_E_VALUE, "ragged array: %s has %zu elements where %lld were expected",
+		                    plen ? path : "the top level", json_array_size(j), (long long)shape[depth]);
+	for (size_t i = 0; i < json_array_size(j); i++) {
+		int n = snprintf(path + plen, 256 - plen, "[%zu]", i);
+		size_t np = plen + (n > 0 && plen + (size_t)n < 256 ? (size_t)n : 0);
+		if (json_fill(json_array_get(j, i), depth + 1, rank, shape, t, k, path, np, err))
+			return err ? err->code : AD_E_VALUE;
+		path[plen] = 0;
+	}
+	return 0;
+}
+
+static ad_tensor *from_json(const json_t *root, ad_error *err)
+{
+	int64_t shape[AD_MAX_RANK];
+	int rank = 0;
+	const json_t *j = root;
+	while (json_is_array(j)) {
+		if (rank == AD_MAX_RANK) {
+			ad_error_set(err, AD_E_VALUE, "arrays are nested more than %d deep", AD_MAX_RANK);
+			return NULL;
+		}
+		shape[rank++] = (int64_t)json_array_size(j);
+		if (json_array_size(j) == 0)
+			break;
+		j = json_array_get(j, 0);
+	}
+	ad_tensor *t = ad_tensor_new(AD_F64, rank, shape, err);
+	if (!t)
+		return NULL;
+	char path[256] = "";
+	int64_t k = 0;
+	if (json_fill(root, 0, rank, shape, t, &k, path, 0, err)) {
+		ad_tensor_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+ad_tensor *ad_parse_json(const char *text, ad_error *err)
+{
+	json_error_t je;
+	json_t *root = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		ad_error_set(err, AD_E_VALUE, "not a JSON number or array (%s, at character %d)", je.text, je.position);
+		return NULL;
+	}
+	ad_tensor *t = from_json(root, err);
+	json_decref(root);
+	return t;
+}
+
+/* ---------------------------------------------------------------- files */
+
+static char *slurp(const char *path, size_t *len, ad_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		ad_error_set(err, AD_E_IO, "cannot read '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		ad_error_set(err, AD_E_IO, "cannot read '%s': it is a directory", path);
+		return NULL;
+	}
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	while (buf) {
+		if (n == cap) {
+			if (cap >= MAX_FILE) {
+				free(buf);
+				fclose(f);
+				ad_error_set(err, AD_E_IO, "'%s' is larger than 1 GiB", path);
+				return NULL;
+			}
+			char *nb = realloc(buf, 2 * cap + 1);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (!buf) {
+		ad_error_set(err, AD_E_NOMEM, "out of memory reading '%s'", path);
+		return NULL;
+	}
+	if (bad) {
+		free(buf);
+		ad_error_set(err, AD_E_IO, "error reading '%s'", path);
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static ad_tensor *read_json_file(const char *path, ad_error *err)
+{
+	size_t len;
+	char *text = slurp(path, &len, err);
+	if (!text)
+		return NULL;
+	if (strlen(text) != len) {
+		free(text);
+		ad_error_set(err, AD_E_VALUE, "%s: the file contains a NUL byte", path);
+		return NULL;
+	}
+	ad_tensor *t = ad_parse_json(text, err);
+	free(text);
+	if (!t && err) {
+		char msg[sizeof err->msg];
+		snprintf(msg, sizeof msg, "%.200s: %.800s", path, err->msg);
+		memcpy(err->msg, msg, sizeof msg);
+	}
+	return t;
+}
+
+/* ---------------------------------------------------------------- .npy */
+
+static int npy_fail(ad_error *err, const char *path, const char *why)
+{
+	return ad_error_set(err, AD_E_VALUE, "%s: not a valid .npy file (%s)", path, why);
+}
+
+/* Find 'key': in a header dict and return the text after the colon. */
+static const char *npy_field(const char *h, const char *key)
+{
+	char pat[32];
+	snprintf(pat, sizeof pat, "'%s'", key);
+	const char *p = strstr(h, pat);
+	if (!p) {
+		snprintf(pat, sizeof pat, "\"%s\"", key);
+		p = strstr(h, pat);
+	}
+	if (!p)
+		return NULL;
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	if (*p != ':')
+		return NULL;
+	p++;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+ad_tensor *ad_read_npy(const char *path, ad_error *err)
+{
+	size_t len;
+	unsigned char *b = (unsigned char *)slurp(path, &len, err);
+	if (!b)
+		return NULL;
+	ad_tensor *t = NULL;
+	size_t hlen, hstart;
+	char *h = NULL;
+	if (len < 10 || memcmp(b, "\x93NUMPY", 6) != 0) {
+		npy_fail(err, path, "no NUMPY magic");
+		goto out;
+	}
+	if (b[6] == 1) {
+		hlen = (size_t)b[8] | (size_t)b[9] << 8;
+		hstart = 10;
+	} else if ((b[6] == 2 || b[6] == 3) && len >= 12) {
+		hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
+		hstart = 12;
+	} else {
+		npy_fail(err, path, "unknown format version");
+		goto out;
+	}
+	if (hlen > len - hstart || hlen > 1 << 20) {
+		npy_fail(err, path, "header runs past the end");
+		goto out;
+	}
+	h = malloc(hlen + 1);
+	if (!h) {
+		ad_error_set(err, AD_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(h, b + hstart, hlen);
+	h[hlen] = 0;
+	const char *descr = npy_field(h, "descr"), *fo = npy_field(h, "fortran_order"), *sh = npy_field(h, "shape");
+	if (!descr || !fo || !sh || (*descr != '\'' && *descr != '"') || *sh != '(') {
+		npy_fail(err, path, "header lacks descr, fortran_order or shape");
+		goto out;
+	}
+	char kind[8] = {0};
+	size_t k = 0;
+	for (const char *p = descr + 1; *p && *p != '\'' && *p != '"' && k < 7; p++)
+		kind[k++] = *p;
+	char endian = kind[0];
+	char type = kind[1];
+	long size = strtol(kind + 2, NULL, 10);
+	bool big = endian == '>';
+	if (!(endian == '<' || endian == '>' || endian == '|' || endian == '=') ||
+	    !((type == 'f' && (size == 4 || size == 8)) || ((type == 'i' || type == 'u') && (size == 1 || size == 2 || size == 4 || size == 8)) ||
+	      (type == 'b' && size == 1))) {
+		char why[64];
+		snprintf(why, sizeof why, "dtype '%s' is not supported; use <f4 or <f8", kind);
+		npy_fail(err, path, why);
+		goto out;
+	}
+	bool fortran = strncmp(fo, "True", 4) == 0;
+	int64_t shape[AD_MAX_RANK];
+	int rank = 0;
+	const char *p = sh + 1;
+	for (;;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == ')')
+			break;
+		char *end;
+		errno = 0;
+		long long d = strtoll(p, &end, 10);
+		if (end == p || d < 0 || errno || rank == AD_MAX_RANK) {
+			npy_fail(err, path, "bad shape");
+			goto out;
+		}
+		shape[rank++] = d;
+		p = end;
+	}
+	t = ad_tensor_new(AD_F64, rank, shape, err);
+	if (!t)
+		goto out;
+	int64_t n = ad_tensor_numel(t);
+	size_t data = hstart + hlen;
+	if ((uint64_t)n > (len - data) / (uint64_t)size) {
+		npy_fail(err, path, "the data is shorter than the shape says");
+		ad_tensor_free(t);
+		t = NULL;
+		goto out;
+	}
+	for (int64_t i = 0; i < n; i++) {
+		unsigned char e[8];
+		memcpy(e, b + data + (size_t)i * (size_t)size, (size_t)size);
+		if (big)
+			for (long a = 0; a < size / 2; a++) {
+				unsigned char c = e[a];
+				e[a] = e[size - 1 - a];
+				e[size - 1 - a] = c;
+			}
+		double v;
+		if (type == 'f' && size == 4) {
+			float x;
+			memcpy(&x, e, 4);
+			v = x;
+		} else if (type == 'f') {
+			memcpy(&v, e, 8);
+		} else if (type == 'b' || (type == 'u' && size == 1)) {
+			v = e[0];
+		} else if (type == 'i' && size == 1) {
+			v = (signed char)e[0];
+		} else if (size == 2) {
+			uint16_t x;
+			memcpy(&x, e, 2);
+			v = type == 'i' ? (double)(int16_t)x : (double)x;
+		} else if (size == 4) {
+			uint32_t x;
+			memcpy(&x, e, 4);
+			v = type == 'i' ? (double)(int32_t)x : (double)x;
+		} else {
+			uint64_t x;
+			memcpy(&x, e, 8);
+			v = type == 'i' ? (double)(int64_t)x : (double)x;
+		}
+		/* Fortran order: element i is at the column-major position */
+		int64_t dst = i;
+		if (fortran && rank > 1) {
+			int64_t rem = i, idx[AD_MAX_RANK];
+			for (int a = 0; a < rank; a++) {
+				idx[a] = shape[a] ? rem % shape[a] : 0;
+				rem = shape[a] ? rem / shape[a] : 0;
+			}
+			dst = 0;
+			for (int a = 0; a < rank; a++)
+				dst = dst * shape[a] + idx[a];
+		}
+		ad_tensor_set(t, dst, v);
+	}
+out:
+	free(h);
+	free(b);
+	return t;
+}
+
+int ad_write_file_atomic(const char *path, const void *data, size_t len, ad_error *err)
+{
+	size_t n = strlen(path);
+	char *tmp = malloc(n + 16);
+	if (!tmp)
+		return ad_error_set(err, AD_E_NOMEM, "out of memory");
+	snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		int e = errno;
+		free(tmp);
+		return ad_error_set(err, AD_E_IO, "cannot write '%s': %s", path, strerror(e));
+	}
+	const char *p = data;
+	size_t left = len;
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = errno;
+			close(fd);
+			unlink(tmp);
+			free(tmp);
+			return ad_error_set(err, AD_E_IO, "cannot write '%s': %s", path, strerror(e));
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	/* the permissions a new file would get */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		free(tmp);
+		return ad_error_set(err, AD_E_IO, "cannot write '%s': %s", path, strerror(e));
+	}
+	free(tmp);
+	return 0;
+}
+
+int ad_write_npy(const char *path, const ad_tensor *t, ad_error *err)
+{
+	char shape[512];
+	size_t k = (size_t)snprintf(shape, sizeof shape, "(");
+	for (int i = 0; i < t->rank; i++)
+		k += (size_t)snprintf(shape + k, sizeof shape - k, "%lld,%s", (long long)t->shape[i],
+		                      i + 1 < t->rank ? " " : "");
+	if (t->rank > 1)
+		shape[--k] = 0; /* (2, 3) but (3,) */
+	snprintf(shape + k, sizeof shape - k, ")");
+	char header[640];
+	int hl = snprintf(header, sizeof header, "{'descr': '<%s', 'fortran_order': False, 'shape': %s, }",
+	                  t->dtype == AD_F64 ? "f8" : "f4", shape);
+	/* pad with spaces to a multiple of 64 bytes, counting the 10-byte
+	 * preamble and the final newline */
+	size_t total = 10 + (size_t)hl + 1;
+	size_t pad = (64 - total % 64) % 64;
+	size_t hlen = (size_t)hl + pad + 1;
+	size_t bytes = (size_t)ad_tensor_numel(t) * ad_dtype_size(t->dtype);
+	unsigned char *buf = malloc(10 + hlen + bytes);
+	if (!buf)
+		return ad_error_set(err, AD_E_NOMEM, "out of memory");
+	memcpy(buf, "\x93NUMPY\x01\x00", 8);
+	buf[8] = (unsigned char)(hlen & 0xff);
+	buf[9] = (unsigned char)(hlen >> 8);
+	memcpy(buf + 10, header, (size_t)hl);
+	memset(buf + 10 + hl, ' ', pad);
+	buf[10 + hlen - 1] = '\n';
+	memcpy(buf + 10 + hlen, t->data, bytes); /* little-endian hosts only */
+	int rc = ad_write_file_atomic(path, buf, 10 + hlen + bytes, err);
+	free(buf);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- .csv */
+
+ad_tensor *ad_read_csv(const char *path, ad_error *err)
+{
+	size_t len;
+	char *text = slurp(path, &len, err);
+	if (!text)
+		return NULL;
+	ad_tensor *t = NULL;
+	double *vals = NULL;
+	size_t nv = 0, cap = 0;
+	int64_t rows = 0, cols = -1;
+	char *p = text, *end = text + len;
+	int line = 0;
+	while (p < end) {
+		line++;
+		char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		char *q = p;
+		while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r'))
+			q++;
+		if (q == eol) { /* blank line */
+			p = eol + 1;
+			continue;
+		}
+		int64_t c = 0;
+		for (;;) {
+			while (q < eol && (*q == ' ' || *q == '\t'))
+				q++;
+			char *num_end;
+			char save = *eol;
+			*eol = 0;
+			errno = 0;
+			double v = strtod(q, &num_end);
+			*eol = save;
+			if (num_end == q) {
+				ad_error_set(err, AD_E_VALUE, "%s:%d: column %lld is not a number", path, line, (long long)c + 1);
+				goto out;
+			}
+			if (nv == cap) {
+				cap = cap ? 2 * cap : 1024;
+				double *nvp = realloc(vals, cap * sizeof *vals);
+				if (!nvp) {
+					ad_error_set(err, AD_E_NOMEM, "out of memory");
+					goto out;
+				}
+				vals = nvp;
+			}
+			vals[nv++] = v;
+			c++;
+			q = num_end;
+			while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r'))
+				q++;
+			if (q == eol)
+				break;
+			if (*q != ',') {
+				ad_error_set(err, AD_E_VALUE, "%s:%d: expected ',' after column %lld", path, line, (long long)c);
+				goto out;
+			}
+			q++;
+		}
+		if (cols >= 0 && c != cols) {
+			ad_error_set(err, AD_E_VALUE, "%s:%d: %lld columns where the first row has %lld", path, line,
+			             (long long)c, (long long)cols);
+			goto out;
+		}
+		cols = c;
+		rows++;
+		p = eol + 1;
+	}
+	if (rows == 0) {
+		ad_error_set(err, AD_E_VALUE, "%s: no numbers in the file", path);
+		goto out;
+	}
+	int64_t shape[2] = {rows, cols};
+	t = ad_tensor_new(AD_F64, 2, shape, err);
+	if (t)
+		memcpy(t->data, vals, nv * sizeof *vals);
+out:
+	free(vals);
+	free(text);
+	return t;
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && strcasecmp(s + a - b, suf) == 0;
+}
+
+ad_tensor *ad_read_file(const char *path, ad_error *err)
+{
+	if (ends_with(path, ".npy"))
+		return ad_read_npy(path, err);
+	if (ends_with(path, ".json"))
+		return read_json_file(path, err);
+	if (ends_with(path, ".csv"))
+		return ad_read_csv(path, err);
+	ad_error_set(err, AD_E_VALUE, "'%s': the file name must end in .npy, .json or .csv", path);
+	return NULL;
+}
