@@ -96,15 +96,27 @@ static void render_line(Buf *b, const SrcFile *s, Loc loc)
 {
 	int len;
 	const char *p = src_line(s, loc.line, &len);
-	if (len > 300)
-		len = 300;
+	/* a long line is shown as a window around the column */
+	int from = 0, to = len, col = loc.col - 1;
+	if (col > len)
+		col = len;
+	if (len > 160) {
+		from = col > 80 ? col - 80 : 0;
+		to = from + 160 < len ? from + 160 : len;
+	}
 	buf_puts(b, "    ");
-	for (int i = 0; i < len; i++) {
+	if (from > 0)
+		buf_puts(b, "...");
+	for (int i = from; i < to; i++) {
 		unsigned char c = (unsigned char)p[i];
 		buf_putc(b, c == '\t' || (c >= 32 && c < 127) ? (char)c : '?');
 	}
+	if (to < len)
+		buf_puts(b, "...");
 	buf_puts(b, "\n    ");
-	for (int i = 0; i < loc.col - 1 && i < len; i++)
+	if (from > 0)
+		buf_puts(b, "   ");
+	for (int i = from; i < col; i++)
 		buf_putc(b, p[i] == '\t' ? '\t' : ' ');
 	buf_puts(b, "^\n");
 }

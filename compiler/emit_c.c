@@ -685,12 +685,74 @@ static void close_loops(Emit *E, int n)
 	}
 }
 
+/* A kernel is generated into its own buffer; then it is put in braces when
+ * it is several statements without a loop around them (so its locals stay
+ * local), and its names are released for the next kernel. `decl` is the
+ * type of a scalar local the kernel defines ("const float s = ..." when it
+ * needs no braces, else declared before them). */
+typedef struct Kernel {
+	Buf buf, *outer;
+	int saved_used;
+	const char *decl, *local;
+} Kernel;
+
+static void kernel_begin(Emit *E, Kernel *k, const char *decl, const char *local)
+{
+	k->saved_used = E->used.len;
+	k->outer = E->body;
+	k->decl = decl;
+	k->local = local;
+	buf_init(&k->buf, E->A);
+	E->body = &k->buf;
+	E->depth++;
+}
+
+static void kernel_end(Emit *E, Kernel *k)
+{
+	E->depth--;
+	E->body = k->outer;
+	E->used.len = k->saved_used;
+	const char *text = k->buf.data ? k->buf.data : "";
+	int ind = 4 * (E->depth + 1), top = 0;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		int sp = 0;
+		while (p[sp] == ' ')
+			sp++;
+		if (sp == ind && p[sp] != '}')
+			top++;
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	if (top <= 1) {
+		/* one statement: no braces, one level less indentation */
+		for (const char *p = text; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t len = nl ? (size_t)(nl - p) : strlen(p);
+			size_t skip = len >= 4 ? 4 : 0;
+			if (k->decl && p == text)
+				buf_printf(E->body, "%*sconst %s ", 4 * E->depth, "", k->decl), skip = (size_t)ind;
+			buf_put(E->body, p + skip, len - skip);
+			buf_putc(E->body, '\n');
+			p = nl ? nl + 1 : p + len;
+		}
+	} else {
+		if (k->decl)
+			line(E, "%s %s;", k->decl, k->local);
+		line(E, "{");
+		buf_puts(E->body, text);
+		line(E, "}");
+	}
+	buf_free(&k->buf);
+}
+
 /* dst[offset(ix)] = value of v at ix, with a counting pass first so that
  * subexpressions used twice become locals. */
 static void store_elementwise(Emit *E, int v, const char *dst)
 {
 	const Inst *in = ir_inst(E->f, v);
-	int saved_used = E->used.len;
+	Kernel K;
+	bool local = in->rank == 0 && E->mat[v] == M_LOCAL;
+	kernel_begin(E, &K, local ? ctype(in->dt) : NULL, dst);
 	int nopen;
 	Index ix = open_loops(E, in->rank, in->shape, &nopen);
 	E->cache.len = 0;
@@ -701,13 +763,12 @@ static void store_elementwise(Emit *E, int v, const char *dst)
 	E->counting = false;
 	const char *e = compute(E, v, ix);
 	E->mat[v] = mat;
-	if (in->rank == 0 && mat == M_LOCAL)
-		line(E, "const %s %s = %s;", ctype(in->dt), dst, strip(E, e));
+	if (local)
+		line(E, "%s = %s;", dst, strip(E, e));
 	else
 		line(E, "%s[%s] = %s;", dst, offset(E, in, &ix), strip(E, e));
 	close_loops(E, nopen);
-	if (nopen) /* names declared inside the loops are free again */
-		E->used.len = saved_used;
+	kernel_end(E, &K);
 }
 
 static const char *reduce_init(Op op)
@@ -726,7 +787,6 @@ static void emit_reduce(Emit *E, int v)
 	const Inst *in = ir_inst(f, v);
 	const Inst *x = ir_inst(f, in->args[0]);
 	const char *dst = E->home[v];
-	int saved_used = E->used.len;
 	/* the kept axes outside, the reduced axes inside */
 	const Dim *outer[IR_MAX_RANK];
 	int no = 0;
@@ -738,6 +798,8 @@ static void emit_reduce(Emit *E, int v)
 			outer[no++] = x->shape[k];
 	if (E->mat[v] == M_LOCAL)
 		line(E, "%s %s;", ctype(in->dt), dst);
+	Kernel K;
+	kernel_begin(E, &K, NULL, NULL);
 	int nopen;
 	Index oix = open_loops(E, no, outer, &nopen);
 	const char *acct = in->op == OP_max || in->op == OP_min ? ctype(in->dt) : "double";
@@ -792,8 +854,7 @@ static void emit_reduce(Emit *E, int v)
 	else
 		line(E, "%s[%s] = %s;", dst, offset(E, in, &oix), fin);
 	close_loops(E, nopen);
-	if (nopen)
-		E->used.len = saved_used;
+	kernel_end(E, &K);
 }
 
 static void emit_matmul(Emit *E, int v)
@@ -806,7 +867,8 @@ static void emit_matmul(Emit *E, int v)
 	const char *c = E->home[v], *a = E->home[in->args[0]], *b = E->home[in->args[1]];
 	const char *m = dim_c(E, in->shape[r - 2]), *n = dim_c(E, in->shape[r - 1]);
 	const char *kk = dim_c(E, A->shape[r - 1 - ta]);
-	int saved_used = E->used.len;
+	Kernel K;
+	kernel_begin(E, &K, NULL, NULL);
 	/* batch loops */
 	int nopen;
 	Index bix = open_loops(E, r - 2, in->shape, &nopen);
@@ -815,9 +877,9 @@ static void emit_matmul(Emit *E, int v)
 		z.ax[i] = bix.ax[i];
 	z.ax[r - 2] = z.ax[r - 1] = "0";
 	const char *cb = offset(E, in, &z), *ab = offset(E, A, &z), *bb = offset(E, B, &z);
-	const char *ap = strcmp(ab, "0") ? arena_printf(E->A, "%s + %s", a, paren(E, ab)) : a;
-	const char *bp = strcmp(bb, "0") ? arena_printf(E->A, "%s + %s", b, paren(E, bb)) : b;
-	const char *cp = strcmp(cb, "0") ? arena_printf(E->A, "%s + %s", c, paren(E, cb)) : c;
+	const char *ap = strcmp(ab, "0") ? arena_printf(E->A, "(%s + %s)", a, paren(E, ab)) : a;
+	const char *bp = strcmp(bb, "0") ? arena_printf(E->A, "(%s + %s)", b, paren(E, bb)) : b;
+	const char *cp = strcmp(cb, "0") ? arena_printf(E->A, "(%s + %s)", c, paren(E, cb)) : c;
 	const char *i = fresh(E, "i"), *j = fresh(E, "j"), *p = fresh(E, "p");
 	const char *aij = fresh(E, "a_ip"), *s = fresh(E, "s");
 	const char *T = ctype(in->dt);
@@ -851,8 +913,7 @@ static void emit_matmul(Emit *E, int v)
 	}
 	#undef AT
 	close_loops(E, nopen);
-	if (nopen)
-		E->used.len = saved_used;
+	kernel_end(E, &K);
 }
 
 /* ---------------------------------------------------------------- functions */
@@ -864,11 +925,14 @@ static const char *numel_c(Emit *E, int rank, const Dim **shape)
 	Buf b;
 	buf_init(&b, E->A);
 	for (int k = 0; k < rank; k++) {
-		if (k)
+		int64_t d;
+		if (dim_is_const(shape[k], &d) && d == 1)
+			continue;
+		if (b.len)
 			buf_puts(&b, " * ");
 		buf_puts(&b, paren(E, dim_c(E, shape[k])));
 	}
-	return buf_finish(&b, E->A);
+	return b.len ? buf_finish(&b, E->A) : "1";
 }
 
 static void comment_stmt(Emit *E, int v)
@@ -1046,6 +1110,7 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 	}
 	/* scratch buffers in the work memory */
 	bool any_scratch = false;
+	const char *wp = fresh(E, "w");
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
 		if (E->mat[v] == M_LOCAL)
@@ -1055,8 +1120,8 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 		E->home[v] = fresh(E, in->name ? in->name : "t");
 		const char *numel = numel_c(E, in->rank, in->shape);
 		buf_printf(&sizes, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel, ctype(in->dt));
-		line(E, "%s *%s = (%s *)w;", ctype(in->dt), E->home[v], ctype(in->dt));
-		line(E, "w += AD_ALIGN_(%s, sizeof(%s));", numel, ctype(in->dt));
+		line(E, "%s *%s = (%s *)%s;", ctype(in->dt), E->home[v], ctype(in->dt), wp);
+		line(E, "%s += AD_ALIGN_(%s, sizeof(%s));", wp, numel, ctype(in->dt));
 		any_scratch = true;
 	}
 	/* kernels, in order */
@@ -1088,7 +1153,8 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 		E->last_stmt = -1;
 		const Inst *in = ir_inst(f, r->value);
 		int nopen;
-		int su = E->used.len;
+		Kernel K;
+		kernel_begin(E, &K, NULL, NULL);
 		Index ix = open_loops(E, in->rank, in->shape, &nopen);
 		E->cache.len = 0;
 		E->counting = true;
@@ -1096,8 +1162,7 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 		E->counting = false;
 		line(E, "%s[%s] = %s;", rnames[i], offset(E, in, &ix), strip(E, ex(E, r->value, ix)));
 		close_loops(E, nopen);
-		if (nopen)
-			E->used.len = su;
+		kernel_end(E, &K);
 	}
 
 	/* the signature, in the header with its documentation */
@@ -1190,8 +1255,16 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 			buf_free(&t);
 		}
 	}
+	for (int i = 0; i < f->params.len; i++)
+		if (E->uses[f->params.data[i]] == 0 && E->result_of[f->params.data[i]] < 0) {
+			bool returned = false;
+			for (int r = 0; r < f->results.len; r++)
+				returned = returned || f->results.data[r].value == f->params.data[i];
+			if (!returned)
+				buf_printf(c, "    (void)%s; /* only its shape is used */\n", pnames[i]);
+		}
 	if (any_scratch)
-		buf_puts(c, "    char *w = (char *)work;\n");
+		buf_printf(c, "    char *%s = (char *)work;\n", wp);
 	else
 		buf_puts(c, "    (void)work;\n");
 	buf_puts(c, body.data ? body.data : "");
@@ -1252,7 +1325,7 @@ static const char prelude[] =
     "/* No dimension, and no buffer, has more than 2^48 elements. */\n"
     "#define AD_MAX_DIM_ ((int64_t)1 << 48)\n"
     "\n"
-    "static int ad_numel_ok_(int rank, const int64_t *dims)\n"
+    "static inline int ad_numel_ok_(int rank, const int64_t *dims)\n"
     "{\n"
     "    int64_t n = 1;\n"
     "    for (int i = 0; i < rank; i++) {\n"

@@ -2494,8 +2494,10 @@ static Func *lower_function(Lower *L, const FuncAst *fn)
 				VEC_PUSH(L->A, f->dimsyms, d->name);
 			}
 		}
-		if (!check_size(L, p->type.loc, p->type.rank, shape))
+		if (!check_size(L, p->type.loc, p->type.rank, shape)) {
+			bind(L, p->name, ERR);
 			continue;
+		}
 		f->cur_loc = p->loc;
 		int id = ir_param(f, p->name, p->type.dtype, p->type.rank, shape, p->nograd);
 		bind(L, p->name, tensor(id, false));

@@ -6,6 +6,7 @@
 %require "3.6"
 %define api.pure full
 %define parse.error custom
+%define parse.lac full
 %locations
 %param {void *scanner}
 %parse-param {ParseCtx *ctx}
@@ -371,29 +372,33 @@ static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg)
 		diag_error(ctx->diags, L(*loc), "%s", msg);
 }
 
-/* Bison names tokens "identifier", "->" or ')'; show words bare and
- * punctuation in single quotes. */
+/* Words ("identifier", "end of file") are shown bare, keywords and
+ * punctuation in quotes. */
 static void put_symbol(Buf *b, const char *name)
 {
-	size_t n = strlen(name);
-	if (n >= 2 && name[0] == '"' && name[n - 1] == '"') {
-		bool word = true;
-		for (size_t i = 1; i + 1 < n; i++)
-			if (!((name[i] >= 'a' && name[i] <= 'z') || name[i] == ' '))
-				word = false;
-		bool keyword = n - 2 <= 6 && (strncmp(name + 1, "func", n - 2) == 0 || strncmp(name + 1, "none", n - 2) == 0 ||
-		                              strncmp(name + 1, "true", n - 2) == 0 || strncmp(name + 1, "false", n - 2) == 0 ||
-		                              strncmp(name + 1, "nograd", n - 2) == 0);
-		if (word && !keyword) {
-			buf_put(b, name + 1, n - 2);
-		} else {
-			buf_putc(b, '\'');
-			buf_put(b, name + 1, n - 2);
-			buf_putc(b, '\'');
-		}
-	} else {
+	static const char *const words[] = {"identifier", "number", "newline", "end of file", "error"};
+	if (name[0] == '\'') {
 		buf_puts(b, name);
+		return;
 	}
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(name, words[i]) == 0) {
+			buf_puts(b, name);
+			return;
+		}
+	buf_printf(b, "'%s'", name);
+}
+
+/* Operators that could continue an expression: in "expected" lists they
+ * are noise next to the tokens that would end it. */
+static bool continues_expr(const char *name)
+{
+	static const char *const ops[] = {"**", "<=", ">=", "==", "!=", "'<'", "'>'", "'+'", "'-'",
+	                                  "'*'", "'/'", "'@'", "'.'", "'('", "'['"};
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (strcmp(name, ops[i]) == 0)
+			return true;
+	return false;
 }
 
 /* "expected ')' or ',' before 'foo'": name what the grammar allows next,
@@ -401,26 +406,49 @@ static void put_symbol(Buf *b, const char *name)
 static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, ParseCtx *ctx)
 {
 	(void)scanner;
-	enum { MAX_EXPECTED = 6 };
-	yysymbol_kind_t expected[MAX_EXPECTED];
-	int n = yypcontext_expected_tokens(yyctx, expected, MAX_EXPECTED);
+	yysymbol_kind_t expected[YYNTOKENS];
+	int n = yypcontext_expected_tokens(yyctx, expected, YYNTOKENS);
 	yysymbol_kind_t got = yypcontext_token(yyctx);
+	bool expr = false, enders = false;
+	for (int i = 0; i < n; i++) {
+		expr = expr || expected[i] == YYSYMBOL_NUMBER;
+		enders = enders || !continues_expr(yysymbol_name(expected[i]));
+	}
+	const char *show[8];
+	int ns = 0;
+	if (expr)
+		show[ns++] = "an expression";
+	for (int i = 0; i < n && ns < 8; i++) {
+		yysymbol_kind_t k = expected[i];
+		const char *name = yysymbol_name(k);
+		bool starts = k == YYSYMBOL_IDENT || k == YYSYMBOL_NUMBER || k == YYSYMBOL_TRUE || k == YYSYMBOL_FALSE ||
+		              k == YYSYMBOL_NONE || k == YYSYMBOL_F32 || k == YYSYMBOL_F64 || strcmp(name, "'('") == 0 ||
+		              strcmp(name, "'['") == 0 || strcmp(name, "'-'") == 0;
+		if ((expr && starts) || (enders && continues_expr(name)))
+			continue;
+		show[ns++] = name;
+	}
 	Buf b;
 	buf_init(&b, ctx->A);
-	if (n <= 0) {
+	if (ns == 0)
 		buf_puts(&b, "syntax error");
-	} else {
+	else
 		buf_puts(&b, "expected ");
-		for (int i = 0; i < n; i++) {
-			if (i)
-				buf_puts(&b, i == n - 1 ? " or " : ", ");
-			put_symbol(&b, yysymbol_name(expected[i]));
+	for (int i = 0; i < ns && i < 6; i++) {
+		if (i)
+			buf_puts(&b, i == ns - 1 ? " or " : ", ");
+		if (i == 5) {
+			buf_puts(&b, "...");
+			break;
 		}
+		if (strcmp(show[i], "an expression") == 0)
+			buf_puts(&b, show[i]);
+		else
+			put_symbol(&b, show[i]);
 	}
-	if (got == YYSYMBOL_YYEOF)
-		buf_puts(&b, " at end of input");
-	else if (got != YYSYMBOL_YYEMPTY)
-	{
+	if (got == YYSYMBOL_YYEOF) {
+		buf_puts(&b, " at the end of the file");
+	} else if (got != YYSYMBOL_YYEMPTY) {
 		buf_puts(&b, " before ");
 		put_symbol(&b, yysymbol_name(got));
 	}

@@ -221,26 +221,29 @@ char *buf_finish(Buf *b, Arena *a)
 	return s;
 }
 
+/* Edit distance with adjacent transpositions counting as one edit
+ * (optimal string alignment), so "sni" is one edit from "sin". */
 int str_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 64 || lb > 64)
 		return 1000;
-	int row[65];
+	int d[65][65];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int prev = row[0];
-		row[0] = (int)i;
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
 		for (size_t j = 1; j <= lb; j++) {
-			int cur = row[j];
-			int sub = prev + (a[i - 1] != b[j - 1]);
-			int del = row[j] + 1, ins = row[j - 1] + 1;
-			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-			prev = cur;
+			int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+			int best = sub < del ? sub : del;
+			best = best < ins ? best : ins;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
 		}
-	}
-	return row[lb];
+	return d[la][lb];
 }
 
 bool str_eq(const char *a, const char *b)
@@ -259,10 +262,11 @@ void fmt_shortest(char *out, size_t n, double v, bool f32)
 		return;
 	}
 	int maxp = f32 ? 9 : 17;
-	for (int p = 1; p <= maxp; p++) {
+	bool plain = fabs(v) >= 1e-4 && fabs(v) < 1e16; /* no exponent where none is needed */
+	for (int p = 1; p <= 17; p++) {
 		snprintf(out, n, "%.*g", p, v);
 		double back = strtod(out, NULL);
-		if (f32 ? (float)back == (float)v : back == v)
+		if ((f32 ? (float)back == (float)v : back == v) && !(plain && strchr(out, 'e')))
 			return;
 	}
 	snprintf(out, n, "%.*g", maxp, v);

@@ -81,10 +81,12 @@ static void shortest(char *b, size_t n, double v, ad_dtype dt)
 		exact(b, n, v, dt, false);
 		return;
 	}
+	/* plain notation between 1e-4 and 1e16, as NumPy prints */
+	bool plain = fabs(v) >= 1e-4 && fabs(v) < 1e16;
 	for (int p = 1; p <= 17; p++) {
 		snprintf(b, n, "%.*g", p, v);
 		double back = strtod(b, NULL);
-		if (dt == AD_F32 ? (float)back == (float)v : back == v)
+		if ((dt == AD_F32 ? (float)back == (float)v : back == v) && !(plain && strchr(b, 'e')))
 			return;
 	}
 }
