@@ -323,13 +323,15 @@ int dim_symbols(const Dim *d, const char **names, int n, int cap)
 
 static void print_poly(Buf *b, const Dim *d, bool c_syntax, DimName cname, void *ctx);
 
-static void print_atom(Buf *b, const DimAtom *a, bool c_syntax, DimName cname, void *ctx)
+static void print_atom(Buf *b, const DimAtom *a, bool c_syntax, DimName cname, void *ctx, bool alone)
 {
 	if (a->kind == DIM_ATOM_SYM) {
 		buf_puts(b, c_syntax && cname ? cname(ctx, a->name) : a->name);
 		return;
 	}
-	buf_puts(b, "(");
+	bool outer = c_syntax || !alone;
+	if (outer)
+		buf_puts(b, "(");
 	bool simple_num = a->num->nterms == 1;
 	if (!simple_num)
 		buf_puts(b, "(");
@@ -344,7 +346,8 @@ static void print_atom(Buf *b, const DimAtom *a, bool c_syntax, DimName cname, v
 	print_poly(b, a->den, c_syntax, cname, ctx);
 	if (!simple_den)
 		buf_puts(b, ")");
-	buf_puts(b, ")");
+	if (outer)
+		buf_puts(b, ")");
 }
 
 static void print_poly(Buf *b, const Dim *d, bool c_syntax, DimName cname, void *ctx)
@@ -375,7 +378,7 @@ static void print_poly(Buf *b, const Dim *d, bool c_syntax, DimName cname, void 
 		for (int k = 0; k < t->n; k++) {
 			if (!first)
 				buf_puts(b, "*");
-			print_atom(b, t->atoms[k], c_syntax, cname, ctx);
+			print_atom(b, t->atoms[k], c_syntax, cname, ctx, d->nterms == 1 && t->n == 1 && first);
 			first = false;
 		}
 	}

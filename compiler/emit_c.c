@@ -338,6 +338,35 @@ static const char *shift(Emit *E, const char *i, const char *start, int64_t step
 
 /* ---------------------------------------------------------------- expressions */
 
+/* A name, a number or a load x[...]: cheap to repeat. */
+static bool trivial(const char *s)
+{
+	const char *p = s;
+	while (*p == '_' || *p == '.' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+		p++;
+	if (p == s)
+		return false;
+	if (*p == 0)
+		return true;
+	size_t n = strlen(p);
+	return *p == '[' && p[n - 1] == ']' && !strchr(p + 1, '[') && !strchr(p, '(');
+}
+
+/* An expression without redundant outer parentheses, for a statement. */
+static const char *strip(Emit *E, const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || s[0] != '(' || s[n - 1] != ')')
+		return s;
+	int depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+		if (depth == 0 && i != n - 1)
+			return s; /* "(a) + (b)" */
+	}
+	return arena_strndup(E->A, s + 1, n - 2);
+}
+
 static const char *ex(Emit *E, int v, Index ix);
 
 static void line(Emit *E, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -548,12 +577,10 @@ static const char *compute(Emit *E, int v, Index ix)
 		for (int k = 0; k < in->nargs; k++) {
 			ops[k] = ex(E, in->args[k], ix);
 			/* an operand the template repeats is computed once */
-			if (template_uses(info->c, k) > 1 && !simple_expr(ops[k]) && !E->counting) {
-				const char *t = fresh(E, "t");
-				line(E, "const %s %s = %s;", ctype(ir_inst(f, in->args[k])->dt), t, ops[k]);
+			if (template_uses(info->c, k) > 1 && !trivial(ops[k])) {
+				const char *t = E->counting ? "t" : fresh(E, "t");
+				line(E, "const %s %s = %s;", ctype(ir_inst(f, in->args[k])->dt), t, strip(E, ops[k]));
 				ops[k] = t;
-			} else if (template_uses(info->c, k) > 1 && !simple_expr(ops[k])) {
-				ops[k] = "t";
 			}
 		}
 		return subst(E, in, ops);
@@ -588,20 +615,6 @@ static const char *compute(Emit *E, int v, Index ix)
 	ICE("%s cannot be inlined", info->name);
 }
 
-/* A name, a number or a load x[...]: cheap to repeat. */
-static bool trivial(const char *s)
-{
-	const char *p = s;
-	while (*p == '_' || *p == '.' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
-		p++;
-	if (p == s)
-		return false;
-	if (*p == 0)
-		return true;
-	size_t n = strlen(p);
-	return *p == '[' && p[n - 1] == ']' && !strchr(p + 1, '[') && !strchr(p, '(');
-}
-
 static const char *ex(Emit *E, int v, Index ix)
 {
 	if (E->mat[v] != M_INLINE)
@@ -634,21 +647,6 @@ static const char *ex(Emit *E, int v, Index ix)
 }
 
 /* ---------------------------------------------------------------- kernels */
-
-/* An expression without redundant outer parentheses, for a statement. */
-static const char *strip(Emit *E, const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 2 || s[0] != '(' || s[n - 1] != ')')
-		return s;
-	int depth = 0;
-	for (size_t i = 0; i < n; i++) {
-		depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
-		if (depth == 0 && i != n - 1)
-			return s; /* "(a) + (b)" */
-	}
-	return arena_strndup(E->A, s + 1, n - 2);
-}
 
 static const char *loop_var(Emit *E, int k)
 {

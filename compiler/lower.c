@@ -1161,12 +1161,12 @@ static Val expr(Lower *L, const Ast *e)
 			err(L, e->loc, "only functions can be called, not '%s'", text_of(L, callee));
 			return ERR;
 		}
+		const Builtin *b = find_builtin(callee->name);
+		if (b) /* a function of the file cannot take a builtin's name */
+			return call_builtin(L, b, e);
 		const FuncAst *fn = find_func(L, callee->name);
 		if (fn)
 			return call_user(L, e, fn);
-		const Builtin *b = find_builtin(callee->name);
-		if (b)
-			return call_builtin(L, b, e);
 		if (lookup(L, callee->name)) {
 			err(L, callee->loc, "'%s' is a tensor, not a function", callee->name);
 			return ERR;
@@ -1447,6 +1447,7 @@ static Val bi_transpose(Lower *L, const Builtin *b, const Ast *call, const Ast *
 
 static Val bi_reshape(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 {
+	(void)call;
 	Val x = want(L, a[0]);
 	if (x.kind != V_TENSOR)
 		return ERR;
@@ -1466,8 +1467,7 @@ static Val bi_reshape(Lower *L, const Builtin *b, const Ast *call, const Ast **a
 		else
 			infer = i;
 	}
-	const char *what = arena_printf(L->A, "%s cannot reshape %s to %s", text_of(L, call), type_str(L, x),
-	                                text_of(L, a[1]));
+	const char *what = arena_printf(L->A, "cannot reshape %s to %s", type_str(L, x), text_of(L, a[1]));
 	int64_t tv, gv;
 	if (infer >= 0) {
 		if (dim_is_const(given, &gv) && gv == 0) {

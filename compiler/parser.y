@@ -202,6 +202,7 @@ result
 body
 	: stmt_list
 	| stmt_list stmt { $$ = $1; PUSH(ctx->A, $$, $2); }
+	| stmt_list error { $$ = $1; } /* recover at the closing brace */
 	;
 
 stmt_list
@@ -289,7 +290,7 @@ power
 
 postfix
 	: primary
-	| postfix '(' args ')' { $$ = ast_new(ctx->A, AST_CALL, L(@2)); $$->a = $1; $$->list = $3; $$ = deep(ctx, $$); }
+	| postfix '(' args ')' { $$ = ast_new(ctx->A, AST_CALL, $1->loc); $$->a = $1; $$->list = $3; $$ = deep(ctx, $$); }
 	| postfix '[' slice_items ']' { $$ = ast_new(ctx->A, AST_INDEX, L(@2)); $$->a = $1; $$->list = $3; $$ = deep(ctx, $$); }
 	| postfix '.' IDENT { $$ = ast_new(ctx->A, AST_ATTR, L(@3)); $$->a = $1; $$->name = $3; $$ = deep(ctx, $$); }
 	;

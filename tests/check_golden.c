@@ -1,0 +1,146 @@
+/* check_golden.c: golden files. Diagnostics (tests/diag/X.ad -> X.err),
+ * IR before and after optimization (tests/ir/X.ad -> X.ir, X.ir-opt), and
+ * emitted C (tests/emit/X.ad -> X.c.expect, X.h.expect), which must also
+ * compile with gcc -std=c99 -Wall -Wextra -pedantic -Werror and with tcc.
+ * `make regen-golden` rewrites them after an intended change. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+
+enum { MAXF = 64 };
+static char *files[3][MAXF];
+static int nfiles[3];
+static const char *const dirs[3] = {"diag", "ir", "emit"};
+
+static int cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list(int k)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", t_srcdir(), dirs[k]);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) && nfiles[k] < MAXF) {
+		size_t n = strlen(e->d_name);
+		if (n > 3 && strcmp(e->d_name + n - 3, ".ad") == 0)
+			files[k][nfiles[k]++] = strndup(e->d_name, n - 3);
+	}
+	closedir(d);
+	qsort(files[k], (size_t)nfiles[k], sizeof(char *), cmp);
+}
+
+static Compilation *load(int k, const char *base, char **expect_path_out)
+{
+	char rel[512], name[256];
+	snprintf(rel, sizeof rel, "%s/%s.ad", dirs[k], base);
+	snprintf(name, sizeof name, "%s.ad", base);
+	char *src = t_read(rel);
+	ck_assert_msg(src, "cannot read %s", rel);
+	Compilation *c = adc_new(name, src, strlen(src));
+	free(src);
+	(void)expect_path_out;
+	return c;
+}
+
+static void same(const char *what, const char *got, const char *relpath)
+{
+	char *want = t_read(relpath);
+	ck_assert_msg(want, "missing golden file %s (run make regen-golden)", relpath);
+	if (strcmp(got, want) != 0) {
+		/* show the first differing line */
+		const char *g = got, *w = want;
+		int line = 1;
+		while (*g && *g == *w) {
+			if (*g == '\n')
+				line++;
+			g++;
+			w++;
+		}
+		const char *ge = strchr(g, '\n'), *we = strchr(w, '\n');
+		ck_abort_msg("%s differs from %s at line %d:\n  got:  %.*s\n  want: %.*s", what, relpath, line,
+		             (int)(ge ? ge - g : (long)strlen(g)), g, (int)(we ? we - w : (long)strlen(w)), w);
+	}
+	free(want);
+}
+
+START_TEST(golden_diag)
+{
+	const char *base = files[0][_i];
+	Compilation *c = load(0, base, NULL);
+	ck_assert_int_ne(adc_lower(c), ADC_OK);
+	char rel[512];
+	snprintf(rel, sizeof rel, "diag/%s.err", base);
+	same(base, adc_messages(c), rel);
+	adc_free(c);
+}
+END_TEST
+
+START_TEST(golden_ir)
+{
+	const char *base = files[1][_i];
+	Compilation *c = load(1, base, NULL);
+	char rel[512];
+	char *ir = adc_ir(c, false);
+	ck_assert_msg(ir, "%s", adc_messages(c));
+	snprintf(rel, sizeof rel, "ir/%s.ir", base);
+	same(base, ir, rel);
+	char *opt = adc_ir(c, true);
+	ck_assert_msg(opt, "%s", adc_messages(c));
+	snprintf(rel, sizeof rel, "ir/%s.ir-opt", base);
+	same(base, opt, rel);
+	adc_free(c);
+}
+END_TEST
+
+START_TEST(golden_emit)
+{
+	const char *base = files[2][_i];
+	Compilation *c = load(2, base, NULL);
+	EmitOptions o = {NULL, NULL, true};
+	char *csrc, *hsrc;
+	ck_assert_msg(adc_emit(c, &o, &csrc, &hsrc) == ADC_OK, "%s", adc_messages(c));
+	char rel[512];
+	snprintf(rel, sizeof rel, "emit/%s.c.expect", base);
+	same(base, csrc, rel);
+	snprintf(rel, sizeof rel, "emit/%s.h.expect", base);
+	same(base, hsrc, rel);
+	char *msg = t_strict_compile(csrc, hsrc);
+	ck_assert_msg(msg[0] == 0, "%s: the emitted C does not compile cleanly:\n%s", base, msg);
+	free(msg);
+	/* and with a header, as -o writes it: the .c includes the .h */
+	EmitOptions oh = {"gen.h", NULL, true};
+	ck_assert(adc_emit(c, &oh, &csrc, &hsrc) == ADC_OK);
+	msg = t_strict_compile(csrc, hsrc);
+	ck_assert_msg(msg[0] == 0, "%s: the emitted C with its header does not compile cleanly:\n%s", base, msg);
+	free(msg);
+	adc_free(c);
+}
+END_TEST
+
+int main(void)
+{
+	for (int k = 0; k < 3; k++)
+		list(k);
+	Suite *s = suite_create("golden");
+	TCase *t[3];
+	const TTest *fns[3] = {golden_diag, golden_ir, golden_emit};
+	for (int k = 0; k < 3; k++) {
+		t[k] = tcase_create(dirs[k]);
+		tcase_set_timeout(t[k], 60);
+		tcase_add_loop_test(t[k], fns[k], 0, nfiles[k]);
+		suite_add_tcase(s, t[k]);
+	}
+	int failed = t_run_suite(s);
+	for (int k = 0; k < 3; k++)
+		for (int i = 0; i < nfiles[k]; i++)
+			free(files[k][i]);
+	return failed ? 1 : 0;
+}
