@@ -33,7 +33,8 @@ static void shape_text(const Func *f, const Inst *p, char *out, size_t n)
 	buf_free(&b);
 }
 
-int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor *const *vals, int n, ad_error *err)
+int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor *const *vals, const bool *table,
+             int n, ad_error *err)
 {
 	memset(iv, 0, sizeof *iv);
 	iv->f = f;
@@ -68,9 +69,12 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 	for (int k = 0; k < np; k++) {
 		const Inst *p = ir_inst(f, f->params.data[k]);
 		const ad_tensor *v = NULL;
+		bool is_table = false;
 		for (int i = 0; i < n; i++)
-			if (strcmp(names[i], p->name) == 0)
+			if (strcmp(names[i], p->name) == 0) {
 				v = vals[i];
+				is_table = table && table[i];
+			}
 		char want[256];
 		shape_text(f, p, want, sizeof want);
 		if (!v)
@@ -81,7 +85,7 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 		int64_t shape[AD_MAX_RANK];
 		int rank = v->rank;
 		memcpy(shape, v->shape, sizeof shape);
-		if (p->rank < rank && rank == 2 && (shape[0] == 1 || shape[1] == 1)) {
+		if (is_table && p->rank < rank && rank == 2 && (shape[0] == 1 || shape[1] == 1)) {
 			if (p->rank == 1) {
 				shape[0] = shape[0] == 1 ? shape[1] : shape[0];
 				rank = 1;

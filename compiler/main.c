@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "adrt.h"
@@ -237,11 +238,18 @@ static int do_emit_stage(Compilation *c, const Opts *o)
 	return 0;
 }
 
-static int parse_inputs(const Opts *o, char ***names, ad_tensor ***vals)
+static bool is_csv(const char *v)
+{
+	size_t n = strlen(v);
+	return v[0] == '@' && n > 4 && strcasecmp(v + n - 4, ".csv") == 0;
+}
+
+static int parse_inputs(const Opts *o, char ***names, ad_tensor ***vals, bool **table)
 {
 	*names = calloc((size_t)o->ninputs + 1, sizeof **names);
 	*vals = calloc((size_t)o->ninputs + 1, sizeof **vals);
-	if (!*names || !*vals) {
+	*table = calloc((size_t)o->ninputs + 1, sizeof **table);
+	if (!*names || !*vals || !*table) {
 		runtime_error("out of memory");
 		return EXIT_RUNTIME;
 	}
@@ -255,6 +263,7 @@ static int parse_inputs(const Opts *o, char ***names, ad_tensor ***vals)
 		(*names)[i] = strndup(arg, (size_t)(eq - arg));
 		ad_error err;
 		const char *v = eq + 1;
+		(*table)[i] = is_csv(v);
 		(*vals)[i] = v[0] == '@' ? ad_read_file(v + 1, &err) : ad_parse_json(v, &err);
 		if (!(*vals)[i]) {
 			runtime_error("input '%s': %s", (*names)[i], err.msg);
@@ -316,14 +325,15 @@ static int do_run(Compilation *c, const Opts *o)
 	}
 	char **names;
 	ad_tensor **vals;
-	int rc = parse_inputs(o, &names, &vals);
+	bool *table;
+	int rc = parse_inputs(o, &names, &vals, &table);
 	Invocation iv = {0};
 	JitModule *jm = NULL;
 	if (rc)
 		goto out;
 	const Func *f = c->mod->funcs[fi];
 	ad_error err;
-	if (inv_bind(&iv, f, (const char *const *)names, vals, o->ninputs, &err)) {
+	if (inv_bind(&iv, f, (const char *const *)names, vals, table, o->ninputs, &err)) {
 		runtime_error("%s", err.msg);
 		rc = EXIT_RUNTIME;
 		goto out;
@@ -398,6 +408,7 @@ out:
 	}
 	free(names);
 	free(vals);
+	free(table);
 	return rc;
 }
 

@@ -66,7 +66,7 @@ static ad_tensor **run(Compilation *c, const char *fn, const char *const *names,
 	}
 	const Func *f = c->mod->funcs[fi];
 	Invocation iv;
-	if (inv_bind(&iv, f, names, vals, n, err)) {
+	if (inv_bind(&iv, f, names, vals, NULL, n, err)) {
 		inv_free(&iv);
 		return NULL;
 	}

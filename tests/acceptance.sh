@@ -1,0 +1,8 @@
+#!/bin/sh
+# The acceptance cases (the documented Paddle examples and the sin exercise,
+# copied from ../shared/examples) through `ad-compile --run`.
+AD=${AD:-$(pwd)/ad-compile}
+SRC=${srcdir:-$(cd "$(dirname "$0")" && pwd)}
+case $SRC in tests | */tests) ;; *) SRC=$SRC/tests ;; esac
+PY=$(command -v python3 || command -v /usr/bin/python3)
+exec "$PY" "$SRC/run-cases" "$AD" "$SRC/acceptance/cases.json"

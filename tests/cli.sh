@@ -1,0 +1,177 @@
+#!/bin/sh
+# tests/cli.sh: the ad-compile command line: options, exit statuses, files.
+# Prints one line per failure and "N passed, M failed".
+AD=${AD:-$(pwd)/ad-compile}
+SRC=${srcdir:-$(cd "$(dirname "$0")" && pwd)}
+case $SRC in tests | */tests) ;; *) SRC=$SRC/tests ;; esac
+T=$(mktemp -d /tmp/ad-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect STATUS CMD...: run CMD, keep stdout in out, stderr in err
+expect() {
+	want=$1
+	shift
+	"$@" >out 2>err
+	got=$?
+	if [ "$got" = "$want" ]; then ok; else bad "exit $got (wanted $want): $* :: $(head -c 300 err)"; fi
+}
+has() { if grep -q -- "$2" "$1"; then ok; else bad "$1 lacks '$2': $(head -c 300 "$1")"; fi; }
+hasnt() { if grep -q -- "$2" "$1"; then bad "$1 has '$2'"; else ok; fi; }
+
+cat >f.ad <<'AD'
+func f(x: f32[n], w: f32[n, m]) -> (y: f32[m], s) {
+    y = x @ w
+    s = sum(x)
+}
+func g() -> (a, b) {
+    a = arange(3)
+    b = a * 2
+}
+func h(x: f32[n]) -> (d, gu) {
+    d = x[2:]
+    gu = grad(sum(d), x, allow_unused=true)
+}
+func u(x: f32, y: f32) -> gy {
+    gy = grad(x * 2, y, allow_unused=true)
+}
+AD
+printf 'func bad(x: f32) -> y {\n    y = x + q\n}\n' >bad.ad
+
+# ---- help, version, usage errors (exit 2)
+expect 0 "$AD" --help
+for opt in -o --header --prefix --emit --run --input --format --output-dir --plot --cflags --libs --help --version; do
+	has out -- "$opt"
+done
+expect 0 "$AD" --version
+has out "ad-compile [0-9]"
+has out "License"
+expect 2 "$AD" --no-such-option f.ad
+has err "ad-compile: "
+expect 2 "$AD"
+has err "no input file"
+expect 2 "$AD" f.ad bad.ad
+expect 2 "$AD" f.ad --emit=nonsense
+expect 2 "$AD" f.ad --input x=1
+expect 2 "$AD" --run nosuch f.ad
+has err "has no function 'nosuch' (it has: f, g, h, u)"
+expect 2 "$AD" --run g f.ad --format=yaml
+expect 2 "$AD" --run g f.ad -o x.c
+
+# ---- compile errors (exit 1)
+expect 1 "$AD" bad.ad
+has err "bad.ad:2:13: error: unknown name 'q'"
+has err "^        y = x + q"
+expect 1 "$AD" missing.ad
+has err "cannot read 'missing.ad'"
+mkdir adir.ad
+expect 1 "$AD" adir.ad
+has err "directory"
+head -c 2000 /dev/urandom >garbage.ad
+expect 1 "$AD" garbage.ad
+: >empty.ad
+expect 1 "$AD" empty.ad
+has err "no function"
+
+# ---- writing C
+expect 0 "$AD" f.ad
+[ -f f.c ] && [ -f f.h ] && ok || bad "f.c/f.h not written"
+has f.c '#include "f.h"'
+has f.h "int f(int64_t n, int64_t m, const float \*x, const float \*w, float \*y, float \*s);"
+has f.h 'extern "C"'
+if gcc -std=c99 -Wall -Wextra -pedantic -Werror -c f.c -o f.o 2>gcc.err; then ok; else bad "gcc: $(cat gcc.err)"; fi
+mkdir -p gen
+expect 0 "$AD" f.ad -o gen/model.c --header gen/model.h
+has gen/model.c '#include "model.h"'
+expect 0 "$AD" -o - f.ad
+has out "int f_work("
+expect 0 "$AD" --prefix mylib_ f.ad -o p.c
+has p.h "int mylib_f(int64_t n"
+# a failed compilation leaves an existing output alone
+echo "old" >keep.c
+expect 1 "$AD" bad.ad -o keep.c
+has keep.c "^old$"
+# an output that cannot be written is a clear error and leaves nothing
+expect 3 "$AD" f.ad -o no/such/dir/x.c
+has err "cannot write"
+ls no 2>/dev/null && bad "a directory appeared" || ok
+# stdin and options in any order, -- ends options
+expect 0 "$AD" --emit=ir - <f.ad
+has out "func f(x: f32\[n\], w: f32\[n, m\])"
+cp f.ad ./-dash.ad
+expect 0 "$AD" --emit=ast -- -dash.ad
+for s in tokens ast ir ir-opt c h; do expect 0 "$AD" f.ad --emit=$s; done
+
+# ---- --run
+expect 0 "$AD" --run f f.ad --input x='[1, 2]' --input 'w=[[1, 0, 2], [0, 1, 3]]'
+has out "^y: f32\[3\] ="
+has out "^\[1, 2, 8\]"
+has out "^s: f32 = 3"
+expect 0 "$AD" --input x='[1, 2]' --format=json --input 'w=[[1, 0, 2], [0, 1, 3]]' --run f f.ad
+has out '"y": {"dtype": "f32", "shape": \[3\], "data": \[1, 2, 8\]}'
+expect 0 "$AD" --run g f.ad --format=csv
+has out "^a,b$"
+has out "^2,4$"
+expect 0 "$AD" --run u f.ad --input x=1 --input y=2 --format=json
+has out '"gy": null'
+# inputs from files
+printf '[1, 2]' >x.json
+printf '1,0,2\n0,1,3\n' >w.csv
+expect 0 "$AD" --run f f.ad --input x=@x.json --input w=@w.csv --output-dir res
+[ -f res/y.npy ] && [ -f res/s.npy ] && ok || bad "--output-dir did not write the results"
+expect 0 "$AD" --run f f.ad --input x=@res/y.npy --input 'w=[[1], [1], [1]]'
+has out "^\[11\]"
+printf '1\n2\n' >col.csv
+expect 0 "$AD" --run h f.ad --input x=@col.csv
+# run-time errors (exit 3)
+expect 3 "$AD" --run f f.ad --input x='[1, 2]'
+has err "no input for parameter 'w' (f32\[n, m\])"
+expect 3 "$AD" --run f f.ad --input x='[1, 2]' --input w='[[1]]'
+has err "n = 1 along axis 0, but an earlier input set n = 2"
+expect 3 "$AD" --run f f.ad --input x='[[1, 2]]' --input w='[[1]]'
+has err "rank 2, not 1"
+expect 3 "$AD" --run f f.ad --input x='[1, 2]' --input w='[[1], [2, 3]]'
+has err "ragged"
+expect 3 "$AD" --run f f.ad --input x='[1, 2]' --input w='[[1], [2]]' --input z=1
+has err "has no parameter 'z'"
+expect 3 "$AD" --run f f.ad --input x=1 --input x=2 --input w=1
+has err "given twice"
+expect 3 "$AD" --run f f.ad --input x=@nofile.npy --input w=1
+has err "cannot read 'nofile.npy'"
+printf 'garbage' >bad.npy
+expect 3 "$AD" --run f f.ad --input x=@bad.npy --input w=1
+has err "not a valid .npy file"
+expect 3 "$AD" --run h f.ad --input x='[1]'
+has err "x\[2:\] is out of range"
+expect 3 "$AD" --run f f.ad --input 'x=[1, 2' --input w=1
+has err "not a JSON number or array"
+expect 2 "$AD" --run f f.ad --input novalue
+
+# ---- plots
+if command -v gnuplot >/dev/null 2>&1; then
+	expect 0 "$AD" --run g f.ad --plot p.png
+	[ -s p.png ] && ok || bad "no p.png"
+	expect 0 "$AD" --run g f.ad --plot p.svg
+	has p.svg "<svg"
+fi
+AD_GNUPLOT=/nonexistent/gnuplot "$AD" --run g f.ad --plot q.png >out 2>err
+[ $? = 3 ] && ok || bad "missing gnuplot: wrong exit"
+has err "needs gnuplot"
+[ -f q.png ] && bad "q.png written without gnuplot" || ok
+expect 3 "$AD" --run g f.ad --plot p.jpg
+expect 3 "$AD" --run f f.ad --input x='[1, 2]' --input 'w=[[1, 0, 2], [0, 1, 3]]' --plot p.png
+has err "two 1-D results"
+
+# ---- flags for emitted code
+expect 0 "$AD" --cflags
+has out "-std=c99"
+expect 0 "$AD" --libs
+has out "-lm"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
