@@ -515,6 +515,9 @@ void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins
 		if (!act[v] || adj[v] < 0)
 			continue;
 		Inst in = *ir_inst(f, v);
+		/* the adjoint of a named value is complete here: name it d_NAME */
+		if (in.name && !ir_inst(f, adj[v])->name && adj[v] >= n)
+			ir_inst(f, adj[v])->name = arena_printf(f->A, "d_%s", in.name);
 		bool a[64];
 		int c[64];
 		bool any = false;

@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { M_INLINE, M_PARAM, M_RESULT, M_SCRATCH, M_LOCAL, M_STATIC };
@@ -262,6 +263,13 @@ static void schedule(Emit *E)
 				E->mat[in->args[0]] = M_SCRATCH;
 		}
 	}
+	/* a scalar that takes any work is computed once, as a local */
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (in->rank == 0 && E->mat[v] == M_INLINE && op_info[in->op].kind != K_SRC && in->op != OP_broadcast &&
+		    in->op != OP_reshape && E->uses[v] > 0)
+			E->mat[v] = M_LOCAL;
+	}
 	/* expensive values read by several loops, or many times by one through
 	 * a broadcast, are computed once into a buffer */
 	int *memo = arena_array(E->A, (size_t)n + 1, sizeof(int));
@@ -274,7 +282,7 @@ static void schedule(Emit *E)
 		for (int u = v + 1; u < n && !stretched; u++) {
 			const Inst *ui = ir_inst(f, u);
 			if (ui->op == OP_broadcast && ui->args[0] == v)
-				stretched = ir_numel_const(ui) != ir_numel_const(in) || ir_numel_const(in) < 0;
+				stretched = !ir_same_shape(ui, in); /* each element is read many times */
 		}
 		for (int u = 0; u < n; u++)
 			memo[u] = -1;
@@ -282,9 +290,13 @@ static void schedule(Emit *E)
 		if ((E->uses[v] > 1 && (expensive || cost > 24)) || (stretched && (expensive || cost > 4)))
 			E->mat[v] = M_SCRATCH;
 	}
+
 	for (int v = 0; v < n; v++)
 		if (E->mat[v] == M_SCRATCH && ir_inst(f, v)->rank == 0)
 			E->mat[v] = M_LOCAL;
+	if (getenv("AD_DEBUG_SCHEDULE"))
+		for (int v = 0; v < n; v++)
+			fprintf(stderr, "%%%d %s: %d (uses %d)\n", v, op_info[ir_inst(f, v)->op].name, E->mat[v], E->uses[v]);
 }
 
 /* ---------------------------------------------------------------- index expressions */
@@ -972,6 +984,78 @@ static void comment_stmt(Emit *E, int v)
 	buf_free(&b);
 }
 
+/* Every stored array's element count must stay within 2^48. One check per
+ * distinct count; of counts that are constant multiples of one product of
+ * dimensions (784*b, 10*b), only the largest is checked. */
+static void emit_size_checks(Emit *E, Buf *c)
+{
+	Func *f = E->f;
+	int n = f->ins.len;
+	const Inst **seen = arena_array(E->A, (size_t)n + 1, sizeof(Inst *));
+	int64_t *coef = arena_array(E->A, (size_t)n + 1, sizeof(int64_t));
+	int ns = 0;
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		int m = E->mat[v];
+		if (in->rank < 2 || (m != M_SCRATCH && m != M_RESULT && m != M_PARAM))
+			continue;
+		/* the constant factor and the symbolic rest of the shape */
+		int64_t k = 1;
+		int nsym = 0;
+		bool simple = true;
+		for (int d = 0; d < in->rank; d++) {
+			int64_t x;
+			if (dim_is_const(in->shape[d], &x))
+				k = x > 0 && k <= INT64_MAX / x ? k * x : k;
+			else if (in->shape[d]->nterms == 1 && in->shape[d]->terms[0].n == 1 && in->shape[d]->terms[0].coef == 1)
+				nsym++;
+			else
+				simple = false;
+		}
+		if (nsym == 0 && simple)
+			continue; /* constant: checked at compile time */
+		int j = 0;
+		for (; j < ns; j++) {
+			const Inst *o = seen[j];
+			bool same = simple;
+			int a = 0, b = 0;
+			/* same symbolic dimensions in the same order? */
+			while (same) {
+				while (a < in->rank && dim_is_const(in->shape[a], NULL))
+					a++;
+				while (b < o->rank && dim_is_const(o->shape[b], NULL))
+					b++;
+				if (a == in->rank || b == o->rank) {
+					same = a == in->rank && b == o->rank;
+					break;
+				}
+				same = in->shape[a++] == o->shape[b++];
+			}
+			if (same) {
+				if (k > coef[j]) {
+					seen[j] = in;
+					coef[j] = k;
+				}
+				break;
+			}
+		}
+		if (j == ns) {
+			seen[ns] = in;
+			coef[ns++] = simple ? k : -1;
+		}
+	}
+	for (int j = 0; j < ns; j++) {
+		const Inst *in = seen[j];
+		Buf t;
+		buf_init(&t, E->A);
+		for (int k = 0; k < in->rank; k++)
+			buf_printf(&t, "%s%s", k ? ", " : "", dim_c(E, in->shape[k]));
+		buf_printf(c, "    if (!ad_numel_ok_(%d, (const int64_t[]){%s}))\n        return AD_ERR_DIM;\n", in->rank,
+		           t.data);
+		buf_free(&t);
+	}
+}
+
 static void params_decl(Emit *E, Buf *b, const char **pnames, const char **rnames)
 {
 	Func *f = E->f;
@@ -1238,21 +1322,8 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 			buf_printf(c, "    if (%s == 0 || %s %% %s != 0) /* %s */\n        return AD_ERR_DIM;\n",
 			           dim_c(E, k->b), paren(E, a), paren(E, dim_c(E, k->b)), k->msg);
 	}
-	if (f->dimsyms.len) {
-		/* every buffer's element count must stay in range */
-		for (int v = 0; v < n; v++) {
-			const Inst *in = ir_inst(f, v);
-			if (in->rank < 2 || (E->mat[v] != M_SCRATCH && E->mat[v] != M_RESULT && E->mat[v] != M_PARAM))
-				continue;
-			Buf t;
-			buf_init(&t, E->A);
-			for (int k = 0; k < in->rank; k++)
-				buf_printf(&t, "%s%s", k ? ", " : "", dim_c(E, in->shape[k]));
-			buf_printf(c, "    if (!ad_numel_ok_(%d, (const int64_t[]){%s}))\n        return AD_ERR_DIM;\n",
-			           in->rank, t.data);
-			buf_free(&t);
-		}
-	}
+	if (f->dimsyms.len)
+		emit_size_checks(E, c);
 	for (int i = 0; i < f->params.len; i++)
 		if (E->uses[f->params.data[i]] == 0 && E->result_of[f->params.data[i]] < 0) {
 			bool returned = false;

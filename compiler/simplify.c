@@ -251,6 +251,11 @@ static int simplify_inst(Simp *S, const Inst *in, const int *args)
 	case OP_cast:
 		if (a->dt == in->dt)
 			return args[0];
+		if (a->op == OP_dimval) { /* a dimension is exact in either dtype */
+			Inst p = *a;
+			p.dt = in->dt;
+			return emit(S, &p, NULL);
+		}
 		break;
 	case OP_neg:
 		if (a->op == OP_neg)
@@ -331,6 +336,10 @@ static int simplify_inst(Simp *S, const Inst *in, const int *args)
 			Inst p = *in;
 			return emit(S, &p, a->args);
 		}
+		if (a->op == OP_neg) { /* negation moves outward, where it can cancel */
+			Inst p = *in;
+			return mk_unary(S, in, OP_neg, emit(S, &p, a->args));
+		}
 		break;
 	}
 	case OP_reshape: {
@@ -347,8 +356,18 @@ static int simplify_inst(Simp *S, const Inst *in, const int *args)
 		}
 		if (scalar_of(S, args[0], &c))
 			return mk_fill(S, in, c);
+		if (a->op == OP_neg) {
+			Inst p = *in;
+			return mk_unary(S, in, OP_neg, emit(S, &p, a->args));
+		}
 		break;
 	}
+	case OP_sum:
+		if (a->op == OP_neg) {
+			Inst p = *in;
+			return mk_unary(S, in, OP_neg, emit(S, &p, a->args));
+		}
+		break;
 	case OP_transpose: {
 		bool id = true;
 		for (int i = 0; i < in->nints; i++)
