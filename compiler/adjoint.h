@@ -21,4 +21,19 @@ void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins
  * (same rules; used for allow_unused and the run-time metadata). */
 bool *ad_depends(const Func *f, const int *outs, int nout, const int *blocked, int nblocked);
 
+/* The vector-Jacobian function of f: f's parameters, then a seed for each
+ * result that is not none (named seed_RESULT); f's results, then the
+ * gradient of every parameter not marked nograd (named grad_PARAM; none where
+ * no result depends on it). info (may be NULL) gets the correspondence. */
+typedef struct VjpInfo {
+	int nseeds, ngrads;
+	int *seed_result; /* for each seed parameter, the index of its result in f */
+	int *grad_param;  /* for each gradient result, the index of its parameter in f */
+	bool *depends;    /* depends[r * nparams + p]: result r depends on parameter p */
+} VjpInfo;
+Func *ad_vjp_function(const Func *f, VjpInfo *info);
+
+/* An identical copy of f (same value ids), to extend. */
+Func *ir_clone(const Func *f);
+
 #endif

@@ -92,7 +92,7 @@ AdcStatus adc_parse(Compilation *c)
 static void do_lower(Compilation *c, void *arg)
 {
 	(void)arg;
-	c->mod = lower_program(c->A, &c->diags, c->dc, c->src, c->prog);
+	c->mod = lower_program(c->A, &c->diags, c->dc, c->src, c->prog, c->promote);
 	c->nfuncs = c->mod ? c->mod->nfuncs : 0;
 }
 

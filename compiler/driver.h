@@ -22,6 +22,7 @@ typedef struct Compilation {
 	int nfuncs;
 	char ice[512];
 	AdcStatus status;
+	bool promote; /* set before adc_lower: every f32 becomes f64 */
 } Compilation;
 
 Compilation *adc_new(const char *name, const char *text, size_t len);

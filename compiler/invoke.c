@@ -66,6 +66,10 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 				return ad_error_set(err, AD_E_NAME, "input '%s' is given twice", names[i]);
 	}
 	bool bound[64] = {0};
+	int64_t shapes[AD_MAX_RANK * 64];
+	if (np > 64)
+		return ad_error_set(err, AD_E_SHAPE, "%s has more than 64 parameters", f->name);
+	/* first the values and the dimensions that are plain symbols */
 	for (int k = 0; k < np; k++) {
 		const Inst *p = ir_inst(f, f->params.data[k]);
 		const ad_tensor *v = NULL;
@@ -82,9 +86,9 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 			                    want, p->name);
 		/* a CSV table (2-D) may feed a 1-D parameter as one row or column,
 		 * and a 1x1 table a scalar */
-		int64_t shape[AD_MAX_RANK];
+		int64_t *shape = shapes + AD_MAX_RANK * k;
 		int rank = v->rank;
-		memcpy(shape, v->shape, sizeof shape);
+		memcpy(shape, v->shape, sizeof v->shape);
 		if (is_table && p->rank < rank && rank == 2 && (shape[0] == 1 || shape[1] == 1)) {
 			if (p->rank == 1) {
 				shape[0] = shape[0] == 1 ? shape[1] : shape[0];
@@ -100,21 +104,16 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 			                    p->name, strchr(have, '[') ? strchr(have, '[') : "[] (a scalar)", want, rank,
 			                    p->rank);
 		for (int d = 0; d < rank; d++) {
-			int64_t c;
-			if (dim_is_const(p->shape[d], &c)) {
-				if (c != shape[d])
-					return ad_error_set(err, AD_E_SHAPE, "input '%s' has %lld elements along axis %d but the parameter is %s",
-					                    p->name, (long long)shape[d], d, want);
+			const Dim *pd = p->shape[d];
+			if (!(pd->nterms == 1 && pd->terms[0].n == 1 && pd->terms[0].coef == 1 &&
+			      pd->terms[0].atoms[0]->kind == DIM_ATOM_SYM))
 				continue;
-			}
-			/* a parameter dimension is a single symbol */
 			int s = -1;
 			for (int j = 0; j < f->dimsyms.len; j++)
-				if (p->shape[d]->nterms == 1 && p->shape[d]->terms[0].n == 1 &&
-				    strcmp(p->shape[d]->terms[0].atoms[0]->name, f->dimsyms.data[j]) == 0)
+				if (strcmp(pd->terms[0].atoms[0]->name, f->dimsyms.data[j]) == 0)
 					s = j;
 			if (s < 0)
-				return ad_error_set(err, AD_E_INTERNAL, "parameter dimension is not a symbol");
+				return ad_error_set(err, AD_E_INTERNAL, "parameter dimension is not a symbol of the function");
 			if (bound[s] && iv->dims[s] != shape[d])
 				return ad_error_set(err, AD_E_SHAPE, "input '%s' has %s = %lld along axis %d, but an earlier input set %s = %lld",
 				                    p->name, f->dimsyms.data[s], (long long)shape[d], d, f->dimsyms.data[s],
@@ -126,11 +125,31 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 		if (!conv)
 			return err->code;
 		conv->rank = rank;
-		memcpy(conv->shape, shape, sizeof shape);
+		memcpy(conv->shape, shape, sizeof conv->shape);
 		iv->in[k] = conv;
 	}
-	/* the run-time conditions on the dimensions */
+	/* then every dimension: constants, and expressions of the symbols */
 	DimEnv env = {f, iv->dims, bound};
+	for (int k = 0; k < np; k++) {
+		const Inst *p = ir_inst(f, f->params.data[k]);
+		for (int d = 0; d < p->rank; d++) {
+			int64_t want_d;
+			if (!dim_eval(p->shape[d], lookup_sym, &env, &want_d))
+				return ad_error_set(err, AD_E_SHAPE, "the shape of input '%s' cannot be checked", p->name);
+			if (want_d != iv->in[k]->shape[d]) {
+				char want[256];
+				shape_text(f, p, want, sizeof want);
+				Buf b;
+				buf_init(&b, f->A);
+				dim_print(&b, p->shape[d]);
+				ad_error_set(err, AD_E_SHAPE, "input '%s' has %lld elements along axis %d but the parameter is %s (%s = %lld)",
+				             p->name, (long long)iv->in[k]->shape[d], d, want, b.data, (long long)want_d);
+				buf_free(&b);
+				return err->code;
+			}
+		}
+	}
+	/* the run-time conditions on the dimensions */
 	for (int i = 0; i < f->cons.len; i++) {
 		const Constraint *c = &f->cons.data[i];
 		int64_t a, b = 0;
@@ -140,12 +159,20 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 		if (!ok)
 			return ad_error_set(err, AD_E_SHAPE, "%s: %s (with these input shapes)", f->name, c->msg);
 	}
+	return inv_alloc(iv, err);
+}
+
+int inv_alloc(Invocation *iv, ad_error *err)
+{
+	const Func *f = iv->f;
+	DimEnv env = {f, iv->dims, NULL};
 	for (int r = 0; r < f->results.len; r++) {
 		const FuncResult *fr = &f->results.data[r];
 		int64_t shape[AD_MAX_RANK];
 		for (int d = 0; d < fr->rank; d++)
 			if (!dim_eval(fr->shape[d], lookup_sym, &env, &shape[d]) || shape[d] < 0)
 				return ad_error_set(err, AD_E_SHAPE, "result '%s' would have an invalid size", fr->name);
+		ad_tensor_free(iv->out[r]);
 		iv->out[r] = ad_tensor_new(fr->dt == DT_F64 ? AD_F64 : AD_F32, fr->rank, shape, err);
 		if (!iv->out[r])
 			return err->code;

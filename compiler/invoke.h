@@ -22,6 +22,8 @@ typedef struct Invocation {
  * On error, returns nonzero with err set (code AD_E_NAME or AD_E_SHAPE). */
 int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor *const *vals, const bool *table,
              int n, ad_error *err);
+/* (Re)allocate the results for iv->f and iv->dims. */
+int inv_alloc(Invocation *iv, ad_error *err);
 /* Call a uniform entry point (the emitted NAME_call). */
 typedef int (*AdCallFn)(const int64_t *dims, const void *const *in, void *const *out, void *work);
 int inv_call(Invocation *iv, AdCallFn fn, ad_error *err);

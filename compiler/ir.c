@@ -39,6 +39,7 @@ Func *ir_func_like(const Func *g)
 		VEC_PUSH(f->A, f->cons, g->cons.data[i]);
 	for (int i = 0; i < g->stmts.len; i++)
 		VEC_PUSH(f->A, f->stmts, g->stmts.data[i]);
+	/* grad sites refer to g's value ids; passes that renumber drop them */
 	return f;
 }
 

@@ -90,6 +90,14 @@ typedef struct FuncResult {
 	const Dim **shape;
 } FuncResult;
 
+/* A grad(...) call, as lowered: for --check. */
+typedef struct GradSite {
+	Loc loc;
+	const char *text; /* the call as written */
+	int nout, nin;
+	int *outs, *seeds, *ins, *grads; /* value ids; grads[i] = -1 if none */
+} GradSite;
+
 typedef struct StmtInfo {
 	Loc loc;
 	int last_line;
@@ -107,6 +115,7 @@ typedef struct Func {
 	VEC(const char *) dimsyms; /* symbolic dims, in ABI order */
 	VEC(Constraint) cons;
 	VEC(StmtInfo) stmts;
+	VEC(GradSite) grads;
 	/* where new instructions come from (set by the lowering) */
 	Loc cur_loc;
 	int cur_stmt;

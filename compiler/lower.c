@@ -64,7 +64,13 @@ typedef struct Lower {
 	Scope *scope;
 	int inline_depth;
 	bool too_big;
+	bool promote; /* every f32 is f64 (for gradient checks) */
 } Lower;
+
+static DType dt_of(const Lower *L, DType dt)
+{
+	return L->promote ? DT_F64 : dt;
+}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -322,7 +328,7 @@ static int as_dtype(Lower *L, Val v, DType dt)
 /* The value with weak literals resolved to f32. */
 static int strong(Lower *L, Val v)
 {
-	return v.weak ? as_dtype(L, v, DT_F32) : v.id;
+	return v.weak ? as_dtype(L, v, dt_of(L, DT_F32)) : v.id;
 }
 
 static bool unify(Lower *L, Loc loc, Val *vals, int n, const char *what, DType *out)
@@ -1099,7 +1105,7 @@ static Val expr(Lower *L, const Ast *e)
 		return v;
 	}
 	case AST_DTYPE: {
-		Val v = {.kind = V_DTYPE, .dtype = e->dtype};
+		Val v = {.kind = V_DTYPE, .dtype = dt_of(L, e->dtype)};
 		return v;
 	}
 	case AST_LIST:
@@ -1153,9 +1159,10 @@ static Val expr(Lower *L, const Ast *e)
 			Val x = want(L, slot[0]);
 			if (x.kind != V_TENSOR)
 				return ERR;
-			if (!x.weak && I(L, x.id)->dt == callee->dtype) /* its own node, as in Paddle */
+			DType to = dt_of(L, callee->dtype);
+			if (!x.weak && I(L, x.id)->dt == to) /* its own node, as in Paddle */
 				return tensor(ir_unary(L->f, OP_copy, x.id), false);
-			return tensor(ir_cast(L->f, x.id, callee->dtype), false);
+			return tensor(ir_cast(L->f, x.id, to), false);
 		}
 		if (callee->kind != AST_NAME) {
 			err(L, e->loc, "only functions can be called, not '%s'", text_of(L, callee));
@@ -1716,14 +1723,14 @@ static Val bi_flip(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 
 static bool get_dtype(Lower *L, const Ast *a, DType *dt)
 {
-	*dt = DT_F32;
+	*dt = dt_of(L, DT_F32);
 	if (!a)
 		return true;
 	if (a->kind != AST_DTYPE) {
 		err(L, a->loc, "dtype must be f32 or f64, not '%s'", text_of(L, a));
 		return false;
 	}
-	*dt = a->dtype;
+	*dt = dt_of(L, a->dtype);
 	return true;
 }
 
@@ -1977,6 +1984,8 @@ static Val bi_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	for (int i = 0; i < nnog; i++)
 		blk[i] = nog[i].id;
 	ad_vjp(L->f, o, seeds, nout, x, nin, blk, nnog, g);
+	GradSite site = {call->loc, text_of(L, call), nout, nin, o, seeds, x, g};
+	VEC_PUSH(L->A, L->f->grads, site);
 	Val *res = arena_array(L->A, (size_t)nin, sizeof(Val));
 	for (int i = 0; i < nin; i++) {
 		if (g[i] < 0) {
@@ -2203,7 +2212,7 @@ static bool result_value(Lower *L, const Result *r, Val v, FuncResult *out)
 	if (v.kind == V_NONE) {
 		out->value = -1;
 		if (r->has_type) {
-			out->dt = r->type.dtype;
+			out->dt = dt_of(L, r->type.dtype);
 			out->rank = r->type.rank;
 			out->shape = arena_array(L->A, (size_t)out->rank + 1, sizeof(Dim *));
 			memcpy(out->shape, shape, (size_t)out->rank * sizeof(Dim *));
@@ -2229,16 +2238,16 @@ static bool result_value(Lower *L, const Result *r, Val v, FuncResult *out)
 		bool same = in->rank == r->type.rank;
 		for (int k = 0; same && k < in->rank; k++)
 			same = in->shape[k] == shape[k];
-		if (!same || (!v.weak && in->dt != r->type.dtype)) {
+		if (!same || (!v.weak && in->dt != dt_of(L, r->type.dtype))) {
 			Buf b;
 			buf_init(&b, L->A);
-			ir_print_type(&b, r->type.dtype, r->type.rank, shape);
+			ir_print_type(&b, dt_of(L, r->type.dtype), r->type.rank, shape);
 			err(L, r->loc, "result '%s' is declared %s but its value is %s", r->name, b.data, type_str(L, v));
 			buf_free(&b);
 			return false;
 		}
 		if (v.weak)
-			id = as_dtype(L, v, r->type.dtype);
+			id = as_dtype(L, v, dt_of(L, r->type.dtype));
 	} else if (v.weak) {
 		id = strong(L, v);
 	}
@@ -2381,7 +2390,7 @@ static Val call_user(Lower *L, const Ast *call, const FuncAst *fn)
 	for (int i = 0; i < fn->nparams && ok; i++) {
 		const Param *p = &fn->params[i];
 		const Inst *in = I(L, args[i].id);
-		bool match = in->rank == p->type.rank && (args[i].weak || in->dt == p->type.dtype);
+		bool match = in->rank == p->type.rank && (args[i].weak || in->dt == dt_of(L, p->type.dtype));
 		for (int k = 0; match && k < p->type.rank; k++) {
 			const DimAst *d = &p->type.dims[k];
 			if (!d->name) {
@@ -2429,7 +2438,7 @@ static Val call_user(Lower *L, const Ast *call, const FuncAst *fn)
 	L->inline_depth++;
 	for (int i = 0; i < fn->nparams; i++) {
 		const Param *p = &fn->params[i];
-		int id = args[i].weak ? as_dtype(L, args[i], p->type.dtype) : args[i].id;
+		int id = args[i].weak ? as_dtype(L, args[i], dt_of(L, p->type.dtype)) : args[i].id;
 		id = ir_unary(L->f, p->nograd ? OP_detach : OP_copy, id);
 		I(L, id)->name = p->name;
 		bind(L, p->name, tensor(id, false));
@@ -2499,7 +2508,7 @@ static Func *lower_function(Lower *L, const FuncAst *fn)
 			continue;
 		}
 		f->cur_loc = p->loc;
-		int id = ir_param(f, p->name, p->type.dtype, p->type.rank, shape, p->nograd);
+		int id = ir_param(f, p->name, dt_of(L, p->type.dtype), p->type.rank, shape, p->nograd);
 		bind(L, p->name, tensor(id, false));
 		if (!p->nograd) {
 			GradAcc g = {id, none_like(L, tensor(id, false))};
@@ -2541,9 +2550,9 @@ static bool check_signature(Lower *L, const FuncAst *fn)
 	return ok;
 }
 
-Module *lower_program(Arena *A, Diags *d, DimCtx *dc, SrcFile *src, const Program *p)
+Module *lower_program(Arena *A, Diags *d, DimCtx *dc, SrcFile *src, const Program *p, bool promote)
 {
-	Lower L = {.A = A, .d = d, .dc = dc, .src = src, .prog = p};
+	Lower L = {.A = A, .d = d, .dc = dc, .src = src, .prog = p, .promote = promote};
 	Module *m = arena_alloc(A, sizeof *m);
 	m->funcs = arena_array(A, (size_t)p->nfuncs + 1, sizeof(Func *));
 	int errors = d->nerrors;

@@ -19,8 +19,9 @@ typedef struct Module {
 } Module;
 
 /* Lower every function of p; returns NULL (with diagnostics in d) if any has
- * an error. */
-Module *lower_program(Arena *A, Diags *d, DimCtx *dc, SrcFile *src, const Program *p);
+ * an error. With `promote`, every f32 is taken as f64 (gradient checks
+ * run in f64 whatever the program's dtypes). */
+Module *lower_program(Arena *A, Diags *d, DimCtx *dc, SrcFile *src, const Program *p, bool promote);
 
 /* Is `name` a builtin function of the language? */
 bool lower_is_builtin(const char *name);

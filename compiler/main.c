@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "adrt.h"
+#include "gradcheck.h"
 #include "driver.h"
 #include "invoke.h"
 #include "jit.h"
@@ -47,6 +48,7 @@ static void print_help(void)
 	       "       %s FILE.ad --emit=tokens|ast|ir|ir-opt|c|h\n"
 	       "       %s --run FUNC FILE.ad [--input NAME=VALUE]... [--format=text|json|csv]\n"
 	       "                  [--output-dir DIR] [--plot OUT.png|OUT.svg]\n"
+	       "       %s --check FUNC FILE.ad [--input NAME=VALUE]...\n"
 	       "       %s --cflags | --libs | --help | --version\n"
 	       "\n"
 	       "Compile tensor programs written in the .ad language, with their derivatives,\n"
@@ -72,6 +74,9 @@ static void print_help(void)
 	       "                       ad-compile --run main sin.ad --output-dir out\n"
 	       "  --plot OUT         draw every 1-D result of --run against the first (gnuplot)\n"
 	       "                       ad-compile --run main samples/sin.ad --plot sin.png\n"
+	       "  --check FUNC       compare FUNC's gradients with central finite differences\n"
+	       "                     in f64 (exit 4 if they disagree)\n"
+	       "                       ad-compile --check f model.ad --input x='[0.5, 1]'\n"
 	       "  --cflags           print the C compiler flags recommended for emitted code\n"
 	       "  --libs             print the libraries emitted code links with\n"
 	       "                       cc -c $(ad-compile --cflags) model.c; cc app.o model.o $(ad-compile --libs)\n"
@@ -82,7 +87,7 @@ static void print_help(void)
 	       "FILE may be - to read the program from standard input.\n"
 	       "Exit status: 0 ok, 1 compile error, 2 usage error, 3 run-time error\n"
 	       "(bad input, shape mismatch), 4 gradient check failed.\n",
-	       prog, prog, prog, prog);
+	       prog, prog, prog, prog, prog);
 }
 
 static void print_version(void)
@@ -148,7 +153,7 @@ static char *read_source(const char *path, size_t *len)
 }
 
 typedef struct Opts {
-	const char *file, *out, *header, *emit, *run, *format, *outdir, *plot, *prefix;
+	const char *file, *out, *header, *emit, *run, *check, *format, *outdir, *plot, *prefix;
 	const char **inputs;
 	int ninputs;
 } Opts;
@@ -412,10 +417,56 @@ out:
 	return rc;
 }
 
+static int do_check(Compilation *c, const Opts *o)
+{
+	if (adc_lower(c) != ADC_OK)
+		return report(c);
+	if (adc_find(c, o->check) < 0) {
+		usage_error("'%s' has no function '%s' (it has: %s)", o->file, o->check, adc_func_list(c));
+		return EXIT_USAGE;
+	}
+	char **names;
+	ad_tensor **vals;
+	bool *table;
+	int rc = parse_inputs(o, &names, &vals, &table);
+	if (rc == 0) {
+		CheckOptions co = check_defaults();
+		Buf rep;
+		buf_init(&rep, c->A);
+		ad_error err;
+		int failed = adc_check(c, o->check, (const char *const *)names, vals, table, o->ninputs, &co, &rep, &err);
+		if (rep.data)
+			fputs(rep.data, stdout);
+		buf_free(&rep);
+		if (failed < 0) {
+			if (err.code == AD_E_COMPILE)
+				fputs(err.msg, stderr);
+			else
+				runtime_error("%s", err.msg);
+			rc = err.code == AD_E_COMPILE ? EXIT_COMPILE : EXIT_RUNTIME;
+		} else if (failed > 0) {
+			printf("%d check%s FAILED (eps %g, atol %g, rtol %g)\n", failed, failed == 1 ? "" : "s", co.eps, co.atol,
+			       co.rtol);
+			rc = EXIT_CHECK;
+		} else {
+			printf("all checks passed (f64, central differences, eps %g, atol %g, rtol %g)\n", co.eps, co.atol,
+			       co.rtol);
+		}
+	}
+	for (int i = 0; i < o->ninputs; i++) {
+		free(names[i]);
+		ad_tensor_free(vals[i]);
+	}
+	free(names);
+	free(vals);
+	free(table);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_HEADER = 256, O_EMIT, O_RUN, O_INPUT, O_FORMAT, O_OUTDIR, O_PLOT, O_CFLAGS, O_LIBS, O_HELP, O_VERSION,
-	       O_PREFIX };
+	       O_PREFIX, O_CHECK };
 	static const struct option longopts[] = {
 	    {"header", required_argument, NULL, O_HEADER},   {"emit", required_argument, NULL, O_EMIT},
 	    {"run", required_argument, NULL, O_RUN},         {"input", required_argument, NULL, O_INPUT},
@@ -423,6 +474,7 @@ int main(int argc, char **argv)
 	    {"plot", required_argument, NULL, O_PLOT},       {"cflags", no_argument, NULL, O_CFLAGS},
 	    {"libs", no_argument, NULL, O_LIBS},             {"help", no_argument, NULL, O_HELP},
 	    {"version", no_argument, NULL, O_VERSION},       {"prefix", required_argument, NULL, O_PREFIX},
+	    {"check", required_argument, NULL, O_CHECK},
 	    {NULL, 0, NULL, 0},
 	};
 	Opts o = {0};
@@ -438,6 +490,7 @@ int main(int argc, char **argv)
 		case O_HEADER: o.header = optarg; break;
 		case O_EMIT: o.emit = optarg; break;
 		case O_RUN: o.run = optarg; break;
+		case O_CHECK: o.check = optarg; break;
 		case O_INPUT: o.inputs[o.ninputs++] = optarg; break;
 		case O_FORMAT: o.format = optarg; break;
 		case O_OUTDIR: o.outdir = optarg; break;
@@ -479,13 +532,23 @@ int main(int argc, char **argv)
 		free(o.inputs);
 		return EXIT_USAGE;
 	}
-	if (!o.run && (o.ninputs || o.format || o.outdir || o.plot)) {
-		usage_error("--input, --format, --output-dir and --plot go with --run");
+	if (o.run && o.check) {
+		usage_error("--run and --check go one at a time");
 		free(o.inputs);
 		return EXIT_USAGE;
 	}
-	if (o.run && (o.emit || o.out || o.header)) {
-		usage_error("--run does not go with --emit, -o or --header");
+	if (!o.run && (o.format || o.outdir || o.plot)) {
+		usage_error("--format, --output-dir and --plot go with --run");
+		free(o.inputs);
+		return EXIT_USAGE;
+	}
+	if (!o.run && !o.check && o.ninputs) {
+		usage_error("--input goes with --run or --check");
+		free(o.inputs);
+		return EXIT_USAGE;
+	}
+	if ((o.run || o.check) && (o.emit || o.out || o.header)) {
+		usage_error("--run and --check do not go with --emit, -o or --header");
 		free(o.inputs);
 		return EXIT_USAGE;
 	}
@@ -504,7 +567,10 @@ int main(int argc, char **argv)
 	}
 	if (o.emit)
 		rc = do_emit_stage(c, &o);
-	else if (o.run)
+	else if (o.check) {
+		c->promote = true; /* gradient checks run in f64 */
+		rc = do_check(c, &o);
+	} else if (o.run)
 		rc = do_run(c, &o);
 	else
 		rc = do_emit_files(c, &o);

@@ -167,6 +167,31 @@ expect 3 "$AD" --run g f.ad --plot p.jpg
 expect 3 "$AD" --run f f.ad --input x='[1, 2]' --input 'w=[[1, 0, 2], [0, 1, 3]]' --plot p.png
 has err "two 1-D results"
 
+# ---- --check (gradcheck in f64)
+cat >c.ad <<'AD'
+func f(x: f32[3], w: f32[3, 2], t: f32[2] nograd) -> (y, g, h) {
+    y = sum(tanh(x @ w) * t)
+    g = grad(y, x, create_graph=true)
+    h = grad(y, w)
+}
+func k(x: f32[3]) -> y {
+    y = relu(x)
+}
+AD
+expect 0 "$AD" --check f c.ad --input x='[0.5, -1, 2]' --input 'w=[[1, 2], [3, 4], [5, 6]]' --input 't=[1, -1]'
+has out "^ok     grad(y, x, create_graph=true) at c.ad:3:9: max abs error"
+has out "^ok     vjp of result 'g'"
+has out "^skip   result 'h': detached"
+has out "all checks passed"
+expect 4 "$AD" --check k c.ad --input x='[0, 1, -1]'
+has out "^FAILED vjp of result 'y'"
+has out "1 check FAILED"
+expect 3 "$AD" --check k c.ad
+has err "no input for parameter 'x'"
+expect 2 "$AD" --check nosuch c.ad
+expect 2 "$AD" --check k c.ad --run k
+expect 1 "$AD" --check f bad.ad
+
 # ---- flags for emitted code
 expect 0 "$AD" --cflags
 has out "-std=c99"
