@@ -8,6 +8,7 @@
 
 #include "opt.h"
 #include "parse.h"
+#include "split.h"
 
 Compilation *adc_new(const char *name, const char *text, size_t len)
 {
@@ -122,6 +123,43 @@ AdcStatus adc_optimize(Compilation *c, bool verify)
 	return guarded(c, do_optimize, &verify);
 }
 
+static void do_prepare(Compilation *c, void *arg)
+{
+	(void)arg;
+	c->mods = arena_array(c->A, (size_t)c->nfuncs + 1, sizeof(ModFunc));
+	for (int i = 0; i < c->nfuncs; i++) {
+		ModFunc *m = &c->mods[i];
+		Func *f = c->mod->funcs[i];
+		m->f = f;
+		m->opt = c->opt[i];
+		bool diff_param = false, result = false;
+		for (int p = 0; p < f->params.len; p++)
+			diff_param = diff_param || !(ir_inst(f, f->params.data[p])->flags & IF_NOGRAD);
+		for (int r = 0; r < f->results.len; r++)
+			result = result || f->results.data[r].value >= 0;
+		if (!diff_param || !result) {
+			/* nothing to differentiate; the metadata still says what depends on what */
+			ad_vjp_function(f, &m->info);
+			continue;
+		}
+		Func *v = opt_run(ad_vjp_function(f, &m->info), false);
+		m->vjp = v;
+		Split s = ir_split(v, f->params.len, m->info.nseeds, f->results.len);
+		m->fwd = opt_run(s.fwd, false);
+		m->bwd = opt_run(s.bwd, false);
+		m->nsaved = s.nsaved;
+	}
+}
+
+AdcStatus adc_prepare_runtime(Compilation *c)
+{
+	if (c->mods)
+		return c->status;
+	if (adc_optimize(c, false) != ADC_OK)
+		return c->status;
+	return guarded(c, do_prepare, NULL);
+}
+
 typedef struct TextArg {
 	int what;
 	char *out;
@@ -167,7 +205,7 @@ char *adc_ir(Compilation *c, bool optimized)
 typedef struct EmitArg {
 	const EmitOptions *o;
 	char *c, *h;
-	bool want_h;
+	bool want_h, module;
 } EmitArg;
 
 static void do_emit(Compilation *c, void *arg)
@@ -176,17 +214,20 @@ static void do_emit(Compilation *c, void *arg)
 	Buf cb, hb;
 	buf_init(&cb, c->A);
 	buf_init(&hb, c->A);
-	emit_c(&cb, e->want_h ? &hb : NULL, c->opt, c->nfuncs, e->o, c->src->name);
+	if (e->module)
+		emit_module(&cb, e->want_h ? &hb : NULL, c->mods, c->nfuncs, e->o, c->src->name);
+	else
+		emit_c(&cb, e->want_h ? &hb : NULL, c->opt, c->nfuncs, e->o, c->src->name);
 	e->c = buf_finish(&cb, c->A);
 	e->h = e->want_h ? buf_finish(&hb, c->A) : NULL;
 	buf_free(&hb);
 }
 
-AdcStatus adc_emit(Compilation *c, const EmitOptions *o, char **csrc, char **hsrc)
+AdcStatus adc_emit(Compilation *c, const EmitOptions *o, bool module, char **csrc, char **hsrc)
 {
-	if (adc_optimize(c, false) != ADC_OK)
+	if ((module ? adc_prepare_runtime(c) : adc_optimize(c, false)) != ADC_OK)
 		return c->status;
-	EmitArg e = {o, NULL, NULL, hsrc != NULL};
+	EmitArg e = {o, NULL, NULL, hsrc != NULL, module};
 	if (guarded(c, do_emit, &e) != ADC_OK)
 		return c->status;
 	*csrc = e.c;

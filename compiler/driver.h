@@ -19,6 +19,7 @@ typedef struct Compilation {
 	Program *prog;
 	Module *mod;  /* lowered functions, after adc_lower */
 	Func **opt;   /* optimized functions, after adc_optimize */
+	ModFunc *mods; /* with their VJPs and forward/backward pairs, after adc_prepare_runtime */
 	int nfuncs;
 	char ice[512];
 	AdcStatus status;
@@ -34,8 +35,11 @@ AdcStatus adc_optimize(Compilation *c, bool verify); /* lowers first if needed *
 char *adc_tokens(Compilation *c);
 char *adc_ast(Compilation *c);
 char *adc_ir(Compilation *c, bool optimized);
-/* C source and header; header may be NULL. */
-AdcStatus adc_emit(Compilation *c, const EmitOptions *o, char **csrc, char **hsrc);
+/* Build every function's VJP and forward/backward pair (for the runtime). */
+AdcStatus adc_prepare_runtime(Compilation *c);
+/* C source and header (hsrc may be NULL). With `module`, the run-time entry
+ * points and metadata too (as -o writes); without, the functions only. */
+AdcStatus adc_emit(Compilation *c, const EmitOptions *o, bool module, char **csrc, char **hsrc);
 /* Diagnostics, or the internal error, as text ("" if none). */
 char *adc_messages(Compilation *c);
 /* Index of function `name` among the lowered functions, or -1. */

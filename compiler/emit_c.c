@@ -11,13 +11,19 @@
  * into a local. */
 #include "emit_c.h"
 
+#include "ad_meta.h"
+#include "ad_meta_text.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { M_INLINE, M_PARAM, M_RESULT, M_SCRATCH, M_LOCAL, M_STATIC };
+/* Where a value lives: inlined into loops, a parameter, a result buffer, a
+ * scratch buffer, a local scalar, a static array, or another value's
+ * buffer seen with another shape (a reshape: row-major order is kept). */
+enum { M_INLINE, M_PARAM, M_RESULT, M_SCRATCH, M_LOCAL, M_STATIC, M_ALIAS };
 
 typedef struct Index {
 	int rank;
@@ -47,6 +53,7 @@ typedef struct Emit {
 	bool counting;
 	VEC(CacheEnt) cache;
 	int last_stmt;
+	bool predeclared; /* scalar locals are declared up front (guarded kernels) */
 } Emit;
 
 /* ---------------------------------------------------------------- names */
@@ -220,7 +227,12 @@ static int inline_cost(Emit *E, int v, int *memo)
 	return memo[v] = c;
 }
 
-static void schedule(Emit *E)
+static bool array_backed(int m)
+{
+	return m == M_PARAM || m == M_RESULT || m == M_SCRATCH || m == M_STATIC || m == M_ALIAS;
+}
+
+static void schedule(Emit *E, bool optional)
 {
 	Func *f = E->f;
 	int n = f->ins.len;
@@ -241,7 +253,12 @@ static void schedule(Emit *E)
 	}
 	for (int i = 0; i < f->results.len; i++) {
 		int v = f->results.data[i].value;
-		if (v >= 0 && E->mat[v] == M_INLINE) {
+		/* a result buffer that may be NULL cannot hold a value others read
+		 * (other instructions, or another result) */
+		int again = 0;
+		for (int k = 0; k < f->results.len; k++)
+			again += k != i && f->results.data[k].value == v;
+		if (v >= 0 && E->mat[v] == M_INLINE && !(optional && (E->uses[v] > 0 || again))) {
 			E->mat[v] = M_RESULT;
 			E->result_of[v] = i;
 		}
@@ -287,13 +304,24 @@ static void schedule(Emit *E)
 		for (int u = 0; u < n; u++)
 			memo[u] = -1;
 		int cost = inline_cost(E, v, memo);
-		if ((E->uses[v] > 1 && (expensive || cost > 24)) || (stretched && (expensive || cost > 4)))
+		int refs = E->uses[v]; /* readers: instructions, and results it is copied to */
+		for (int r = 0; r < f->results.len; r++)
+			refs += f->results.data[r].value == v;
+		if ((refs > 1 && (expensive || cost > 24)) || (stretched && (expensive || cost > 4)))
 			E->mat[v] = M_SCRATCH;
 	}
 
 	for (int v = 0; v < n; v++)
 		if (E->mat[v] == M_SCRATCH && ir_inst(f, v)->rank == 0)
 			E->mat[v] = M_LOCAL;
+	/* a reshape of a stored array that must be stored itself is the same
+	 * memory seen with another shape */
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (in->op == OP_reshape && E->mat[v] == M_SCRATCH && in->rank > 0 && array_backed(E->mat[in->args[0]]) &&
+		    ir_inst(f, in->args[0])->rank > 0)
+			E->mat[v] = M_ALIAS;
+	}
 	if (getenv("AD_DEBUG_SCHEDULE"))
 		for (int v = 0; v < n; v++)
 			fprintf(stderr, "%%%d %s: %d (uses %d)\n", v, op_info[ir_inst(f, v)->op].name, E->mat[v], E->uses[v]);
@@ -762,7 +790,7 @@ static void store_elementwise(Emit *E, int v, const char *dst)
 	const Inst *in = ir_inst(E->f, v);
 	Kernel K;
 	bool local = in->rank == 0 && E->mat[v] == M_LOCAL;
-	kernel_begin(E, &K, local ? ctype(in->dt) : NULL, dst);
+	kernel_begin(E, &K, local && !E->predeclared ? ctype(in->dt) : NULL, dst);
 	int nopen;
 	Index ix = open_loops(E, in->rank, in->shape, &nopen);
 	E->cache.len = 0;
@@ -806,7 +834,7 @@ static void emit_reduce(Emit *E, int v)
 	for (int k = 0; k < x->rank; k++)
 		if (!red[k])
 			outer[no++] = x->shape[k];
-	if (E->mat[v] == M_LOCAL)
+	if (E->mat[v] == M_LOCAL && !E->predeclared)
 		line(E, "%s %s;", ctype(in->dt), dst);
 	Kernel K;
 	kernel_begin(E, &K, NULL, NULL);
@@ -1109,26 +1137,34 @@ static bool reserved_name(const char *s)
 	return strncmp(s, "ad_", 3) == 0 || strncmp(s, "AD_", 3) == 0 || s[0] == '_';
 }
 
-CNames emit_c_names(Func *const *funcs, int nfuncs, int idx, const EmitOptions *o, Arena *A)
+/* The names a function's entry points derive from its base name. */
+static const char *const derived[] = {"_work", "_work_size", "_call", "_vjp", "_vjp_work", "_vjp_work_size",
+                                      "_vjp_call", "_forward", "_backward", "_saved_size", "_forward_work_size",
+                                      "_backward_work_size", "_fwd", "_fwd_work", "_fwd_work_size", "_bwd",
+                                      "_bwd_work", "_bwd_work_size", "_meta"};
+
+static bool derives(const char *s, const char *t)
+{
+	size_t lt = strlen(t);
+	if (strncmp(s, t, lt) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
+		if (strcmp(s + lt, derived[i]) == 0)
+			return true;
+	return false;
+}
+
+const char *emit_c_base(const char *const *names, int n, int idx, const char *prefix, Arena *A)
 {
 	/* each function's base name, mangled if reserved or if another
 	 * function's derived names would clash with it */
-	const char **base = arena_array(A, (size_t)nfuncs + 1, sizeof(char *));
+	const char **base = arena_array(A, (size_t)n + 1, sizeof(char *));
 	for (int i = 0; i <= idx; i++) {
-		const char *s = arena_printf(A, "%s%s", o->prefix ? o->prefix : "", funcs[i]->name);
+		const char *s = arena_printf(A, "%s%s", prefix ? prefix : "", names[i]);
 		for (;;) {
 			bool clash = reserved_name(s);
-			for (int j = 0; j < i && !clash; j++) {
-				const char *t = base[j];
-				size_t lt = strlen(t);
-				clash = strcmp(s, t) == 0 ||
-				        (strncmp(s, t, lt) == 0 &&
-				         (strcmp(s + lt, "_work") == 0 || strcmp(s + lt, "_work_size") == 0 || strcmp(s + lt, "_call") == 0));
-				size_t ls = strlen(s);
-				clash = clash || (strncmp(t, s, ls) == 0 && (strcmp(t + ls, "_work") == 0 ||
-				                                             strcmp(t + ls, "_work_size") == 0 ||
-				                                             strcmp(t + ls, "_call") == 0));
-			}
+			for (int j = 0; j < i && !clash; j++)
+				clash = strcmp(s, base[j]) == 0 || derives(s, base[j]) || derives(base[j], s);
 			if (!clash)
 				break;
 			/* main -> main_fn (a trailing "_" would make main__work, reserved in C++) */
@@ -1136,16 +1172,74 @@ CNames emit_c_names(Func *const *funcs, int nfuncs, int idx, const EmitOptions *
 		}
 		base[i] = s;
 	}
+	return base[idx];
+}
+
+CNames emit_c_names(Func *const *funcs, int nfuncs, int idx, const EmitOptions *o, Arena *A)
+{
+	const char **names = arena_array(A, (size_t)nfuncs + 1, sizeof(char *));
+	for (int i = 0; i < nfuncs; i++)
+		names[i] = funcs[i]->name;
 	CNames n;
-	n.func = base[idx];
-	n.work = arena_printf(A, "%s_work", base[idx]);
-	n.work_size = arena_printf(A, "%s_work_size", base[idx]);
-	n.call = arena_printf(A, "%s_call", base[idx]);
+	n.func = emit_c_base(names, nfuncs, idx, o->prefix, A);
+	n.work = arena_printf(A, "%s_work", n.func);
+	n.work_size = arena_printf(A, "%s_work_size", n.func);
+	n.call = arena_printf(A, "%s_call", n.func);
 	return n;
 }
 
-static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitOptions *o)
+/* Documentation of a signature, for the header and the definition. */
+static void signature_doc(Emit *E, Buf *doc, const FuncEmit *fe, const char **pnames, const char **rnames)
 {
+	Func *f = fe->f;
+	buf_printf(doc, "/* %s, from %s:%d.\n", fe->title ? fe->title : f->name, f->src->name, f->loc.line);
+	for (int i = 0; i < f->params.len; i++) {
+		const Inst *p = ir_inst(f, f->params.data[i]);
+		bool seed = fe->nullable_from >= 0 && i >= fe->nullable_from && i < fe->nullable_to;
+		buf_printf(doc, " *   in  %-10s %s%s%s\n", pnames[i], type_doc(E, p->dt, p->rank, p->shape),
+		           p->flags & IF_NOGRAD && !seed ? " (nograd)" : "", seed ? " (a seed; NULL means ones)" : "");
+	}
+	for (int i = 0; i < f->results.len; i++) {
+		const FuncResult *r = &f->results.data[i];
+		buf_printf(doc, " *   out %-10s %s%s%s\n", rnames[i], type_doc(E, r->dt, r->rank, r->shape),
+		           r->value < 0 ? " (none: always zeros)" : "", fe->optional ? " (NULL: not computed)" : "");
+	}
+	buf_puts(doc, " * Arrays are contiguous and row-major, scalars are passed by pointer, and no\n"
+	              " * output may overlap another array. Returns 0, or AD_ERR_DIM for dimensions\n"
+	              " * that are negative, too large or inconsistent, or AD_ERR_NOMEM. */\n");
+}
+
+/* Which results (bit r) each value feeds; all bits if more than 64 results. */
+static uint64_t *feeds_of(Emit *E)
+{
+	Func *f = E->f;
+	int n = f->ins.len;
+	uint64_t *m = arena_array(E->A, (size_t)n + 1, sizeof(uint64_t));
+	for (int r = 0; r < f->results.len; r++)
+		if (f->results.data[r].value >= 0)
+			m[f->results.data[r].value] |= r < 64 ? (uint64_t)1 << r : ~(uint64_t)0;
+	for (int v = n - 1; v >= 0; v--) {
+		const Inst *in = ir_inst(f, v);
+		for (int k = 0; k < in->nargs; k++)
+			m[in->args[k]] |= m[v];
+	}
+	return m;
+}
+
+static const char *guard_of(Emit *E, uint64_t mask, const char **rnames)
+{
+	Buf b;
+	buf_init(&b, E->A);
+	for (int r = 0; r < E->f->results.len && r < 64; r++)
+		if (mask >> r & 1)
+			buf_printf(&b, "%s%s", b.len ? " || " : "", rnames[r]);
+	return b.len ? buf_finish(&b, E->A) : "1";
+}
+
+static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
+{
+	Func *f = fe->f;
+	const char *base = fe->cname;
 	Emit E0, *E = &E0;
 	memset(E, 0, sizeof *E);
 	E->A = f->A;
@@ -1162,13 +1256,14 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 		pnames[i] = user_name(E, ir_inst(f, f->params.data[i])->name);
 	for (int i = 0; i < f->results.len; i++)
 		rnames[i] = user_name(E, f->results.data[i].name);
-	schedule(E);
+	schedule(E, fe->optional);
 	int n = f->ins.len;
 	for (int i = 0; i < f->params.len; i++)
 		E->home[f->params.data[i]] = pnames[i];
 	for (int v = 0; v < n; v++)
 		if (E->mat[v] == M_RESULT)
 			E->home[v] = rnames[E->result_of[v]];
+	uint64_t *feeds = fe->optional ? feeds_of(E) : NULL;
 
 	Buf body, statics, sizes;
 	buf_init(&body, E->A);
@@ -1181,7 +1276,7 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 		const Inst *in = ir_inst(f, v);
 		if (E->mat[v] != M_STATIC)
 			continue;
-		E->home[v] = fresh(E, arena_printf(E->A, "%s_c%d", nm->func, v));
+		E->home[v] = fresh(E, arena_printf(E->A, "%s_c%d", base, v));
 		buf_printf(&statics, "static const %s %s[%" PRId64 "] = {", ctype(in->dt), E->home[v], in->nnums);
 		for (int64_t i = 0; i < in->nnums; i++) {
 			if (i % 8 == 0)
@@ -1190,13 +1285,32 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 		}
 		buf_puts(&statics, "\n};\n");
 	}
-	/* scratch buffers in the work memory */
+	/* work memory: ones for seeds not given, then the scratch buffers */
 	bool any_scratch = false;
 	const char *wp = fresh(E, "w");
+	for (int i = 0; fe->nullable_from >= 0 && i < f->params.len; i++) {
+		if (i < fe->nullable_from || i >= fe->nullable_to || E->uses[f->params.data[i]] == 0)
+			continue;
+		const Inst *p = ir_inst(f, f->params.data[i]);
+		const char *numel = numel_c(E, p->rank, p->shape);
+		const char *ones = fresh(E, "ones");
+		buf_printf(&sizes, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel, ctype(p->dt));
+		line(E, "if (!%s) { /* no seed: ones */", pnames[i]);
+		line(E, "    %s *%s = (%s *)%s;", ctype(p->dt), ones, ctype(p->dt), wp);
+		line(E, "    for (int64_t i = 0; i < %s; i++)", numel);
+		line(E, "        %s[i] = 1;", ones);
+		line(E, "    %s = %s;", pnames[i], ones);
+		line(E, "}");
+		line(E, "%s += AD_ALIGN_(%s, sizeof(%s));", wp, numel, ctype(p->dt));
+		any_scratch = true;
+	}
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
-		if (E->mat[v] == M_LOCAL)
+		if (E->mat[v] == M_LOCAL) {
 			E->home[v] = fresh(E, in->name ? in->name : "s");
+			if (fe->optional) /* guarded kernels assign it */
+				line(E, "%s %s = 0;", ctype(in->dt), E->home[v]);
+		}
 		if (E->mat[v] != M_SCRATCH)
 			continue;
 		E->home[v] = fresh(E, in->name ? in->name : "t");
@@ -1206,13 +1320,21 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 		line(E, "%s += AD_ALIGN_(%s, sizeof(%s));", wp, numel, ctype(in->dt));
 		any_scratch = true;
 	}
+	for (int v = 0; v < n; v++)
+		if (E->mat[v] == M_ALIAS)
+			E->home[v] = E->home[ir_inst(f, v)->args[0]];
+	E->predeclared = fe->optional;
 	/* kernels, in order */
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
 		int m = E->mat[v];
-		if (m == M_INLINE || m == M_PARAM || m == M_STATIC)
+		if (m == M_INLINE || m == M_PARAM || m == M_STATIC || m == M_ALIAS)
 			continue;
 		comment_stmt(E, v);
+		if (feeds) {
+			line(E, "if (%s) {", guard_of(E, feeds[v], rnames));
+			E->depth++;
+		}
 		OpKind kind = op_info[in->op].kind;
 		if (kind == K_REDUCE)
 			emit_reduce(E, v);
@@ -1220,6 +1342,10 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 			emit_matmul(E, v);
 		else
 			store_elementwise(E, v, E->home[v]);
+		if (feeds) {
+			E->depth--;
+			line(E, "}");
+		}
 	}
 	/* results held elsewhere: copies; none results: zeros */
 	for (int i = 0; i < f->results.len; i++) {
@@ -1228,12 +1354,16 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 			continue;
 		if (r->value < 0) {
 			line(E, "/* %s is none: no result depends on it; zeros are written */", rnames[i]);
-			line(E, "memset(%s, 0, (size_t)(%s) * sizeof(%s));", rnames[i], numel_c(E, r->rank, r->shape),
-			     ctype(r->dt));
+			line(E, "%smemset(%s, 0, (size_t)(%s) * sizeof(%s));", fe->optional ? arena_printf(E->A, "if (%s)\n        ", rnames[i]) : "",
+			     rnames[i], numel_c(E, r->rank, r->shape), ctype(r->dt));
 			continue;
 		}
 		E->last_stmt = -1;
 		const Inst *in = ir_inst(f, r->value);
+		if (fe->optional) {
+			line(E, "if (%s) {", rnames[i]);
+			E->depth++;
+		}
 		int nopen;
 		Kernel K;
 		kernel_begin(E, &K, NULL, NULL);
@@ -1245,55 +1375,45 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 		line(E, "%s[%s] = %s;", rnames[i], offset(E, in, &ix), strip(E, ex(E, r->value, ix)));
 		close_loops(E, nopen);
 		kernel_end(E, &K);
+		if (fe->optional) {
+			E->depth--;
+			line(E, "}");
+		}
 	}
 
-	/* the signature, in the header with its documentation */
+	/* the signatures, documented in the header */
 	Buf sig;
 	buf_init(&sig, E->A);
 	params_decl(E, &sig, pnames, rnames);
 	const char *params = sig.len ? sig.data : "void";
 	Buf doc;
 	buf_init(&doc, E->A);
-	buf_printf(&doc, "/* %s, from %s:%d.\n", f->name, f->src->name, f->loc.line);
-	for (int i = 0; i < f->params.len; i++) {
-		const Inst *p = ir_inst(f, f->params.data[i]);
-		buf_printf(&doc, " *   in  %-10s %s%s\n", pnames[i], type_doc(E, p->dt, p->rank, p->shape),
-		           p->flags & IF_NOGRAD ? " (nograd)" : "");
-	}
-	for (int i = 0; i < f->results.len; i++) {
-		const FuncResult *r = &f->results.data[i];
-		buf_printf(&doc, " *   out %-10s %s%s\n", rnames[i], type_doc(E, r->dt, r->rank, r->shape),
-		           r->value < 0 ? " (none: always zeros)" : "");
-	}
-	buf_puts(&doc, " * Arrays are contiguous and row-major, scalars are passed by pointer, and no\n"
-	               " * output may overlap another array. Returns 0, or AD_ERR_DIM for dimensions\n"
-	               " * that are negative, too large or inconsistent, or AD_ERR_NOMEM. */\n");
-	if (h) {
+	signature_doc(E, &doc, fe, pnames, rnames);
+	Buf dims_decl;
+	buf_init(&dims_decl, E->A);
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(&dims_decl, "%sint64_t %s", i ? ", " : "", E->dimname[i]);
+	const char *dparams = dims_decl.len ? dims_decl.data : "void";
+	const char *st = fe->internal ? "static " : "";
+	if (h && !fe->internal) {
 		buf_puts(h, doc.data);
-		buf_printf(h, "int %s(%s);\n", nm->func, params);
-		buf_printf(h, "/* Bytes of scratch memory %s needs (SIZE_MAX for invalid dimensions). */\n",
-		           nm->work_size);
-		buf_printf(h, "size_t %s(", nm->work_size);
-		for (int i = 0; i < f->dimsyms.len; i++)
-			buf_printf(h, "%sint64_t %s", i ? ", " : "", E->dimname[i]);
-		buf_printf(h, "%s);\n", f->dimsyms.len ? "" : "void");
-		buf_printf(h, "/* %s with caller-owned scratch memory of %s(...) bytes,\n"
+		buf_printf(h, "int %s(%s);\n", base, params);
+		buf_printf(h, "/* Bytes of scratch memory %s_work needs (SIZE_MAX for invalid dimensions). */\n", base);
+		buf_printf(h, "size_t %s_work_size(%s);\n", base, dparams);
+		buf_printf(h, "/* %s with caller-owned scratch memory of %s_work_size(...) bytes,\n"
 		              " * aligned to 64 bytes; no allocation. */\n",
-		           nm->func, nm->work_size);
-		buf_printf(h, "int %s(%s%svoid *work);\n", nm->work, sig.len ? sig.data : "", sig.len ? ", " : "");
+		           base, base);
+		buf_printf(h, "int %s_work(%s%svoid *work);\n", base, sig.len ? sig.data : "", sig.len ? ", " : "");
 		buf_printf(h, "/* Uniform entry for run-time callers: dims[], inputs[] and outputs[] in the order\n"
 		              " * above; work may be NULL (then memory is allocated). */\n");
-		buf_printf(h, "int %s(const int64_t *dims, const void *const *in, void *const *out, void *work);\n\n",
-		           nm->call);
+		buf_printf(h, "int %s_call(const int64_t *dims, const void *const *in, void *const *out, void *work);\n\n",
+		           base);
 	}
 
 	/* the definitions */
 	if (statics.len)
 		buf_printf(c, "\n%s", statics.data);
-	buf_printf(c, "\nsize_t %s(", nm->work_size);
-	for (int i = 0; i < f->dimsyms.len; i++)
-		buf_printf(c, "%sint64_t %s", i ? ", " : "", E->dimname[i]);
-	buf_printf(c, "%s)\n{\n", f->dimsyms.len ? "" : "void");
+	buf_printf(c, "\n%ssize_t %s_work_size(%s)\n{\n", st, base, dparams);
 	for (int i = 0; i < f->dimsyms.len; i++)
 		buf_printf(c, "    if (%s < 0 || %s > AD_MAX_DIM_)\n        return SIZE_MAX;\n", E->dimname[i],
 		           E->dimname[i]);
@@ -1306,7 +1426,7 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 	}
 
 	buf_printf(c, "\n%s", doc.data);
-	buf_printf(c, "int %s(%s%svoid *work)\n{\n", nm->work, sig.len ? sig.data : "", sig.len ? ", " : "");
+	buf_printf(c, "%sint %s_work(%s%svoid *work)\n{\n", st, base, sig.len ? sig.data : "", sig.len ? ", " : "");
 	/* dimension checks */
 	for (int i = 0; i < f->dimsyms.len; i++)
 		buf_printf(c, "    if (%s < 0 || %s > AD_MAX_DIM_)\n        return AD_ERR_DIM;\n", E->dimname[i],
@@ -1339,43 +1459,46 @@ static void emit_function(Buf *c, Buf *h, Func *f, const CNames *nm, const EmitO
 	buf_puts(c, body.data ? body.data : "");
 	buf_puts(c, "    return 0;\n}\n");
 
-	Buf args;
-	buf_init(&args, E->A);
-	args_call(E, &args, pnames, rnames);
-	buf_printf(c, "\nint %s(%s)\n{\n", nm->func, params);
-	buf_printf(c, "    size_t size = %s(", nm->work_size);
-	for (int i = 0; i < f->dimsyms.len; i++)
-		buf_printf(c, "%s%s", i ? ", " : "", E->dimname[i]);
-	buf_puts(c, ");\n");
-	buf_puts(c, "    void *work = NULL;\n"
-	            "    if (size == SIZE_MAX)\n        return AD_ERR_DIM;\n"
-	            "    if (size > 0 && !(work = malloc(size)))\n        return AD_ERR_NOMEM;\n");
-	buf_printf(c, "    int err = %s(%s%swork);\n", nm->work, args.len ? args.data : "", args.len ? ", " : "");
-	buf_puts(c, "    free(work);\n    return err;\n}\n");
+	if (!fe->internal) {
+		Buf args;
+		buf_init(&args, E->A);
+		args_call(E, &args, pnames, rnames);
+		buf_printf(c, "\nint %s(%s)\n{\n", base, params);
+		buf_printf(c, "    size_t size = %s_work_size(", base);
+		for (int i = 0; i < f->dimsyms.len; i++)
+			buf_printf(c, "%s%s", i ? ", " : "", E->dimname[i]);
+		buf_puts(c, ");\n");
+		buf_puts(c, "    void *work = NULL;\n"
+		            "    if (size == SIZE_MAX)\n        return AD_ERR_DIM;\n"
+		            "    if (size > 0 && !(work = malloc(size)))\n        return AD_ERR_NOMEM;\n");
+		buf_printf(c, "    int err = %s_work(%s%swork);\n", base, args.len ? args.data : "", args.len ? ", " : "");
+		buf_puts(c, "    free(work);\n    return err;\n}\n");
 
-	/* the uniform entry */
-	buf_printf(c, "\nint %s(const int64_t *dims, const void *const *in, void *const *out, void *work)\n{\n",
-	           nm->call);
-	Buf ua;
-	buf_init(&ua, E->A);
-	for (int i = 0; i < f->dimsyms.len; i++)
-		buf_printf(&ua, "dims[%d], ", i);
-	for (int i = 0; i < f->params.len; i++)
-		buf_printf(&ua, "(const %s *)in[%d], ", ctype(ir_inst(f, f->params.data[i])->dt), i);
-	for (int i = 0; i < f->results.len; i++)
-		buf_printf(&ua, "(%s *)out[%d], ", ctype(f->results.data[i].dt), i);
-	if (!f->dimsyms.len)
-		buf_puts(c, "    (void)dims;\n");
-	if (!f->params.len)
-		buf_puts(c, "    (void)in;\n");
-	if (!f->results.len)
-		buf_puts(c, "    (void)out;\n");
-	buf_printf(c, "    if (work)\n        return %s(%swork);\n", nm->work, ua.len ? ua.data : "");
-	if (ua.len >= 2)
-		ua.data[ua.len - 2] = 0;
-	buf_printf(c, "    return %s(%s);\n}\n", nm->func, ua.len ? ua.data : "");
-	buf_free(&ua);
-	buf_free(&args);
+		/* the uniform entry */
+		buf_printf(c, "\nint %s_call(const int64_t *dims, const void *const *in, void *const *out, void *work)\n{\n",
+		           base);
+		Buf ua;
+		buf_init(&ua, E->A);
+		for (int i = 0; i < f->dimsyms.len; i++)
+			buf_printf(&ua, "dims[%d], ", i);
+		for (int i = 0; i < f->params.len; i++)
+			buf_printf(&ua, "(const %s *)in[%d], ", ctype(ir_inst(f, f->params.data[i])->dt), i);
+		for (int i = 0; i < f->results.len; i++)
+			buf_printf(&ua, "(%s *)out[%d], ", ctype(f->results.data[i].dt), i);
+		if (!f->dimsyms.len)
+			buf_puts(c, "    (void)dims;\n");
+		if (!f->params.len)
+			buf_puts(c, "    (void)in;\n");
+		if (!f->results.len)
+			buf_puts(c, "    (void)out;\n");
+		buf_printf(c, "    if (work)\n        return %s_work(%swork);\n", base, ua.len ? ua.data : "");
+		if (ua.len >= 2)
+			ua.data[ua.len - 2] = 0;
+		buf_printf(c, "    return %s(%s);\n}\n", base, ua.len ? ua.data : "");
+		buf_free(&ua);
+		buf_free(&args);
+	}
+	buf_free(&dims_decl);
 	buf_free(&sig);
 	buf_free(&doc);
 	buf_free(&body);
@@ -1407,18 +1530,23 @@ static const char prelude[] =
     "    return 1;\n"
     "}\n";
 
+/* The error codes and the run-time description of a function, shared with
+ * adrt.h (the same text under the same guards). */
+static const char shared_defs[] =
+    "#ifndef AD_ERR_DIM\n"
+    "#define AD_OK 0\n"
+    "#define AD_ERR_DIM 1   /* a dimension is negative, too large or inconsistent */\n"
+    "#define AD_ERR_NOMEM 2 /* out of memory */\n"
+    "#endif\n"
+    "\n"
+    AD_META_DEFINITION;
+
 static const char header_top[] = "#include <stddef.h>\n"
                                  "#include <stdint.h>\n"
-                                 "\n"
-                                 "#ifndef AD_ERR_DIM\n"
-                                 "#define AD_OK 0\n"
-                                 "#define AD_ERR_DIM 1   /* a dimension is negative, too large or inconsistent */\n"
-                                 "#define AD_ERR_NOMEM 2 /* out of memory */\n"
-                                 "#endif\n"
-                                 "\n"
-                                 "#ifdef __cplusplus\n"
-                                 "extern \"C\" {\n"
-                                 "#endif\n\n";
+                                 "\n";
+
+static const char cpp_open[] = "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+static const char cpp_close[] = "#ifdef __cplusplus\n}\n#endif\n";
 
 void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o, const char *srcname)
 {
@@ -1427,25 +1555,338 @@ void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o
 	if (o->header_name)
 		buf_printf(c, "#include \"%s\"\n", o->header_name);
 	buf_puts(c, prelude);
-	if (!o->header_name) {
-		buf_puts(c, "\n#ifndef AD_ERR_DIM\n#define AD_OK 0\n#define AD_ERR_DIM 1\n#define AD_ERR_NOMEM 2\n#endif\n");
-		/* declarations come from nowhere else: declare before defining */
-	}
+	if (!o->header_name)
+		buf_printf(c, "\n%s", shared_defs);
 	if (h) {
 		buf_printf(h, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
 		buf_puts(h, header_top);
+		buf_puts(h, shared_defs);
+		buf_puts(h, "\n");
+		buf_puts(h, cpp_open);
 	}
-	Buf decl;
-	buf_init(&decl, A);
 	for (int i = 0; i < nfuncs; i++) {
 		CNames nm = emit_c_names(funcs, nfuncs, i, o, A);
-		emit_function(c, h ? h : &decl, funcs[i], &nm, o);
+		FuncEmit fe = {funcs[i], nm.func, NULL, false, -1, 0, false};
+		emit_function(c, h, &fe, o);
 	}
-	if (!o->header_name && !h) {
-		/* self-contained C (the JIT): prototypes are not needed, the
-		 * definitions come before any use */
-	}
-	buf_free(&decl);
 	if (h)
-		buf_puts(h, "#ifdef __cplusplus\n}\n#endif\n");
+		buf_puts(h, cpp_close);
+}
+
+/* ---------------------------------------------------------------- modules: the runtime's entry points */
+
+/* bind: the dimensions from the parameters' shapes, checked. */
+static void emit_bind(Buf *c, const ModFunc *m, const char *base)
+{
+	const Func *f = m->opt;
+	Emit E0, *E = &E0;
+	memset(E, 0, sizeof *E);
+	E->A = f->A;
+	E->f = (Func *)f;
+	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
+	for (int i = 0; i < f->dimsyms.len; i++)
+		E->dimname[i] = user_name(E, f->dimsyms.data[i]);
+	buf_printf(c, "\nstatic int %s_bind_(const int64_t *shape, int64_t *dims, int *where)\n{\n", base);
+	buf_puts(c, "    (void)shape;\n    (void)dims;\n    (void)where;\n");
+	bool *bound = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(bool));
+	int R = AD_META_MAX_RANK;
+	for (int p = 0; p < f->params.len; p++) {
+		const Inst *in = ir_inst(f, f->params.data[p]);
+		for (int a = 0; a < in->rank; a++) {
+			const Dim *d = in->shape[a];
+			int64_t v;
+			int k = p * R + a;
+			if (dim_is_const(d, &v)) {
+				buf_printf(c, "    if (shape[%d] != %" PRId64 ") {\n        *where = %d;\n        return 1;\n    }\n", k, v, k);
+				continue;
+			}
+			int s = -1;
+			for (int j = 0; j < f->dimsyms.len; j++)
+				if (d->nterms == 1 && d->terms[0].n == 1 && strcmp(d->terms[0].atoms[0]->name, f->dimsyms.data[j]) == 0)
+					s = j;
+			if (s < 0)
+				ICE("parameter dimension is not a symbol");
+			if (!bound[s]) {
+				buf_printf(c, "    if (shape[%d] < 0 || shape[%d] > AD_MAX_DIM_) {\n        *where = %d;\n        return 1;\n    }\n",
+				           k, k, k);
+				buf_printf(c, "    const int64_t %s = dims[%d] = shape[%d];\n", E->dimname[s], s, k);
+				bound[s] = true;
+			} else {
+				buf_printf(c, "    if (shape[%d] != %s) {\n        *where = %d;\n        return 1;\n    }\n", k,
+				           E->dimname[s], k);
+			}
+		}
+	}
+	for (int i = 0; i < f->dimsyms.len; i++)
+		if (bound[i])
+			buf_printf(c, "    (void)%s;\n", E->dimname[i]);
+	for (int i = 0; i < f->cons.len; i++) {
+		const Constraint *k = &f->cons.data[i];
+		const char *a = dim_c(E, k->a);
+		const char *cond = k->kind == CONS_GE0 ? arena_printf(E->A, "%s < 0", a)
+		                   : k->kind == CONS_EQ ? arena_printf(E->A, "%s != %s", a, dim_c(E, k->b))
+		                                        : arena_printf(E->A, "%s == 0 || %s %% %s != 0", dim_c(E, k->b),
+		                                                       paren(E, a), paren(E, dim_c(E, k->b)));
+		buf_printf(c, "    if (%s) {\n        *where = %d;\n        return 2;\n    }\n", cond, i);
+	}
+	buf_puts(c, "    return 0;\n}\n");
+	/* shapes: the results' shapes from the dimensions */
+	buf_printf(c, "\nstatic int %s_shapes_(const int64_t *dims, int64_t *shape)\n{\n", base);
+	buf_puts(c, "    (void)dims;\n    (void)shape;\n");
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(c, "    const int64_t %s = dims[%d];\n    (void)%s;\n", E->dimname[i], i, E->dimname[i]);
+	for (int r = 0; r < f->results.len; r++) {
+		const FuncResult *fr = &f->results.data[r];
+		for (int a = 0; a < fr->rank; a++)
+			buf_printf(c, "    shape[%d] = %s;\n", r * R + a, dim_c(E, fr->shape[a]));
+	}
+	buf_puts(c, "    return 0;\n}\n");
+}
+
+/* Unpack dims[] into the typed dimension arguments of a function. */
+static const char *dims_args(const Func *f)
+{
+	Buf b;
+	buf_init(&b, f->A);
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(&b, "%sdims[%d]", i ? ", " : "", i);
+	return buf_finish(&b, f->A);
+}
+
+/* numel of a shape with dims[] substituted for the symbols */
+static const char *numel_u(const Func *f, int rank, const Dim **shape)
+{
+	Emit E0, *E = &E0;
+	memset(E, 0, sizeof *E);
+	E->A = f->A;
+	E->f = (Func *)f;
+	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
+	for (int i = 0; i < f->dimsyms.len; i++)
+		E->dimname[i] = arena_printf(E->A, "dims[%d]", i);
+	return numel_c(E, rank, shape);
+}
+
+static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *base)
+{
+	const Func *fwd = m->fwd, *bwd = m->bwd;
+	int np = m->opt->params.len, nr = m->opt->results.len, nseeds = m->info.nseeds, ns = m->nsaved;
+	const char *da = dims_args(fwd);
+	const char *sep = *da ? ", " : "";
+	/* saved memory: the saved values one after another, 64-byte aligned */
+	buf_printf(c, "\nsize_t %s_saved_size(const int64_t *dims)\n{\n    (void)dims;\n", base);
+	if (!ns)
+		buf_puts(c, "    return 0;\n}\n");
+	else {
+		buf_puts(c, "    size_t size = 0;\n");
+		for (int i = 0; i < ns; i++) {
+			const FuncResult *r = &fwd->results.data[nr + i];
+			buf_printf(c, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel_u(fwd, r->rank, r->shape), ctype(r->dt));
+		}
+		buf_puts(c, "    return size;\n}\n");
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		const char *which = pass ? "backward" : "forward", *half = pass ? "bwd" : "fwd";
+		const Func *g = pass ? bwd : fwd;
+		buf_printf(c, "\nsize_t %s_%s_work_size(const int64_t *dims)\n{\n    %s%s_%s_work_size(%s);\n}\n", base, which,
+		           *da ? "return " : "(void)dims;\n    return ", base, half, da);
+		if (pass == 0)
+			buf_printf(c, "\nint %s_forward(const int64_t *dims, const void *const *in, void *const *out, void *saved, void *work)\n{\n",
+			           base);
+		else
+			buf_printf(c, "\nint %s_backward(const int64_t *dims, const void *const *in, const void *const *seeds,\n"
+			              "    void *const *grads, const void *saved, void *work)\n{\n",
+			           base);
+		if (!*da)
+			buf_puts(c, "    (void)dims;\n");
+		if (!np && !(pass && nseeds))
+			buf_puts(c, "    (void)in;\n");
+		buf_printf(c, "    %schar *s = (%schar *)saved;\n", pass ? "const " : "", pass ? "const " : "");
+		if (!ns)
+			buf_puts(c, "    (void)s;\n");
+		Buf args;
+		buf_init(&args, fwd->A);
+		for (int i = 0; i < np; i++)
+			buf_printf(&args, "(const %s *)in[%d], ", ctype(ir_inst(g, g->params.data[i])->dt), i);
+		if (pass)
+			for (int i = 0; i < nseeds; i++)
+				buf_printf(&args, "(const %s *)seeds[%d], ", ctype(ir_inst(g, g->params.data[np + i])->dt), i);
+		for (int i = 0; i < ns; i++) {
+			const FuncResult *r = &fwd->results.data[nr + i];
+			buf_printf(c, "    %s%s *saved%d = (%s%s *)s;\n", pass ? "const " : "", ctype(r->dt), i, pass ? "const " : "",
+			           ctype(r->dt));
+			buf_printf(c, "    s += AD_ALIGN_(%s, sizeof(%s));\n", numel_u(fwd, r->rank, r->shape), ctype(r->dt));
+			if (pass)
+				buf_printf(&args, "saved%d, ", i);
+		}
+		if (!pass) {
+			for (int i = 0; i < nr; i++)
+				buf_printf(&args, "(%s *)out[%d], ", ctype(g->results.data[i].dt), i);
+			for (int i = 0; i < ns; i++)
+				buf_printf(&args, "saved%d, ", i);
+		} else {
+			for (int i = 0; i < g->results.len; i++)
+				buf_printf(&args, "(%s *)grads[%d], ", ctype(g->results.data[i].dt), i);
+		}
+		buf_printf(c, "    void *own = NULL;\n"
+		              "    if (!work) {\n"
+		              "        size_t size = %s_%s_work_size(%s);\n"
+		              "        if (size == SIZE_MAX)\n            return AD_ERR_DIM;\n"
+		              "        if (size > 0 && !(own = work = malloc(size)))\n            return AD_ERR_NOMEM;\n"
+		              "    }\n",
+		           base, half, da);
+		buf_printf(c, "    int err = %s_%s_work(%s%s%swork);\n    free(own);\n    return err;\n}\n", base, half, da, sep,
+		           args.data ? args.data : "");
+		buf_free(&args);
+	}
+	if (h) {
+		buf_printf(h, "/* The forward/backward pair of %s, for run-time differentiation (adrt.h's\n"
+		              " * ad_forward/ad_backward call them). %s_forward computes the results and writes\n"
+		              " * what the backward pass needs into `saved` (%s_saved_size(dims) bytes, 64-byte\n"
+		              " * aligned, owned by the caller); %s_backward then computes the gradients of the\n"
+		              " * parameters for seeds per result (NULL: ones), as often as wanted. grads[i] NULL:\n"
+		              " * not wanted (not computed). work: %s_*_work_size(dims) bytes, or NULL. */\n",
+		           base, base, base, base, base);
+		buf_printf(h, "size_t %s_saved_size(const int64_t *dims);\n", base);
+		buf_printf(h, "size_t %s_forward_work_size(const int64_t *dims);\n", base);
+		buf_printf(h, "size_t %s_backward_work_size(const int64_t *dims);\n", base);
+		buf_printf(h, "int %s_forward(const int64_t *dims, const void *const *in, void *const *out, void *saved, void *work);\n",
+		           base);
+		buf_printf(h, "int %s_backward(const int64_t *dims, const void *const *in, const void *const *seeds,\n"
+		              "    void *const *grads, const void *saved, void *work);\n\n",
+		           base);
+	}
+}
+
+static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base)
+{
+	const Func *f = m->opt, *lf = m->f;
+	int np = f->params.len, nr = f->results.len;
+	const char *da = dims_args(f);
+	emit_bind(c, m, base);
+	buf_printf(c, "\nstatic size_t %s_work_size_u_(const int64_t *dims)\n{\n    %sreturn %s_work_size(%s);\n}\n", base,
+	           *da ? "" : "(void)dims;\n    ", base, da);
+	if (m->vjp)
+		buf_printf(c, "\nstatic size_t %s_vjp_work_size_u_(const int64_t *dims)\n{\n    %sreturn %s_vjp_work_size(%s);\n}\n",
+		           base, *da ? "" : "(void)dims;\n    ", base, da);
+	if (f->dimsyms.len) {
+		buf_printf(c, "\nstatic const char *const %s_dims_[] = {", base);
+		for (int i = 0; i < f->dimsyms.len; i++)
+			buf_printf(c, "%s\"%s\"", i ? ", " : "", f->dimsyms.data[i]);
+		buf_puts(c, "};\n");
+	}
+	if (np) {
+		buf_printf(c, "\nstatic const ad_meta_tensor %s_params_[] = {\n", base);
+		for (int p = 0; p < np; p++) {
+			const Inst *in = ir_inst(lf, lf->params.data[p]);
+			Buf t;
+			buf_init(&t, f->A);
+			ir_print_type(&t, in->dt, in->rank, in->shape);
+			buf_printf(c, "    {\"%s\", %d, %d, \"%s\", %d, 0},\n", in->name, in->dt == DT_F64, in->rank, t.data,
+			           (in->flags & IF_NOGRAD) ? 1 : 0);
+			buf_free(&t);
+		}
+		buf_puts(c, "};\n");
+	}
+	if (nr) {
+		buf_printf(c, "\nstatic const ad_meta_tensor %s_results_[] = {\n", base);
+		for (int r = 0; r < nr; r++) {
+			const FuncResult *fr = &lf->results.data[r];
+			Buf t;
+			buf_init(&t, f->A);
+			ir_print_type(&t, fr->dt, fr->rank, fr->shape);
+			buf_printf(c, "    {\"%s\", %d, %d, \"%s\", 0, %d},\n", fr->name, fr->dt == DT_F64, fr->rank, t.data,
+			           fr->value < 0);
+			buf_free(&t);
+		}
+		buf_puts(c, "};\n");
+	}
+	if (np && nr) {
+		buf_printf(c, "\n/* depends[r * %d + p]: result r depends on parameter p */\nstatic const unsigned char %s_depends_[] = {",
+		           np, base);
+		for (int r = 0; r < nr; r++)
+			for (int p = 0; p < np; p++)
+				buf_printf(c, "%s%d", r || p ? ", " : "", m->info.depends ? m->info.depends[r * np + p] : 0);
+		buf_puts(c, "};\n");
+	}
+	if (f->cons.len) {
+		buf_printf(c, "\nstatic const char *const %s_constraints_[] = {\n", base);
+		for (int i = 0; i < f->cons.len; i++) {
+			buf_puts(c, "    \"");
+			for (const char *p = f->cons.data[i].msg; *p; p++)
+				if (*p == '"' || *p == '\\')
+					buf_printf(c, "\\%c", *p);
+				else
+					buf_putc(c, *p);
+			buf_puts(c, "\",\n");
+		}
+		buf_puts(c, "};\n");
+	}
+	buf_printf(c, "\nconst ad_meta %s_meta = {\n", base);
+	buf_printf(c, "    AD_META_VERSION, \"%s\",\n", lf->name);
+	buf_printf(c, "    %d, %s, %d, %s, %d, %s, %s,\n", f->dimsyms.len,
+	           f->dimsyms.len ? arena_printf(f->A, "%s_dims_", base) : "NULL", np,
+	           np ? arena_printf(f->A, "%s_params_", base) : "NULL", nr,
+	           nr ? arena_printf(f->A, "%s_results_", base) : "NULL",
+	           np && nr ? arena_printf(f->A, "%s_depends_", base) : "NULL");
+	buf_printf(c, "    %d, %s,\n", f->cons.len, f->cons.len ? arena_printf(f->A, "%s_constraints_", base) : "NULL");
+	buf_printf(c, "    %s_bind_, %s_shapes_, %s_work_size_u_, %s_call,\n", base, base, base, base);
+	if (m->vjp)
+		buf_printf(c, "    %s_vjp_work_size_u_, %s_vjp_call,\n", base, base);
+	else
+		buf_puts(c, "    NULL, NULL,\n");
+	if (m->fwd)
+		buf_printf(c, "    %s_saved_size, %s_forward_work_size, %s_forward, %s_backward_work_size, %s_backward,\n", base,
+		           base, base, base, base);
+	else
+		buf_puts(c, "    NULL, NULL, NULL, NULL, NULL,\n");
+	buf_puts(c, "};\n");
+	if (h)
+		buf_printf(h, "/* What run-time callers (adrt.h) need to know of %s. */\nextern const ad_meta %s_meta;\n\n",
+		           lf->name, base);
+}
+
+void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o, const char *srcname)
+{
+	Arena *A = n ? mf[0].opt->A : NULL;
+	buf_printf(c, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
+	if (o->header_name)
+		buf_printf(c, "#include \"%s\"\n", o->header_name);
+	buf_puts(c, prelude);
+	if (!o->header_name)
+		buf_printf(c, "\n%s", shared_defs);
+	if (h) {
+		buf_printf(h, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
+		buf_puts(h, header_top);
+		buf_puts(h, shared_defs);
+		buf_puts(h, "\n");
+		buf_puts(h, cpp_open);
+	}
+	const char **names = arena_array(A, (size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		names[i] = mf[i].opt->name;
+	for (int i = 0; i < n; i++) {
+		const ModFunc *m = &mf[i];
+		const char *base = emit_c_base(names, n, i, o->prefix, A);
+		FuncEmit fe = {m->opt, base, NULL, false, -1, 0, false};
+		emit_function(c, h, &fe, o);
+		if (m->vjp) {
+			const char *title = arena_printf(A, "The vector-Jacobian product of %s: its results, and the gradients of\n"
+			                                    " * its parameters for the seeds given per result",
+			                                 m->opt->name);
+			int np = m->opt->params.len;
+			FuncEmit fv = {m->vjp, arena_printf(A, "%s_vjp", base), title, false, np, np + m->info.nseeds, true};
+			emit_function(c, h, &fv, o);
+		}
+		if (m->fwd) {
+			int np = m->opt->params.len;
+			FuncEmit ff = {m->fwd, arena_printf(A, "%s_fwd", base), NULL, true, -1, 0, true};
+			FuncEmit fb = {m->bwd, arena_printf(A, "%s_bwd", base), NULL, true, np, np + m->info.nseeds, true};
+			emit_function(c, NULL, &ff, o);
+			emit_function(c, NULL, &fb, o);
+			emit_split_entries(c, h, m, base);
+		}
+		emit_meta(c, h, m, base);
+	}
+	if (h)
+		buf_puts(h, cpp_close);
 }

@@ -2,6 +2,7 @@
 #ifndef AD_EMIT_C_H
 #define AD_EMIT_C_H
 
+#include "adjoint.h"
 #include "lower.h"
 
 typedef struct EmitOptions {
@@ -15,11 +16,35 @@ typedef struct CNames {
 	const char *func, *work, *work_size, *call;
 } CNames;
 
-/* Emit the definitions (.c) and the declarations (.h) of every function of
- * m; `funcs_opt` are the optimized functions, m the lowered ones (for
- * documentation of the signature). */
+/* How one IR function becomes C. */
+typedef struct FuncEmit {
+	Func *f;           /* optimized */
+	const char *cname; /* its C base name */
+	const char *title; /* the first line of its documentation, or NULL */
+	bool internal;     /* static NAME_work and NAME_work_size only, not in the header */
+	int nullable_from; /* parameters [nullable_from, nullable_to) may be NULL (seeds: ones); */
+	int nullable_to;   /* -1: none */
+	bool optional;     /* results may be NULL: the work for them is skipped */
+} FuncEmit;
+
+/* A function of the program with everything the runtime needs. */
+typedef struct ModFunc {
+	Func *f;         /* lowered: signature, nograd flags */
+	Func *opt;       /* optimized */
+	Func *vjp;       /* optimized vector-Jacobian function, or NULL */
+	Func *fwd, *bwd; /* optimized forward/backward pair, or NULL */
+	VjpInfo info;
+	int nsaved;
+} ModFunc;
+
+/* Emit the given functions only (no run-time entries): the JIT's --run. */
 void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o, const char *srcname);
+/* Emit a whole module: each function, its VJP, its forward/backward pair
+ * and its ad_meta record (ad-compile -o, the runtime API). */
+void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o, const char *srcname);
 /* The C names of function i as emit_c chose them. */
 CNames emit_c_names(Func *const *funcs, int nfuncs, int i, const EmitOptions *o, Arena *A);
+/* The C base name of function idx among `names` (mangled as needed). */
+const char *emit_c_base(const char *const *names, int n, int idx, const char *prefix, Arena *A);
 
 #endif

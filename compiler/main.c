@@ -48,6 +48,8 @@ static void print_help(void)
 	       "       %s FILE.ad --emit=tokens|ast|ir|ir-opt|c|h\n"
 	       "       %s --run FUNC FILE.ad [--input NAME=VALUE]... [--format=text|json|csv]\n"
 	       "                  [--output-dir DIR] [--plot OUT.png|OUT.svg]\n"
+	       "       %s --grad FUNC FILE.ad [--input NAME=VALUE]... [--seed RESULT=VALUE]...\n"
+	       "                  [--wrt NAME,...] [--allow-unused]\n"
 	       "       %s --check FUNC FILE.ad [--input NAME=VALUE]...\n"
 	       "       %s --cflags | --libs | --help | --version\n"
 	       "\n"
@@ -74,6 +76,12 @@ static void print_help(void)
 	       "                       ad-compile --run main sin.ad --output-dir out\n"
 	       "  --plot OUT         draw every 1-D result of --run against the first (gnuplot)\n"
 	       "                       ad-compile --run main samples/sin.ad --plot sin.png\n"
+	       "  --grad FUNC        differentiate FUNC at run time (paddle.grad): print the\n"
+	       "                     gradient of every parameter not marked nograd\n"
+	       "                       ad-compile --grad loss model.ad --input w='[1, 2]'\n"
+	       "  --seed RESULT=VALUE  the seed of a result for --grad (default: ones)\n"
+	       "  --wrt NAME,...     the parameters --grad differentiates with respect to\n"
+	       "  --allow-unused     print null for a --wrt parameter no result depends on\n"
 	       "  --check FUNC       compare FUNC's gradients with central finite differences\n"
 	       "                     in f64 (exit 4 if they disagree)\n"
 	       "                       ad-compile --check f model.ad --input x='[0.5, 1]'\n"
@@ -87,7 +95,7 @@ static void print_help(void)
 	       "FILE may be - to read the program from standard input.\n"
 	       "Exit status: 0 ok, 1 compile error, 2 usage error, 3 run-time error\n"
 	       "(bad input, shape mismatch), 4 gradient check failed.\n",
-	       prog, prog, prog, prog, prog);
+	       prog, prog, prog, prog, prog, prog);
 }
 
 static void print_version(void)
@@ -153,9 +161,10 @@ static char *read_source(const char *path, size_t *len)
 }
 
 typedef struct Opts {
-	const char *file, *out, *header, *emit, *run, *check, *format, *outdir, *plot, *prefix;
-	const char **inputs;
-	int ninputs;
+	const char *file, *out, *header, *emit, *run, *check, *grad, *format, *outdir, *plot, *prefix, *wrt;
+	const char **inputs, **seeds;
+	int ninputs, nseeds;
+	bool allow_unused;
 } Opts;
 
 /* Report diagnostics; returns the exit status for a failed compilation. */
@@ -208,7 +217,7 @@ static int do_emit_files(Compilation *c, const Opts *o)
 	EmitOptions eo = {hpath ? base_name(hpath) : NULL, o->prefix, true};
 	char *csrc, *hsrc = NULL;
 	int rc = 0;
-	if (adc_emit(c, &eo, &csrc, hpath ? &hsrc : NULL) != ADC_OK)
+	if (adc_emit(c, &eo, true, &csrc, hpath ? &hsrc : NULL) != ADC_OK)
 		rc = report(c);
 	else if (hpath && (rc = write_text(hpath, hsrc)) != 0)
 		;
@@ -234,7 +243,7 @@ static int do_emit_stage(Compilation *c, const Opts *o)
 	else if (strcmp(s, "c") == 0 || strcmp(s, "h") == 0) {
 		EmitOptions eo = {NULL, o->prefix, true};
 		char *csrc, *hsrc;
-		if (adc_emit(c, &eo, &csrc, &hsrc) == ADC_OK)
+		if (adc_emit(c, &eo, true, &csrc, &hsrc) == ADC_OK)
 			text = strcmp(s, "c") == 0 ? csrc : hsrc;
 	}
 	if (!text || c->status != ADC_OK)
@@ -314,6 +323,167 @@ static int write_outputs(const char *dir, const Func *f, Invocation *iv)
 
 int plot_results(const char *out, const char *const *names, ad_tensor *const *ts, int n, char *err, size_t errlen);
 
+/* Print named tensors (NULL: none) as --format says. */
+static int print_named(const char *fmt, const char **names, const ad_tensor **ts, int n)
+{
+	char *text = strcmp(fmt, "json") == 0 ? ad_format_json(names, ts, n)
+	             : strcmp(fmt, "csv") == 0 ? ad_format_csv(names, ts, n)
+	                                       : ad_format_text(names, ts, n);
+	if (!text) {
+		runtime_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	fputs(text, stdout);
+	free(text);
+	return 0;
+}
+
+/* A CSV table feeds a 1-D parameter as one row or column, a scalar as 1x1. */
+static void fit_table(ad_tensor *t, int rank)
+{
+	if (t->rank != 2 || rank >= 2)
+		return;
+	if (rank == 1 && (t->shape[0] == 1 || t->shape[1] == 1)) {
+		t->shape[0] = t->shape[0] == 1 ? t->shape[1] : t->shape[0];
+		t->rank = 1;
+	} else if (rank == 0 && t->shape[0] == 1 && t->shape[1] == 1) {
+		t->rank = 0;
+	}
+}
+
+/* --grad: paddle.grad at run time, through the runtime API (adrt.h). */
+static int do_grad(const Opts *o, const char *text)
+{
+	ad_error err;
+	const char *fmt = o->format ? o->format : "text";
+	if (strcmp(fmt, "text") && strcmp(fmt, "json") && strcmp(fmt, "csv")) {
+		usage_error("--format must be text, json or csv, not '%s'", fmt);
+		return EXIT_USAGE;
+	}
+	ad_module *mod = ad_module_compile(text, strcmp(o->file, "-") == 0 ? "<stdin>" : o->file, &err);
+	if (!mod) {
+		fputs(err.msg, stderr);
+		if (err.msg[0] && err.msg[strlen(err.msg) - 1] != '\n')
+			fputc('\n', stderr);
+		return err.code == AD_E_COMPILE ? EXIT_COMPILE : EXIT_RUNTIME;
+	}
+	const ad_function *fn = ad_module_function(mod, o->grad, &err);
+	if (!fn) {
+		usage_error("'%s': %s", o->file, err.msg);
+		ad_module_free(mod);
+		return EXIT_USAGE;
+	}
+	const ad_meta *meta = ad_function_meta(fn);
+	int np = meta->nparams, nr = meta->nresults, rc = 0;
+	ad_tensor **in = calloc((size_t)np + 1, sizeof *in), **seeds = calloc((size_t)nr + 1, sizeof *seeds);
+	ad_tensor **grads = calloc((size_t)np + 1, sizeof *grads);
+	int *wrt = calloc((size_t)np + 1, sizeof *wrt);
+	const char **names = calloc((size_t)np + 1, sizeof *names);
+	const ad_tensor **shown = calloc((size_t)np + 1, sizeof *shown);
+	if (!in || !seeds || !grads || !wrt || !names || !shown) {
+		runtime_error("out of memory");
+		rc = EXIT_RUNTIME;
+		goto done;
+	}
+	for (int i = 0; i < o->ninputs && !rc; i++) {
+		const char *eq = strchr(o->inputs[i], '=');
+		if (!eq || eq == o->inputs[i]) {
+			usage_error("--input takes NAME=VALUE, not '%s'", o->inputs[i]);
+			rc = EXIT_USAGE;
+			break;
+		}
+		char *name = strndup(o->inputs[i], (size_t)(eq - o->inputs[i]));
+		int p = name ? ad_function_param(fn, name) : -1;
+		if (p < 0)
+			runtime_error("%s has no parameter '%s'", meta->name, name ? name : "?"), rc = EXIT_RUNTIME;
+		else if (in[p])
+			runtime_error("input '%s' is given twice", name), rc = EXIT_RUNTIME;
+		else if (!(in[p] = eq[1] == '@' ? ad_read_file(eq + 2, &err) : ad_parse_json(eq + 1, &err)))
+			runtime_error("input '%s': %s", name, err.msg), rc = EXIT_RUNTIME;
+		else if (is_csv(eq + 1))
+			fit_table(in[p], meta->params[p].rank);
+		free(name);
+	}
+	for (int i = 0; i < o->nseeds && !rc; i++) {
+		const char *eq = strchr(o->seeds[i], '=');
+		if (!eq || eq == o->seeds[i]) {
+			usage_error("--seed takes RESULT=VALUE, not '%s'", o->seeds[i]);
+			rc = EXIT_USAGE;
+			break;
+		}
+		char *name = strndup(o->seeds[i], (size_t)(eq - o->seeds[i]));
+		int r = name ? ad_function_result(fn, name) : -1;
+		if (r < 0)
+			runtime_error("%s has no result '%s'", meta->name, name ? name : "?"), rc = EXIT_RUNTIME;
+		else if (seeds[r])
+			runtime_error("the seed of '%s' is given twice", name), rc = EXIT_RUNTIME;
+		else if (meta->results[r].none)
+			runtime_error("result '%s' is always none; it takes no seed", name), rc = EXIT_RUNTIME;
+		else if (!(seeds[r] = eq[1] == '@' ? ad_read_file(eq + 2, &err) : ad_parse_json(eq + 1, &err)))
+			runtime_error("seed '%s': %s", name, err.msg), rc = EXIT_RUNTIME;
+		else if (is_csv(eq + 1))
+			fit_table(seeds[r], meta->results[r].rank);
+		free(name);
+	}
+	if (!rc && o->wrt) {
+		char *list = strdup(o->wrt);
+		for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+			int p = ad_function_param(fn, tok);
+			if (p < 0)
+				runtime_error("--wrt: %s has no parameter '%s'", meta->name, tok), rc = EXIT_RUNTIME;
+			else
+				wrt[p] = 1;
+		}
+		free(list);
+	}
+	for (int p = 0; p < np && !rc; p++)
+		if (!in[p]) {
+			runtime_error("no input for parameter '%s' (%s); pass --input %s=VALUE", meta->params[p].name,
+			              meta->params[p].type, meta->params[p].name);
+			rc = EXIT_RUNTIME;
+		}
+	if (!rc && ad_grad(fn, in, seeds, o->wrt ? wrt : NULL, o->allow_unused, grads, &err)) {
+		runtime_error("%s", err.msg);
+		rc = EXIT_RUNTIME;
+	}
+	if (!rc) {
+		int n = 0;
+		for (int p = 0; p < np; p++)
+			if (o->wrt ? wrt[p] : !meta->params[p].nograd) {
+				names[n] = meta->params[p].name;
+				shown[n++] = grads[p];
+			}
+		rc = print_named(fmt, names, shown, n);
+		if (!rc && o->outdir) {
+			for (int i = 0; i < n && !rc; i++) {
+				if (!shown[i])
+					continue;
+				size_t len = strlen(o->outdir) + strlen(names[i]) + 8;
+				char *path = malloc(len);
+				snprintf(path, len, "%s/%s.npy", o->outdir, names[i]);
+				if (ad_write_npy(path, shown[i], &err))
+					runtime_error("%s", err.msg), rc = EXIT_RUNTIME;
+				free(path);
+			}
+		}
+	}
+done:
+	for (int p = 0; p < np; p++) {
+		ad_tensor_free(in ? in[p] : NULL);
+		ad_tensor_free(grads ? grads[p] : NULL);
+	}
+	for (int r = 0; r < nr; r++)
+		ad_tensor_free(seeds ? seeds[r] : NULL);
+	free(in);
+	free(seeds);
+	free(grads);
+	free(wrt);
+	free(names);
+	free(shown);
+	ad_module_free(mod);
+	return rc;
+}
+
 static int do_run(Compilation *c, const Opts *o)
 {
 	if (adc_lower(c) != ADC_OK)
@@ -345,7 +515,7 @@ static int do_run(Compilation *c, const Opts *o)
 	}
 	EmitOptions eo = {NULL, NULL, false};
 	char *csrc;
-	if (adc_emit(c, &eo, &csrc, NULL) != ADC_OK) {
+	if (adc_emit(c, &eo, false, &csrc, NULL) != ADC_OK) {
 		rc = report(c);
 		goto out;
 	}
@@ -466,7 +636,7 @@ static int do_check(Compilation *c, const Opts *o)
 int main(int argc, char **argv)
 {
 	enum { O_HEADER = 256, O_EMIT, O_RUN, O_INPUT, O_FORMAT, O_OUTDIR, O_PLOT, O_CFLAGS, O_LIBS, O_HELP, O_VERSION,
-	       O_PREFIX, O_CHECK };
+	       O_PREFIX, O_CHECK, O_GRAD, O_SEED, O_WRT, O_ALLOW_UNUSED };
 	static const struct option longopts[] = {
 	    {"header", required_argument, NULL, O_HEADER},   {"emit", required_argument, NULL, O_EMIT},
 	    {"run", required_argument, NULL, O_RUN},         {"input", required_argument, NULL, O_INPUT},
@@ -474,13 +644,19 @@ int main(int argc, char **argv)
 	    {"plot", required_argument, NULL, O_PLOT},       {"cflags", no_argument, NULL, O_CFLAGS},
 	    {"libs", no_argument, NULL, O_LIBS},             {"help", no_argument, NULL, O_HELP},
 	    {"version", no_argument, NULL, O_VERSION},       {"prefix", required_argument, NULL, O_PREFIX},
-	    {"check", required_argument, NULL, O_CHECK},
+	    {"check", required_argument, NULL, O_CHECK},     {"grad", required_argument, NULL, O_GRAD},
+	    {"seed", required_argument, NULL, O_SEED},       {"wrt", required_argument, NULL, O_WRT},
+	    {"allow-unused", no_argument, NULL, O_ALLOW_UNUSED},
 	    {NULL, 0, NULL, 0},
 	};
 	Opts o = {0};
 	o.inputs = calloc((size_t)argc + 1, sizeof *o.inputs);
-	if (!o.inputs)
+	o.seeds = calloc((size_t)argc + 1, sizeof *o.seeds);
+	if (!o.inputs || !o.seeds) {
+		free(o.inputs);
+		free(o.seeds);
 		return EXIT_RUNTIME;
+	}
 	bool cflags = false, libs = false;
 	int ch;
 	opterr = 1;
@@ -491,6 +667,10 @@ int main(int argc, char **argv)
 		case O_EMIT: o.emit = optarg; break;
 		case O_RUN: o.run = optarg; break;
 		case O_CHECK: o.check = optarg; break;
+		case O_GRAD: o.grad = optarg; break;
+		case O_SEED: o.seeds[o.nseeds++] = optarg; break;
+		case O_WRT: o.wrt = optarg; break;
+		case O_ALLOW_UNUSED: o.allow_unused = true; break;
 		case O_INPUT: o.inputs[o.ninputs++] = optarg; break;
 		case O_FORMAT: o.format = optarg; break;
 		case O_OUTDIR: o.outdir = optarg; break;
@@ -532,24 +712,23 @@ int main(int argc, char **argv)
 		free(o.inputs);
 		return EXIT_USAGE;
 	}
-	if (o.run && o.check) {
-		usage_error("--run and --check go one at a time");
+	const char *bad = NULL;
+	if ((o.run != NULL) + (o.check != NULL) + (o.grad != NULL) > 1)
+		bad = "--run, --grad and --check go one at a time";
+	else if (!o.run && o.plot)
+		bad = "--plot goes with --run";
+	else if (!o.run && !o.grad && (o.format || o.outdir))
+		bad = "--format and --output-dir go with --run or --grad";
+	else if (!o.run && !o.check && !o.grad && o.ninputs)
+		bad = "--input goes with --run, --grad or --check";
+	else if (!o.grad && (o.nseeds || o.wrt || o.allow_unused))
+		bad = "--seed, --wrt and --allow-unused go with --grad";
+	else if ((o.run || o.check || o.grad) && (o.emit || o.out || o.header))
+		bad = "--run, --grad and --check do not go with --emit, -o or --header";
+	if (bad) {
+		usage_error("%s", bad);
 		free(o.inputs);
-		return EXIT_USAGE;
-	}
-	if (!o.run && (o.format || o.outdir || o.plot)) {
-		usage_error("--format, --output-dir and --plot go with --run");
-		free(o.inputs);
-		return EXIT_USAGE;
-	}
-	if (!o.run && !o.check && o.ninputs) {
-		usage_error("--input goes with --run or --check");
-		free(o.inputs);
-		return EXIT_USAGE;
-	}
-	if ((o.run || o.check) && (o.emit || o.out || o.header)) {
-		usage_error("--run and --check do not go with --emit, -o or --header");
-		free(o.inputs);
+		free(o.seeds);
 		return EXIT_USAGE;
 	}
 	size_t len = 0;
@@ -557,6 +736,15 @@ int main(int argc, char **argv)
 	if (!text) {
 		free(o.inputs);
 		return EXIT_COMPILE;
+	}
+	if (o.grad) {
+		rc = strlen(text) == len ? do_grad(&o, text) : EXIT_COMPILE;
+		if (strlen(text) != len)
+			fprintf(stderr, "%s: '%s' contains a NUL byte\n", prog, o.file);
+		free(text);
+		free(o.inputs);
+		free(o.seeds);
+		return rc;
 	}
 	Compilation *c = adc_new(strcmp(o.file, "-") == 0 ? "<stdin>" : o.file, text, len);
 	free(text);
@@ -576,5 +764,6 @@ int main(int argc, char **argv)
 		rc = do_emit_files(c, &o);
 	adc_free(c);
 	free(o.inputs);
+	free(o.seeds);
 	return rc;
 }

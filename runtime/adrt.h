@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ad_meta.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,20 +27,24 @@ enum {
 	AD_E_NOMEM = 3,   /* out of memory */
 	AD_E_IO = 4,      /* a file could not be read or written */
 	AD_E_COMPILE = 5, /* the program has errors (diagnostics in the message) */
-	AD_E_NAME = 6,    /* an unknown or missing function, parameter or result */
-	AD_E_INTERNAL = 7 /* a bug in ad-compile */
+	AD_E_NAME = 6,     /* an unknown or missing function, parameter or result */
+	AD_E_INTERNAL = 7, /* a bug in ad-compile */
+	AD_E_GRAD = 8      /* a gradient that cannot be had: with respect to a nograd or
+	                      unused parameter, or after the graph was freed */
 };
 
 typedef struct ad_error {
 	int code;
-	char msg[1024];
+	char msg[4096];
 } ad_error;
 
 typedef struct ad_tensor {
 	ad_dtype dtype;
 	int rank;
 	int64_t shape[AD_MAX_RANK];
-	void *data; /* contiguous, row-major; owned by the tensor */
+	void *data;              /* contiguous, row-major; owned by the tensor */
+	struct ad_tensor *grad;  /* accumulated by ad_backward; NULL until then; owned */
+	int stop_gradient;       /* nonzero: ad_backward treats it as a constant (Paddle) */
 } ad_tensor;
 
 /* A zero-filled tensor; NULL on error. */
@@ -75,6 +81,62 @@ int ad_write_file_atomic(const char *path, const void *data, size_t len, ad_erro
 char *ad_format_json(const char *const *names, const ad_tensor *const *ts, int n);
 char *ad_format_text(const char *const *names, const ad_tensor *const *ts, int n);
 char *ad_format_csv(const char *const *names, const ad_tensor *const *ts, int n);
+
+/* ---------------------------------------------------------------- compiled functions */
+
+typedef struct ad_module ad_module;
+typedef struct ad_function ad_function;
+typedef struct ad_graph ad_graph;
+
+/* A module over the NAME_meta records of emitted code linked into the
+ * program (ahead of time; no compiler, no libtcc). */
+ad_module *ad_module_from_meta(const ad_meta *const *metas, int n, ad_error *err);
+/* Compile .ad source text in memory (libadjit: link -ladjit, see
+ * docs/runtime-api.md). Diagnostics come back in err (AD_E_COMPILE). */
+ad_module *ad_module_compile(const char *source, const char *filename, ad_error *err);
+/* Free a module and everything it owns (its functions, compiled code). */
+void ad_module_free(ad_module *m);
+/* For module builders (libadjit): a module whose records live in memory
+ * owned by `owner`, freed with free_owner(owner) with the module. */
+ad_module *ad_module_wrap(const ad_meta *const *metas, int n, void *owner, void (*free_owner)(void *),
+                          ad_error *err);
+
+int ad_module_count(const ad_module *m);
+const ad_function *ad_module_function_at(const ad_module *m, int i);
+const ad_function *ad_module_function(const ad_module *m, const char *name, ad_error *err);
+/* Names, dtypes, declared types, nograd flags and dependences of a function. */
+const ad_meta *ad_function_meta(const ad_function *f);
+/* The index of a parameter or result by name, or -1. */
+int ad_function_param(const ad_function *f, const char *name);
+int ad_function_result(const ad_function *f, const char *name);
+
+/* Run f: inputs[nparams] (converted to the parameters' dtypes as needed);
+ * results[nresults] are allocated (NULL for a result that is none). */
+int ad_call(const ad_function *f, ad_tensor *const *inputs, ad_tensor **results, ad_error *err);
+
+/* paddle.grad at run time: the gradient, for every parameter p with wrt[p]
+ * nonzero, of the sum over all results r of <grad_outputs[r], result r>.
+ * grad_outputs may be NULL, or hold NULL entries: ones of the result's
+ * shape. wrt NULL: every parameter not marked nograd. grads[nparams] gets a
+ * new tensor per wanted parameter (NULL otherwise). A wanted parameter that
+ * no result depends on is an error (AD_E_GRAD) naming it, unless
+ * allow_unused: then its gradient is NULL. */
+int ad_grad(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *grad_outputs, const int *wrt,
+            int allow_unused, ad_tensor **grads, ad_error *err);
+
+/* paddle.autograd.backward at run time. ad_forward runs f, returns its
+ * results, and keeps what the backward pass needs (the graph). ad_backward
+ * adds, to the .grad of every input tensor that is not stop_gradient and
+ * whose parameter is not nograd, the gradient of the results seeded by
+ * grad_tensors (NULL, or NULL entries: ones). The input tensors must live
+ * as long as the graph. With retain_graph, backward may run again (with
+ * other seeds); without, the graph is freed and a second backward is an
+ * error (AD_E_GRAD), as in Paddle. */
+ad_graph *ad_forward(const ad_function *f, ad_tensor *const *inputs, ad_tensor **results, ad_error *err);
+int ad_backward(ad_graph *g, ad_tensor *const *grad_tensors, int retain_graph, ad_error *err);
+void ad_graph_free(ad_graph *g);
+/* Set t's accumulated gradient to zeros (Paddle's clear_grad). */
+void ad_clear_grad(ad_tensor *t);
 
 #ifdef __cplusplus
 }

@@ -73,6 +73,7 @@ void ad_tensor_free(ad_tensor *t)
 {
 	if (!t)
 		return;
+	ad_tensor_free(t->grad);
 	free(t->data);
 	free(t);
 }

@@ -106,7 +106,7 @@ START_TEST(golden_emit)
 	Compilation *c = load(2, base, NULL);
 	EmitOptions o = {NULL, NULL, true};
 	char *csrc, *hsrc;
-	ck_assert_msg(adc_emit(c, &o, &csrc, &hsrc) == ADC_OK, "%s", adc_messages(c));
+	ck_assert_msg(adc_emit(c, &o, true, &csrc, &hsrc) == ADC_OK, "%s", adc_messages(c));
 	char rel[512];
 	snprintf(rel, sizeof rel, "emit/%s.c.expect", base);
 	same(base, csrc, rel);
@@ -117,7 +117,7 @@ START_TEST(golden_emit)
 	free(msg);
 	/* and with a header, as -o writes it: the .c includes the .h */
 	EmitOptions oh = {"gen.h", NULL, true};
-	ck_assert(adc_emit(c, &oh, &csrc, &hsrc) == ADC_OK);
+	ck_assert(adc_emit(c, &oh, true, &csrc, &hsrc) == ADC_OK);
 	msg = t_strict_compile(csrc, hsrc);
 	ck_assert_msg(msg[0] == 0, "%s: the emitted C with its header does not compile cleanly:\n%s", base, msg);
 	free(msg);

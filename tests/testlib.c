@@ -72,7 +72,7 @@ static ad_tensor **run(Compilation *c, const char *fn, const char *const *names,
 	}
 	EmitOptions eo = {NULL, NULL, false};
 	char *csrc;
-	if (adc_emit(c, &eo, &csrc, NULL) != ADC_OK) {
+	if (adc_emit(c, &eo, false, &csrc, NULL) != ADC_OK) {
 		ad_error_set(err, AD_E_COMPILE, "%s", adc_messages(c));
 		inv_free(&iv);
 		return NULL;

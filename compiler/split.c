@@ -1,0 +1,141 @@
+/* split.c: cutting a VJP function into forward and backward (see split.h). */
+#include "split.h"
+
+#include <string.h>
+
+static bool worth_saving(const Inst *in)
+{
+	OpKind k = op_info[in->op].kind;
+	return k == K_REDUCE || k == K_MATMUL || (k == K_EW && (op_info[in->op].flags & F_EXPENSIVE)) ||
+	       in->op == OP_concat;
+}
+
+/* Mark what the backward pass needs of the forward part, recursively:
+ * saved values stop the walk, cheap ones are recomputed from their operands. */
+static void need(const Func *f, int v, const bool *seeded, bool *saved, bool *recompute)
+{
+	if (seeded[v] || saved[v] || recompute[v])
+		return;
+	const Inst *in = ir_inst(f, v);
+	if (in->op == OP_param || op_info[in->op].kind == K_SRC) {
+		recompute[v] = true; /* parameters come again; constants are free */
+		return;
+	}
+	if (worth_saving(in)) {
+		saved[v] = true;
+		return;
+	}
+	recompute[v] = true;
+	for (int k = 0; k < in->nargs; k++)
+		need(f, in->args[k], seeded, saved, recompute);
+}
+
+/* Copy the instructions of `keep` into a new function, mapping the values in
+ * `as_param` to new parameters (after f's), in order. */
+static Func *extract(const Func *f, const bool *keep, int nparams, const int *as_param, int nas, int *map)
+{
+	Func *nf = ir_func_like(f);
+	nf->results.len = 0;
+	int n = f->ins.len;
+	for (int v = 0; v < n; v++)
+		map[v] = -1;
+	for (int p = 0; p < nparams; p++) {
+		int v = f->params.data[p];
+		const Inst *in = ir_inst(f, v);
+		map[v] = ir_param(nf, in->name, in->dt, in->rank, in->shape, in->flags & IF_NOGRAD);
+		ir_inst(nf, map[v])->loc = in->loc;
+	}
+	for (int i = 0; i < nas; i++) {
+		const Inst *in = ir_inst(f, as_param[i]);
+		const char *name = in->name ? arena_printf(f->A, "saved_%s", in->name) : arena_printf(f->A, "saved%d", i);
+		map[as_param[i]] = ir_param(nf, name, in->dt, in->rank, in->shape, true);
+	}
+	int args[64];
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (!keep[v] || map[v] >= 0)
+			continue;
+		int *a = in->nargs <= 64 ? args : arena_array(f->A, (size_t)in->nargs, sizeof(int));
+		for (int k = 0; k < in->nargs; k++) {
+			a[k] = map[in->args[k]];
+			if (a[k] < 0)
+				ICE("split: %%%d needs %%%d, which is not available", v, in->args[k]);
+		}
+		map[v] = ir_rebuild(nf, in, a);
+	}
+	return nf;
+}
+
+Split ir_split(const Func *f, int nparams, int nseeds, int nresults)
+{
+	int n = f->ins.len;
+	bool *seeded = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	for (int s = 0; s < nseeds; s++)
+		seeded[f->params.data[nparams + s]] = true;
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		for (int k = 0; k < in->nargs && !seeded[v]; k++)
+			seeded[v] = seeded[in->args[k]];
+	}
+	/* what the backward part reads from the forward part */
+	bool *saved = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	bool *recompute = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	bool *bwd_keep = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	/* the backward instructions that the gradients need */
+	for (int r = nresults; r < f->results.len; r++)
+		if (f->results.data[r].value >= 0)
+			bwd_keep[f->results.data[r].value] = true;
+	for (int v = n - 1; v >= 0; v--) {
+		if (!bwd_keep[v])
+			continue;
+		const Inst *in = ir_inst(f, v);
+		if (!seeded[v]) {
+			bwd_keep[v] = false;
+			need(f, v, seeded, saved, recompute);
+			continue;
+		}
+		for (int k = 0; k < in->nargs; k++) {
+			int a = in->args[k];
+			if (seeded[a])
+				bwd_keep[a] = true;
+			else
+				need(f, a, seeded, saved, recompute);
+		}
+	}
+	int *saved_list = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	int nsaved = 0;
+	for (int v = 0; v < n; v++)
+		if (saved[v])
+			saved_list[nsaved++] = v;
+	int *map = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	Split s;
+	s.nsaved = nsaved;
+	/* forward: everything not seeded; results: f's, then the saved values */
+	bool *fwd_keep = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	for (int v = 0; v < n; v++)
+		fwd_keep[v] = !seeded[v];
+	s.fwd = extract(f, fwd_keep, nparams, NULL, 0, map);
+	for (int r = 0; r < nresults; r++) {
+		FuncResult fr = f->results.data[r];
+		fr.value = fr.value >= 0 ? map[fr.value] : -1;
+		VEC_PUSH(f->A, s.fwd->results, fr);
+	}
+	for (int i = 0; i < nsaved; i++) {
+		const Inst *in = ir_inst(f, saved_list[i]);
+		FuncResult fr = {arena_printf(f->A, "saved%d", i), map[saved_list[i]], in->dt, in->rank, in->shape};
+		VEC_PUSH(f->A, s.fwd->results, fr);
+	}
+	/* backward: the recomputed forward values and the seeded ones */
+	bool *keep = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	for (int v = 0; v < n; v++)
+		keep[v] = (bwd_keep[v] || recompute[v]) && !saved[v];
+	s.bwd = extract(f, keep, nparams + nseeds, saved_list, nsaved, map);
+	for (int r = nresults; r < f->results.len; r++) {
+		FuncResult fr = f->results.data[r];
+		fr.value = fr.value >= 0 ? map[fr.value] : -1;
+		VEC_PUSH(f->A, s.bwd->results, fr);
+	}
+	s.fwd->name = arena_printf(f->A, "%s_fwd", f->name);
+	s.bwd->name = arena_printf(f->A, "%s_bwd", f->name);
+	return s;
+}

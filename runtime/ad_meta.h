@@ -1,0 +1,47 @@
+#ifndef AD_META_DEFINED
+#define AD_META_DEFINED
+/* ad_meta: what the runtime (adrt.h) needs to know of a compiled function.
+ * Every function emitted by ad-compile has one, named NAME_meta. Shapes are
+ * passed as arrays of AD_META_MAX_RANK entries per tensor; dims[] holds the
+ * symbolic dimensions in the order of the function's signature. */
+#define AD_META_VERSION 1
+#define AD_META_MAX_RANK 16
+typedef struct ad_meta_tensor {
+    const char *name;
+    int dtype;        /* 0: f32, 1: f64 */
+    int rank;
+    const char *type; /* as declared, for messages: "f32[n, 3]" */
+    int nograd;       /* a parameter marked nograd */
+    int none;         /* a result that is always none (zeros) */
+} ad_meta_tensor;
+typedef struct ad_meta {
+    int version;      /* AD_META_VERSION */
+    const char *name;
+    int ndims;
+    const char *const *dims;
+    int nparams;
+    const ad_meta_tensor *params;
+    int nresults;
+    const ad_meta_tensor *results;
+    const unsigned char *depends; /* [r * nparams + p]: result r depends on parameter p */
+    int nconstraints;
+    const char *const *constraints; /* messages of the run-time conditions */
+    /* dims from the parameters' shapes: 0; 1 if shape[*where] does not fit;
+     * 2 if condition constraints[*where] fails */
+    int (*bind)(const int64_t *shapes, int64_t *dims, int *where);
+    /* the results' shapes (nresults x AD_META_MAX_RANK) */
+    int (*shapes)(const int64_t *dims, int64_t *shapes);
+    size_t (*work_size)(const int64_t *dims);
+    int (*call)(const int64_t *dims, const void *const *in, void *const *out, void *work);
+    /* in: parameters, then a seed per result not none (NULL: ones);
+     * out: results, then a gradient per parameter not nograd (NULL: skipped) */
+    size_t (*vjp_work_size)(const int64_t *dims);
+    int (*vjp)(const int64_t *dims, const void *const *in, void *const *out, void *work);
+    size_t (*saved_size)(const int64_t *dims);
+    size_t (*forward_work_size)(const int64_t *dims);
+    int (*forward)(const int64_t *dims, const void *const *in, void *const *out, void *saved, void *work);
+    size_t (*backward_work_size)(const int64_t *dims);
+    int (*backward)(const int64_t *dims, const void *const *in, const void *const *seeds, void *const *grads,
+                    const void *saved, void *work);
+} ad_meta;
+#endif

@@ -1,0 +1,541 @@
+/* api.c: calling compiled functions and their gradients at run time
+ * (paddle.grad and paddle.autograd.backward) through their ad_meta
+ * records. The same code serves ahead-of-time and JIT-compiled modules. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adrt.h"
+
+struct ad_function {
+	const ad_meta *meta;
+	const ad_module *module;
+};
+
+struct ad_module {
+	int n;
+	ad_function *fns;
+	void *owner;
+	void (*free_owner)(void *);
+};
+
+struct ad_graph {
+	const ad_function *fn;
+	int64_t dims[64];
+	ad_tensor **in;      /* the inputs converted to the parameters' dtypes (owned) */
+	ad_tensor **leaves;  /* the caller's input tensors, for .grad */
+	int64_t *shapes;     /* the results' shapes */
+	void *saved;
+	bool freed;
+};
+
+enum { R = AD_META_MAX_RANK };
+
+/* ---------------------------------------------------------------- modules */
+
+ad_module *ad_module_wrap(const ad_meta *const *metas, int n, void *owner, void (*free_owner)(void *),
+                          ad_error *err)
+{
+	ad_module *m = calloc(1, sizeof *m);
+	if (!m || !(m->fns = calloc((size_t)n + 1, sizeof *m->fns))) {
+		free(m);
+		ad_error_set(err, AD_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!metas[i] || metas[i]->version != AD_META_VERSION) {
+			free(m->fns);
+			free(m);
+			ad_error_set(err, AD_E_VALUE, "function record %d is missing or of another version (%d, wanted %d)", i,
+			             metas[i] ? metas[i]->version : -1, AD_META_VERSION);
+			return NULL;
+		}
+		m->fns[i].meta = metas[i];
+		m->fns[i].module = m;
+	}
+	m->n = n;
+	m->owner = owner;
+	m->free_owner = free_owner;
+	return m;
+}
+
+ad_module *ad_module_from_meta(const ad_meta *const *metas, int n, ad_error *err)
+{
+	return ad_module_wrap(metas, n, NULL, NULL, err);
+}
+
+void ad_module_free(ad_module *m)
+{
+	if (!m)
+		return;
+	if (m->free_owner)
+		m->free_owner(m->owner);
+	free(m->fns);
+	free(m);
+}
+
+int ad_module_count(const ad_module *m)
+{
+	return m->n;
+}
+
+const ad_function *ad_module_function_at(const ad_module *m, int i)
+{
+	return i >= 0 && i < m->n ? &m->fns[i] : NULL;
+}
+
+const ad_function *ad_module_function(const ad_module *m, const char *name, ad_error *err)
+{
+	for (int i = 0; i < m->n; i++)
+		if (strcmp(m->fns[i].meta->name, name) == 0)
+			return &m->fns[i];
+	char list[1024] = "";
+	size_t k = 0;
+	for (int i = 0; i < m->n && k < sizeof list; i++)
+		k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", m->fns[i].meta->name);
+	ad_error_set(err, AD_E_NAME, "no function '%s' (there are: %s)", name, m->n ? list : "none");
+	return NULL;
+}
+
+const ad_meta *ad_function_meta(const ad_function *f)
+{
+	return f->meta;
+}
+
+int ad_function_param(const ad_function *f, const char *name)
+{
+	for (int i = 0; i < f->meta->nparams; i++)
+		if (strcmp(f->meta->params[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+int ad_function_result(const ad_function *f, const char *name)
+{
+	for (int i = 0; i < f->meta->nresults; i++)
+		if (strcmp(f->meta->results[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- calls */
+
+static ad_dtype dt_of(int d)
+{
+	return d ? AD_F64 : AD_F32;
+}
+
+static void free_all(ad_tensor **t, int n)
+{
+	for (int i = 0; t && i < n; i++)
+		ad_tensor_free(t[i]);
+	free(t);
+}
+
+static const char *shape_text(const ad_tensor *t, char *buf, size_t n)
+{
+	ad_tensor_describe(t, buf, n);
+	return buf;
+}
+
+/* The inputs converted to the parameters' dtypes, and the dimensions. */
+static ad_tensor **bind(const ad_function *f, ad_tensor *const *inputs, int64_t *dims, int64_t *rshapes,
+                        ad_error *err)
+{
+	const ad_meta *m = f->meta;
+	if (m->ndims > 64) {
+		ad_error_set(err, AD_E_SHAPE, "%s has more than 64 dimensions", m->name);
+		return NULL;
+	}
+	int64_t *shapes = calloc((size_t)m->nparams * R + 1, sizeof *shapes);
+	ad_tensor **in = calloc((size_t)m->nparams + 1, sizeof *in);
+	if (!shapes || !in) {
+		free(shapes);
+		free(in);
+		ad_error_set(err, AD_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	char b[256];
+	for (int p = 0; p < m->nparams; p++) {
+		const ad_meta_tensor *mp = &m->params[p];
+		const ad_tensor *t = inputs ? inputs[p] : NULL;
+		if (!t) {
+			ad_error_set(err, AD_E_NAME, "%s: no input for parameter '%s' (%s)", m->name, mp->name, mp->type);
+			goto fail;
+		}
+		if (t->rank != mp->rank) {
+			ad_error_set(err, AD_E_SHAPE, "%s: input '%s' is %s but the parameter is %s", m->name, mp->name,
+			             shape_text(t, b, sizeof b), mp->type);
+			goto fail;
+		}
+		for (int a = 0; a < t->rank; a++)
+			shapes[p * R + a] = t->shape[a];
+		in[p] = ad_tensor_convert(t, dt_of(mp->dtype), err);
+		if (!in[p])
+			goto fail;
+	}
+	int where = 0;
+	int rc = m->bind(shapes, dims, &where);
+	if (rc == 1) {
+		int p = where / R, a = where % R;
+		ad_error_set(err, AD_E_SHAPE, "%s: input '%s' is %s, which does not fit the parameter's type %s (axis %d)",
+		             m->name, m->params[p].name, shape_text(inputs[p], b, sizeof b), m->params[p].type, a);
+		goto fail;
+	}
+	if (rc == 2) {
+		ad_error_set(err, AD_E_SHAPE, "%s: %s (with these input shapes)", m->name,
+		             where < m->nconstraints ? m->constraints[where] : "a dimension condition fails");
+		goto fail;
+	}
+	if (rshapes)
+		m->shapes(dims, rshapes);
+	free(shapes);
+	return in;
+fail:
+	free(shapes);
+	free_all(in, m->nparams);
+	return NULL;
+}
+
+static ad_tensor *result_tensor(const ad_meta *m, int r, const int64_t *rshapes, ad_error *err)
+{
+	return ad_tensor_new(dt_of(m->results[r].dtype), m->results[r].rank, rshapes + r * R, err);
+}
+
+static int code_error(const ad_meta *m, int rc, ad_error *err)
+{
+	if (rc == 1)
+		return ad_error_set(err, AD_E_SHAPE, "%s rejected the dimensions of its inputs", m->name);
+	if (rc == 2)
+		return ad_error_set(err, AD_E_NOMEM, "%s ran out of memory", m->name);
+	return ad_error_set(err, AD_E_INTERNAL, "%s returned error %d", m->name, rc);
+}
+
+int ad_call(const ad_function *f, ad_tensor *const *inputs, ad_tensor **results, ad_error *err)
+{
+	const ad_meta *m = f->meta;
+	int64_t dims[64];
+	int64_t *rs = calloc((size_t)m->nresults * R + 1, sizeof *rs);
+	const void **in = calloc((size_t)m->nparams + 1, sizeof *in);
+	void **out = calloc((size_t)m->nresults + 1, sizeof *out);
+	ad_tensor **conv = NULL;
+	int rc = AD_E_NOMEM;
+	for (int r = 0; r < m->nresults; r++)
+		results[r] = NULL;
+	if (!rs || !in || !out) {
+		ad_error_set(err, AD_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if (!(conv = bind(f, inputs, dims, rs, err))) {
+		rc = err ? err->code : AD_E_SHAPE;
+		goto done;
+	}
+	for (int p = 0; p < m->nparams; p++)
+		in[p] = conv[p]->data;
+	for (int r = 0; r < m->nresults; r++) {
+		if (!(results[r] = result_tensor(m, r, rs, err))) {
+			rc = AD_E_NOMEM;
+			goto fail;
+		}
+		out[r] = results[r]->data;
+	}
+	int c = m->call(dims, in, out, NULL);
+	if (c) {
+		rc = code_error(m, c, err);
+		goto fail;
+	}
+	for (int r = 0; r < m->nresults; r++)
+		if (m->results[r].none) {
+			ad_tensor_free(results[r]);
+			results[r] = NULL;
+		}
+	rc = 0;
+	goto done;
+fail:
+	for (int r = 0; r < m->nresults; r++) {
+		ad_tensor_free(results[r]);
+		results[r] = NULL;
+	}
+done:
+	free_all(conv, m->nparams);
+	free(rs);
+	free(in);
+	free(out);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- gradients */
+
+static bool used(const ad_meta *m, int p)
+{
+	for (int r = 0; r < m->nresults; r++)
+		if (m->depends && m->depends[r * m->nparams + p])
+			return true;
+	return false;
+}
+
+/* Seeds per result that is not none: converted copies of the given ones
+ * (shape-checked), NULL for ones. */
+static ad_tensor **seeds_of(const ad_meta *m, ad_tensor *const *given, const int64_t *rs, int *nseeds, ad_error *err)
+{
+	ad_tensor **s = calloc((size_t)m->nresults + 1, sizeof *s);
+	if (!s) {
+		ad_error_set(err, AD_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	int k = 0;
+	for (int r = 0; r < m->nresults; r++) {
+		const ad_tensor *g = given ? given[r] : NULL;
+		if (m->results[r].none)
+			continue;
+		if (g) {
+			bool same = g->rank == m->results[r].rank;
+			for (int a = 0; same && a < g->rank; a++)
+				same = g->shape[a] == rs[r * R + a];
+			if (!same) {
+				char b[256];
+				ad_tensor *want = result_tensor(m, r, rs, err);
+				char w[256] = "?";
+				if (want)
+					ad_tensor_describe(want, w, sizeof w);
+				ad_tensor_free(want);
+				ad_error_set(err, AD_E_SHAPE, "%s: the seed for result '%s' is %s but the result is %s", m->name,
+				             m->results[r].name, shape_text(g, b, sizeof b), w);
+				free_all(s, m->nresults);
+				return NULL;
+			}
+			if (!(s[k] = ad_tensor_convert(g, dt_of(m->results[r].dtype), err))) {
+				free_all(s, m->nresults);
+				return NULL;
+			}
+		}
+		k++;
+	}
+	*nseeds = k;
+	return s;
+}
+
+int ad_grad(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *grad_outputs, const int *wrt,
+            int allow_unused, ad_tensor **grads, ad_error *err)
+{
+	const ad_meta *m = f->meta;
+	int np = m->nparams, nr = m->nresults;
+	for (int p = 0; p < np; p++)
+		grads[p] = NULL;
+	/* which parameters, checked as Paddle does */
+	for (int p = 0; p < np; p++) {
+		bool want = wrt ? wrt[p] != 0 : !m->params[p].nograd;
+		if (!want)
+			continue;
+		if (m->params[p].nograd)
+			return ad_error_set(err, AD_E_GRAD, "%s: cannot differentiate with respect to '%s': it is a nograd parameter",
+			                    m->name, m->params[p].name);
+		if (!used(m, p) && !allow_unused)
+			return ad_error_set(err, AD_E_GRAD,
+			                    "%s: no result depends on '%s'; pass allow_unused to get NULL for its gradient",
+			                    m->name, m->params[p].name);
+	}
+	if (!m->vjp)
+		return 0; /* nothing is differentiable: every gradient is unused */
+	int64_t dims[64];
+	int64_t *rs = calloc((size_t)nr * R + 1, sizeof *rs);
+	ad_tensor **conv = NULL, **seeds = NULL;
+	int nseeds = 0, rc = 0, ng = 0;
+	int nin = np + nr, nout = nr + np;
+	const void **in = calloc((size_t)nin + 1, sizeof *in);
+	void **out = calloc((size_t)nout + 1, sizeof *out);
+	if (!rs || !in || !out) {
+		rc = ad_error_set(err, AD_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if (!(conv = bind(f, inputs, dims, rs, err)) || !(seeds = seeds_of(m, grad_outputs, rs, &nseeds, err))) {
+		rc = err ? err->code : AD_E_VALUE;
+		goto done;
+	}
+	for (int p = 0; p < np; p++)
+		in[p] = conv[p]->data;
+	for (int k = 0; k < nseeds; k++)
+		in[np + k] = seeds[k] ? seeds[k]->data : NULL;
+	/* results are not wanted; a gradient buffer per wanted, used parameter */
+	for (int p = 0; p < np; p++) {
+		if (m->params[p].nograd)
+			continue;
+		bool want = (wrt ? wrt[p] != 0 : 1) && used(m, p);
+		if (want) {
+			grads[p] = ad_tensor_new(dt_of(m->params[p].dtype), m->params[p].rank, inputs[p]->shape, err);
+			if (!grads[p]) {
+				rc = AD_E_NOMEM;
+				goto fail;
+			}
+			out[nr + ng] = grads[p]->data;
+		}
+		ng++;
+	}
+	int c = m->vjp(dims, in, out, NULL);
+	if (c) {
+		rc = code_error(m, c, err);
+		goto fail;
+	}
+	goto done;
+fail:
+	for (int p = 0; p < np; p++) {
+		ad_tensor_free(grads[p]);
+		grads[p] = NULL;
+	}
+done:
+	free_all(conv, np);
+	free_all(seeds, nr);
+	free(rs);
+	free(in);
+	free(out);
+	return rc;
+}
+
+ad_graph *ad_forward(const ad_function *f, ad_tensor *const *inputs, ad_tensor **results, ad_error *err)
+{
+	const ad_meta *m = f->meta;
+	int np = m->nparams, nr = m->nresults;
+	for (int r = 0; r < nr; r++)
+		results[r] = NULL;
+	if (!m->forward) {
+		ad_error_set(err, AD_E_GRAD, "%s has nothing to differentiate (no parameter without nograd, or no result)",
+		             m->name);
+		return NULL;
+	}
+	ad_graph *g = calloc(1, sizeof *g);
+	const void **in = calloc((size_t)np + 1, sizeof *in);
+	void **out = calloc((size_t)nr + 1, sizeof *out);
+	if (!g || !in || !out || !(g->shapes = calloc((size_t)nr * R + 1, sizeof *g->shapes)) ||
+	    !(g->leaves = calloc((size_t)np + 1, sizeof *g->leaves))) {
+		ad_error_set(err, AD_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	g->fn = f;
+	if (!(g->in = bind(f, inputs, g->dims, g->shapes, err)))
+		goto fail;
+	for (int p = 0; p < np; p++) {
+		g->leaves[p] = inputs[p];
+		in[p] = g->in[p]->data;
+	}
+	size_t saved = m->saved_size(g->dims);
+	if (saved == SIZE_MAX || !(g->saved = malloc(saved ? saved : 1))) {
+		ad_error_set(err, saved == SIZE_MAX ? AD_E_SHAPE : AD_E_NOMEM, "%s: no memory for the saved values", m->name);
+		goto fail;
+	}
+	for (int r = 0; r < nr; r++) {
+		if (!(results[r] = result_tensor(m, r, g->shapes, err)))
+			goto fail;
+		out[r] = results[r]->data;
+	}
+	int c = m->forward(g->dims, in, out, g->saved, NULL);
+	if (c) {
+		code_error(m, c, err);
+		goto fail;
+	}
+	for (int r = 0; r < nr; r++)
+		if (m->results[r].none) {
+			ad_tensor_free(results[r]);
+			results[r] = NULL;
+		}
+	free(in);
+	free(out);
+	return g;
+fail:
+	for (int r = 0; r < nr; r++) {
+		ad_tensor_free(results[r]);
+		results[r] = NULL;
+	}
+	free(in);
+	free(out);
+	ad_graph_free(g);
+	return NULL;
+}
+
+int ad_backward(ad_graph *g, ad_tensor *const *grad_tensors, int retain_graph, ad_error *err)
+{
+	const ad_meta *m = g->fn->meta;
+	int np = m->nparams, nr = m->nresults;
+	if (g->freed)
+		return ad_error_set(err, AD_E_GRAD,
+		                    "%s: the graph was freed by an earlier backward; pass retain_graph to run backward "
+		                    "more than once",
+		                    m->name);
+	int nseeds = 0, rc = 0;
+	ad_tensor **seeds = seeds_of(m, grad_tensors, g->shapes, &nseeds, err);
+	ad_tensor **grads = calloc((size_t)np + 1, sizeof *grads);
+	const void **in = calloc((size_t)np + 1, sizeof *in);
+	const void **sd = calloc((size_t)nr + 1, sizeof *sd);
+	void **gd = calloc((size_t)np + 1, sizeof *gd);
+	if (!seeds || !grads || !in || !sd || !gd) {
+		rc = seeds ? ad_error_set(err, AD_E_NOMEM, "out of memory") : err->code;
+		goto done;
+	}
+	for (int p = 0; p < np; p++)
+		in[p] = g->in[p]->data;
+	for (int k = 0; k < nseeds; k++)
+		sd[k] = seeds[k] ? seeds[k]->data : NULL;
+	/* a gradient for each leaf: not nograd, not stop_gradient, used */
+	int ng = 0;
+	for (int p = 0; p < np; p++) {
+		if (m->params[p].nograd)
+			continue;
+		if (!g->leaves[p]->stop_gradient && used(m, p)) {
+			grads[p] = ad_tensor_new(g->in[p]->dtype, g->in[p]->rank, g->in[p]->shape, err);
+			if (!grads[p]) {
+				rc = AD_E_NOMEM;
+				goto done;
+			}
+			gd[ng] = grads[p]->data;
+		}
+		ng++;
+	}
+	int c = m->backward(g->dims, in, sd, gd, g->saved, NULL);
+	if (c) {
+		rc = code_error(m, c, err);
+		goto done;
+	}
+	/* accumulate into each leaf's .grad, in the leaf's own dtype */
+	for (int p = 0; p < np; p++) {
+		if (!grads[p])
+			continue;
+		ad_tensor *leaf = g->leaves[p];
+		if (!leaf->grad && !(leaf->grad = ad_tensor_new(leaf->dtype, leaf->rank, leaf->shape, err))) {
+			rc = AD_E_NOMEM;
+			goto done;
+		}
+		int64_t n = ad_tensor_numel(leaf);
+		for (int64_t i = 0; i < n; i++)
+			ad_tensor_set(leaf->grad, i, ad_tensor_get(leaf->grad, i) + ad_tensor_get(grads[p], i));
+	}
+	if (!retain_graph) {
+		free(g->saved);
+		g->saved = NULL;
+		g->freed = true;
+	}
+done:
+	free_all(seeds, nr);
+	free_all(grads, np);
+	free(in);
+	free(sd);
+	free(gd);
+	return rc;
+}
+
+void ad_graph_free(ad_graph *g)
+{
+	if (!g)
+		return;
+	if (g->in)
+		free_all(g->in, g->fn->meta->nparams);
+	free(g->leaves);
+	free(g->shapes);
+	free(g->saved);
+	free(g);
+}
+
+void ad_clear_grad(ad_tensor *t)
+{
+	if (t && t->grad)
+		memset(t->grad->data, 0, (size_t)ad_tensor_numel(t->grad) * ad_dtype_size(t->grad->dtype));
+}
