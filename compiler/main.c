@@ -287,7 +287,8 @@ static int parse_inputs(const Opts *o, char ***names, ad_tensor ***vals, bool **
 	return 0;
 }
 
-static int write_outputs(const char *dir, const Func *f, Invocation *iv)
+/* --output-dir: the directory, made if missing. */
+static int ensure_dir(const char *dir)
 {
 	struct stat st;
 	if (stat(dir, &st) != 0) {
@@ -299,6 +300,13 @@ static int write_outputs(const char *dir, const Func *f, Invocation *iv)
 		runtime_error("'%s' is not a directory", dir);
 		return EXIT_RUNTIME;
 	}
+	return 0;
+}
+
+static int write_outputs(const char *dir, const Func *f, Invocation *iv)
+{
+	if (ensure_dir(dir))
+		return EXIT_RUNTIME;
 	for (int i = 0; i < f->results.len; i++) {
 		if (f->results.data[i].value < 0) {
 			fprintf(stderr, "%s: note: %s is none; no %s/%s.npy was written\n", prog, f->results.data[i].name, dir,
@@ -454,6 +462,8 @@ static int do_grad(const Opts *o, const char *text)
 				shown[n++] = grads[p];
 			}
 		rc = print_named(fmt, names, shown, n);
+		if (!rc && o->outdir)
+			rc = ensure_dir(o->outdir);
 		if (!rc && o->outdir) {
 			for (int i = 0; i < n && !rc; i++) {
 				if (!shown[i])

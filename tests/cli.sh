@@ -192,6 +192,41 @@ expect 2 "$AD" --check nosuch c.ad
 expect 2 "$AD" --check k c.ad --run k
 expect 1 "$AD" --check f bad.ad
 
+# ---- --grad (paddle.grad at run time, through the runtime API)
+cat >gr.ad <<'AD'
+func model(x: f32[n, 3], w: f32[3], b: f32, t: f32[n] nograd, unused: f32) -> (loss, pred) {
+    pred = x @ w + b
+    loss = mean((pred - t) ** 2)
+}
+AD
+GIN="--input x=[[1,2,3],[4,5,6]] --input w=[1,2,3] --input b=0.5 --input t=[1,2] --input unused=1"
+expect 3 "$AD" --grad model gr.ad $GIN
+has err "no result depends on 'unused'"
+expect 0 "$AD" --grad model gr.ad $GIN --allow-unused --format=json
+has out '"w": {"dtype": "f32", "shape": \[3\], "data": \[140.5, 186.5, 232.5\]}'
+has out '"b": {"dtype": "f32", "shape": \[\], "data": \[46\]}'
+has out '"unused": null'
+hasnt out '"t"'
+expect 0 "$AD" --grad model gr.ad $GIN --wrt w,b --seed 'pred=[0, 0]'
+has out "^\[135.5, 179.5, 223.5\]"
+has out "^b: f32 = 44"
+expect 3 "$AD" --grad model gr.ad $GIN --wrt w,t
+has err "'t': it is a nograd parameter"
+expect 3 "$AD" --grad model gr.ad $GIN --wrt w,nope
+has err "has no parameter 'nope'"
+expect 3 "$AD" --grad model gr.ad $GIN --wrt w --seed 'pred=[1, 2, 3]'
+has err "the seed for result 'pred'"
+expect 3 "$AD" --grad model gr.ad $GIN --wrt w --seed 'nope=1'
+has err "has no result 'nope'"
+expect 3 "$AD" --grad model gr.ad --input x='[[1,2,3]]'
+has err "no input for parameter 'w'"
+expect 1 "$AD" --grad model bad.ad
+has err "bad.ad:2:13: error: unknown name 'q'"
+expect 2 "$AD" --grad nosuch gr.ad
+expect 2 "$AD" --run model gr.ad --wrt w
+expect 0 "$AD" --grad model gr.ad $GIN --wrt w --output-dir gout
+[ -f gout/w.npy ] && ok || bad "--grad --output-dir wrote nothing"
+
 # ---- flags for emitted code
 expect 0 "$AD" --cflags
 has out "-std=c99"
