@@ -668,7 +668,7 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	bool cflags = false, libs = false;
-	int ch;
+	int ch, rc = 0;
 	opterr = 1;
 	while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -688,39 +688,36 @@ int main(int argc, char **argv)
 		case O_PREFIX: o.prefix = optarg; break;
 		case O_CFLAGS: cflags = true; break;
 		case O_LIBS: libs = true; break;
-		case O_HELP: print_help(); free(o.inputs); return 0;
-		case O_VERSION: print_version(); free(o.inputs); return 0;
+		case O_HELP: print_help(); rc = 0; goto out;
+		case O_VERSION: print_version(); rc = 0; goto out;
 		default:
 			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-			free(o.inputs);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 	}
-	int rc = 0;
 	if (cflags || libs) {
 		if (cflags)
 			printf("-std=c99 -O3 -march=native -fno-math-errno\n");
 		if (libs)
 			printf("-lm\n");
-		free(o.inputs);
-		return 0;
+		rc = 0;
+		goto out;
 	}
+	rc = EXIT_USAGE;
 	if (optind == argc) {
 		usage_error("no input file");
-		free(o.inputs);
-		return EXIT_USAGE;
+		goto out;
 	}
 	if (argc - optind > 1) {
 		usage_error("one input file at a time (got '%s' and '%s')", argv[optind], argv[optind + 1]);
-		free(o.inputs);
-		return EXIT_USAGE;
+		goto out;
 	}
 	o.file = argv[optind];
 	if (o.emit && strcmp(o.emit, "tokens") && strcmp(o.emit, "ast") && strcmp(o.emit, "ir") &&
 	    strcmp(o.emit, "ir-opt") && strcmp(o.emit, "c") && strcmp(o.emit, "h")) {
 		usage_error("--emit takes tokens, ast, ir, ir-opt, c or h, not '%s'", o.emit);
-		free(o.inputs);
-		return EXIT_USAGE;
+		goto out;
 	}
 	const char *bad = NULL;
 	if ((o.run != NULL) + (o.check != NULL) + (o.grad != NULL) > 1)
@@ -737,31 +734,25 @@ int main(int argc, char **argv)
 		bad = "--run, --grad and --check do not go with --emit, -o or --header";
 	if (bad) {
 		usage_error("%s", bad);
-		free(o.inputs);
-		free(o.seeds);
-		return EXIT_USAGE;
+		goto out;
 	}
 	size_t len = 0;
 	char *text = read_source(o.file, &len);
-	if (!text) {
-		free(o.inputs);
-		return EXIT_COMPILE;
-	}
+	rc = EXIT_COMPILE;
+	if (!text)
+		goto out;
 	if (o.grad) {
 		rc = strlen(text) == len ? do_grad(&o, text) : EXIT_COMPILE;
 		if (strlen(text) != len)
 			fprintf(stderr, "%s: '%s' contains a NUL byte\n", prog, o.file);
 		free(text);
-		free(o.inputs);
-		free(o.seeds);
-		return rc;
+		goto out;
 	}
 	Compilation *c = adc_new(strcmp(o.file, "-") == 0 ? "<stdin>" : o.file, text, len);
 	free(text);
 	if (!c) {
 		runtime_error("out of memory");
-		free(o.inputs);
-		return EXIT_COMPILE;
+		goto out;
 	}
 	if (o.emit)
 		rc = do_emit_stage(c, &o);
@@ -773,6 +764,7 @@ int main(int argc, char **argv)
 	else
 		rc = do_emit_files(c, &o);
 	adc_free(c);
+out:
 	free(o.inputs);
 	free(o.seeds);
 	return rc;
