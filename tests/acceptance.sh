@@ -1,8 +1,9 @@
 #!/bin/sh
 # The acceptance cases (the documented Paddle examples and the sin exercise,
-# copied from ../shared/examples) through `ad-compile --run`.
+# copied from ../shared/examples) through `ad-compile --run`, and --grad
+# against PyTorch (tests/grad, made by tests/grad/gen.py).
 AD=${AD:-$(pwd)/ad-compile}
 SRC=${srcdir:-$(cd "$(dirname "$0")" && pwd)}
 case $SRC in tests | */tests) ;; *) SRC=$SRC/tests ;; esac
 PY=$(command -v python3 || command -v /usr/bin/python3)
-exec "$PY" "$SRC/run-cases" "$AD" "$SRC/acceptance/cases.json"
+exec "$PY" "$SRC/run-cases" "$AD" "$SRC/acceptance/cases.json" "$SRC/grad/cases.json"
