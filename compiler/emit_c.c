@@ -54,6 +54,7 @@ typedef struct Emit {
 	VEC(CacheEnt) cache;
 	int last_stmt;
 	bool predeclared; /* scalar locals are declared up front (guarded kernels) */
+	const char *guard; /* the next kernel runs only if this holds (optional outputs) */
 } Emit;
 
 /* ---------------------------------------------------------------- names */
@@ -212,6 +213,22 @@ static bool unit_reshape(const Inst *r, const Inst *a, int *map)
 	return true;
 }
 
+/* Does inlining v bring expensive math (transcendentals, division) into a loop? */
+static bool expensive_tree(Emit *E, int v, signed char *memo)
+{
+	if (memo[v] >= 0)
+		return memo[v];
+	const Inst *in = ir_inst(E->f, v);
+	bool x = false;
+	if (E->mat[v] == M_INLINE) {
+		x = (op_info[in->op].flags & F_EXPENSIVE) != 0;
+		for (int k = 0; k < in->nargs && !x; k++)
+			x = expensive_tree(E, in->args[k], memo);
+	}
+	memo[v] = x;
+	return x;
+}
+
 /* How many inlined operations v brings into a loop, capped. */
 static int inline_cost(Emit *E, int v, int *memo)
 {
@@ -290,11 +307,13 @@ static void schedule(Emit *E, bool optional)
 	/* expensive values read by several loops, or many times by one through
 	 * a broadcast, are computed once into a buffer */
 	int *memo = arena_array(E->A, (size_t)n + 1, sizeof(int));
+	signed char *xmemo = arena_array(E->A, (size_t)n + 1, 1);
 	for (int v = n - 1; v >= 0; v--) {
 		const Inst *in = ir_inst(f, v);
 		if (E->mat[v] != M_INLINE || op_info[in->op].kind == K_SRC)
 			continue;
-		bool expensive = op_info[in->op].flags & F_EXPENSIVE;
+		memset(xmemo, -1, (size_t)n + 1);
+		bool expensive = expensive_tree(E, v, xmemo);
 		bool stretched = false;
 		for (int u = v + 1; u < n && !stretched; u++) {
 			const Inst *ui = ir_inst(f, u);
@@ -314,6 +333,21 @@ static void schedule(Emit *E, bool optional)
 	for (int v = 0; v < n; v++)
 		if (E->mat[v] == M_SCRATCH && ir_inst(f, v)->rank == 0)
 			E->mat[v] = M_LOCAL;
+	/* a result that is a reshape of a stored value used nowhere else: that
+	 * value is computed in the result buffer itself (a matrix product
+	 * writes gw directly, not a copy) */
+	for (int i = 0; i < f->results.len && !optional; i++) {
+		int v = f->results.data[i].value;
+		if (v < 0 || E->mat[v] != M_RESULT || E->result_of[v] != i)
+			continue;
+		const Inst *in = ir_inst(f, v);
+		int u = in->nargs ? in->args[0] : -1;
+		if (in->op == OP_reshape && E->mat[u] == M_SCRATCH && E->uses[u] == 1 && ir_inst(f, u)->rank > 0) {
+			E->mat[u] = M_RESULT;
+			E->result_of[u] = i;
+			E->mat[v] = M_ALIAS;
+		}
+	}
 	/* a reshape of a stored array that must be stored itself is the same
 	 * memory seen with another shape */
 	for (int v = 0; v < n; v++) {
@@ -695,11 +729,18 @@ static const char *loop_var(Emit *E, int k)
 }
 
 /* Open loops over shape; returns the index. Axes of constant size 1 get no
- * loop. */
-static Index open_loops(Emit *E, int rank, const Dim **shape, int *nopen)
+ * loop. The innermost loop is marked for vectorization when `vec` (AD_VEC_:
+ * `#pragma omp simd` when the code is built with -DAD_SIMD). */
+static Index open_loops_vec(Emit *E, int rank, const Dim **shape, int *nopen, const char *vec)
 {
 	Index ix = mk_index(E, rank);
 	*nopen = 0;
+	int last = -1;
+	for (int k = 0; k < rank; k++) {
+		int64_t d;
+		if (!(dim_is_const(shape[k], &d) && d == 1))
+			last = k;
+	}
 	for (int k = 0; k < rank; k++) {
 		int64_t d;
 		if (dim_is_const(shape[k], &d) && d == 1) {
@@ -708,11 +749,18 @@ static Index open_loops(Emit *E, int rank, const Dim **shape, int *nopen)
 		}
 		const char *i = loop_var(E, k);
 		ix.ax[k] = i;
+		if (k == last && vec)
+			line(E, "%s", vec);
 		line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, dim_c(E, shape[k]), i);
 		E->depth++;
 		(*nopen)++;
 	}
 	return ix;
+}
+
+static Index open_loops(Emit *E, int rank, const Dim **shape, int *nopen)
+{
+	return open_loops_vec(E, rank, shape, nopen, "AD_VEC_");
 }
 
 static void close_loops(Emit *E, int n)
@@ -732,6 +780,7 @@ typedef struct Kernel {
 	Buf buf, *outer;
 	int saved_used;
 	const char *decl, *local;
+	const char *guard; /* `if (guard)` around the kernel */
 } Kernel;
 
 static void kernel_begin(Emit *E, Kernel *k, const char *decl, const char *local)
@@ -740,6 +789,8 @@ static void kernel_begin(Emit *E, Kernel *k, const char *decl, const char *local
 	k->outer = E->body;
 	k->decl = decl;
 	k->local = local;
+	k->guard = E->guard;
+	E->guard = NULL;
 	buf_init(&k->buf, E->A);
 	E->body = &k->buf;
 	E->depth++;
@@ -761,7 +812,15 @@ static void kernel_end(Emit *E, Kernel *k)
 			top++;
 		p = nl ? nl + 1 : p + strlen(p);
 	}
-	if (top <= 1) {
+	if (k->guard && top <= 1) {
+		/* if (guard) STATEMENT */
+		line(E, "if (%s)", k->guard);
+		buf_puts(E->body, text);
+	} else if (k->guard) {
+		line(E, "if (%s) {", k->guard);
+		buf_puts(E->body, text);
+		line(E, "}");
+	} else if (top <= 1) {
 		/* one statement: no braces, one level less indentation */
 		for (const char *p = text; *p;) {
 			const char *nl = strchr(p, '\n');
@@ -839,12 +898,17 @@ static void emit_reduce(Emit *E, int v)
 	Kernel K;
 	kernel_begin(E, &K, NULL, NULL);
 	int nopen;
-	Index oix = open_loops(E, no, outer, &nopen);
+	Index oix = open_loops_vec(E, no, outer, &nopen, NULL);
 	const char *acct = in->op == OP_max || in->op == OP_min ? ctype(in->dt) : "double";
 	const char *acc = fresh(E, "acc");
 	line(E, "%s %s = %s;", acct, acc, reduce_init(in->op));
 	Index xi = mk_index(E, x->rank);
-	int ninner = 0;
+	int ninner = 0, last = -1;
+	for (int k = 0; k < x->rank; k++) {
+		int64_t d;
+		if (red[k] && !(dim_is_const(x->shape[k], &d) && d == 1))
+			last = k;
+	}
 	for (int k = 0, o = 0; k < x->rank; k++) {
 		if (!red[k]) {
 			xi.ax[k] = oix.ax[o++];
@@ -857,6 +921,11 @@ static void emit_reduce(Emit *E, int v)
 		}
 		const char *i = loop_var(E, k);
 		xi.ax[k] = i;
+		/* sums and products vectorize with reassociation (AD_SIMD builds) */
+		if (k == last && (in->op == OP_sum || in->op == OP_norm))
+			line(E, "AD_VEC_SUM_(%s)", acc);
+		else if (k == last && in->op == OP_prod)
+			line(E, "AD_VEC_PROD_(%s)", acc);
 		line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, dim_c(E, x->shape[k]), i);
 		E->depth++;
 		ninner++;
@@ -907,49 +976,19 @@ static void emit_matmul(Emit *E, int v)
 	const char *kk = dim_c(E, A->shape[r - 1 - ta]);
 	Kernel K;
 	kernel_begin(E, &K, NULL, NULL);
-	/* batch loops */
+	/* one product per batch element */
 	int nopen;
-	Index bix = open_loops(E, r - 2, in->shape, &nopen);
+	Index bix = open_loops_vec(E, r - 2, in->shape, &nopen, NULL);
 	Index z = mk_index(E, r);
 	for (int i = 0; i < r - 2; i++)
 		z.ax[i] = bix.ax[i];
 	z.ax[r - 2] = z.ax[r - 1] = "0";
 	const char *cb = offset(E, in, &z), *ab = offset(E, A, &z), *bb = offset(E, B, &z);
-	const char *ap = strcmp(ab, "0") ? arena_printf(E->A, "(%s + %s)", a, paren(E, ab)) : a;
-	const char *bp = strcmp(bb, "0") ? arena_printf(E->A, "(%s + %s)", b, paren(E, bb)) : b;
-	const char *cp = strcmp(cb, "0") ? arena_printf(E->A, "(%s + %s)", c, paren(E, cb)) : c;
-	const char *i = fresh(E, "i"), *j = fresh(E, "j"), *p = fresh(E, "p");
-	const char *aij = fresh(E, "a_ip"), *s = fresh(E, "s");
-	const char *T = ctype(in->dt);
-	const char *lda = dim_c(E, A->shape[r - 1]), *ldb = dim_c(E, B->shape[r - 1]);
-	/* element (x, y) of a row-major matrix with leading dimension ld */
-	#define AT(base, x, y, ld) arena_printf(E->A, "%s[%s * %s + %s]", base, x, paren(E, ld), y)
-	const char *aip = ta ? AT(ap, p, i, lda) : AT(ap, i, p, lda);
-	const char *bpj = tb ? AT(bp, j, p, ldb) : AT(bp, p, j, ldb);
-	const char *cij = AT(cp, i, j, n);
-	if (!tb) {
-		/* rows of B are contiguous: c[i, :] += a[i, p] * b[p, :] */
-		line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, m, i);
-		line(E, "    for (int64_t %s = 0; %s < %s; %s++)", j, j, n, j);
-		line(E, "        %s = 0;", cij);
-		line(E, "    for (int64_t %s = 0; %s < %s; %s++) {", p, p, kk, p);
-		line(E, "        const %s %s = %s;", T, aij, aip);
-		line(E, "        for (int64_t %s = 0; %s < %s; %s++)", j, j, n, j);
-		line(E, "            %s += %s * %s;", cij, aij, bpj);
-		line(E, "    }");
-		line(E, "}");
-	} else {
-		/* rows of B^T are contiguous: dot products */
-		line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, m, i);
-		line(E, "    for (int64_t %s = 0; %s < %s; %s++) {", j, j, n, j);
-		line(E, "        %s %s = 0;", T, s);
-		line(E, "        for (int64_t %s = 0; %s < %s; %s++)", p, p, kk, p);
-		line(E, "            %s += %s * %s;", s, aip, bpj);
-		line(E, "        %s = %s;", cij, s);
-		line(E, "    }");
-		line(E, "}");
-	}
-	#undef AT
+	const char *ap = strcmp(ab, "0") ? arena_printf(E->A, "%s + %s", a, paren(E, ab)) : a;
+	const char *bp = strcmp(bb, "0") ? arena_printf(E->A, "%s + %s", b, paren(E, bb)) : b;
+	const char *cp = strcmp(cb, "0") ? arena_printf(E->A, "%s + %s", c, paren(E, cb)) : c;
+	line(E, "ad_gemm_%s_(%d, %d, %s, %s, %s, %s, %s, %s);", in->dt == DT_F64 ? "f64" : "f32", ta, tb, m, n, kk, ap,
+	     bp, cp);
 	close_loops(E, nopen);
 	kernel_end(E, &K);
 }
@@ -1331,10 +1370,8 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		if (m == M_INLINE || m == M_PARAM || m == M_STATIC || m == M_ALIAS)
 			continue;
 		comment_stmt(E, v);
-		if (feeds) {
-			line(E, "if (%s) {", guard_of(E, feeds[v], rnames));
-			E->depth++;
-		}
+		if (feeds)
+			E->guard = guard_of(E, feeds[v], rnames);
 		OpKind kind = op_info[in->op].kind;
 		if (kind == K_REDUCE)
 			emit_reduce(E, v);
@@ -1342,15 +1379,12 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 			emit_matmul(E, v);
 		else
 			store_elementwise(E, v, E->home[v]);
-		if (feeds) {
-			E->depth--;
-			line(E, "}");
-		}
 	}
 	/* results held elsewhere: copies; none results: zeros */
 	for (int i = 0; i < f->results.len; i++) {
 		const FuncResult *r = &f->results.data[i];
-		if (r->value >= 0 && E->mat[r->value] == M_RESULT && E->result_of[r->value] == i)
+		if (r->value >= 0 && ((E->mat[r->value] == M_RESULT && E->result_of[r->value] == i) ||
+		                      (E->mat[r->value] == M_ALIAS && E->home[r->value] == rnames[i])))
 			continue;
 		if (r->value < 0) {
 			line(E, "/* %s is none: no result depends on it; zeros are written */", rnames[i]);
@@ -1360,10 +1394,8 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		}
 		E->last_stmt = -1;
 		const Inst *in = ir_inst(f, r->value);
-		if (fe->optional) {
-			line(E, "if (%s) {", rnames[i]);
-			E->depth++;
-		}
+		if (fe->optional)
+			E->guard = rnames[i];
 		int nopen;
 		Kernel K;
 		kernel_begin(E, &K, NULL, NULL);
@@ -1375,10 +1407,6 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		line(E, "%s[%s] = %s;", rnames[i], offset(E, in, &ix), strip(E, ex(E, r->value, ix)));
 		close_loops(E, nopen);
 		kernel_end(E, &K);
-		if (fe->optional) {
-			E->depth--;
-			line(E, "}");
-		}
 	}
 
 	/* the signatures, documented in the header */
@@ -1528,7 +1556,133 @@ static const char prelude[] =
     "        n *= dims[i];\n"
     "    }\n"
     "    return 1;\n"
+    "}\n"
+    "\n"
+    "/* Built with -fopenmp-simd -DAD_SIMD (ad-compile --cflags), the loops are\n"
+    " * vectorized, with the vector math of glibc's libmvec. */\n"
+    "#ifdef AD_SIMD\n"
+    "#define AD_PRAGMA_(x) _Pragma(#x)\n"
+    "#define AD_VEC_ _Pragma(\"omp simd\")\n"
+    "#define AD_VEC_SUM_(acc) AD_PRAGMA_(omp simd reduction(+ : acc))\n"
+    "#define AD_VEC_PROD_(acc) AD_PRAGMA_(omp simd reduction(* : acc))\n"
+    "#define AD_VEC_SUM4_(a, b, c, d) AD_PRAGMA_(omp simd reduction(+ : a, b, c, d))\n"
+    "#if defined(__GLIBC__) && defined(__x86_64__) && !defined(__clang__)\n"
+    "#define AD_MVEC_(decl) AD_PRAGMA_(omp declare simd notinbranch) decl;\n"
+    "AD_MVEC_(float sinf(float)) AD_MVEC_(double sin(double)) AD_MVEC_(float cosf(float)) AD_MVEC_(double cos(double))\n"
+    "AD_MVEC_(float tanf(float)) AD_MVEC_(double tan(double)) AD_MVEC_(float expf(float)) AD_MVEC_(double exp(double))\n"
+    "AD_MVEC_(float expm1f(float)) AD_MVEC_(double expm1(double)) AD_MVEC_(float logf(float))\n"
+    "AD_MVEC_(double log(double)) AD_MVEC_(float log1pf(float)) AD_MVEC_(double log1p(double))\n"
+    "AD_MVEC_(float asinf(float)) AD_MVEC_(double asin(double)) AD_MVEC_(float acosf(float))\n"
+    "AD_MVEC_(double acos(double)) AD_MVEC_(float atanf(float)) AD_MVEC_(double atan(double))\n"
+    "AD_MVEC_(float sinhf(float)) AD_MVEC_(double sinh(double)) AD_MVEC_(float coshf(float))\n"
+    "AD_MVEC_(double cosh(double)) AD_MVEC_(float tanhf(float)) AD_MVEC_(double tanh(double))\n"
+    "AD_MVEC_(float erff(float)) AD_MVEC_(double erf(double)) AD_MVEC_(float powf(float, float))\n"
+    "AD_MVEC_(double pow(double, double)) AD_MVEC_(float atan2f(float, float))\n"
+    "AD_MVEC_(double atan2(double, double))\n"
+    "#endif\n"
+    "#else\n"
+    "#define AD_VEC_\n"
+    "#define AD_VEC_SUM_(acc)\n"
+    "#define AD_VEC_PROD_(acc)\n"
+    "#define AD_VEC_SUM4_(a, b, c, d)\n"
+    "#endif\n"
+    "\n"
+    "/* Matrix products through BLAS with -DAD_BLAS (ad-compile --cflags --blas,\n"
+    " * linking --libs --blas); else built-in blocked loops. */\n"
+    "#ifdef AD_BLAS\n"
+    "#include <cblas.h>\n"
+    "#include <limits.h>\n"
+    "#endif\n";
+
+/* C = op(A) op(B) for one dtype: op(A) is m x k, op(B) is k x n, all
+ * row-major and contiguous; A is stored k x m when ta, B n x k when tb.
+ * T, S (s or d) and F stand for the type, the BLAS letter and the suffix. */
+static const char gemm_template[] =
+    "\n"
+    "/* A dot product with 16 independent partial sums, which vectorizes\n"
+    " * without reassociating the sum (no -ffast-math needed). */\n"
+    "static inline T ad_dot_F_(int64_t k, const T *a, const T *b)\n"
+    "{\n"
+    "    T acc[16] = {0}, s = 0;\n"
+    "    const int64_t k16 = k - k % 16;\n"
+    "    for (int64_t p = 0; p < k16; p += 16)\n"
+    "        for (int q = 0; q < 16; q++)\n"
+    "            acc[q] += a[p + q] * b[p + q];\n"
+    "    for (int64_t p = k16; p < k; p++)\n"
+    "        s += a[p] * b[p];\n"
+    "    for (int q = 0; q < 16; q++)\n"
+    "        s += acc[q];\n"
+    "    return s;\n"
+    "}\n"
+    "\n"
+    "static inline void ad_gemm_F_(int ta, int tb, int64_t m, int64_t n, int64_t k, const T *a, const T *b, T *c)\n"
+    "{\n"
+    "#ifdef AD_BLAS\n"
+    "    if (m <= INT_MAX && n <= INT_MAX && k <= INT_MAX) {\n"
+    "        if (n == 1) /* a matrix times a vector */\n"
+    "            cblas_SgemvX(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, ta ? (int)k : (int)m, ta ? (int)m : (int)k, 1, a,\n"
+    "                        ta ? (int)m : (int)k, b, 1, 0, c, 1);\n"
+    "        else if (m == 1)\n"
+    "            cblas_SgemvX(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? (int)n : (int)k, tb ? (int)k : (int)n, 1, b,\n"
+    "                        tb ? (int)k : (int)n, a, 1, 0, c, 1);\n"
+    "        else\n"
+    "            cblas_SgemmX(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,\n"
+    "                        (int)k, 1, a, ta ? (int)m : (int)k, b, tb ? (int)k : (int)n, 0, c, (int)n);\n"
+    "        return;\n"
+    "    }\n"
+    "#endif\n"
+    "    if (!ta && (tb || n == 1)) { /* rows of A times rows of B (or the vector b): dot products */\n"
+    "        for (int64_t i = 0; i < m; i++)\n"
+    "            for (int64_t j = 0; j < n; j++)\n"
+    "                c[i * n + j] = ad_dot_F_(k, a + i * k, b + j * k);\n"
+    "        return;\n"
+    "    }\n"
+    "    for (int64_t i = 0; i < m * n; i++)\n"
+    "        c[i] = 0;\n"
+    "    if (ta && n == 1) { /* the transpose of A times b: c += a[p, :] * b[p] */\n"
+    "        for (int64_t p = 0; p < k; p++) {\n"
+    "            const T *ap = a + p * m, bp = b[p];\n"
+    "            AD_VEC_\n"
+    "            for (int64_t i = 0; i < m; i++)\n"
+    "                c[i] += ap[i] * bp;\n"
+    "        }\n"
+    "        return;\n"
+    "    }\n"
+    "    /* c[i, :] += op(a)[i, p] * op(b)[p, :], in blocks of p that stay in cache */\n"
+    "    for (int64_t p0 = 0; p0 < k; p0 += 256) {\n"
+    "        int64_t p1 = p0 + 256 < k ? p0 + 256 : k;\n"
+    "        for (int64_t i = 0; i < m; i++)\n"
+    "            for (int64_t p = p0; p < p1; p++) {\n"
+    "                const T aip = ta ? a[p * m + i] : a[i * k + p];\n"
+    "                T *ci = c + i * n;\n"
+    "                if (tb) {\n"
+    "                    for (int64_t j = 0; j < n; j++)\n"
+    "                        ci[j] += aip * b[j * k + p];\n"
+    "                } else {\n"
+    "                    const T *bp = b + p * n;\n"
+    "                    AD_VEC_\n"
+    "                    for (int64_t j = 0; j < n; j++)\n"
+    "                        ci[j] += aip * bp[j];\n"
+    "                }\n"
+    "            }\n"
+    "    }\n"
     "}\n";
+
+static void put_gemm(Buf *c, DType dt)
+{
+	for (const char *p = gemm_template; *p; p++) {
+		if (p[0] == 'F' && p[1] == '_')
+			buf_puts(c, dt == DT_F64 ? "f64" : "f32");
+		else if (p[0] == 'T' && (p[1] == ' ' || p[1] == '*'))
+			buf_puts(c, dt == DT_F64 ? "double" : "float");
+		else if (p[0] == 'S' && (strncmp(p, "SgemvX", 6) == 0 || strncmp(p, "SgemmX", 6) == 0)) {
+			buf_putc(c, dt == DT_F64 ? 'd' : 's');
+			buf_put(c, p + 1, 4);
+			p += 5;
+		} else
+			buf_putc(c, *p);
+	}
+}
 
 /* The error codes and the run-time description of a function, shared with
  * adrt.h (the same text under the same guards). */
@@ -1555,6 +1709,8 @@ void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o
 	if (o->header_name)
 		buf_printf(c, "#include \"%s\"\n", o->header_name);
 	buf_puts(c, prelude);
+	put_gemm(c, DT_F32);
+	put_gemm(c, DT_F64);
 	if (!o->header_name)
 		buf_printf(c, "\n%s", shared_defs);
 	if (h) {
@@ -1852,6 +2008,8 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 	if (o->header_name)
 		buf_printf(c, "#include \"%s\"\n", o->header_name);
 	buf_puts(c, prelude);
+	put_gemm(c, DT_F32);
+	put_gemm(c, DT_F64);
 	if (!o->header_name)
 		buf_printf(c, "\n%s", shared_defs);
 	if (h) {
