@@ -731,7 +731,15 @@ static const char *loop_var(Emit *E, int k)
 /* Open loops over shape; returns the index. Axes of constant size 1 get no
  * loop. The innermost loop is marked for vectorization when `vec` (AD_VEC_:
  * `#pragma omp simd` when the code is built with -DAD_SIMD). */
+static Index open_loops_at(Emit *E, int rank, const Dim **shape, int *nopen, const char *vec, int first);
+
 static Index open_loops_vec(Emit *E, int rank, const Dim **shape, int *nopen, const char *vec)
+{
+	return open_loops_at(E, rank, shape, nopen, vec, 0);
+}
+
+/* The same, naming the loop variables from axis `first` on (i, j, k, ...). */
+static Index open_loops_at(Emit *E, int rank, const Dim **shape, int *nopen, const char *vec, int first)
 {
 	Index ix = mk_index(E, rank);
 	*nopen = 0;
@@ -747,7 +755,7 @@ static Index open_loops_vec(Emit *E, int rank, const Dim **shape, int *nopen, co
 			ix.ax[k] = "0";
 			continue;
 		}
-		const char *i = loop_var(E, k);
+		const char *i = loop_var(E, first + k);
 		ix.ax[k] = i;
 		if (k == last && vec)
 			line(E, "%s", vec);
@@ -878,12 +886,63 @@ static const char *reduce_init(Op op)
 	}
 }
 
+/* A sum over leading axes (the bias gradient of a batch): row by row, in
+ * memory order, adding each row into the result (in its dtype). */
+static void emit_sum_rows(Emit *E, int v, const bool *red)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v);
+	const Inst *x = ir_inst(f, in->args[0]);
+	const char *dst = E->home[v];
+	Kernel K;
+	kernel_begin(E, &K, NULL, NULL);
+	const Dim *rshape[IR_MAX_RANK];
+	int nr = 0;
+	for (int k = 0; k < x->rank; k++)
+		if (red[k])
+			rshape[nr++] = x->shape[k];
+	int nopen, names = E->used.len;
+	Index oix = open_loops_at(E, in->rank, in->shape, &nopen, "AD_VEC_", nr);
+	line(E, "%s[%s] = 0;", dst, offset(E, in, &oix));
+	close_loops(E, nopen);
+	E->used.len = names; /* the same names serve the next loops */
+	int nouter;
+	Index rix = open_loops_vec(E, nr, rshape, &nouter, NULL);
+	int ninner;
+	Index kix = open_loops_at(E, in->rank, in->shape, &ninner, "AD_VEC_", nr);
+	Index xi = mk_index(E, x->rank);
+	for (int k = 0, r = 0, o = 0; k < x->rank; k++)
+		xi.ax[k] = red[k] ? rix.ax[r++] : kix.ax[o++];
+	E->cache.len = 0;
+	E->counting = true;
+	ex(E, in->args[0], xi);
+	E->counting = false;
+	line(E, "%s[%s] += %s;", dst, offset(E, in, &kix), strip(E, ex(E, in->args[0], xi)));
+	close_loops(E, ninner);
+	close_loops(E, nouter);
+	kernel_end(E, &K);
+}
+
 static void emit_reduce(Emit *E, int v)
 {
 	Func *f = E->f;
 	const Inst *in = ir_inst(f, v);
 	const Inst *x = ir_inst(f, in->args[0]);
 	const char *dst = E->home[v];
+	if (in->op == OP_sum && in->rank > 0 && E->mat[v] != M_LOCAL) {
+		/* reduced axes all before the kept ones, and the kept ones at least
+		 * 8 elements: go through memory in order */
+		bool red[IR_MAX_RANK] = {0}, prefix = true;
+		for (int k = 0; k < in->nints; k++)
+			red[in->ints[k]] = true;
+		for (int k = 1; k < x->rank; k++)
+			prefix = prefix && !(red[k] && !red[k - 1]);
+		int64_t kept = ir_numel_const(in);
+		if (prefix && red[0] && (kept < 0 || kept >= 8)) {
+			emit_sum_rows(E, v, red);
+			return;
+		}
+	}
 	/* the kept axes outside, the reduced axes inside */
 	const Dim *outer[IR_MAX_RANK];
 	int no = 0;
@@ -1639,8 +1698,16 @@ static const char gemm_template[] =
     "    }\n"
     "    for (int64_t i = 0; i < m * n; i++)\n"
     "        c[i] = 0;\n"
-    "    if (ta && n == 1) { /* the transpose of A times b: c += a[p, :] * b[p] */\n"
-    "        for (int64_t p = 0; p < k; p++) {\n"
+    "    if (ta && n == 1) { /* the transpose of A times b: c += a[p, :] * b[p], four rows of A at a time */\n"
+    "        int64_t p = 0;\n"
+    "        for (; p + 4 <= k; p += 4) {\n"
+    "            const T *a0 = a + p * m, *a1 = a0 + m, *a2 = a1 + m, *a3 = a2 + m;\n"
+    "            const T b0 = b[p], b1 = b[p + 1], b2 = b[p + 2], b3 = b[p + 3];\n"
+    "            AD_VEC_\n"
+    "            for (int64_t i = 0; i < m; i++)\n"
+    "                c[i] += a0[i] * b0 + a1[i] * b1 + a2[i] * b2 + a3[i] * b3;\n"
+    "        }\n"
+    "        for (; p < k; p++) {\n"
     "            const T *ap = a + p * m, bp = b[p];\n"
     "            AD_VEC_\n"
     "            for (int64_t i = 0; i < m; i++)\n"
