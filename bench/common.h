@@ -40,7 +40,7 @@ static inline void time_it(void (*fn)(void *), void *ctx, double budget_ms, doub
 	double one = now_ms() - t0;
 	int n = one > 0 ? (int)(budget_ms / one) : 2000;
 	n = n < 15 ? 15 : n > 2000 ? 2000 : n;
-	double *t = malloc((size_t)n * sizeof *t);
+	double *t = (double *)malloc((size_t)n * sizeof *t);
 	for (int i = 0; i < n; i++) {
 		double a = now_ms();
 		fn(ctx);
@@ -66,7 +66,7 @@ static inline void *load(const char *dir, const char *name, size_t bytes)
 	char path[1024];
 	snprintf(path, sizeof path, "%s/%s.bin", dir, name);
 	FILE *f = fopen(path, "rb");
-	void *p = malloc(bytes);
+	void *p = malloc(bytes ? bytes : 1);
 	if (!f || !p || fread(p, 1, bytes, f) != bytes) {
 		fprintf(stderr, "cannot read %s (run bench/data first)\n", path);
 		exit(2);

@@ -1,9 +1,9 @@
 /* bench/data.c: the benchmark's inputs, deterministic (xorshift64*), written
  * once as raw arrays so that every implementation (C, PyTorch, ADOL-C) reads
  * the same numbers. usage: data DIR */
-#include <math.h>
-
 #include "common.h"
+
+#include <math.h>
 
 static uint64_t s = 20261128;
 static double uniform(double lo, double hi)

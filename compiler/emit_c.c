@@ -1182,21 +1182,24 @@ static void emit_size_checks(Emit *E, Buf *c)
 	}
 }
 
-static void params_decl(Emit *E, Buf *b, const char **pnames, const char **rnames)
+/* The parameter list; `restrict` in definitions (arrays do not overlap
+ * outputs), not in the header, which C++ includes too. */
+static void params_decl(Emit *E, Buf *b, const char **pnames, const char **rnames, bool restrict_)
 {
 	Func *f = E->f;
 	bool first = true;
+	const char *r = restrict_ ? "restrict " : "";
 	for (int i = 0; i < f->dimsyms.len; i++) {
 		buf_printf(b, "%sint64_t %s", first ? "" : ", ", E->dimname[i]);
 		first = false;
 	}
 	for (int i = 0; i < f->params.len; i++) {
 		const Inst *p = ir_inst(f, f->params.data[i]);
-		buf_printf(b, "%sconst %s *%s", first ? "" : ", ", ctype(p->dt), pnames[i]);
+		buf_printf(b, "%sconst %s *%s%s", first ? "" : ", ", ctype(p->dt), r, pnames[i]);
 		first = false;
 	}
 	for (int i = 0; i < f->results.len; i++) {
-		buf_printf(b, "%s%s *%s", first ? "" : ", ", ctype(f->results.data[i].dt), rnames[i]);
+		buf_printf(b, "%s%s *%s%s", first ? "" : ", ", ctype(f->results.data[i].dt), r, rnames[i]);
 		first = false;
 	}
 }
@@ -1469,9 +1472,11 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 	}
 
 	/* the signatures, documented in the header */
-	Buf sig;
+	Buf sig, sigr;
 	buf_init(&sig, E->A);
-	params_decl(E, &sig, pnames, rnames);
+	buf_init(&sigr, E->A);
+	params_decl(E, &sig, pnames, rnames, false);
+	params_decl(E, &sigr, pnames, rnames, true);
 	const char *params = sig.len ? sig.data : "void";
 	Buf doc;
 	buf_init(&doc, E->A);
@@ -1513,7 +1518,7 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 	}
 
 	buf_printf(c, "\n%s", doc.data);
-	buf_printf(c, "%sint %s_work(%s%svoid *work)\n{\n", st, base, sig.len ? sig.data : "", sig.len ? ", " : "");
+	buf_printf(c, "%sint %s_work(%s%svoid *work)\n{\n", st, base, sigr.len ? sigr.data : "", sigr.len ? ", " : "");
 	/* dimension checks */
 	for (int i = 0; i < f->dimsyms.len; i++)
 		buf_printf(c, "    if (%s < 0 || %s > AD_MAX_DIM_)\n        return AD_ERR_DIM;\n", E->dimname[i],
@@ -1587,6 +1592,7 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 	}
 	buf_free(&dims_decl);
 	buf_free(&sig);
+	buf_free(&sigr);
 	buf_free(&doc);
 	buf_free(&body);
 	buf_free(&statics);

@@ -45,7 +45,7 @@ printf 'func bad(x: f32) -> y {\n    y = x + q\n}\n' >bad.ad
 
 # ---- help, version, usage errors (exit 2)
 expect 0 "$AD" --help
-for opt in -o --header --prefix --emit --run --input --format --output-dir --plot --cflags --libs --help --version; do
+for opt in -o --header --prefix --emit --run --grad --seed --wrt --allow-unused --check --input --format --output-dir --plot --cflags --libs --blas --help --version; do
 	has out -- "$opt"
 done
 expect 0 "$AD" --version
@@ -229,9 +229,13 @@ expect 0 "$AD" --grad model gr.ad $GIN --wrt w --output-dir gout
 
 # ---- flags for emitted code
 expect 0 "$AD" --cflags
-has out "-std=c99"
+has out "-DAD_SIMD"
+expect 0 "$AD" --cflags --blas
+has out "-DAD_BLAS"
 expect 0 "$AD" --libs
 has out "-lm"
+expect 0 "$AD" --libs --blas
+has out "-lopenblas"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

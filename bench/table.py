@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""bench/table.py: the markdown table of bench/run's results (medians over
+rounds of each run's median), the gradients' agreement with the hand-written
+ones, peak memory, and compile times. Standard library only."""
+import array
+import json
+import os
+import statistics
+import sys
+
+out, rounds = sys.argv[1], sys.argv[2]
+rows = [json.loads(l) for l in open(os.path.join(out, "results.jsonl")) if l.strip()]
+problems = ["sin", "mlp", "rosen", "hvp", "logreg"]
+titles = {"sin": "sin, N = 1e6, f32: y = sin(x), dy/dx", "mlp": "2-layer MLP, batch 256, 784-128-10",
+          "rosen": "Rosenbrock, n = 1e6, f64: gradient", "hvp": "Rosenbrock Hessian-vector product",
+          "logreg": "logistic regression, 4096 x 256, f32"}
+order = ["ours", "ours-blas", "hand", "hand-fastmath", "hand-blas", "pytorch", "adolc"]
+f32 = {"sin", "mlp", "logreg"}
+ms, mem = {}, {}
+for r in rows:
+    ms.setdefault((r["problem"], r["impl"]), []).append(r["ms"])
+    mem.setdefault((r["problem"], r["impl"]), []).append(r["peak_kb"])
+impls = [i for i in order if any((p, i) in ms for p in problems)]
+med = {k: statistics.median(v) for k, v in ms.items()}
+
+
+def load(p, i):
+    path = os.path.join(out, "out-%s-%s.bin" % (p, {"ours-blas": "ours", "hand-blas": "hand+blas",
+                                                    "hand-fastmath": "hand+fastmath"}.get(i, i)))
+    a = array.array("d")
+    with open(path, "rb") as f:
+        a.frombytes(f.read())
+    return a
+
+
+def agreement(p, i):
+    try:
+        a, b = load(p, i), load(p, "hand")
+    except OSError:
+        return None
+    if len(a) != len(b):
+        return float("inf")
+    scale = max(abs(x) for x in b) or 1
+    return max(abs(x - y) for x, y in zip(a, b)) / scale
+
+
+print("Medians in milliseconds (value and gradient together; %s rounds, each the median of many runs)," % rounds)
+print("single thread. Ratios: ours (the better of plain and --blas) to the best hand-written C, and to")
+print("PyTorch and ADOL-C.\n")
+print("| problem | " + " | ".join(impls) + " | ours / best hand | ours / PyTorch | ours / ADOL-C |")
+print("| --- | " + " | ".join("---" for _ in impls) + " | --- | --- | --- |")
+for p in problems:
+    cells = ["%.3f" % med[(p, i)] if (p, i) in med else "-" for i in impls]
+    ours = min(med.get((p, i), 1e30) for i in ("ours", "ours-blas"))
+    hand = min(med.get((p, i), 1e30) for i in ("hand", "hand-fastmath", "hand-blas"))
+    pt, ad = med.get((p, "pytorch")), med.get((p, "adolc"))
+    print("| %s | %s | %.2f | %s | %s |" % (titles[p], " | ".join(cells), ours / hand,
+                                            "%.2f" % (ours / pt) if pt else "-", "%.3f" % (ours / ad) if ad else "-"))
+print("\nGradients against the hand-written ones (max abs difference / max abs value; f32 problems must be")
+print("within 1e-5, f64 within 1e-10):\n")
+print("| problem | " + " | ".join(i for i in impls if i != "hand") + " |")
+print("| --- | " + " | ".join("---" for i in impls if i != "hand") + " |")
+bad = []
+for p in problems:
+    cells = []
+    for i in impls:
+        if i == "hand":
+            continue
+        e = agreement(p, i)
+        cells.append("-" if e is None else "%.1e" % e)
+        if i.startswith("ours") and e is not None and e > (1e-5 if p in f32 else 1e-10):
+            bad.append("%s/%s" % (p, i))
+    print("| %s | %s |" % (p, " | ".join(cells)))
+print("\nPeak resident memory of each process in MiB (inputs included):\n")
+print("| problem | " + " | ".join(impls) + " | ours / hand |")
+print("| --- | " + " | ".join("---" for _ in impls) + " | --- |")
+for p in problems:
+    m = {i: statistics.median(mem[(p, i)]) / 1024 for i in impls if (p, i) in mem}
+    ours = min(m.get(i, 1e30) for i in ("ours", "ours-blas"))
+    print("| %s | %s | %.2f |" % (p, " | ".join("%.1f" % m[i] if i in m else "-" for i in impls), ours / m["hand"]))
+ct = os.path.join(out, "compile.jsonl")
+if os.path.exists(ct):
+    print("\nFrom .ad source to callable code in process, through libtcc (median ms): `--run` compiles the")
+    print("functions; `ad_module_compile` adds every function's VJP, forward/backward pair and metadata.\n")
+    print("| file | --run | ad_module_compile |")
+    print("| --- | --- | --- |")
+    for l in open(ct):
+        r = json.loads(l)
+        print("| %s | %.2f | %.2f |" % (r["file"], r["run_ms"], r["module_ms"]))
+notes = open(os.path.join(out, "notes.txt")).read().strip()
+if notes:
+    print("\nNotes:\n" + notes)
+if bad:
+    print("\nGRADIENTS DISAGREE: " + ", ".join(bad))
+    sys.exit(1)
