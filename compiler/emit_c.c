@@ -55,6 +55,7 @@ typedef struct Emit {
 	int last_stmt;
 	bool predeclared; /* scalar locals are declared up front (guarded kernels) */
 	const char *guard; /* the next kernel runs only if this holds (optional outputs) */
+	Buf *report;       /* --emit=memory: the scratch buffers, one a line */
 } Emit;
 
 /* ---------------------------------------------------------------- names */
@@ -1310,6 +1311,103 @@ static void signature_doc(Emit *E, Buf *doc, const FuncEmit *fe, const char **pn
 	              " * that are negative, too large or inconsistent, or AD_ERR_NOMEM. */\n");
 }
 
+/* The value whose buffer v lives in (through reshape aliases). */
+static int owner(Emit *E, int v)
+{
+	while (E->mat[v] == M_ALIAS)
+		v = ir_inst(E->f, v)->args[0];
+	return v;
+}
+
+/* Record that the kernel at position `at` reads what v's expression reads. */
+static void mark_reads(Emit *E, int v, int at, int *last)
+{
+	const Inst *in = ir_inst(E->f, v);
+	for (int k = 0; k < in->nargs; k++) {
+		int a = in->args[k];
+		if (E->mat[a] == M_INLINE) {
+			mark_reads(E, a, at, last);
+			continue;
+		}
+		int o = owner(E, a);
+		if (last[o] < at)
+			last[o] = at;
+	}
+}
+
+/* For each value, the position of the last kernel that reads its buffer
+ * (n for the final copies to results), or -1. */
+static int *last_reads(Emit *E)
+{
+	Func *f = E->f;
+	int n = f->ins.len;
+	int *last = arena_array(E->A, (size_t)n + 1, sizeof(int));
+	for (int v = 0; v < n; v++)
+		last[v] = -1;
+	for (int v = 0; v < n; v++) {
+		int m = E->mat[v];
+		if (m == M_SCRATCH || m == M_RESULT || m == M_LOCAL)
+			mark_reads(E, v, v, last);
+	}
+	for (int r = 0; r < f->results.len; r++) {
+		int v = f->results.data[r].value;
+		if (v < 0)
+			continue;
+		if (E->mat[v] == M_INLINE)
+			mark_reads(E, v, n, last);
+		else if (last[owner(E, v)] < n)
+			last[owner(E, v)] = n;
+	}
+	return last;
+}
+
+/* --emit=schedule: the inlined values a kernel evaluates, in operand order. */
+static void list_inlined(Emit *E, int v, Buf *b, bool *seen)
+{
+	const Inst *in = ir_inst(E->f, v);
+	for (int k = 0; k < in->nargs; k++) {
+		int a = in->args[k];
+		if (E->mat[a] != M_INLINE || seen[a])
+			continue;
+		seen[a] = true;
+		list_inlined(E, a, b, seen);
+		buf_printf(b, " %s%%%d", op_info[ir_inst(E->f, a)->op].name, a);
+	}
+}
+
+static void schedule_report(Emit *E, Buf *r, const char *base)
+{
+	Func *f = E->f;
+	int n = f->ins.len;
+	bool *seen = arena_array(E->A, (size_t)n + 1, sizeof(bool));
+	buf_printf(r, "%s:\n", base);
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		int m = E->mat[v];
+		const char *where = m == M_INLINE ? NULL : m == M_PARAM ? "parameter" : m == M_STATIC ? "constant"
+		                    : m == M_ALIAS ? "view" : m == M_LOCAL ? "local" : m == M_RESULT ? "result" : "buffer";
+		if (!where || m == M_PARAM || m == M_STATIC)
+			continue;
+		const char *kind = m == M_ALIAS ? "view" : op_info[in->op].kind == K_MATMUL ? "gemm"
+		                   : op_info[in->op].kind == K_REDUCE ? "reduce" : "loop";
+		Buf t;
+		buf_init(&t, E->A);
+		ir_print_type(&t, in->dt, in->rank, in->shape);
+		buf_printf(r, "  %-6s %%%d %s %s -> %s %s", kind, v, op_info[in->op].name, t.data, where, E->home[v]);
+		buf_free(&t);
+		if (m != M_ALIAS) {
+			Buf l;
+			buf_init(&l, E->A);
+			memset(seen, 0, (size_t)n + 1);
+			list_inlined(E, v, &l, seen);
+			if (l.len)
+				buf_printf(r, "; fused:%s", l.data);
+			buf_free(&l);
+		}
+		buf_putc(r, '\n');
+	}
+}
+
 /* Which results (bit r) each value feeds; all bits if more than 64 results. */
 static uint64_t *feeds_of(Emit *E)
 {
@@ -1405,6 +1503,20 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		line(E, "%s += AD_ALIGN_(%s, sizeof(%s));", wp, numel, ctype(p->dt));
 		any_scratch = true;
 	}
+	/* scratch buffers: one that nothing reads any more is reused by a later
+	 * value of the same size and dtype (liveness over the kernels) */
+	int *last = last_reads(E);
+	E->report = o->memory_report;
+	const Dim *total = dim_const(f->dc, 0), *unshared = dim_const(f->dc, 0);
+	if (E->report)
+		buf_printf(E->report, "%s: scratch memory (%s_work_size)\n", base, base);
+	typedef struct Slot {
+		const Dim *numel;
+		DType dt;
+		int free_after;
+		const char *name;
+	} Slot;
+	VEC(Slot) slots = {0};
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
 		if (E->mat[v] == M_LOCAL) {
@@ -1415,16 +1527,63 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		if (E->mat[v] != M_SCRATCH)
 			continue;
 		E->home[v] = fresh(E, in->name ? in->name : "t");
+		const Dim *numel_d = dim_const(f->dc, 1);
+		for (int k = 0; k < in->rank; k++)
+			numel_d = dim_mul(f->dc, numel_d, in->shape[k]);
+		int s = -1;
+		for (int k = 0; k < slots.len && s < 0; k++)
+			if (slots.data[k].numel == numel_d && slots.data[k].dt == in->dt && slots.data[k].free_after < v)
+				s = k;
 		const char *numel = numel_c(E, in->rank, in->shape);
+		const Dim *bytes_d = dim_mul(f->dc, numel_d, dim_const(f->dc, in->dt == DT_F64 ? 8 : 4));
+		unshared = dim_add(f->dc, unshared, bytes_d);
+		if (s < 0)
+			total = dim_add(f->dc, total, bytes_d);
+		if (s >= 0) {
+			line(E, "%s *%s = %s; /* %s is no longer needed */", ctype(in->dt), E->home[v], slots.data[s].name,
+			     slots.data[s].name);
+			slots.data[s].name = E->home[v];
+			slots.data[s].free_after = last[v] > v ? last[v] : v;
+			if (E->report)
+				buf_printf(E->report, "    %-12s %-16s in the memory of an earlier buffer\n", E->home[v],
+				           type_doc(E, in->dt, in->rank, in->shape));
+			continue;
+		}
+		Slot sl = {numel_d, in->dt, last[v] > v ? last[v] : v, E->home[v]};
+		VEC_PUSH(E->A, slots, sl);
 		buf_printf(&sizes, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel, ctype(in->dt));
 		line(E, "%s *%s = (%s *)%s;", ctype(in->dt), E->home[v], ctype(in->dt), wp);
 		line(E, "%s += AD_ALIGN_(%s, sizeof(%s));", wp, numel, ctype(in->dt));
+		if (E->report) {
+			Buf bytes;
+			buf_init(&bytes, E->A);
+			dim_print(&bytes, bytes_d);
+			buf_printf(E->report, "    %-12s %-16s %s bytes\n", E->home[v], type_doc(E, in->dt, in->rank, in->shape),
+			           bytes.data);
+			buf_free(&bytes);
+		}
 		any_scratch = true;
+	}
+	if (E->report) {
+		Buf t;
+		buf_init(&t, E->A);
+		dim_print(&t, total);
+		buf_printf(E->report, "  total: %s bytes (each buffer 64-byte aligned)", t.data);
+		if (total != unshared) {
+			t.len = 0;
+			dim_print(&t, unshared);
+			buf_printf(E->report, "; %s bytes without reuse", t.data);
+		}
+		buf_puts(E->report, "\n");
+		buf_free(&t);
+		E->report = NULL;
 	}
 	for (int v = 0; v < n; v++)
 		if (E->mat[v] == M_ALIAS)
 			E->home[v] = E->home[ir_inst(f, v)->args[0]];
 	E->predeclared = fe->optional;
+	if (o->schedule_report)
+		schedule_report(E, o->schedule_report, base);
 	/* kernels, in order */
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
@@ -1895,13 +2054,38 @@ static const char *numel_u(const Func *f, int rank, const Dim **shape)
 	return numel_c(E, rank, shape);
 }
 
-static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *base)
+static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *base, const EmitOptions *o)
 {
 	const Func *fwd = m->fwd, *bwd = m->bwd;
 	int np = m->opt->params.len, nr = m->opt->results.len, nseeds = m->info.nseeds, ns = m->nsaved;
 	const char *da = dims_args(fwd);
 	const char *sep = *da ? ", " : "";
 	/* saved memory: the saved values one after another, 64-byte aligned */
+	if (o->memory_report) {
+		Buf *r = o->memory_report;
+		buf_printf(r, "%s: saved by %s_forward for %s_backward (%s_saved_size)\n", base, base, base, base);
+		const Dim *tot = dim_const(fwd->dc, 0);
+		for (int i = 0; i < ns; i++) {
+			const FuncResult *fr = &fwd->results.data[nr + i];
+			const Dim *b = dim_const(fwd->dc, fr->dt == DT_F64 ? 8 : 4);
+			for (int k = 0; k < fr->rank; k++)
+				b = dim_mul(fwd->dc, b, fr->shape[k]);
+			tot = dim_add(fwd->dc, tot, b);
+			Buf t;
+			buf_init(&t, fwd->A);
+			ir_print_type(&t, fr->dt, fr->rank, fr->shape);
+			buf_printf(r, "    saved%-7d %-16s ", i, t.data);
+			t.len = 0;
+			dim_print(&t, b);
+			buf_printf(r, "%s bytes\n", t.data);
+			buf_free(&t);
+		}
+		Buf t;
+		buf_init(&t, fwd->A);
+		dim_print(&t, tot);
+		buf_printf(r, "  total: %s bytes\n", t.data);
+		buf_free(&t);
+	}
 	buf_printf(c, "\nsize_t %s_saved_size(const int64_t *dims)\n{\n    (void)dims;\n", base);
 	if (!ns)
 		buf_puts(c, "    return 0;\n}\n");
@@ -2114,7 +2298,7 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 			FuncEmit fb = {m->bwd, arena_printf(A, "%s_bwd", base), NULL, true, np, np + m->info.nseeds, true};
 			emit_function(c, NULL, &ff, o);
 			emit_function(c, NULL, &fb, o);
-			emit_split_entries(c, h, m, base);
+			emit_split_entries(c, h, m, base, o);
 		}
 		emit_meta(c, h, m, base);
 	}

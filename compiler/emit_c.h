@@ -9,6 +9,8 @@ typedef struct EmitOptions {
 	const char *header_name; /* the .h the .c includes; NULL: self-contained */
 	const char *prefix;      /* prepended to every function name */
 	bool comments;           /* source statements as comments (default on) */
+	Buf *memory_report;      /* if set: each function's scratch and saved memory (--emit=memory) */
+	Buf *schedule_report;    /* if set: each function's loops and what they fuse (--emit=schedule) */
 } EmitOptions;
 
 /* The C names chosen for one function (after mangling reserved names). */

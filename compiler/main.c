@@ -63,7 +63,8 @@ static void print_help(void)
 	       "                       ad-compile model.ad -o gen/model.c --header include/model.h\n"
 	       "  --prefix P         prepend P to the C name of every function\n"
 	       "                       ad-compile model.ad --prefix mylib_\n"
-	       "  --emit=STAGE       print a stage to stdout: tokens, ast, ir, ir-opt, c or h\n"
+	       "  --emit=STAGE       print a stage to stdout: tokens, ast, ir, ir-opt, c or h; or\n"
+	       "                     schedule (the loops of the C code) or memory (its buffers)\n"
 	       "                       ad-compile model.ad --emit=ir-opt\n"
 	       "  --run FUNC         compile in memory and run FUNC, printing its results\n"
 	       "                       ad-compile --run main samples/sin.ad\n"
@@ -216,7 +217,7 @@ static int do_emit_files(Compilation *c, const Opts *o)
 	char *cpath = o->out ? strdup(o->out)
 	                     : strcmp(o->file, "-") == 0 ? strdup("-") : replace_ext(o->file, ".c");
 	char *hpath = o->header ? strdup(o->header) : strcmp(cpath, "-") == 0 ? NULL : replace_ext(cpath, ".h");
-	EmitOptions eo = {hpath ? base_name(hpath) : NULL, o->prefix, true};
+	EmitOptions eo = {hpath ? base_name(hpath) : NULL, o->prefix, true, NULL, NULL};
 	char *csrc, *hsrc = NULL;
 	int rc = 0;
 	if (adc_emit(c, &eo, true, &csrc, hpath ? &hsrc : NULL) != ADC_OK)
@@ -242,8 +243,18 @@ static int do_emit_stage(Compilation *c, const Opts *o)
 		text = adc_ir(c, false);
 	else if (strcmp(s, "ir-opt") == 0)
 		text = adc_ir(c, true);
-	else if (strcmp(s, "c") == 0 || strcmp(s, "h") == 0) {
-		EmitOptions eo = {NULL, o->prefix, true};
+	else if (strcmp(s, "memory") == 0 || strcmp(s, "schedule") == 0) {
+		Buf rep;
+		buf_init(&rep, c->A);
+		bool mem = strcmp(s, "memory") == 0;
+		EmitOptions eo = {NULL, o->prefix, true, mem ? &rep : NULL, mem ? NULL : &rep};
+		char *csrc;
+		if (adc_emit(c, &eo, true, &csrc, NULL) == ADC_OK)
+			text = buf_finish(&rep, c->A);
+		else
+			buf_free(&rep);
+	} else if (strcmp(s, "c") == 0 || strcmp(s, "h") == 0) {
+		EmitOptions eo = {NULL, o->prefix, true, NULL, NULL};
 		char *csrc, *hsrc;
 		if (adc_emit(c, &eo, true, &csrc, &hsrc) == ADC_OK)
 			text = strcmp(s, "c") == 0 ? csrc : hsrc;
@@ -525,7 +536,7 @@ static int do_run(Compilation *c, const Opts *o)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	EmitOptions eo = {NULL, NULL, false};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL};
 	char *csrc;
 	if (adc_emit(c, &eo, false, &csrc, NULL) != ADC_OK) {
 		rc = report(c);
@@ -719,8 +730,9 @@ int main(int argc, char **argv)
 	}
 	o.file = argv[optind];
 	if (o.emit && strcmp(o.emit, "tokens") && strcmp(o.emit, "ast") && strcmp(o.emit, "ir") &&
-	    strcmp(o.emit, "ir-opt") && strcmp(o.emit, "c") && strcmp(o.emit, "h")) {
-		usage_error("--emit takes tokens, ast, ir, ir-opt, c or h, not '%s'", o.emit);
+	    strcmp(o.emit, "ir-opt") && strcmp(o.emit, "c") && strcmp(o.emit, "h") && strcmp(o.emit, "memory") &&
+	    strcmp(o.emit, "schedule")) {
+		usage_error("--emit takes tokens, ast, ir, ir-opt, schedule, memory, c or h, not '%s'", o.emit);
 		goto out;
 	}
 	const char *bad = NULL;

@@ -1,7 +1,9 @@
 /* check_golden.c: golden files. Diagnostics (tests/diag/X.ad -> X.err),
  * IR before and after optimization (tests/ir/X.ad -> X.ir, X.ir-opt), and
  * emitted C (tests/emit/X.ad -> X.c.expect, X.h.expect), which must also
- * compile with gcc -std=c99 -Wall -Wextra -pedantic -Werror and with tcc.
+ * compile with gcc -std=c99 -Wall -Wextra -pedantic -Werror and with tcc,
+ * with its loop schedule (what each loop fuses: X.schedule, to compare with
+ * X's IR after optimization) and its buffers (X.memory).
  * `make regen-golden` rewrites them after an intended change. */
 #include <dirent.h>
 #include <stdio.h>
@@ -104,7 +106,7 @@ START_TEST(golden_emit)
 {
 	const char *base = files[2][_i];
 	Compilation *c = load(2, base, NULL);
-	EmitOptions o = {NULL, NULL, true};
+	EmitOptions o = {NULL, NULL, true, NULL, NULL};
 	char *csrc, *hsrc;
 	ck_assert_msg(adc_emit(c, &o, true, &csrc, &hsrc) == ADC_OK, "%s", adc_messages(c));
 	char rel[512];
@@ -115,8 +117,19 @@ START_TEST(golden_emit)
 	char *msg = t_strict_compile(csrc, hsrc);
 	ck_assert_msg(msg[0] == 0, "%s: the emitted C does not compile cleanly:\n%s", base, msg);
 	free(msg);
+	Buf sched, mem;
+	buf_init(&sched, c->A);
+	buf_init(&mem, c->A);
+	EmitOptions os = {NULL, NULL, true, &mem, &sched};
+	ck_assert(adc_emit(c, &os, true, &csrc, NULL) == ADC_OK);
+	snprintf(rel, sizeof rel, "emit/%s.schedule", base);
+	same(base, sched.data, rel);
+	snprintf(rel, sizeof rel, "emit/%s.memory", base);
+	same(base, mem.data, rel);
+	buf_free(&sched);
+	buf_free(&mem);
 	/* and with a header, as -o writes it: the .c includes the .h */
-	EmitOptions oh = {"gen.h", NULL, true};
+	EmitOptions oh = {"gen.h", NULL, true, NULL, NULL};
 	ck_assert(adc_emit(c, &oh, true, &csrc, &hsrc) == ADC_OK);
 	msg = t_strict_compile(csrc, hsrc);
 	ck_assert_msg(msg[0] == 0, "%s: the emitted C with its header does not compile cleanly:\n%s", base, msg);

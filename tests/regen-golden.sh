@@ -9,5 +9,10 @@ for f in *.ad; do "$ad" "$f" --emit=ir >/dev/null 2>"${f%.ad}.err" || true; done
 cd "$here/ir"
 for f in *.ad; do "$ad" "$f" --emit=ir >"${f%.ad}.ir"; "$ad" "$f" --emit=ir-opt >"${f%.ad}.ir-opt"; done
 cd "$here/emit"
-for f in *.ad; do "$ad" "$f" --emit=c >"${f%.ad}.c.expect"; "$ad" "$f" --emit=h >"${f%.ad}.h.expect"; done
+for f in *.ad; do
+	"$ad" "$f" --emit=c >"${f%.ad}.c.expect"
+	"$ad" "$f" --emit=h >"${f%.ad}.h.expect"
+	"$ad" "$f" --emit=schedule >"${f%.ad}.schedule"
+	"$ad" "$f" --emit=memory >"${f%.ad}.memory"
+done
 echo "goldens regenerated; review with git diff"
