@@ -1,16 +1,31 @@
-/* jit.c: libtcc behind a mutex. */
+/* jit.c: compiling the emitted C in process. Two backends:
+ *   tcc (default): libtcc in memory, milliseconds to compile; serialized by a
+ *       mutex, libtcc not being reentrant.
+ *   cc: the system C compiler with the recommended flags (ad-compile
+ *       --cflags) into a shared object, cached under ~/.cache/ad-compile (or
+ *       $AD_CACHE_DIR) by a hash of the source, the compiler and the flags;
+ *       for long runs, where vectorized code pays for a slower compile.
+ * AD_JIT=cc in the environment (or ad-compile --jit=cc) selects the second. */
 #include "config.h"
 
 #include "jit.h"
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <libtcc.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct JitModule {
-	TCCState *s;
+	TCCState *s; /* tcc */
+	void *dl;    /* cc */
 };
 
 static pthread_mutex_t tcc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -30,15 +45,12 @@ static void on_error(void *opaque, const char *msg)
 		e->used += (size_t)n < e->len - e->used ? (size_t)n : e->len - e->used - 1;
 }
 
-JitModule *jit_compile(const char *csrc, char *err, size_t errlen)
+static JitModule *compile_tcc(const char *csrc, char *err, size_t errlen)
 {
 	ErrSink sink = {err, errlen, 0};
-	if (err && errlen)
-		err[0] = 0;
 	JitModule *m = calloc(1, sizeof *m);
 	if (!m) {
-		if (err)
-			snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	pthread_mutex_lock(&tcc_lock);
@@ -46,8 +58,7 @@ JitModule *jit_compile(const char *csrc, char *err, size_t errlen)
 	if (!s) {
 		pthread_mutex_unlock(&tcc_lock);
 		free(m);
-		if (err)
-			snprintf(err, errlen, "cannot start libtcc");
+		snprintf(err, errlen, "cannot start libtcc");
 		return NULL;
 	}
 	tcc_set_error_func(s, &sink, on_error);
@@ -64,13 +75,12 @@ JitModule *jit_compile(const char *csrc, char *err, size_t errlen)
 	if (rc == 0)
 		rc = tcc_relocate(s);
 #endif
+	if (rc != 0)
+		tcc_delete(s);
 	pthread_mutex_unlock(&tcc_lock);
 	if (rc != 0) {
-		pthread_mutex_lock(&tcc_lock);
-		tcc_delete(s);
-		pthread_mutex_unlock(&tcc_lock);
 		free(m);
-		if (err && !sink.used)
+		if (!sink.used)
 			snprintf(err, errlen, "libtcc could not compile the code");
 		return NULL;
 	}
@@ -78,8 +88,139 @@ JitModule *jit_compile(const char *csrc, char *err, size_t errlen)
 	return m;
 }
 
+/* The flags of ad-compile --cflags; the compiler is $CC or cc. */
+static const char *const cc_flags[] = {"-O3", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-DAD_SIMD",
+                                       "-shared", "-fPIC", "-w"};
+enum { NFLAGS = sizeof cc_flags / sizeof cc_flags[0] };
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int cache_dir(char *out, size_t n)
+{
+	const char *d = getenv("AD_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (d && *d)
+		snprintf(out, n, "%s", d);
+	else if (xdg && *xdg)
+		snprintf(out, n, "%s/ad-compile", xdg);
+	else if (home && *home)
+		snprintf(out, n, "%s/.cache/ad-compile", home);
+	else
+		snprintf(out, n, "/tmp/ad-compile-cache-%ld", (long)getuid());
+	/* make it and its parent (~/.cache) */
+	if (strlen(out) + 1 >= n)
+		return -1;
+	char parent[4096];
+	snprintf(parent, sizeof parent, "%s", out);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = 0;
+		mkdir(parent, 0700);
+	}
+	if (mkdir(out, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
+{
+	const char *cc = getenv("CC");
+	if (!cc || !*cc)
+		cc = "cc";
+	uint64_t h = fnv(1469598103934665603ull, csrc);
+	h = fnv(h, cc);
+	for (int i = 0; i < NFLAGS; i++)
+		h = fnv(h, cc_flags[i]);
+	char dir[4000], so[4100], src[4100], tmp[4200];
+	if (cache_dir(dir, sizeof dir)) {
+		snprintf(err, errlen, "cannot create the cache directory %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	snprintf(so, sizeof so, "%s/%016llx.so", dir, (unsigned long long)h);
+	if (access(so, R_OK) != 0) {
+		snprintf(src, sizeof src, "%s/%016llx-XXXXXX", dir, (unsigned long long)h);
+		int fd = mkstemp(src);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot write to %s: %s", dir, strerror(errno));
+			return NULL;
+		}
+		size_t len = strlen(csrc);
+		bool ok = write(fd, csrc, len) == (ssize_t)len;
+		close(fd);
+		snprintf(tmp, sizeof tmp, "%s.so", src);
+		char csrc_path[4200];
+		snprintf(csrc_path, sizeof csrc_path, "%s.c", src);
+		ok = ok && rename(src, csrc_path) == 0;
+		const char *argv[NFLAGS + 8];
+		int k = 0;
+		argv[k++] = cc;
+		for (int i = 0; i < NFLAGS; i++)
+			argv[k++] = cc_flags[i];
+		argv[k++] = "-o";
+		argv[k++] = tmp;
+		argv[k++] = csrc_path;
+		argv[k++] = "-lm";
+		argv[k] = NULL;
+		pid_t pid = ok ? fork() : -1;
+		if (pid == 0) {
+			execvp(cc, (char *const *)argv);
+			_exit(127);
+		}
+		int status = 0;
+		while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		unlink(csrc_path);
+		if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			unlink(tmp);
+			snprintf(err, errlen, "%s could not compile the generated code (exit %d)", cc,
+			         pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			return NULL;
+		}
+		if (rename(tmp, so) != 0) { /* another process may have made it */
+			unlink(tmp);
+			if (access(so, R_OK) != 0) {
+				snprintf(err, errlen, "cannot write %s: %s", so, strerror(errno));
+				return NULL;
+			}
+		}
+	}
+	JitModule *m = calloc(1, sizeof *m);
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+	if (!m->dl) {
+		snprintf(err, errlen, "cannot load %s: %s", so, dlerror());
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+JitModule *jit_compile(const char *csrc, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = 0;
+	char dummy[8];
+	if (!err || !errlen) {
+		err = dummy;
+		errlen = sizeof dummy;
+	}
+	const char *backend = getenv("AD_JIT");
+	if (backend && strcmp(backend, "cc") == 0)
+		return compile_cc(csrc, err, errlen);
+	return compile_tcc(csrc, err, errlen);
+}
+
 void *jit_symbol(JitModule *m, const char *name)
 {
+	if (m->dl)
+		return dlsym(m->dl, name);
 	pthread_mutex_lock(&tcc_lock);
 	void *p = tcc_get_symbol(m->s, name);
 	pthread_mutex_unlock(&tcc_lock);
@@ -90,8 +231,12 @@ void jit_free(JitModule *m)
 {
 	if (!m)
 		return;
-	pthread_mutex_lock(&tcc_lock);
-	tcc_delete(m->s);
-	pthread_mutex_unlock(&tcc_lock);
+	if (m->dl) {
+		dlclose(m->dl);
+	} else {
+		pthread_mutex_lock(&tcc_lock);
+		tcc_delete(m->s);
+		pthread_mutex_unlock(&tcc_lock);
+	}
 	free(m);
 }

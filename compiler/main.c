@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,10 @@ static void print_help(void)
 	       "  --cflags           print the C compiler flags recommended for emitted code\n"
 	       "  --libs             print the libraries emitted code links with\n"
 	       "                       cc -c $(ad-compile --cflags) model.c; cc app.o model.o $(ad-compile --libs)\n"
+	       "  --jit=BACKEND      how --run, --grad and --check compile: tcc (default: in\n"
+	       "                     memory, instantly) or cc (the system compiler with --cflags,\n"
+	       "                     cached in ~/.cache/ad-compile; faster code for long runs)\n"
+	       "                       ad-compile --run train model.ad --jit=cc\n"
 	       "  --blas             with --cflags and --libs: matrix products through BLAS (OpenBLAS)\n"
 	       "                       ad-compile --cflags --blas\n"
 	       "  --help             print this help and exit\n"
@@ -659,7 +664,7 @@ static int do_check(Compilation *c, const Opts *o)
 int main(int argc, char **argv)
 {
 	enum { O_HEADER = 256, O_EMIT, O_RUN, O_INPUT, O_FORMAT, O_OUTDIR, O_PLOT, O_CFLAGS, O_LIBS, O_HELP, O_VERSION,
-	       O_PREFIX, O_CHECK, O_GRAD, O_SEED, O_WRT, O_ALLOW_UNUSED, O_BLAS };
+	       O_PREFIX, O_CHECK, O_GRAD, O_SEED, O_WRT, O_ALLOW_UNUSED, O_BLAS, O_JIT };
 	static const struct option longopts[] = {
 	    {"header", required_argument, NULL, O_HEADER},   {"emit", required_argument, NULL, O_EMIT},
 	    {"run", required_argument, NULL, O_RUN},         {"input", required_argument, NULL, O_INPUT},
@@ -670,6 +675,7 @@ int main(int argc, char **argv)
 	    {"check", required_argument, NULL, O_CHECK},     {"grad", required_argument, NULL, O_GRAD},
 	    {"seed", required_argument, NULL, O_SEED},       {"wrt", required_argument, NULL, O_WRT},
 	    {"allow-unused", no_argument, NULL, O_ALLOW_UNUSED}, {"blas", no_argument, NULL, O_BLAS},
+	    {"jit", required_argument, NULL, O_JIT},
 	    {NULL, 0, NULL, 0},
 	};
 	Opts o = {0};
@@ -702,6 +708,14 @@ int main(int argc, char **argv)
 		case O_CFLAGS: cflags = true; break;
 		case O_LIBS: libs = true; break;
 		case O_BLAS: blas = true; break;
+		case O_JIT:
+			if (strcmp(optarg, "tcc") && strcmp(optarg, "cc")) {
+				usage_error("--jit takes tcc or cc, not '%s'", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			setenv("AD_JIT", optarg, 1); /* read by the JIT (jit.c) */
+			break;
 		case O_HELP: print_help(); rc = 0; goto out;
 		case O_VERSION: print_version(); rc = 0; goto out;
 		default:

@@ -45,7 +45,7 @@ printf 'func bad(x: f32) -> y {\n    y = x + q\n}\n' >bad.ad
 
 # ---- help, version, usage errors (exit 2)
 expect 0 "$AD" --help
-for opt in -o --header --prefix --emit --run --grad --seed --wrt --allow-unused --check --input --format --output-dir --plot --cflags --libs --blas --help --version; do
+for opt in -o --header --prefix --emit --run --grad --seed --wrt --allow-unused --check --input --format --output-dir --plot --cflags --libs --blas --jit --help --version; do
 	has out -- "$opt"
 done
 expect 0 "$AD" --version
@@ -226,6 +226,16 @@ expect 2 "$AD" --grad nosuch gr.ad
 expect 2 "$AD" --run model gr.ad --wrt w
 expect 0 "$AD" --grad model gr.ad $GIN --wrt w --output-dir gout
 [ -f gout/w.npy ] && ok || bad "--grad --output-dir wrote nothing"
+
+# ---- --jit=cc: the system compiler, cached
+export AD_CACHE_DIR="$T/cache"
+expect 0 "$AD" --run f f.ad --jit=cc --input x='[1, 2]' --input 'w=[[1, 0, 2], [0, 1, 3]]'
+has out "^\[1, 2, 8\]"
+ls "$T"/cache/*.so >/dev/null 2>&1 && ok || bad "--jit=cc cached nothing"
+expect 0 "$AD" --grad model gr.ad $GIN --wrt w --jit=cc
+has out "^\[140.5, 186.5, 232.5\]"
+expect 2 "$AD" --run f f.ad --jit=gcc
+unset AD_CACHE_DIR
 
 # ---- flags for emitted code
 expect 0 "$AD" --cflags
