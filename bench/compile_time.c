@@ -83,9 +83,15 @@ int main(int argc, char **argv)
 		}
 		qsort(t1, R, sizeof(double), cmp);
 		qsort(t2, R, sizeof(double), cmp);
-		const char *base = strrchr(argv[a], '/');
-		printf("{\"file\": \"%s\", \"run_ms\": %.3f, \"module_ms\": %.3f}\n", base ? base + 1 : argv[a], t1[R / 2],
-		       t2[R / 2]);
+		/* name it by its folder and file: bench/sin.ad, samples/sin.ad */
+		const char *base = argv[a], *p;
+		for (int slashes = 0, i = (int)strlen(argv[a]) - 1; i >= 0 && slashes < 2; i--)
+			if (argv[a][i] == '/' && ++slashes == 2)
+				base = argv[a] + i + 1;
+		for (p = base; *p; p++)
+			if (*p == '"' || *p == '\\')
+				base = p + 1;
+		printf("{\"file\": \"%s\", \"run_ms\": %.3f, \"module_ms\": %.3f}\n", base, t1[R / 2], t2[R / 2]);
 		free(src);
 	}
 	return 0;

@@ -13,17 +13,13 @@
 
 #include "ad_meta.h"
 #include "ad_meta_text.h"
+#include "schedule.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Where a value lives: inlined into loops, a parameter, a result buffer, a
- * scratch buffer, a local scalar, a static array, or another value's
- * buffer seen with another shape (a reshape: row-major order is kept). */
-enum { M_INLINE, M_PARAM, M_RESULT, M_SCRATCH, M_LOCAL, M_STATIC, M_ALIAS };
 
 typedef struct Index {
 	int rank;
@@ -43,23 +39,25 @@ typedef struct Emit {
 	const EmitOptions *o;
 	VEC(const char *) used;
 	const char **dimname; /* per symbolic dim */
-	int *mat;
-	const char **home;
-	int *result_of; /* value -> index of the result whose buffer holds it */
-	int *uses;
+	Schedule *S;          /* fusion and buffer reuse (fuse.c, reuse.c) */
+	int *mat;             /* S->mat: where each value lives */
+	int *result_of;       /* S->result_of */
+	int *uses;            /* S->uses */
+	const char **home;    /* the C name of each stored value */
 	/* kernel state */
 	Buf *body;
 	int depth;
 	bool counting;
 	VEC(CacheEnt) cache;
 	int last_stmt;
-	bool predeclared; /* scalar locals are declared up front (guarded kernels) */
+	bool predeclared;  /* scalar locals are declared up front (guarded kernels) */
 	const char *guard; /* the next kernel runs only if this holds (optional outputs) */
 	Buf *report;       /* --emit=memory: the scratch buffers, one a line */
 } Emit;
 
 /* ---------------------------------------------------------------- names */
 
+/* clang-format off */
 static const char *const reserved[] = {
     /* C keywords */
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
@@ -74,6 +72,7 @@ static const char *const reserved[] = {
     "memcpy", "size_t", "int64_t", "int32_t", "uint64_t", "SIZE_MAX", "INT64_MAX", "INFINITY", "NAN", "NULL",
     "work", "size", "err", "errno", "math", "stdint", "stdlib", "string", "exit", "abort", "printf",
 };
+/* clang-format on */
 
 static bool name_used(Emit *E, const char *s)
 {
@@ -184,185 +183,8 @@ static const char *literal(Emit *E, double v, DType dt)
 
 /* ---------------------------------------------------------------- scheduling */
 
-static bool unit_reshape(const Inst *r, const Inst *a, int *map)
-{
-	/* map[k] = operand axis for result axis k, or -1 for an inserted 1 */
-	int j = 0;
-	for (int k = 0; k < r->rank; k++) {
-		while (j < a->rank && r->shape[k] != a->shape[j]) {
-			int64_t v;
-			if (!(dim_is_const(a->shape[j], &v) && v == 1))
-				break;
-			j++; /* a dropped size-1 axis */
-		}
-		if (j < a->rank && r->shape[k] == a->shape[j]) {
-			map[k] = j++;
-			continue;
-		}
-		int64_t v;
-		if (dim_is_const(r->shape[k], &v) && v == 1) {
-			map[k] = -1;
-			continue;
-		}
-		return false;
-	}
-	for (; j < a->rank; j++) {
-		int64_t v;
-		if (!(dim_is_const(a->shape[j], &v) && v == 1))
-			return false;
-	}
-	return true;
-}
-
-/* Does inlining v bring expensive math (transcendentals, division) into a loop? */
-static bool expensive_tree(Emit *E, int v, signed char *memo)
-{
-	if (memo[v] >= 0)
-		return memo[v];
-	const Inst *in = ir_inst(E->f, v);
-	bool x = false;
-	if (E->mat[v] == M_INLINE) {
-		x = (op_info[in->op].flags & F_EXPENSIVE) != 0;
-		for (int k = 0; k < in->nargs && !x; k++)
-			x = expensive_tree(E, in->args[k], memo);
-	}
-	memo[v] = x;
-	return x;
-}
-
-/* How many inlined operations v brings into a loop, capped. */
-static int inline_cost(Emit *E, int v, int *memo)
-{
-	if (memo[v] >= 0)
-		return memo[v];
-	const Inst *in = ir_inst(E->f, v);
-	int c = 1;
-	if (E->mat[v] == M_INLINE)
-		for (int k = 0; k < in->nargs && c < 1000; k++)
-			c += inline_cost(E, in->args[k], memo);
-	else
-		c = 0;
-	return memo[v] = c;
-}
-
-static bool array_backed(int m)
-{
-	return m == M_PARAM || m == M_RESULT || m == M_SCRATCH || m == M_STATIC || m == M_ALIAS;
-}
-
-static void schedule(Emit *E, bool optional)
-{
-	Func *f = E->f;
-	int n = f->ins.len;
-	E->mat = arena_array(E->A, (size_t)n + 1, sizeof(int));
-	E->home = arena_array(E->A, (size_t)n + 1, sizeof(char *));
-	E->uses = arena_array(E->A, (size_t)n + 1, sizeof(int));
-	E->result_of = arena_array(E->A, (size_t)n + 1, sizeof(int));
-	for (int v = 0; v < n; v++)
-		E->result_of[v] = -1;
-	for (int v = 0; v < n; v++) {
-		const Inst *in = ir_inst(f, v);
-		for (int k = 0; k < in->nargs; k++)
-			E->uses[in->args[k]]++;
-		if (in->op == OP_param)
-			E->mat[v] = M_PARAM;
-		else if (in->op == OP_const && in->nnums > 1)
-			E->mat[v] = M_STATIC;
-	}
-	for (int i = 0; i < f->results.len; i++) {
-		int v = f->results.data[i].value;
-		/* a result buffer that may be NULL cannot hold a value others read
-		 * (other instructions, or another result) */
-		int again = 0;
-		for (int k = 0; k < f->results.len; k++)
-			again += k != i && f->results.data[k].value == v;
-		if (v >= 0 && E->mat[v] == M_INLINE && !(optional && (E->uses[v] > 0 || again))) {
-			E->mat[v] = M_RESULT;
-			E->result_of[v] = i;
-		}
-	}
-	for (int v = n - 1; v >= 0; v--) {
-		const Inst *in = ir_inst(f, v);
-		OpKind kind = op_info[in->op].kind;
-		if (kind == K_REDUCE || kind == K_MATMUL) {
-			if (E->mat[v] == M_INLINE)
-				E->mat[v] = M_SCRATCH;
-		}
-		if (kind == K_MATMUL)
-			for (int k = 0; k < 2; k++)
-				if (E->mat[in->args[k]] == M_INLINE)
-					E->mat[in->args[k]] = M_SCRATCH;
-		if (in->op == OP_reshape && E->mat[in->args[0]] == M_INLINE) {
-			int map[IR_MAX_RANK];
-			if (!unit_reshape(in, ir_inst(f, in->args[0]), map))
-				E->mat[in->args[0]] = M_SCRATCH;
-		}
-	}
-	/* a scalar that takes any work is computed once, as a local */
-	for (int v = 0; v < n; v++) {
-		const Inst *in = ir_inst(f, v);
-		if (in->rank == 0 && E->mat[v] == M_INLINE && op_info[in->op].kind != K_SRC && in->op != OP_broadcast &&
-		    in->op != OP_reshape && E->uses[v] > 0)
-			E->mat[v] = M_LOCAL;
-	}
-	/* expensive values read by several loops, or many times by one through
-	 * a broadcast, are computed once into a buffer */
-	int *memo = arena_array(E->A, (size_t)n + 1, sizeof(int));
-	signed char *xmemo = arena_array(E->A, (size_t)n + 1, 1);
-	for (int v = n - 1; v >= 0; v--) {
-		const Inst *in = ir_inst(f, v);
-		if (E->mat[v] != M_INLINE || op_info[in->op].kind == K_SRC)
-			continue;
-		memset(xmemo, -1, (size_t)n + 1);
-		bool expensive = expensive_tree(E, v, xmemo);
-		bool stretched = false;
-		for (int u = v + 1; u < n && !stretched; u++) {
-			const Inst *ui = ir_inst(f, u);
-			if (ui->op == OP_broadcast && ui->args[0] == v)
-				stretched = !ir_same_shape(ui, in); /* each element is read many times */
-		}
-		for (int u = 0; u < n; u++)
-			memo[u] = -1;
-		int cost = inline_cost(E, v, memo);
-		int refs = E->uses[v]; /* readers: instructions, and results it is copied to */
-		for (int r = 0; r < f->results.len; r++)
-			refs += f->results.data[r].value == v;
-		if ((refs > 1 && (expensive || cost > 24)) || (stretched && (expensive || cost > 4)))
-			E->mat[v] = M_SCRATCH;
-	}
-
-	for (int v = 0; v < n; v++)
-		if (E->mat[v] == M_SCRATCH && ir_inst(f, v)->rank == 0)
-			E->mat[v] = M_LOCAL;
-	/* a result that is a reshape of a stored value used nowhere else: that
-	 * value is computed in the result buffer itself (a matrix product
-	 * writes gw directly, not a copy) */
-	for (int i = 0; i < f->results.len && !optional; i++) {
-		int v = f->results.data[i].value;
-		if (v < 0 || E->mat[v] != M_RESULT || E->result_of[v] != i)
-			continue;
-		const Inst *in = ir_inst(f, v);
-		int u = in->nargs ? in->args[0] : -1;
-		if (in->op == OP_reshape && E->mat[u] == M_SCRATCH && E->uses[u] == 1 && ir_inst(f, u)->rank > 0) {
-			E->mat[u] = M_RESULT;
-			E->result_of[u] = i;
-			E->mat[v] = M_ALIAS;
-		}
-	}
-	/* a reshape of a stored array that must be stored itself is the same
-	 * memory seen with another shape */
-	for (int v = 0; v < n; v++) {
-		const Inst *in = ir_inst(f, v);
-		if (in->op == OP_reshape && E->mat[v] == M_SCRATCH && in->rank > 0 && array_backed(E->mat[in->args[0]]) &&
-		    ir_inst(f, in->args[0])->rank > 0)
-			E->mat[v] = M_ALIAS;
-	}
-	if (getenv("AD_DEBUG_SCHEDULE"))
-		for (int v = 0; v < n; v++)
-			fprintf(stderr, "%%%d %s: %d (uses %d)\n", v, op_info[ir_inst(f, v)->op].name, E->mat[v], E->uses[v]);
-}
-
-/* ---------------------------------------------------------------- index expressions */
+/* ---------------------------------------------------------------- index expressions */ /* ----------------------------------------------------------------
+                                                                                            index expressions */
 
 static const char *offset(Emit *E, const Inst *buf, const Index *ix)
 {
@@ -417,7 +239,8 @@ static const char *shift(Emit *E, const char *i, const char *start, int64_t step
 static bool trivial(const char *s)
 {
 	const char *p = s;
-	while (*p == '_' || *p == '.' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+	while (*p == '_' || *p == '.' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+	       (*p >= 'A' && *p <= 'Z'))
 		p++;
 	if (p == s)
 		return false;
@@ -509,7 +332,7 @@ static Index map_index(Emit *E, const Inst *in, Index ix, int k, const char **gu
 	}
 	case OP_reshape: {
 		int map[IR_MAX_RANK];
-		if (ix.ax && unit_reshape(in, a, map)) {
+		if (ix.ax && sched_unit_reshape(in, a, map)) {
 			Index o = mk_index(E, a->rank);
 			for (int i = 0; i < a->rank; i++)
 				o.ax[i] = "0";
@@ -541,8 +364,9 @@ static Index map_index(Emit *E, const Inst *in, Index ix, int k, const char **gu
 		for (int i = 0; i < in->rank; i++) {
 			const char *start = dim_c(E, in->dims[i]);
 			int64_t step = in->ints[i];
-			const char *d = strcmp(start, "0") == 0 ? ix.ax[i]
-			                                        : arena_printf(E->A, "%s - %s", ix.ax[i], paren(E, start));
+			const char *d = strcmp(start, "0") == 0
+			                    ? ix.ax[i]
+			                    : arena_printf(E->A, "%s - %s", ix.ax[i], paren(E, start));
 			bool full = strcmp(start, "0") == 0 && step == 1 && a->shape[i] == in->shape[i];
 			if (full) {
 				o.ax[i] = ix.ax[i];
@@ -556,10 +380,12 @@ static Index map_index(Emit *E, const Inst *in, Index ix, int k, const char **gu
 				buf_printf(&g, "%s%s < %s", g.len ? " && " : "", paren(E, d), paren(E, len));
 			} else {
 				int64_t s = step < 0 ? -step : step;
-				const char *dd = step < 0 ? arena_printf(E->A, "%s - %s", start, paren(E, ix.ax[i])) : d;
+				const char *dd =
+				    step < 0 ? arena_printf(E->A, "%s - %s", start, paren(E, ix.ax[i])) : d;
 				o.ax[i] = arena_printf(E->A, "%s / %" PRId64, paren(E, dd), s);
-				buf_printf(&g, "%s%s >= 0 && %s %% %" PRId64 " == 0 && %s / %" PRId64 " < %s", g.len ? " && " : "",
-				           paren(E, dd), paren(E, dd), s, paren(E, dd), s, paren(E, len));
+				buf_printf(&g, "%s%s >= 0 && %s %% %" PRId64 " == 0 && %s / %" PRId64 " < %s",
+				           g.len ? " && " : "", paren(E, dd), paren(E, dd), s, paren(E, dd), s,
+				           paren(E, len));
 			}
 		}
 		*guard = g.len ? buf_finish(&g, E->A) : NULL;
@@ -580,8 +406,7 @@ static Index map_index(Emit *E, const Inst *in, Index ix, int k, const char **gu
 			o.ax[axis] = arena_printf(E->A, "%s - %s", ix.ax[axis], paren(E, os));
 		return o;
 	}
-	default:
-		return ix;
+	default: return ix;
 	}
 }
 
@@ -621,16 +446,15 @@ static const char *compute(Emit *E, int v, Index ix)
 	Func *f = E->f;
 	const Inst *in = ir_inst(f, v);
 	switch (in->op) {
-	case OP_const:
-		return literal(E, in->nums[0], in->dt);
+	case OP_const: return literal(E, in->nums[0], in->dt);
 	case OP_iota: {
 		const char *i = ix.ax ? ix.ax[0] : ix.lin;
 		double start = in->nums[0], delta = in->nums[1];
 		if (in->flags & IF_LINSPACE) { /* NumPy: computed in double, last = stop */
 			const char *last = dim_c(E, dim_sub(f->dc, in->shape[0], dim_const(f->dc, 1)));
-			const char *e = arena_printf(E->A, "%s == %s ? %s : %s + (double)%s * %s", paren(E, i), paren(E, last),
-			                             literal(E, in->nums[2], DT_F64), literal(E, start, DT_F64), paren(E, i),
-			                             literal(E, delta, DT_F64));
+			const char *e = arena_printf(E->A, "%s == %s ? %s : %s + (double)%s * %s", paren(E, i),
+			                             paren(E, last), literal(E, in->nums[2], DT_F64),
+			                             literal(E, start, DT_F64), paren(E, i), literal(E, delta, DT_F64));
 			return in->dt == DT_F32 ? arena_printf(E->A, "(float)(%s)", e) : arena_printf(E->A, "(%s)", e);
 		}
 		/* NumPy's arange fill, in the array's dtype */
@@ -641,10 +465,8 @@ static const char *compute(Emit *E, int v, Index ix)
 			return arena_printf(E->A, "%s * %s", ii, literal(E, delta, in->dt));
 		return arena_printf(E->A, "%s + %s * %s", literal(E, start, in->dt), ii, literal(E, delta, in->dt));
 	}
-	case OP_dimval:
-		return arena_printf(E->A, "(%s)%s", ctype(in->dt), paren(E, dim_c(E, in->dims[0])));
-	default:
-		break;
+	case OP_dimval: return arena_printf(E->A, "(%s)%s", ctype(in->dt), paren(E, dim_c(E, in->dims[0])));
+	default: break;
 	}
 	const OpInfo *info = &op_info[in->op];
 	if (info->kind == K_EW) {
@@ -676,7 +498,8 @@ static const char *compute(Emit *E, int v, Index ix)
 				const Dim *upto = dim_const(f->dc, 0);
 				for (int j = 0; j <= k; j++)
 					upto = dim_add(f->dc, upto, ir_inst(f, in->args[j])->shape[axis]);
-				e = arena_printf(E->A, "%s < %s ? %s : %s", ix.ax[axis], paren(E, dim_c(E, upto)), ak, e);
+				e = arena_printf(E->A, "%s < %s ? %s : %s", ix.ax[axis], paren(E, dim_c(E, upto)), ak,
+				                 e);
 			}
 			return arena_printf(E->A, "(%s)", e);
 		}
@@ -1093,8 +916,8 @@ static void comment_stmt(Emit *E, int v)
 			if ((unsigned char)c < 32 || (unsigned char)c >= 127)
 				c = '?';
 			/* nothing in a comment may end it, start a trigraph or continue the line */
-			if ((c == '/' && b.len && b.data[b.len - 1] == '*') || (c == '?' && b.len && b.data[b.len - 1] == '?') ||
-			    c == '\\')
+			if ((c == '/' && b.len && b.data[b.len - 1] == '*') ||
+			    (c == '?' && b.len && b.data[b.len - 1] == '?') || c == '\\')
 				buf_putc(&b, ' ');
 			buf_putc(&b, c);
 		}
@@ -1134,7 +957,8 @@ static void emit_size_checks(Emit *E, Buf *c)
 			int64_t x;
 			if (dim_is_const(in->shape[d], &x))
 				k = x > 0 && k <= INT64_MAX / x ? k * x : k;
-			else if (in->shape[d]->nterms == 1 && in->shape[d]->terms[0].n == 1 && in->shape[d]->terms[0].coef == 1)
+			else if (in->shape[d]->nterms == 1 && in->shape[d]->terms[0].n == 1 &&
+			         in->shape[d]->terms[0].coef == 1)
 				nsym++;
 			else
 				simple = false;
@@ -1177,8 +1001,8 @@ static void emit_size_checks(Emit *E, Buf *c)
 		buf_init(&t, E->A);
 		for (int k = 0; k < in->rank; k++)
 			buf_printf(&t, "%s%s", k ? ", " : "", dim_c(E, in->shape[k]));
-		buf_printf(c, "    if (!ad_numel_ok_(%d, (const int64_t[]){%s}))\n        return AD_ERR_DIM;\n", in->rank,
-		           t.data);
+		buf_printf(c, "    if (!ad_numel_ok_(%d, (const int64_t[]){%s}))\n        return AD_ERR_DIM;\n",
+		           in->rank, t.data);
 		buf_free(&t);
 	}
 }
@@ -1240,10 +1064,11 @@ static bool reserved_name(const char *s)
 }
 
 /* The names a function's entry points derive from its base name. */
-static const char *const derived[] = {"_work", "_work_size", "_call", "_vjp", "_vjp_work", "_vjp_work_size",
-                                      "_vjp_call", "_forward", "_backward", "_saved_size", "_forward_work_size",
-                                      "_backward_work_size", "_fwd", "_fwd_work", "_fwd_work_size", "_bwd",
-                                      "_bwd_work", "_bwd_work_size", "_meta"};
+static const char *const derived[] = {
+    "_work",     "_work_size", "_call",          "_vjp",        "_vjp_work",          "_vjp_work_size",
+    "_vjp_call", "_forward",   "_backward",      "_saved_size", "_forward_work_size", "_backward_work_size",
+    "_fwd",      "_fwd_work",  "_fwd_work_size", "_bwd",        "_bwd_work",          "_bwd_work_size",
+    "_meta"};
 
 static bool derives(const char *s, const char *t)
 {
@@ -1311,57 +1136,9 @@ static void signature_doc(Emit *E, Buf *doc, const FuncEmit *fe, const char **pn
 	              " * that are negative, too large or inconsistent, or AD_ERR_NOMEM. */\n");
 }
 
-/* The value whose buffer v lives in (through reshape aliases). */
-static int owner(Emit *E, int v)
-{
-	while (E->mat[v] == M_ALIAS)
-		v = ir_inst(E->f, v)->args[0];
-	return v;
-}
-
-/* Record that the kernel at position `at` reads what v's expression reads. */
-static void mark_reads(Emit *E, int v, int at, int *last)
-{
-	const Inst *in = ir_inst(E->f, v);
-	for (int k = 0; k < in->nargs; k++) {
-		int a = in->args[k];
-		if (E->mat[a] == M_INLINE) {
-			mark_reads(E, a, at, last);
-			continue;
-		}
-		int o = owner(E, a);
-		if (last[o] < at)
-			last[o] = at;
-	}
-}
-
-/* For each value, the position of the last kernel that reads its buffer
- * (n for the final copies to results), or -1. */
-static int *last_reads(Emit *E)
-{
-	Func *f = E->f;
-	int n = f->ins.len;
-	int *last = arena_array(E->A, (size_t)n + 1, sizeof(int));
-	for (int v = 0; v < n; v++)
-		last[v] = -1;
-	for (int v = 0; v < n; v++) {
-		int m = E->mat[v];
-		if (m == M_SCRATCH || m == M_RESULT || m == M_LOCAL)
-			mark_reads(E, v, v, last);
-	}
-	for (int r = 0; r < f->results.len; r++) {
-		int v = f->results.data[r].value;
-		if (v < 0)
-			continue;
-		if (E->mat[v] == M_INLINE)
-			mark_reads(E, v, n, last);
-		else if (last[owner(E, v)] < n)
-			last[owner(E, v)] = n;
-	}
-	return last;
-}
-
-/* --emit=schedule: the inlined values a kernel evaluates, in operand order. */
+/* --emit=schedule: the inlined values a kernel evaluates, in operand order. */ /* --emit=schedule: the inlined values a
+                                                                                   kernel evaluates, in operand order.
+                                                                                 */
 static void list_inlined(Emit *E, int v, Buf *b, bool *seen)
 {
 	const Inst *in = ir_inst(E->f, v);
@@ -1384,12 +1161,19 @@ static void schedule_report(Emit *E, Buf *r, const char *base)
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
 		int m = E->mat[v];
-		const char *where = m == M_INLINE ? NULL : m == M_PARAM ? "parameter" : m == M_STATIC ? "constant"
-		                    : m == M_ALIAS ? "view" : m == M_LOCAL ? "local" : m == M_RESULT ? "result" : "buffer";
+		const char *where = m == M_INLINE   ? NULL
+		                    : m == M_PARAM  ? "parameter"
+		                    : m == M_STATIC ? "constant"
+		                    : m == M_ALIAS  ? "view"
+		                    : m == M_LOCAL  ? "local"
+		                    : m == M_RESULT ? "result"
+		                                    : "buffer";
 		if (!where || m == M_PARAM || m == M_STATIC)
 			continue;
-		const char *kind = m == M_ALIAS ? "view" : op_info[in->op].kind == K_MATMUL ? "gemm"
-		                   : op_info[in->op].kind == K_REDUCE ? "reduce" : "loop";
+		const char *kind = m == M_ALIAS                       ? "view"
+		                   : op_info[in->op].kind == K_MATMUL ? "gemm"
+		                   : op_info[in->op].kind == K_REDUCE ? "reduce"
+		                                                      : "loop";
 		Buf t;
 		buf_init(&t, E->A);
 		ir_print_type(&t, in->dt, in->rank, in->shape);
@@ -1455,8 +1239,12 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		pnames[i] = user_name(E, ir_inst(f, f->params.data[i])->name);
 	for (int i = 0; i < f->results.len; i++)
 		rnames[i] = user_name(E, f->results.data[i].name);
-	schedule(E, fe->optional);
+	E->S = sched_fuse(f, fe->optional);
+	E->mat = E->S->mat;
+	E->uses = E->S->uses;
+	E->result_of = E->S->result_of;
 	int n = f->ins.len;
+	E->home = arena_array(E->A, (size_t)n + 1, sizeof(char *));
 	for (int i = 0; i < f->params.len; i++)
 		E->home[f->params.data[i]] = pnames[i];
 	for (int v = 0; v < n; v++)
@@ -1503,20 +1291,13 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		line(E, "%s += AD_ALIGN_(%s, sizeof(%s));", wp, numel, ctype(p->dt));
 		any_scratch = true;
 	}
-	/* scratch buffers: one that nothing reads any more is reused by a later
-	 * value of the same size and dtype (liveness over the kernels) */
-	int *last = last_reads(E);
+	/* scratch buffers: one that nothing reads any more lends its memory to
+	 * a later value of the same size and dtype (reuse.c) */
+	sched_reuse(E->S, f);
 	E->report = o->memory_report;
 	const Dim *total = dim_const(f->dc, 0), *unshared = dim_const(f->dc, 0);
 	if (E->report)
 		buf_printf(E->report, "%s: scratch memory (%s_work_size)\n", base, base);
-	typedef struct Slot {
-		const Dim *numel;
-		DType dt;
-		int free_after;
-		const char *name;
-	} Slot;
-	VEC(Slot) slots = {0};
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
 		if (E->mat[v] == M_LOCAL) {
@@ -1527,30 +1308,21 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		if (E->mat[v] != M_SCRATCH)
 			continue;
 		E->home[v] = fresh(E, in->name ? in->name : "t");
-		const Dim *numel_d = dim_const(f->dc, 1);
+		const Dim *bytes_d = dim_const(f->dc, in->dt == DT_F64 ? 8 : 4);
 		for (int k = 0; k < in->rank; k++)
-			numel_d = dim_mul(f->dc, numel_d, in->shape[k]);
-		int s = -1;
-		for (int k = 0; k < slots.len && s < 0; k++)
-			if (slots.data[k].numel == numel_d && slots.data[k].dt == in->dt && slots.data[k].free_after < v)
-				s = k;
-		const char *numel = numel_c(E, in->rank, in->shape);
-		const Dim *bytes_d = dim_mul(f->dc, numel_d, dim_const(f->dc, in->dt == DT_F64 ? 8 : 4));
+			bytes_d = dim_mul(f->dc, bytes_d, in->shape[k]);
 		unshared = dim_add(f->dc, unshared, bytes_d);
-		if (s < 0)
-			total = dim_add(f->dc, total, bytes_d);
-		if (s >= 0) {
-			line(E, "%s *%s = %s; /* %s is no longer needed */", ctype(in->dt), E->home[v], slots.data[s].name,
-			     slots.data[s].name);
-			slots.data[s].name = E->home[v];
-			slots.data[s].free_after = last[v] > v ? last[v] : v;
+		int prev = E->S->reuse[v];
+		if (prev >= 0) {
+			line(E, "%s *%s = %s; /* %s is no longer needed */", ctype(in->dt), E->home[v], E->home[prev],
+			     E->home[prev]);
 			if (E->report)
-				buf_printf(E->report, "    %-12s %-16s in the memory of an earlier buffer\n", E->home[v],
-				           type_doc(E, in->dt, in->rank, in->shape));
+				buf_printf(E->report, "    %-12s %-16s in the memory of an earlier buffer\n",
+				           E->home[v], type_doc(E, in->dt, in->rank, in->shape));
 			continue;
 		}
-		Slot sl = {numel_d, in->dt, last[v] > v ? last[v] : v, E->home[v]};
-		VEC_PUSH(E->A, slots, sl);
+		total = dim_add(f->dc, total, bytes_d);
+		const char *numel = numel_c(E, in->rank, in->shape);
 		buf_printf(&sizes, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel, ctype(in->dt));
 		line(E, "%s *%s = (%s *)%s;", ctype(in->dt), E->home[v], ctype(in->dt), wp);
 		line(E, "%s += AD_ALIGN_(%s, sizeof(%s));", wp, numel, ctype(in->dt));
@@ -1558,8 +1330,8 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 			Buf bytes;
 			buf_init(&bytes, E->A);
 			dim_print(&bytes, bytes_d);
-			buf_printf(E->report, "    %-12s %-16s %s bytes\n", E->home[v], type_doc(E, in->dt, in->rank, in->shape),
-			           bytes.data);
+			buf_printf(E->report, "    %-12s %-16s %s bytes\n", E->home[v],
+			           type_doc(E, in->dt, in->rank, in->shape), bytes.data);
 			buf_free(&bytes);
 		}
 		any_scratch = true;
@@ -1609,8 +1381,9 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 			continue;
 		if (r->value < 0) {
 			line(E, "/* %s is none: no result depends on it; zeros are written */", rnames[i]);
-			line(E, "%smemset(%s, 0, (size_t)(%s) * sizeof(%s));", fe->optional ? arena_printf(E->A, "if (%s)\n        ", rnames[i]) : "",
-			     rnames[i], numel_c(E, r->rank, r->shape), ctype(r->dt));
+			line(E, "%smemset(%s, 0, (size_t)(%s) * sizeof(%s));",
+			     fe->optional ? arena_printf(E->A, "if (%s)\n        ", rnames[i]) : "", rnames[i],
+			     numel_c(E, r->rank, r->shape), ctype(r->dt));
 			continue;
 		}
 		E->last_stmt = -1;
@@ -1651,13 +1424,15 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		buf_printf(h, "int %s(%s);\n", base, params);
 		buf_printf(h, "/* Bytes of scratch memory %s_work needs (SIZE_MAX for invalid dimensions). */\n", base);
 		buf_printf(h, "size_t %s_work_size(%s);\n", base, dparams);
-		buf_printf(h, "/* %s with caller-owned scratch memory of %s_work_size(...) bytes,\n"
-		              " * aligned to 64 bytes; no allocation. */\n",
+		buf_printf(h,
+		           "/* %s with caller-owned scratch memory of %s_work_size(...) bytes,\n"
+		           " * aligned to 64 bytes; no allocation. */\n",
 		           base, base);
 		buf_printf(h, "int %s_work(%s%svoid *work);\n", base, sig.len ? sig.data : "", sig.len ? ", " : "");
 		buf_printf(h, "/* Uniform entry for run-time callers: dims[], inputs[] and outputs[] in the order\n"
 		              " * above; work may be NULL (then memory is allocated). */\n");
-		buf_printf(h, "int %s_call(const int64_t *dims, const void *const *in, void *const *out, void *work);\n\n",
+		buf_printf(h,
+		           "int %s_call(const int64_t *dims, const void *const *in, void *const *out, void *work);\n\n",
 		           base);
 	}
 
@@ -1688,7 +1463,8 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		if (k->kind == CONS_GE0)
 			buf_printf(c, "    if (%s < 0) /* %s */\n        return AD_ERR_DIM;\n", a, k->msg);
 		else if (k->kind == CONS_EQ)
-			buf_printf(c, "    if (%s != %s) /* %s */\n        return AD_ERR_DIM;\n", a, dim_c(E, k->b), k->msg);
+			buf_printf(c, "    if (%s != %s) /* %s */\n        return AD_ERR_DIM;\n", a, dim_c(E, k->b),
+			           k->msg);
 		else
 			buf_printf(c, "    if (%s == 0 || %s %% %s != 0) /* %s */\n        return AD_ERR_DIM;\n",
 			           dim_c(E, k->b), paren(E, a), paren(E, dim_c(E, k->b)), k->msg);
@@ -1722,12 +1498,14 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		buf_puts(c, "    void *work = NULL;\n"
 		            "    if (size == SIZE_MAX)\n        return AD_ERR_DIM;\n"
 		            "    if (size > 0 && !(work = malloc(size)))\n        return AD_ERR_NOMEM;\n");
-		buf_printf(c, "    int err = %s_work(%s%swork);\n", base, args.len ? args.data : "", args.len ? ", " : "");
+		buf_printf(c, "    int err = %s_work(%s%swork);\n", base, args.len ? args.data : "",
+		           args.len ? ", " : "");
 		buf_puts(c, "    free(work);\n    return err;\n}\n");
 
 		/* the uniform entry */
-		buf_printf(c, "\nint %s_call(const int64_t *dims, const void *const *in, void *const *out, void *work)\n{\n",
-		           base);
+		buf_printf(
+		    c, "\nint %s_call(const int64_t *dims, const void *const *in, void *const *out, void *work)\n{\n",
+		    base);
 		Buf ua;
 		buf_init(&ua, E->A);
 		for (int i = 0; i < f->dimsyms.len; i++)
@@ -1792,8 +1570,10 @@ static const char prelude[] =
     "#define AD_VEC_SUM4_(a, b, c, d) AD_PRAGMA_(omp simd reduction(+ : a, b, c, d))\n"
     "#if defined(__GLIBC__) && defined(__x86_64__) && !defined(__clang__)\n"
     "#define AD_MVEC_(decl) AD_PRAGMA_(omp declare simd notinbranch) decl;\n"
-    "AD_MVEC_(float sinf(float)) AD_MVEC_(double sin(double)) AD_MVEC_(float cosf(float)) AD_MVEC_(double cos(double))\n"
-    "AD_MVEC_(float tanf(float)) AD_MVEC_(double tan(double)) AD_MVEC_(float expf(float)) AD_MVEC_(double exp(double))\n"
+    "AD_MVEC_(float sinf(float)) AD_MVEC_(double sin(double)) AD_MVEC_(float cosf(float)) AD_MVEC_(double "
+    "cos(double))\n"
+    "AD_MVEC_(float tanf(float)) AD_MVEC_(double tan(double)) AD_MVEC_(float expf(float)) AD_MVEC_(double "
+    "exp(double))\n"
     "AD_MVEC_(float expm1f(float)) AD_MVEC_(double expm1(double)) AD_MVEC_(float logf(float))\n"
     "AD_MVEC_(double log(double)) AD_MVEC_(float log1pf(float)) AD_MVEC_(double log1p(double))\n"
     "AD_MVEC_(float asinf(float)) AD_MVEC_(double asin(double)) AD_MVEC_(float acosf(float))\n"
@@ -1844,13 +1624,16 @@ static const char gemm_template[] =
     "#ifdef AD_BLAS\n"
     "    if (m <= INT_MAX && n <= INT_MAX && k <= INT_MAX) {\n"
     "        if (n == 1) /* a matrix times a vector */\n"
-    "            cblas_SgemvX(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, ta ? (int)k : (int)m, ta ? (int)m : (int)k, 1, a,\n"
+    "            cblas_SgemvX(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, ta ? (int)k : (int)m, ta ? (int)m : "
+    "(int)k, 1, a,\n"
     "                        ta ? (int)m : (int)k, b, 1, 0, c, 1);\n"
     "        else if (m == 1)\n"
-    "            cblas_SgemvX(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? (int)n : (int)k, tb ? (int)k : (int)n, 1, b,\n"
+    "            cblas_SgemvX(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? (int)n : (int)k, tb ? (int)k : "
+    "(int)n, 1, b,\n"
     "                        tb ? (int)k : (int)n, a, 1, 0, c, 1);\n"
     "        else\n"
-    "            cblas_SgemmX(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,\n"
+    "            cblas_SgemmX(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, "
+    "(int)n,\n"
     "                        (int)k, 1, a, ta ? (int)m : (int)k, b, tb ? (int)k : (int)n, 0, c, (int)n);\n"
     "        return;\n"
     "    }\n"
@@ -1918,14 +1701,12 @@ static void put_gemm(Buf *c, DType dt)
 
 /* The error codes and the run-time description of a function, shared with
  * adrt.h (the same text under the same guards). */
-static const char shared_defs[] =
-    "#ifndef AD_ERR_DIM\n"
-    "#define AD_OK 0\n"
-    "#define AD_ERR_DIM 1   /* a dimension is negative, too large or inconsistent */\n"
-    "#define AD_ERR_NOMEM 2 /* out of memory */\n"
-    "#endif\n"
-    "\n"
-    AD_META_DEFINITION;
+static const char shared_defs[] = "#ifndef AD_ERR_DIM\n"
+                                  "#define AD_OK 0\n"
+                                  "#define AD_ERR_DIM 1   /* a dimension is negative, too large or inconsistent */\n"
+                                  "#define AD_ERR_NOMEM 2 /* out of memory */\n"
+                                  "#endif\n"
+                                  "\n" AD_META_DEFINITION;
 
 static const char header_top[] = "#include <stddef.h>\n"
                                  "#include <stdint.h>\n"
@@ -1985,23 +1766,30 @@ static void emit_bind(Buf *c, const ModFunc *m, const char *base)
 			int64_t v;
 			int k = p * R + a;
 			if (dim_is_const(d, &v)) {
-				buf_printf(c, "    if (shape[%d] != %" PRId64 ") {\n        *where = %d;\n        return 1;\n    }\n", k, v, k);
+				buf_printf(c,
+				           "    if (shape[%d] != %" PRId64
+				           ") {\n        *where = %d;\n        return 1;\n    }\n",
+				           k, v, k);
 				continue;
 			}
 			int s = -1;
 			for (int j = 0; j < f->dimsyms.len; j++)
-				if (d->nterms == 1 && d->terms[0].n == 1 && strcmp(d->terms[0].atoms[0]->name, f->dimsyms.data[j]) == 0)
+				if (d->nterms == 1 && d->terms[0].n == 1 &&
+				    strcmp(d->terms[0].atoms[0]->name, f->dimsyms.data[j]) == 0)
 					s = j;
 			if (s < 0)
 				ICE("parameter dimension is not a symbol");
 			if (!bound[s]) {
-				buf_printf(c, "    if (shape[%d] < 0 || shape[%d] > AD_MAX_DIM_) {\n        *where = %d;\n        return 1;\n    }\n",
+				buf_printf(c,
+				           "    if (shape[%d] < 0 || shape[%d] > AD_MAX_DIM_) {\n        *where = "
+				           "%d;\n        return 1;\n    }\n",
 				           k, k, k);
 				buf_printf(c, "    const int64_t %s = dims[%d] = shape[%d];\n", E->dimname[s], s, k);
 				bound[s] = true;
 			} else {
-				buf_printf(c, "    if (shape[%d] != %s) {\n        *where = %d;\n        return 1;\n    }\n", k,
-				           E->dimname[s], k);
+				buf_printf(
+				    c, "    if (shape[%d] != %s) {\n        *where = %d;\n        return 1;\n    }\n",
+				    k, E->dimname[s], k);
 			}
 		}
 	}
@@ -2011,7 +1799,7 @@ static void emit_bind(Buf *c, const ModFunc *m, const char *base)
 	for (int i = 0; i < f->cons.len; i++) {
 		const Constraint *k = &f->cons.data[i];
 		const char *a = dim_c(E, k->a);
-		const char *cond = k->kind == CONS_GE0 ? arena_printf(E->A, "%s < 0", a)
+		const char *cond = k->kind == CONS_GE0  ? arena_printf(E->A, "%s < 0", a)
 		                   : k->kind == CONS_EQ ? arena_printf(E->A, "%s != %s", a, dim_c(E, k->b))
 		                                        : arena_printf(E->A, "%s == 0 || %s %% %s != 0", dim_c(E, k->b),
 		                                                       paren(E, a), paren(E, dim_c(E, k->b)));
@@ -2093,22 +1881,27 @@ static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *bas
 		buf_puts(c, "    size_t size = 0;\n");
 		for (int i = 0; i < ns; i++) {
 			const FuncResult *r = &fwd->results.data[nr + i];
-			buf_printf(c, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel_u(fwd, r->rank, r->shape), ctype(r->dt));
+			buf_printf(c, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel_u(fwd, r->rank, r->shape),
+			           ctype(r->dt));
 		}
 		buf_puts(c, "    return size;\n}\n");
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		const char *which = pass ? "backward" : "forward", *half = pass ? "bwd" : "fwd";
 		const Func *g = pass ? bwd : fwd;
-		buf_printf(c, "\nsize_t %s_%s_work_size(const int64_t *dims)\n{\n    %s%s_%s_work_size(%s);\n}\n", base, which,
-		           *da ? "return " : "(void)dims;\n    return ", base, half, da);
+		buf_printf(c, "\nsize_t %s_%s_work_size(const int64_t *dims)\n{\n    %s%s_%s_work_size(%s);\n}\n", base,
+		           which, *da ? "return " : "(void)dims;\n    return ", base, half, da);
 		if (pass == 0)
-			buf_printf(c, "\nint %s_forward(const int64_t *dims, const void *const *in, void *const *out, void *saved, void *work)\n{\n",
+			buf_printf(c,
+			           "\nint %s_forward(const int64_t *dims, const void *const *in, void *const *out, "
+			           "void *saved, void *work)\n{\n",
 			           base);
 		else
-			buf_printf(c, "\nint %s_backward(const int64_t *dims, const void *const *in, const void *const *seeds,\n"
-			              "    void *const *grads, const void *saved, void *work)\n{\n",
-			           base);
+			buf_printf(
+			    c,
+			    "\nint %s_backward(const int64_t *dims, const void *const *in, const void *const *seeds,\n"
+			    "    void *const *grads, const void *saved, void *work)\n{\n",
+			    base);
 		if (!*da)
 			buf_puts(c, "    (void)dims;\n");
 		if (!np && !(pass && nseeds))
@@ -2122,12 +1915,14 @@ static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *bas
 			buf_printf(&args, "(const %s *)in[%d], ", ctype(ir_inst(g, g->params.data[i])->dt), i);
 		if (pass)
 			for (int i = 0; i < nseeds; i++)
-				buf_printf(&args, "(const %s *)seeds[%d], ", ctype(ir_inst(g, g->params.data[np + i])->dt), i);
+				buf_printf(&args, "(const %s *)seeds[%d], ",
+				           ctype(ir_inst(g, g->params.data[np + i])->dt), i);
 		for (int i = 0; i < ns; i++) {
 			const FuncResult *r = &fwd->results.data[nr + i];
-			buf_printf(c, "    %s%s *saved%d = (%s%s *)s;\n", pass ? "const " : "", ctype(r->dt), i, pass ? "const " : "",
+			buf_printf(c, "    %s%s *saved%d = (%s%s *)s;\n", pass ? "const " : "", ctype(r->dt), i,
+			           pass ? "const " : "", ctype(r->dt));
+			buf_printf(c, "    s += AD_ALIGN_(%s, sizeof(%s));\n", numel_u(fwd, r->rank, r->shape),
 			           ctype(r->dt));
-			buf_printf(c, "    s += AD_ALIGN_(%s, sizeof(%s));\n", numel_u(fwd, r->rank, r->shape), ctype(r->dt));
 			if (pass)
 				buf_printf(&args, "saved%d, ", i);
 		}
@@ -2140,32 +1935,37 @@ static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *bas
 			for (int i = 0; i < g->results.len; i++)
 				buf_printf(&args, "(%s *)grads[%d], ", ctype(g->results.data[i].dt), i);
 		}
-		buf_printf(c, "    void *own = NULL;\n"
-		              "    if (!work) {\n"
-		              "        size_t size = %s_%s_work_size(%s);\n"
-		              "        if (size == SIZE_MAX)\n            return AD_ERR_DIM;\n"
-		              "        if (size > 0 && !(own = work = malloc(size)))\n            return AD_ERR_NOMEM;\n"
-		              "    }\n",
+		buf_printf(c,
+		           "    void *own = NULL;\n"
+		           "    if (!work) {\n"
+		           "        size_t size = %s_%s_work_size(%s);\n"
+		           "        if (size == SIZE_MAX)\n            return AD_ERR_DIM;\n"
+		           "        if (size > 0 && !(own = work = malloc(size)))\n            return AD_ERR_NOMEM;\n"
+		           "    }\n",
 		           base, half, da);
-		buf_printf(c, "    int err = %s_%s_work(%s%s%swork);\n    free(own);\n    return err;\n}\n", base, half, da, sep,
-		           args.data ? args.data : "");
+		buf_printf(c, "    int err = %s_%s_work(%s%s%swork);\n    free(own);\n    return err;\n}\n", base, half,
+		           da, sep, args.data ? args.data : "");
 		buf_free(&args);
 	}
 	if (h) {
-		buf_printf(h, "/* The forward/backward pair of %s, for run-time differentiation (adrt.h's\n"
-		              " * ad_forward/ad_backward call them). %s_forward computes the results and writes\n"
-		              " * what the backward pass needs into `saved` (%s_saved_size(dims) bytes, 64-byte\n"
-		              " * aligned, owned by the caller); %s_backward then computes the gradients of the\n"
-		              " * parameters for seeds per result (NULL: ones), as often as wanted. grads[i] NULL:\n"
-		              " * not wanted (not computed). work: %s_*_work_size(dims) bytes, or NULL. */\n",
+		buf_printf(h,
+		           "/* The forward/backward pair of %s, for run-time differentiation (adrt.h's\n"
+		           " * ad_forward/ad_backward call them). %s_forward computes the results and writes\n"
+		           " * what the backward pass needs into `saved` (%s_saved_size(dims) bytes, 64-byte\n"
+		           " * aligned, owned by the caller); %s_backward then computes the gradients of the\n"
+		           " * parameters for seeds per result (NULL: ones), as often as wanted. grads[i] NULL:\n"
+		           " * not wanted (not computed). work: %s_*_work_size(dims) bytes, or NULL. */\n",
 		           base, base, base, base, base);
 		buf_printf(h, "size_t %s_saved_size(const int64_t *dims);\n", base);
 		buf_printf(h, "size_t %s_forward_work_size(const int64_t *dims);\n", base);
 		buf_printf(h, "size_t %s_backward_work_size(const int64_t *dims);\n", base);
-		buf_printf(h, "int %s_forward(const int64_t *dims, const void *const *in, void *const *out, void *saved, void *work);\n",
+		buf_printf(h,
+		           "int %s_forward(const int64_t *dims, const void *const *in, void *const *out, void *saved, "
+		           "void *work);\n",
 		           base);
-		buf_printf(h, "int %s_backward(const int64_t *dims, const void *const *in, const void *const *seeds,\n"
-		              "    void *const *grads, const void *saved, void *work);\n\n",
+		buf_printf(h,
+		           "int %s_backward(const int64_t *dims, const void *const *in, const void *const *seeds,\n"
+		           "    void *const *grads, const void *saved, void *work);\n\n",
 		           base);
 	}
 }
@@ -2176,10 +1976,12 @@ static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base)
 	int np = f->params.len, nr = f->results.len;
 	const char *da = dims_args(f);
 	emit_bind(c, m, base);
-	buf_printf(c, "\nstatic size_t %s_work_size_u_(const int64_t *dims)\n{\n    %sreturn %s_work_size(%s);\n}\n", base,
-	           *da ? "" : "(void)dims;\n    ", base, da);
+	buf_printf(c, "\nstatic size_t %s_work_size_u_(const int64_t *dims)\n{\n    %sreturn %s_work_size(%s);\n}\n",
+	           base, *da ? "" : "(void)dims;\n    ", base, da);
 	if (m->vjp)
-		buf_printf(c, "\nstatic size_t %s_vjp_work_size_u_(const int64_t *dims)\n{\n    %sreturn %s_vjp_work_size(%s);\n}\n",
+		buf_printf(c,
+		           "\nstatic size_t %s_vjp_work_size_u_(const int64_t *dims)\n{\n    %sreturn "
+		           "%s_vjp_work_size(%s);\n}\n",
 		           base, *da ? "" : "(void)dims;\n    ", base, da);
 	if (f->dimsyms.len) {
 		buf_printf(c, "\nstatic const char *const %s_dims_[] = {", base);
@@ -2194,8 +1996,8 @@ static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base)
 			Buf t;
 			buf_init(&t, f->A);
 			ir_print_type(&t, in->dt, in->rank, in->shape);
-			buf_printf(c, "    {\"%s\", %d, %d, \"%s\", %d, 0},\n", in->name, in->dt == DT_F64, in->rank, t.data,
-			           (in->flags & IF_NOGRAD) ? 1 : 0);
+			buf_printf(c, "    {\"%s\", %d, %d, \"%s\", %d, 0},\n", in->name, in->dt == DT_F64, in->rank,
+			           t.data, (in->flags & IF_NOGRAD) ? 1 : 0);
 			buf_free(&t);
 		}
 		buf_puts(c, "};\n");
@@ -2207,18 +2009,21 @@ static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base)
 			Buf t;
 			buf_init(&t, f->A);
 			ir_print_type(&t, fr->dt, fr->rank, fr->shape);
-			buf_printf(c, "    {\"%s\", %d, %d, \"%s\", 0, %d},\n", fr->name, fr->dt == DT_F64, fr->rank, t.data,
-			           fr->value < 0);
+			buf_printf(c, "    {\"%s\", %d, %d, \"%s\", 0, %d},\n", fr->name, fr->dt == DT_F64, fr->rank,
+			           t.data, fr->value < 0);
 			buf_free(&t);
 		}
 		buf_puts(c, "};\n");
 	}
 	if (np && nr) {
-		buf_printf(c, "\n/* depends[r * %d + p]: result r depends on parameter p */\nstatic const unsigned char %s_depends_[] = {",
+		buf_printf(c,
+		           "\n/* depends[r * %d + p]: result r depends on parameter p */\nstatic const unsigned char "
+		           "%s_depends_[] = {",
 		           np, base);
 		for (int r = 0; r < nr; r++)
 			for (int p = 0; p < np; p++)
-				buf_printf(c, "%s%d", r || p ? ", " : "", m->info.depends ? m->info.depends[r * np + p] : 0);
+				buf_printf(c, "%s%d", r || p ? ", " : "",
+				           m->info.depends ? m->info.depends[r * np + p] : 0);
 		buf_puts(c, "};\n");
 	}
 	if (f->cons.len) {
@@ -2248,14 +2053,16 @@ static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base)
 	else
 		buf_puts(c, "    NULL, NULL,\n");
 	if (m->fwd)
-		buf_printf(c, "    %s_saved_size, %s_forward_work_size, %s_forward, %s_backward_work_size, %s_backward,\n", base,
-		           base, base, base, base);
+		buf_printf(c,
+		           "    %s_saved_size, %s_forward_work_size, %s_forward, %s_backward_work_size, %s_backward,\n",
+		           base, base, base, base, base);
 	else
 		buf_puts(c, "    NULL, NULL, NULL, NULL, NULL,\n");
 	buf_puts(c, "};\n");
 	if (h)
-		buf_printf(h, "/* What run-time callers (adrt.h) need to know of %s. */\nextern const ad_meta %s_meta;\n\n",
-		           lf->name, base);
+		buf_printf(
+		    h, "/* What run-time callers (adrt.h) need to know of %s. */\nextern const ad_meta %s_meta;\n\n",
+		    lf->name, base);
 }
 
 void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o, const char *srcname)
@@ -2285,17 +2092,21 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 		FuncEmit fe = {m->opt, base, NULL, false, -1, 0, false};
 		emit_function(c, h, &fe, o);
 		if (m->vjp) {
-			const char *title = arena_printf(A, "The vector-Jacobian product of %s: its results, and the gradients of\n"
-			                                    " * its parameters for the seeds given per result",
-			                                 m->opt->name);
+			const char *title =
+			    arena_printf(A,
+			                 "The vector-Jacobian product of %s: its results, and the gradients of\n"
+			                 " * its parameters for the seeds given per result",
+			                 m->opt->name);
 			int np = m->opt->params.len;
-			FuncEmit fv = {m->vjp, arena_printf(A, "%s_vjp", base), title, false, np, np + m->info.nseeds, true};
+			FuncEmit fv = {m->vjp, arena_printf(A, "%s_vjp", base), title, false, np, np + m->info.nseeds,
+			               true};
 			emit_function(c, h, &fv, o);
 		}
 		if (m->fwd) {
 			int np = m->opt->params.len;
 			FuncEmit ff = {m->fwd, arena_printf(A, "%s_fwd", base), NULL, true, -1, 0, true};
-			FuncEmit fb = {m->bwd, arena_printf(A, "%s_bwd", base), NULL, true, np, np + m->info.nseeds, true};
+			FuncEmit fb = {m->bwd, arena_printf(A, "%s_bwd", base), NULL, true, np, np + m->info.nseeds,
+			               true};
 			emit_function(c, NULL, &ff, o);
 			emit_function(c, NULL, &fb, o);
 			emit_split_entries(c, h, m, base, o);

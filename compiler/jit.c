@@ -89,8 +89,8 @@ static JitModule *compile_tcc(const char *csrc, char *err, size_t errlen)
 }
 
 /* The flags of ad-compile --cflags; the compiler is $CC or cc. */
-static const char *const cc_flags[] = {"-O3", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-DAD_SIMD",
-                                       "-shared", "-fPIC", "-w"};
+static const char *const cc_flags[] = {"-O3",       "-march=native", "-fno-math-errno", "-fopenmp-simd",
+                                       "-DAD_SIMD", "-shared",       "-fPIC",           "-w"};
 enum { NFLAGS = sizeof cc_flags / sizeof cc_flags[0] };
 
 static uint64_t fnv(uint64_t h, const char *s)

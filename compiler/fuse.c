@@ -1,0 +1,207 @@
+/* fuse.c: fusion, the first scheduling pass (see schedule.h).
+ *
+ * Every value starts inlined: its expression is evaluated inside the loop of
+ * each value that reads it, so chains of elementwise ops, broadcasts,
+ * slices and reshapes become one loop with no temporary arrays. A value is
+ * materialized instead when it must be: parameters, results, constant
+ * arrays, reductions, matrix products and their operands, reshapes that
+ * reorder axes, scalars that take work (computed once, as locals), and
+ * expensive values (transcendental math, division, or long inlined chains)
+ * that more than one loop would otherwise recompute, or that a broadcast
+ * would recompute for every element it is stretched over. */
+#include "schedule.h"
+
+#include <string.h>
+
+bool sched_unit_reshape(const Inst *r, const Inst *a, int *map)
+{
+	/* map[k] = operand axis for result axis k, or -1 for an inserted 1 */
+	int j = 0;
+	for (int k = 0; k < r->rank; k++) {
+		while (j < a->rank && r->shape[k] != a->shape[j]) {
+			int64_t v;
+			if (!(dim_is_const(a->shape[j], &v) && v == 1))
+				break;
+			j++; /* a dropped size-1 axis */
+		}
+		if (j < a->rank && r->shape[k] == a->shape[j]) {
+			map[k] = j++;
+			continue;
+		}
+		int64_t v;
+		if (dim_is_const(r->shape[k], &v) && v == 1) {
+			map[k] = -1;
+			continue;
+		}
+		return false;
+	}
+	for (; j < a->rank; j++) {
+		int64_t v;
+		if (!(dim_is_const(a->shape[j], &v) && v == 1))
+			return false;
+	}
+	return true;
+}
+
+/* Does inlining v bring expensive math (transcendentals, division) into a loop? */
+static bool expensive_tree(const Schedule *s, const Func *f, int v, signed char *memo)
+{
+	if (memo[v] >= 0)
+		return memo[v];
+	const Inst *in = ir_inst(f, v);
+	bool x = false;
+	if (s->mat[v] == M_INLINE) {
+		x = (op_info[in->op].flags & F_EXPENSIVE) != 0;
+		for (int k = 0; k < in->nargs && !x; k++)
+			x = expensive_tree(s, f, in->args[k], memo);
+	}
+	memo[v] = x;
+	return x;
+}
+
+/* How many inlined operations v brings into a loop, capped. */
+static int inline_cost(const Schedule *s, const Func *f, int v, int *memo)
+{
+	if (memo[v] >= 0)
+		return memo[v];
+	const Inst *in = ir_inst(f, v);
+	int c = 1;
+	if (s->mat[v] == M_INLINE)
+		for (int k = 0; k < in->nargs && c < 1000; k++)
+			c += inline_cost(s, f, in->args[k], memo);
+	else
+		c = 0;
+	return memo[v] = c;
+}
+
+static bool array_backed(int m)
+{
+	return m == M_PARAM || m == M_RESULT || m == M_SCRATCH || m == M_STATIC || m == M_ALIAS;
+}
+
+/* Sources, results, and what the loop structure forces into memory. */
+static void place_required(Schedule *s, Func *f, bool optional)
+{
+	int n = s->n;
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		for (int k = 0; k < in->nargs; k++)
+			s->uses[in->args[k]]++;
+		if (in->op == OP_param)
+			s->mat[v] = M_PARAM;
+		else if (in->op == OP_const && in->nnums > 1)
+			s->mat[v] = M_STATIC;
+	}
+	for (int i = 0; i < f->results.len; i++) {
+		int v = f->results.data[i].value;
+		/* a result buffer that may be NULL cannot hold a value others read
+		 * (other instructions, or another result) */
+		int again = 0;
+		for (int k = 0; k < f->results.len; k++)
+			again += k != i && f->results.data[k].value == v;
+		if (v >= 0 && s->mat[v] == M_INLINE && !(optional && (s->uses[v] > 0 || again))) {
+			s->mat[v] = M_RESULT;
+			s->result_of[v] = i;
+		}
+	}
+	for (int v = n - 1; v >= 0; v--) {
+		const Inst *in = ir_inst(f, v);
+		OpKind kind = op_info[in->op].kind;
+		if ((kind == K_REDUCE || kind == K_MATMUL) && s->mat[v] == M_INLINE)
+			s->mat[v] = M_SCRATCH;
+		if (kind == K_MATMUL)
+			for (int k = 0; k < 2; k++)
+				if (s->mat[in->args[k]] == M_INLINE)
+					s->mat[in->args[k]] = M_SCRATCH;
+		if (in->op == OP_reshape && s->mat[in->args[0]] == M_INLINE) {
+			int map[IR_MAX_RANK];
+			if (!sched_unit_reshape(in, ir_inst(f, in->args[0]), map))
+				s->mat[in->args[0]] = M_SCRATCH;
+		}
+	}
+	/* a scalar that takes any work is computed once, as a local */
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (in->rank == 0 && s->mat[v] == M_INLINE && op_info[in->op].kind != K_SRC && in->op != OP_broadcast &&
+		    in->op != OP_reshape && s->uses[v] > 0)
+			s->mat[v] = M_LOCAL;
+	}
+}
+
+/* Expensive values read by several loops, or many times by one through a
+ * broadcast, are computed once into a buffer. Users come after their
+ * operands, so walking backwards sees each reader's final placement. */
+static void place_shared(Schedule *s, Func *f)
+{
+	int n = s->n;
+	int *memo = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	signed char *xmemo = arena_array(f->A, (size_t)n + 1, 1);
+	for (int v = n - 1; v >= 0; v--) {
+		const Inst *in = ir_inst(f, v);
+		if (s->mat[v] != M_INLINE || op_info[in->op].kind == K_SRC)
+			continue;
+		memset(xmemo, -1, (size_t)n + 1);
+		bool expensive = expensive_tree(s, f, v, xmemo);
+		bool stretched = false;
+		for (int u = v + 1; u < n && !stretched; u++) {
+			const Inst *ui = ir_inst(f, u);
+			if (ui->op == OP_broadcast && ui->args[0] == v)
+				stretched = !ir_same_shape(ui, in); /* each element is read many times */
+		}
+		for (int u = 0; u < n; u++)
+			memo[u] = -1;
+		int cost = inline_cost(s, f, v, memo);
+		int refs = s->uses[v]; /* readers: instructions, and results it is copied to */
+		for (int r = 0; r < f->results.len; r++)
+			refs += f->results.data[r].value == v;
+		if ((refs > 1 && (expensive || cost > 24)) || (stretched && (expensive || cost > 4)))
+			s->mat[v] = M_SCRATCH;
+	}
+	for (int v = 0; v < n; v++)
+		if (s->mat[v] == M_SCRATCH && ir_inst(f, v)->rank == 0)
+			s->mat[v] = M_LOCAL;
+}
+
+/* Reshapes cost no copy where row-major order allows it. */
+static void place_views(Schedule *s, Func *f, bool optional)
+{
+	int n = s->n;
+	/* a result that is a reshape of a stored value used nowhere else: that
+	 * value is computed in the result buffer itself (a matrix product
+	 * writes gw directly, not a copy) */
+	for (int i = 0; i < f->results.len && !optional; i++) {
+		int v = f->results.data[i].value;
+		if (v < 0 || s->mat[v] != M_RESULT || s->result_of[v] != i)
+			continue;
+		const Inst *in = ir_inst(f, v);
+		int u = in->nargs ? in->args[0] : -1;
+		if (in->op == OP_reshape && s->mat[u] == M_SCRATCH && s->uses[u] == 1 && ir_inst(f, u)->rank > 0) {
+			s->mat[u] = M_RESULT;
+			s->result_of[u] = i;
+			s->mat[v] = M_ALIAS;
+		}
+	}
+	/* a reshape of a stored array that must be stored itself is the same
+	 * memory seen with another shape */
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (in->op == OP_reshape && s->mat[v] == M_SCRATCH && in->rank > 0 &&
+		    array_backed(s->mat[in->args[0]]) && ir_inst(f, in->args[0])->rank > 0)
+			s->mat[v] = M_ALIAS;
+	}
+}
+
+Schedule *sched_fuse(Func *f, bool optional)
+{
+	Schedule *s = arena_alloc(f->A, sizeof *s);
+	int n = s->n = f->ins.len;
+	s->mat = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	s->uses = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	s->result_of = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	for (int v = 0; v < n; v++)
+		s->result_of[v] = -1;
+	place_required(s, f, optional);
+	place_shared(s, f);
+	place_views(s, f, optional);
+	return s;
+}

@@ -1,0 +1,42 @@
+/* schedule.h: where each IR value lives in the emitted C, and which buffers
+ * share memory. Two passes over optimized IR, run by the emitter:
+ *   sched_fuse  (fuse.c)  decides which values are inlined into the loops of
+ *                         their users (fusion) and which get storage;
+ *   sched_reuse (reuse.c) computes liveness over the resulting kernels and
+ *                         lets a scratch buffer take the memory of one that
+ *                         nothing reads any more.
+ * `ad-compile --emit=schedule` and `--emit=memory` print their decisions. */
+#ifndef AD_SCHEDULE_H
+#define AD_SCHEDULE_H
+
+#include "ir.h"
+
+/* Where a value lives: inlined into loops, a parameter, a result buffer, a
+ * scratch buffer in caller-provided work memory, a local scalar, a static
+ * array, or another value's buffer seen with another shape (a reshape:
+ * row-major order is kept). */
+enum { M_INLINE, M_PARAM, M_RESULT, M_SCRATCH, M_LOCAL, M_STATIC, M_ALIAS };
+
+typedef struct Schedule {
+	int n;          /* number of values */
+	int *mat;       /* M_* per value */
+	int *uses;      /* instructions reading each value */
+	int *result_of; /* value -> index of the result whose buffer holds it, or -1 */
+	int *last;      /* sched_reuse: last kernel reading the value's buffer (n: the
+	                 * final copies to results), or -1 */
+	int *reuse;     /* sched_reuse: for M_SCRATCH, the earlier scratch value whose
+	                 * memory it takes over, or -1 for fresh memory */
+} Schedule;
+
+/* Fusion. `optional` means result buffers may be NULL (VJP entries), so no
+ * value another instruction reads may live in one. */
+Schedule *sched_fuse(Func *f, bool optional);
+/* Liveness-based buffer reuse; fills s->last and s->reuse. */
+void sched_reuse(Schedule *s, Func *f);
+/* Is reshape r of a just r's axes with size-1 axes dropped or inserted? If
+ * so, map[k] is the axis of a that r's axis k reads, or -1. */
+bool sched_unit_reshape(const Inst *r, const Inst *a, int *map);
+/* The value whose buffer v lives in (through reshape views). */
+int sched_owner(const Schedule *s, const Func *f, int v);
+
+#endif
