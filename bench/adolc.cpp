@@ -94,7 +94,8 @@ int main(int argc, char **argv)
 		save(dir, p, "adolc", o, 2 * SIN_N);
 	} else if (strcmp(p, "mlp") == 0) {
 		enum { B = MLP_B, I = MLP_IN, H = MLP_H, O = MLP_OUT };
-		const float *x = (const float *)load(dir, "mlp_x", B * I * 4), *t = (const float *)load(dir, "mlp_t", B * O * 4);
+		const float *x = (const float *)load(dir, "mlp_x", B * I * 4),
+		            *t = (const float *)load(dir, "mlp_t", B * O * 4);
 		/* the independents: w1, b1, w2, b2 */
 		n_in = I * H + H + H * O + O;
 		n_out = 1;
@@ -169,7 +170,8 @@ int main(int argc, char **argv)
 			save(dir, p, "adolc", grad, ROSEN_N);
 		}
 	} else if (strcmp(p, "logreg") == 0) {
-		const float *x = (const float *)load(dir, "lr_x", LR_M * LR_D * 4), *y = (const float *)load(dir, "lr_y", LR_M * 4);
+		const float *x = (const float *)load(dir, "lr_x", LR_M * LR_D * 4),
+		            *y = (const float *)load(dir, "lr_y", LR_M * 4);
 		n_in = LR_D + 1;
 		n_out = 1;
 		xin = f32_to_f64((const float *)load(dir, "lr_w", LR_D * 4), LR_D);

@@ -13,8 +13,16 @@
 #include <sys/resource.h>
 #include <time.h>
 
-enum { SIN_N = 1000000, MLP_B = 256, MLP_IN = 784, MLP_H = 128, MLP_OUT = 10, ROSEN_N = 1000000, LR_M = 4096,
-       LR_D = 256 };
+enum {
+	SIN_N = 1000000,
+	MLP_B = 256,
+	MLP_IN = 784,
+	MLP_H = 128,
+	MLP_OUT = 10,
+	ROSEN_N = 1000000,
+	LR_M = 4096,
+	LR_D = 256
+};
 
 static inline double now_ms(void)
 {
@@ -89,8 +97,9 @@ static inline void save(const char *dir, const char *problem, const char *impl, 
 
 static inline void report(const char *problem, const char *impl, double median, double best, int reps)
 {
-	printf("{\"problem\": \"%s\", \"impl\": \"%s\", \"ms\": %.6f, \"min_ms\": %.6f, \"reps\": %d, \"peak_kb\": %ld}\n",
-	       problem, impl, median, best, reps, peak_kb());
+	printf(
+	    "{\"problem\": \"%s\", \"impl\": \"%s\", \"ms\": %.6f, \"min_ms\": %.6f, \"reps\": %d, \"peak_kb\": %ld}\n",
+	    problem, impl, median, best, reps, peak_kb());
 }
 
 #endif

@@ -45,24 +45,12 @@ void ast_print_expr(Buf *b, const Ast *e)
 		return;
 	}
 	switch (e->kind) {
-	case AST_ERROR:
-		buf_puts(b, "<error>");
-		break;
-	case AST_NAME:
-		buf_puts(b, e->name);
-		break;
-	case AST_NUM:
-		buf_puts(b, e->text);
-		break;
-	case AST_BOOL:
-		buf_puts(b, e->bval ? "true" : "false");
-		break;
-	case AST_NONE:
-		buf_puts(b, "none");
-		break;
-	case AST_DTYPE:
-		buf_puts(b, dtype_name(e->dtype));
-		break;
+	case AST_ERROR: buf_puts(b, "<error>"); break;
+	case AST_NAME: buf_puts(b, e->name); break;
+	case AST_NUM: buf_puts(b, e->text); break;
+	case AST_BOOL: buf_puts(b, e->bval ? "true" : "false"); break;
+	case AST_NONE: buf_puts(b, "none"); break;
+	case AST_DTYPE: buf_puts(b, dtype_name(e->dtype)); break;
 	case AST_LIST:
 		buf_puts(b, "[");
 		for (int i = 0; i < e->list.n; i++) {

@@ -49,7 +49,7 @@ typedef struct AstList {
 struct Ast {
 	AstKind kind;
 	Loc loc;
-	int depth; /* nesting depth, bounded by the parser */
+	int depth;        /* nesting depth, bounded by the parser */
 	const char *name; /* NAME, ATTR member */
 	const char *text; /* NUM as written */
 	double num;       /* NUM */
@@ -90,7 +90,7 @@ typedef struct Result {
 
 typedef struct Stmt {
 	Loc loc;
-	int last_line; /* the statement's text spans loc.line..last_line */
+	int last_line;        /* the statement's text spans loc.line..last_line */
 	const char **targets; /* NULL: expression statement */
 	Loc *target_locs;
 	int ntargets;

@@ -56,7 +56,8 @@ static void add(Diags *d, DiagKind kind, Loc loc, const char *fmt, va_list ap)
 	 * checked on its own and again where it is inlined). */
 	if (kind == DIAG_ERROR)
 		for (Diag *g = d->head; g; g = g->next)
-			if (g->kind == kind && g->loc.line == loc.line && g->loc.col == loc.col && strcmp(g->msg, msg) == 0)
+			if (g->kind == kind && g->loc.line == loc.line && g->loc.col == loc.col &&
+			    strcmp(g->msg, msg) == 0)
 				return;
 	Diag *g = arena_alloc(d->A, sizeof *g);
 	g->kind = kind;

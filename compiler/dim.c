@@ -339,8 +339,8 @@ static void print_atom(Buf *b, const DimAtom *a, bool c_syntax, DimName cname, v
 	if (!simple_num)
 		buf_puts(b, ")");
 	buf_puts(b, "/");
-	bool simple_den = a->den->nterms == 1 && a->den->terms[0].n <= 1 &&
-	                  (a->den->terms[0].n == 0 || a->den->terms[0].coef == 1);
+	bool simple_den =
+	    a->den->nterms == 1 && a->den->terms[0].n <= 1 && (a->den->terms[0].n == 0 || a->den->terms[0].coef == 1);
 	if (!simple_den)
 		buf_puts(b, "(");
 	print_poly(b, a->den, c_syntax, cname, ctx);

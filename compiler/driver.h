@@ -17,8 +17,8 @@ typedef struct Compilation {
 	Diags diags;
 	DimCtx *dc;
 	Program *prog;
-	Module *mod;  /* lowered functions, after adc_lower */
-	Func **opt;   /* optimized functions, after adc_optimize */
+	Module *mod;   /* lowered functions, after adc_lower */
+	Func **opt;    /* optimized functions, after adc_optimize */
 	ModFunc *mods; /* with their VJPs and forward/backward pairs, after adc_prepare_runtime */
 	int nfuncs;
 	char ice[512];
@@ -29,7 +29,7 @@ typedef struct Compilation {
 Compilation *adc_new(const char *name, const char *text, size_t len);
 void adc_free(Compilation *c);
 AdcStatus adc_parse(Compilation *c);
-AdcStatus adc_lower(Compilation *c);               /* parses first if needed */
+AdcStatus adc_lower(Compilation *c);                 /* parses first if needed */
 AdcStatus adc_optimize(Compilation *c, bool verify); /* lowers first if needed */
 /* Printed stages (arena strings); NULL if the stage failed. */
 char *adc_tokens(Compilation *c);

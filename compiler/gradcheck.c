@@ -58,7 +58,8 @@ static int call(Ctx *C, const Func *aux, ad_tensor *const *in, ad_tensor ***out,
 	AdCallFn fn = NULL;
 	for (int i = 0; i < C->c->nfuncs; i++)
 		if (C->c->opt[i]->name == aux->name || strcmp(C->c->opt[i]->name, aux->name) == 0)
-			fn = (AdCallFn)(uintptr_t)jit_symbol(C->jm, emit_c_names(C->c->opt, C->c->nfuncs, i, &eo, C->c->A).call);
+			fn = (AdCallFn)(uintptr_t)jit_symbol(
+			    C->jm, emit_c_names(C->c->opt, C->c->nfuncs, i, &eo, C->c->A).call);
 	if (!fn) {
 		ad_error_set(err, AD_E_INTERNAL, "no compiled code for %s", aux->name);
 		goto fail;
@@ -107,8 +108,8 @@ static ad_tensor **perturb(Ctx *C, ad_tensor *const *d, const bool *which, doubl
 
 static void report_line(Ctx *C, const char *what, double worst_abs, double worst_rel, bool ok, int ndirs)
 {
-	buf_printf(C->report, "%s %s: max abs error %.3g, max rel error %.3g over %d directions\n", ok ? "ok    " : "FAILED",
-	           what, worst_abs, worst_rel, ndirs);
+	buf_printf(C->report, "%s %s: max abs error %.3g, max rel error %.3g over %d directions\n",
+	           ok ? "ok    " : "FAILED", what, worst_abs, worst_rel, ndirs);
 	if (!ok)
 		C->failed++;
 }
@@ -119,11 +120,11 @@ static void report_line(Ctx *C, const char *what, double worst_abs, double worst
 typedef struct Probe {
 	const Func *eval; /* what to evaluate at perturbed points */
 	int nterms;
-	int *out_index;           /* results of eval in phi */
-	ad_tensor **weights;      /* their seeds, held fixed */
+	int *out_index;      /* results of eval in phi */
+	ad_tensor **weights; /* their seeds, held fixed */
 	int nparams;
-	bool *which;              /* parameters that move */
-	ad_tensor **grad_of;      /* analytic gradient per moving parameter (NULL: zero) */
+	bool *which;         /* parameters that move */
+	ad_tensor **grad_of; /* analytic gradient per moving parameter (NULL: zero) */
 } Probe;
 
 static bool probe(Ctx *C, const Probe *P, const char *what, ad_error *err)
@@ -188,8 +189,8 @@ static int param_index(const Func *f, int v)
 }
 
 typedef struct Aux {
-	Func *fn;   /* lowered */
-	int kind;   /* 0: grad site, 1: vjp */
+	Func *fn; /* lowered */
+	int kind; /* 0: grad site, 1: vjp */
 	int site;
 	VjpInfo vjp;
 } Aux;
@@ -316,14 +317,17 @@ int adc_check(Compilation *c, const char *fn, const char *const *names, ad_tenso
 			int r = v->vjp.seed_result[s];
 			const FuncResult *fr = &f->results.data[r];
 			if (ir_inst(f, fr->value)->op == OP_detach) {
-				buf_printf(report, "skip   result '%s': detached (grad with create_graph=false, or detach)\n", fr->name);
+				buf_printf(report,
+				           "skip   result '%s': detached (grad with create_graph=false, or detach)\n",
+				           fr->name);
 				continue;
 			}
 			bool any = false;
 			for (int g = 0; g < v->vjp.ngrads; g++)
 				any = any || v->vjp.depends[r * np + v->vjp.grad_param[g]];
 			if (!any) {
-				buf_printf(report, "skip   result '%s': it depends on no differentiable parameter\n", fr->name);
+				buf_printf(report, "skip   result '%s': it depends on no differentiable parameter\n",
+				           fr->name);
 				continue;
 			}
 			/* inputs of the VJP: f's, then seeds (random for r, zero for the others) */

@@ -33,8 +33,8 @@ static void shape_text(const Func *f, const Inst *p, char *out, size_t n)
 	buf_free(&b);
 }
 
-int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor *const *vals, const bool *table,
-             int n, ad_error *err)
+int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor *const *vals, const bool *table, int n,
+             ad_error *err)
 {
 	memset(iv, 0, sizeof *iv);
 	iv->f = f;
@@ -82,8 +82,8 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 		char want[256];
 		shape_text(f, p, want, sizeof want);
 		if (!v)
-			return ad_error_set(err, AD_E_NAME, "no input for parameter '%s' (%s); pass --input %s=VALUE", p->name,
-			                    want, p->name);
+			return ad_error_set(err, AD_E_NAME, "no input for parameter '%s' (%s); pass --input %s=VALUE",
+			                    p->name, want, p->name);
 		/* a CSV table (2-D) may feed a 1-D parameter as one row or column,
 		 * and a 1x1 table a scalar */
 		int64_t *shape = shapes + AD_MAX_RANK * k;
@@ -100,9 +100,9 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 		char have[256];
 		ad_tensor_describe(v, have, sizeof have);
 		if (rank != p->rank)
-			return ad_error_set(err, AD_E_SHAPE, "input '%s' has shape %s but the parameter is %s (rank %d, not %d)",
-			                    p->name, strchr(have, '[') ? strchr(have, '[') : "[] (a scalar)", want, rank,
-			                    p->rank);
+			return ad_error_set(
+			    err, AD_E_SHAPE, "input '%s' has shape %s but the parameter is %s (rank %d, not %d)",
+			    p->name, strchr(have, '[') ? strchr(have, '[') : "[] (a scalar)", want, rank, p->rank);
 		for (int d = 0; d < rank; d++) {
 			const Dim *pd = p->shape[d];
 			if (!(pd->nterms == 1 && pd->terms[0].n == 1 && pd->terms[0].coef == 1 &&
@@ -113,11 +113,14 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 				if (strcmp(pd->terms[0].atoms[0]->name, f->dimsyms.data[j]) == 0)
 					s = j;
 			if (s < 0)
-				return ad_error_set(err, AD_E_INTERNAL, "parameter dimension is not a symbol of the function");
+				return ad_error_set(err, AD_E_INTERNAL,
+				                    "parameter dimension is not a symbol of the function");
 			if (bound[s] && iv->dims[s] != shape[d])
-				return ad_error_set(err, AD_E_SHAPE, "input '%s' has %s = %lld along axis %d, but an earlier input set %s = %lld",
-				                    p->name, f->dimsyms.data[s], (long long)shape[d], d, f->dimsyms.data[s],
-				                    (long long)iv->dims[s]);
+				return ad_error_set(
+				    err, AD_E_SHAPE,
+				    "input '%s' has %s = %lld along axis %d, but an earlier input set %s = %lld",
+				    p->name, f->dimsyms.data[s], (long long)shape[d], d, f->dimsyms.data[s],
+				    (long long)iv->dims[s]);
 			bound[s] = true;
 			iv->dims[s] = shape[d];
 		}
@@ -135,15 +138,18 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 		for (int d = 0; d < p->rank; d++) {
 			int64_t want_d;
 			if (!dim_eval(p->shape[d], lookup_sym, &env, &want_d))
-				return ad_error_set(err, AD_E_SHAPE, "the shape of input '%s' cannot be checked", p->name);
+				return ad_error_set(err, AD_E_SHAPE, "the shape of input '%s' cannot be checked",
+				                    p->name);
 			if (want_d != iv->in[k]->shape[d]) {
 				char want[256];
 				shape_text(f, p, want, sizeof want);
 				Buf b;
 				buf_init(&b, f->A);
 				dim_print(&b, p->shape[d]);
-				ad_error_set(err, AD_E_SHAPE, "input '%s' has %lld elements along axis %d but the parameter is %s (%s = %lld)",
-				             p->name, (long long)iv->in[k]->shape[d], d, want, b.data, (long long)want_d);
+				ad_error_set(
+				    err, AD_E_SHAPE,
+				    "input '%s' has %lld elements along axis %d but the parameter is %s (%s = %lld)",
+				    p->name, (long long)iv->in[k]->shape[d], d, want, b.data, (long long)want_d);
 				buf_free(&b);
 				return err->code;
 			}
@@ -153,7 +159,8 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 	for (int i = 0; i < f->cons.len; i++) {
 		const Constraint *c = &f->cons.data[i];
 		int64_t a, b = 0;
-		bool ok = dim_eval(c->a, lookup_sym, &env, &a) && (c->kind == CONS_GE0 || dim_eval(c->b, lookup_sym, &env, &b));
+		bool ok = dim_eval(c->a, lookup_sym, &env, &a) &&
+		          (c->kind == CONS_GE0 || dim_eval(c->b, lookup_sym, &env, &b));
 		if (ok)
 			ok = c->kind == CONS_GE0 ? a >= 0 : c->kind == CONS_EQ ? a == b : (b != 0 && a % b == 0);
 		if (!ok)
@@ -171,7 +178,8 @@ int inv_alloc(Invocation *iv, ad_error *err)
 		int64_t shape[AD_MAX_RANK];
 		for (int d = 0; d < fr->rank; d++)
 			if (!dim_eval(fr->shape[d], lookup_sym, &env, &shape[d]) || shape[d] < 0)
-				return ad_error_set(err, AD_E_SHAPE, "result '%s' would have an invalid size", fr->name);
+				return ad_error_set(err, AD_E_SHAPE, "result '%s' would have an invalid size",
+				                    fr->name);
 		ad_tensor_free(iv->out[r]);
 		iv->out[r] = ad_tensor_new(fr->dt == DT_F64 ? AD_F64 : AD_F32, fr->rank, shape, err);
 		if (!iv->out[r])

@@ -20,8 +20,8 @@ typedef struct Invocation {
  * table[i] (if table is not NULL) marks a CSV table, which may feed a 1-D
  * parameter as one row or column, or a scalar as a 1x1 table.
  * On error, returns nonzero with err set (code AD_E_NAME or AD_E_SHAPE). */
-int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor *const *vals, const bool *table,
-             int n, ad_error *err);
+int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor *const *vals, const bool *table, int n,
+             ad_error *err);
 /* (Re)allocate the results for iv->f and iv->dims. */
 int inv_alloc(Invocation *iv, ad_error *err);
 /* Call a uniform entry point (the emitted NAME_call). */

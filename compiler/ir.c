@@ -111,9 +111,7 @@ const Dim **ir_infer_shape(Func *f, const Inst *p, const int *args, int *rank, c
 	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
 	*why = NULL;
 	switch (info->kind) {
-	case K_SRC:
-		*rank = p->rank;
-		return p->shape ? p->shape : arena_alloc(f->A, sizeof(Dim *));
+	case K_SRC: *rank = p->rank; return p->shape ? p->shape : arena_alloc(f->A, sizeof(Dim *));
 	case K_EW:
 		for (int k = 1; k < p->nargs; k++)
 			if (!ir_same_shape(a, ir_inst(f, args[k]))) {
@@ -165,8 +163,7 @@ const Dim **ir_infer_shape(Func *f, const Inst *p, const int *args, int *rank, c
 		*rank = r;
 		return s;
 	}
-	case K_SHAPE:
-		break;
+	case K_SHAPE: break;
 	}
 	switch (p->op) {
 	case OP_broadcast:
@@ -254,8 +251,7 @@ const Dim **ir_infer_shape(Func *f, const Inst *p, const int *args, int *rank, c
 		*rank = a->rank;
 		return s;
 	}
-	default:
-		break;
+	default: break;
 	}
 	*why = "unknown op";
 	return NULL;

@@ -110,7 +110,7 @@ typedef struct Func {
 	const char *name;
 	Loc loc;
 	VEC(Inst) ins;
-	VEC(int) params;           /* value ids of the OP_param instructions */
+	VEC(int) params; /* value ids of the OP_param instructions */
 	VEC(FuncResult) results;
 	VEC(const char *) dimsyms; /* symbolic dims, in ABI order */
 	VEC(Constraint) cons;
@@ -160,8 +160,8 @@ int ir_rebuild(Func *f, const Inst *proto, const int *args);
 
 /* Helpers on top of the builders. */
 int ir_fill(Func *f, DType dt, double v, int rank, const Dim **shape); /* scalar broadcast */
-int ir_sum_to(Func *f, int a, int rank, const Dim **shape); /* adjoint of broadcast */
-int ir_broadcast_to(Func *f, int a, int rank, const Dim **shape); /* no-op if same */
+int ir_sum_to(Func *f, int a, int rank, const Dim **shape);            /* adjoint of broadcast */
+int ir_broadcast_to(Func *f, int a, int rank, const Dim **shape);      /* no-op if same */
 
 /* Shapes: the result shape an op gives, or NULL with *why set. Shared by the
  * builders and the verifier. */

@@ -39,9 +39,7 @@ static void print_ints(Buf *b, const char *label, const int64_t *v, int n)
 static void print_attrs(Buf *b, const Inst *in)
 {
 	switch (in->op) {
-	case OP_param:
-		buf_printf(b, " %s%s", in->name, in->flags & IF_NOGRAD ? " nograd" : "");
-		break;
+	case OP_param: buf_printf(b, " %s%s", in->name, in->flags & IF_NOGRAD ? " nograd" : ""); break;
 	case OP_const:
 		if (in->rank == 0) {
 			buf_puts(b, " ");
@@ -70,29 +68,22 @@ static void print_attrs(Buf *b, const Inst *in)
 	case OP_max:
 	case OP_min:
 	case OP_prod:
-	case OP_norm:
-		print_ints(b, "axes", in->ints, in->nints);
-		break;
-	case OP_transpose:
-		print_ints(b, "perm", in->ints, in->nints);
-		break;
+	case OP_norm: print_ints(b, "axes", in->ints, in->nints); break;
+	case OP_transpose: print_ints(b, "perm", in->ints, in->nints); break;
 	case OP_slice:
 	case OP_unslice:
 		buf_puts(b, " start=");
 		ir_print_shape(b, in->ndims, in->dims);
 		print_ints(b, "step", in->ints, in->nints);
 		break;
-	case OP_concat:
-		buf_printf(b, " axis=%" PRId64, in->ints[0]);
-		break;
+	case OP_concat: buf_printf(b, " axis=%" PRId64, in->ints[0]); break;
 	case OP_matmul:
 		if (in->ints[0])
 			buf_puts(b, " ta");
 		if (in->ints[1])
 			buf_puts(b, " tb");
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 

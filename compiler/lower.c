@@ -23,8 +23,8 @@ typedef struct Val {
 	DType dt;
 	int rank;
 	const Dim **shape;
-	bool bval;      /* BOOL */
-	DType dtype;    /* DTYPE */
+	bool bval;         /* BOOL */
+	DType dtype;       /* DTYPE */
 	struct Val *items; /* TUPLE */
 	int nitems;
 } Val;
@@ -153,24 +153,12 @@ static void src_text(Buf *b, const Ast *e)
 		return;
 	}
 	switch (e->kind) {
-	case AST_ERROR:
-		buf_puts(b, "...");
-		break;
-	case AST_NAME:
-		buf_puts(b, e->name);
-		break;
-	case AST_NUM:
-		buf_puts(b, e->text);
-		break;
-	case AST_BOOL:
-		buf_puts(b, e->bval ? "true" : "false");
-		break;
-	case AST_NONE:
-		buf_puts(b, "none");
-		break;
-	case AST_DTYPE:
-		buf_puts(b, dtype_name(e->dtype));
-		break;
+	case AST_ERROR: buf_puts(b, "..."); break;
+	case AST_NAME: buf_puts(b, e->name); break;
+	case AST_NUM: buf_puts(b, e->text); break;
+	case AST_BOOL: buf_puts(b, e->bval ? "true" : "false"); break;
+	case AST_NONE: buf_puts(b, "none"); break;
+	case AST_DTYPE: buf_puts(b, dtype_name(e->dtype)); break;
 	case AST_LIST:
 		buf_puts(b, "[");
 		for (int i = 0; i < e->list.n; i++) {
@@ -478,8 +466,7 @@ static bool const_num(Lower *L, const Ast *e, double *out, bool *is_int, bool re
 		default: *out = pow(a, b); break;
 		}
 		return true;
-	default:
-		break;
+	default: break;
 	}
 	if (report)
 		err(L, e->loc, "expected a constant number, not '%s'", text_of(L, e));
@@ -535,8 +522,8 @@ static int axis_list(Lower *L, const Ast *e, int rank, int64_t *out, const char 
 		if (!const_int(L, items[i], &a, "an axis"))
 			return -1;
 		if (a < -rank || a >= rank) {
-			err(L, items[i]->loc, "axis %lld is out of range for a tensor of rank %d (in %s)", (long long)a, rank,
-			    what);
+			err(L, items[i]->loc, "axis %lld is out of range for a tensor of rank %d (in %s)", (long long)a,
+			    rank, what);
 			return -1;
 		}
 		out[i] = a < 0 ? a + rank : a;
@@ -589,7 +576,8 @@ static int shape_list(Lower *L, const Ast *e, const Dim **out, bool allow_infer,
 		if (it->kind == AST_NAME) {
 			const Dim *d = lookup_dim(L, it->name);
 			if (!d) {
-				err(L, it->loc, "'%s' is not a dimension of this function's parameters (in %s)", it->name, what);
+				err(L, it->loc, "'%s' is not a dimension of this function's parameters (in %s)",
+				    it->name, what);
 				return -1;
 			}
 			out[i] = d;
@@ -624,8 +612,8 @@ static bool check_size(Lower *L, Loc loc, int rank, const Dim **shape)
 		if (!dim_is_const(shape[i], &v))
 			continue;
 		if (v < 0 || __builtin_mul_overflow(n, v, &n) || n > ((int64_t)1 << MAX_ELEMS_LOG2)) {
-			err(L, loc, "tensor of shape %s is too large (the limit is 2^%d elements)", shape_str(L, rank, shape),
-			    MAX_ELEMS_LOG2);
+			err(L, loc, "tensor of shape %s is too large (the limit is 2^%d elements)",
+			    shape_str(L, rank, shape), MAX_ELEMS_LOG2);
 			return false;
 		}
 	}
@@ -655,8 +643,7 @@ static bool literal_shape(Lower *L, const Ast *e, int depth, int64_t *shape, int
 	return true;
 }
 
-static bool literal_fill(Lower *L, const Ast *e, int depth, const int64_t *shape, int rank, double *out,
-                         int64_t *k)
+static bool literal_fill(Lower *L, const Ast *e, int depth, const int64_t *shape, int rank, double *out, int64_t *k)
 {
 	if (depth == rank) {
 		if (e->kind == AST_LIST) {
@@ -666,8 +653,9 @@ static bool literal_fill(Lower *L, const Ast *e, int depth, const int64_t *shape
 		double v;
 		bool is_int;
 		if (!const_num(L, e, &v, &is_int, false)) {
-			err(L, e->loc, "a tensor literal holds constant numbers, not '%s' (a list of tensors is allowed only "
-			               "as an argument of grad, backward, concat or stack)",
+			err(L, e->loc,
+			    "a tensor literal holds constant numbers, not '%s' (a list of tensors is allowed only "
+			    "as an argument of grad, backward, concat or stack)",
 			    text_of(L, e));
 			return false;
 		}
@@ -724,25 +712,18 @@ static Val want(Lower *L, const Ast *e)
 	Val v = expr(L, e);
 	switch (v.kind) {
 	case V_TENSOR:
-	case V_ERR:
-		return v;
+	case V_ERR: return v;
 	case V_NONE:
 		err(L, e->loc, "'%s' is none here (an unused gradient or a .grad nothing was accumulated into)",
 		    text_of(L, e));
 		return ERR;
-	case V_BOOL:
-		err(L, e->loc, "expected a tensor, not %s", v.bval ? "true" : "false");
-		return ERR;
-	case V_DTYPE:
-		err(L, e->loc, "expected a tensor, not the dtype %s", dtype_name(v.dtype));
-		return ERR;
+	case V_BOOL: err(L, e->loc, "expected a tensor, not %s", v.bval ? "true" : "false"); return ERR;
+	case V_DTYPE: err(L, e->loc, "expected a tensor, not the dtype %s", dtype_name(v.dtype)); return ERR;
 	case V_TUPLE:
 		err(L, e->loc, "'%s' gives %d values; assign them to as many names (a, b = ...)", text_of(L, e),
 		    v.nitems);
 		return ERR;
-	case V_VOID:
-		err(L, e->loc, "'%s' does not give a value", text_of(L, e));
-		return ERR;
+	case V_VOID: err(L, e->loc, "'%s' does not give a value", text_of(L, e)); return ERR;
 	}
 	return ERR;
 }
@@ -786,8 +767,8 @@ static bool bind_args(Lower *L, const char *fname, const char *const *params, in
 			k++;
 		if (k == np) {
 			const char *hint = did_you_mean(kw, params, np);
-			err(L, call->list.kwloc[i], "%s has no parameter '%s'%s%s%s", fname, kw, hint ? "; did you mean '" : "",
-			    hint ? hint : "", hint ? "'?" : "");
+			err(L, call->list.kwloc[i], "%s has no parameter '%s'%s%s%s", fname, kw,
+			    hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
 			ok = false;
 			continue;
 		}
@@ -857,7 +838,8 @@ static Val do_matmul(Lower *L, Loc loc, Val a, Val b)
 		dim_print(&x, ka);
 		buf_puts(&x, " vs ");
 		dim_print(&x, kb);
-		err(L, loc, "matmul of %s and %s: inner dimensions differ (%s)", type_str(L, a), type_str(L, b), x.data);
+		err(L, loc, "matmul of %s and %s: inner dimensions differ (%s)", type_str(L, a), type_str(L, b),
+		    x.data);
 		buf_free(&x);
 		return ERR;
 	}
@@ -890,8 +872,8 @@ static Val do_matmul(Lower *L, Loc loc, Val a, Val b)
 		else if (is_one(da))
 			batch[i] = db;
 		else {
-			err(L, loc, "matmul of %s and %s: batch dimensions cannot be broadcast together", type_str(L, a),
-			    type_str(L, b));
+			err(L, loc, "matmul of %s and %s: batch dimensions cannot be broadcast together",
+			    type_str(L, a), type_str(L, b));
 			return ERR;
 		}
 	}
@@ -938,8 +920,8 @@ static bool slice_axis(Lower *L, const Ast *item, const Ast *base, const Dim *n,
 		*drop = true;
 		if (cn) {
 			if (i < -nv || i >= nv) {
-				err(L, item->loc, "index %lld is out of range for a dimension of size %lld", (long long)i,
-				    (long long)nv);
+				err(L, item->loc, "index %lld is out of range for a dimension of size %lld",
+				    (long long)i, (long long)nv);
 				return false;
 			}
 			*start = dim_const(dc, i < 0 ? i + nv : i);
@@ -947,8 +929,9 @@ static bool slice_axis(Lower *L, const Ast *item, const Ast *base, const Dim *n,
 		}
 		*start = i < 0 ? dim_add(dc, n, dim_const(dc, i)) : dim_const(dc, i);
 		const Dim *need = i < 0 ? *start : dim_sub(dc, n, dim_const(dc, i + 1));
-		return require_ge0(L, item->loc, need, arena_printf(L->A, "index %lld of %s is out of range", (long long)i,
-		                                                   text_of(L, base)));
+		return require_ge0(
+		    L, item->loc, need,
+		    arena_printf(L->A, "index %lld of %s is out of range", (long long)i, text_of(L, base)));
 	}
 	int64_t s = 0, t = 0, st = 1;
 	bool has_s = item->a != NULL, has_t = item->b != NULL;
@@ -993,8 +976,11 @@ static bool slice_axis(Lower *L, const Ast *item, const Ast *base, const Dim *n,
 			return false;
 		*len = dim_div(dc, dim_add(dc, diff, dim_const(dc, st - 1)), dim_const(dc, st));
 	} else {
-		a = !has_s ? dim_sub(dc, n, dim_const(dc, 1)) : s < 0 ? dim_add(dc, n, dim_const(dc, s)) : dim_const(dc, s);
-		if (has_s && !require_ge0(L, item->loc, s < 0 ? a : dim_sub(dc, dim_sub(dc, n, dim_const(dc, 1)), a), what))
+		a = !has_s  ? dim_sub(dc, n, dim_const(dc, 1))
+		    : s < 0 ? dim_add(dc, n, dim_const(dc, s))
+		            : dim_const(dc, s);
+		if (has_s &&
+		    !require_ge0(L, item->loc, s < 0 ? a : dim_sub(dc, dim_sub(dc, n, dim_const(dc, 1)), a), what))
 			return false;
 		b = !has_t ? dim_const(dc, -1) : t < 0 ? dim_add(dc, n, dim_const(dc, t)) : dim_const(dc, t);
 		const Dim *diff = dim_sub(dc, a, b);
@@ -1025,8 +1011,8 @@ static Val do_index(Lower *L, const Ast *e)
 		steps[k] = 1;
 		lens[k] = in->shape[k];
 		drop[k] = false;
-		if (k < e->list.n && !slice_axis(L, e->list.items[k], e->a, in->shape[k], &starts[k], &steps[k], &lens[k],
-		                                 &drop[k]))
+		if (k < e->list.n &&
+		    !slice_axis(L, e->list.items[k], e->a, in->shape[k], &starts[k], &steps[k], &lens[k], &drop[k]))
 			return ERR;
 	}
 	int v = ir_slice(L->f, x.id, starts, steps, lens);
@@ -1092,10 +1078,8 @@ static Val expr(Lower *L, const Ast *e)
 	if (too_big(L, e->loc))
 		return ERR;
 	switch (e->kind) {
-	case AST_ERROR:
-		return ERR;
-	case AST_NUM:
-		return scalar(L, e->num);
+	case AST_ERROR: return ERR;
+	case AST_NUM: return scalar(L, e->num);
 	case AST_BOOL: {
 		Val v = {.kind = V_BOOL, .bval = e->bval};
 		return v;
@@ -1108,8 +1092,7 @@ static Val expr(Lower *L, const Ast *e)
 		Val v = {.kind = V_DTYPE, .dtype = dt_of(L, e->dtype)};
 		return v;
 	}
-	case AST_LIST:
-		return literal(L, e);
+	case AST_LIST: return literal(L, e);
 	case AST_NAME: {
 		Binding *b = lookup(L, e->name);
 		if (b)
@@ -1141,9 +1124,9 @@ static Val expr(Lower *L, const Ast *e)
 		if (a.kind != V_TENSOR || b.kind != V_TENSOR)
 			return ERR;
 		static const Op ops[] = {
-		    [BIN_ADD] = OP_add, [BIN_SUB] = OP_sub, [BIN_MUL] = OP_mul, [BIN_DIV] = OP_div, [BIN_POW] = OP_pow,
-		    [BIN_LT] = OP_lt,   [BIN_LE] = OP_le,   [BIN_GT] = OP_gt,   [BIN_GE] = OP_ge,   [BIN_EQ] = OP_eq,
-		    [BIN_NE] = OP_ne,
+		    [BIN_ADD] = OP_add, [BIN_SUB] = OP_sub, [BIN_MUL] = OP_mul, [BIN_DIV] = OP_div,
+		    [BIN_POW] = OP_pow, [BIN_LT] = OP_lt,   [BIN_LE] = OP_le,   [BIN_GT] = OP_gt,
+		    [BIN_GE] = OP_ge,   [BIN_EQ] = OP_eq,   [BIN_NE] = OP_ne,
 		};
 		if (e->op == BIN_MATMUL)
 			return do_matmul(L, e->loc, a, b);
@@ -1190,11 +1173,8 @@ static Val expr(Lower *L, const Ast *e)
 			err(L, callee->loc, "unknown function '%s'", callee->name);
 		return ERR;
 	}
-	case AST_INDEX:
-		return do_index(L, e);
-	case AST_SLICE:
-		err(L, e->loc, "a slice (a:b) is allowed only inside x[...]");
-		return ERR;
+	case AST_INDEX: return do_index(L, e);
+	case AST_SLICE: err(L, e->loc, "a slice (a:b) is allowed only inside x[...]"); return ERR;
 	case AST_ATTR:
 		if (strcmp(e->name, "T") == 0)
 			return do_transpose(L, e->loc, want(L, e->a), NULL);
@@ -1390,10 +1370,10 @@ static Val bi_cross_entropy(Lower *L, const Builtin *b, const Ast *call, const A
 	int64_t axis = r - 1;
 	Val m = tensor(ir_unary(L->f, OP_detach, reduce(L, OP_max, x, &axis, 1, true).id), x.weak);
 	Val z = binary(L, loc, OP_sub, x, m, b->name);
-	Val ls = binary(L, loc, OP_sub, z,
-	                unary(L, loc, OP_log, reduce(L, OP_sum, unary(L, loc, OP_exp, z, b->name), &axis, 1, true),
-	                      b->name),
-	                b->name);
+	Val ls =
+	    binary(L, loc, OP_sub, z,
+	           unary(L, loc, OP_log, reduce(L, OP_sum, unary(L, loc, OP_exp, z, b->name), &axis, 1, true), b->name),
+	           b->name);
 	Val p = binary(L, loc, OP_mul, t, ls, b->name);
 	if (p.kind != V_TENSOR)
 		return ERR;
@@ -1518,8 +1498,8 @@ static Val bi_squeeze(Lower *L, const Builtin *b, const Ast *call, const Ast **a
 			return ERR;
 		for (int i = 0; i < n; i++) {
 			if (!is_one(in->shape[axes[i]])) {
-				err(L, call->loc, "cannot squeeze axis %lld of %s: its size is not 1", (long long)axes[i],
-				    type_str(L, x));
+				err(L, call->loc, "cannot squeeze axis %lld of %s: its size is not 1",
+				    (long long)axes[i], type_str(L, x));
 				return ERR;
 			}
 			sq[axes[i]] = true;
@@ -1673,7 +1653,8 @@ static Val join(Lower *L, const Builtin *b, const Ast *call, const Ast **a, bool
 		} else {
 			for (int k = 0; k < r; k++)
 				if (k != axis && in->shape[k] != first->shape[k]) {
-					err(L, a[0]->list.items[i]->loc, "concat along axis %lld: %s does not match %s off that axis",
+					err(L, a[0]->list.items[i]->loc,
+					    "concat along axis %lld: %s does not match %s off that axis",
 					    (long long)axis, type_str(L, xs[i]), type_str(L, xs[0]));
 					return ERR;
 				}
@@ -1878,8 +1859,8 @@ static bool make_seeds(Lower *L, const Ast *where, Val *outs, int nout, const As
 		if (ng < 0)
 			return false;
 		if (ng != nout) {
-			err(L, seeds_ast->loc, "%s has %d entr%s but there %s %d output%s", what, ng, ng == 1 ? "y" : "ies",
-			    nout == 1 ? "is" : "are", nout, nout == 1 ? "" : "s");
+			err(L, seeds_ast->loc, "%s has %d entr%s but there %s %d output%s", what, ng,
+			    ng == 1 ? "y" : "ies", nout == 1 ? "is" : "are", nout, nout == 1 ? "" : "s");
 			return false;
 		}
 	}
@@ -1917,8 +1898,9 @@ static bool check_differentiable(Lower *L, const Ast *at, Val v)
 {
 	const Inst *in = I(L, v.id);
 	if (v.weak) {
-		err(L, at->loc, "cannot differentiate with respect to the literal '%s'; give it a dtype with f32(...) "
-		                "or f64(...)",
+		err(L, at->loc,
+		    "cannot differentiate with respect to the literal '%s'; give it a dtype with f32(...) "
+		    "or f64(...)",
 		    text_of(L, at));
 		return false;
 	}
@@ -2040,7 +2022,8 @@ static Val bi_backward(Lower *L, const Builtin *b, const Ast *call, const Ast **
 		o[i] = ts[i].id;
 	Scope *s = L->scope;
 	int nl = s->grads.len;
-	int *leaves = arena_array(L->A, (size_t)nl + 1, sizeof(int)), *g = arena_array(L->A, (size_t)nl + 1, sizeof(int));
+	int *leaves = arena_array(L->A, (size_t)nl + 1, sizeof(int)),
+	    *g = arena_array(L->A, (size_t)nl + 1, sizeof(int));
 	for (int i = 0; i < nl; i++)
 		leaves[i] = s->grads.data[i].leaf;
 	ad_vjp(L->f, o, seeds, n, leaves, nl, NULL, 0, g);
@@ -2094,10 +2077,34 @@ static Val attr_grad(Lower *L, const Ast *e)
 /* ---------------------------------------------------------------- the builtin table */
 
 static const Builtin builtins[] = {
-#define UN(n) {#n, {"x"}, 1, bi_unary, OP_##n, 0}
-    UN(abs), UN(sign), UN(sqrt), UN(exp), UN(expm1), UN(log), UN(log1p), UN(sin), UN(cos), UN(tan), UN(asin),
-    UN(acos), UN(atan), UN(sinh), UN(cosh), UN(tanh), UN(sigmoid), UN(relu), UN(softplus), UN(square), UN(erf),
-    UN(floor), UN(ceil), UN(round),
+#define UN(n)                                                                                                          \
+	{                                                                                                              \
+#n, {"x" }, 1, bi_unary, OP_##n, 0                                                                     \
+	}
+    UN(abs),
+    UN(sign),
+    UN(sqrt),
+    UN(exp),
+    UN(expm1),
+    UN(log),
+    UN(log1p),
+    UN(sin),
+    UN(cos),
+    UN(tan),
+    UN(asin),
+    UN(acos),
+    UN(atan),
+    UN(sinh),
+    UN(cosh),
+    UN(tanh),
+    UN(sigmoid),
+    UN(relu),
+    UN(softplus),
+    UN(square),
+    UN(erf),
+    UN(floor),
+    UN(ceil),
+    UN(round),
 #undef UN
     {"pow", {"x", "y"}, 2, bi_binary, OP_pow, 0},
     {"maximum", {"x", "y"}, 2, bi_binary, OP_maximum, 0},
@@ -2219,7 +2226,8 @@ static bool result_value(Lower *L, const Result *r, Val v, FuncResult *out)
 			return true;
 		}
 		if (!v.has_type) {
-			err(L, r->loc, "result '%s' is none and has no declared type to give its zeros a shape", r->name);
+			err(L, r->loc, "result '%s' is none and has no declared type to give its zeros a shape",
+			    r->name);
 			return false;
 		}
 		out->dt = v.dt;
@@ -2242,7 +2250,8 @@ static bool result_value(Lower *L, const Result *r, Val v, FuncResult *out)
 			Buf b;
 			buf_init(&b, L->A);
 			ir_print_type(&b, dt_of(L, r->type.dtype), r->type.rank, shape);
-			err(L, r->loc, "result '%s' is declared %s but its value is %s", r->name, b.data, type_str(L, v));
+			err(L, r->loc, "result '%s' is declared %s but its value is %s", r->name, b.data,
+			    type_str(L, v));
 			buf_free(&b);
 			return false;
 		}
@@ -2292,7 +2301,8 @@ static void lower_stmt(Lower *L, const Stmt *s)
 	}
 	if (s->ntargets == 1) {
 		if (v.kind == V_TUPLE) {
-			err(L, s->loc, "'%s' gives %d values; assign them to as many names", text_of(L, s->expr), v.nitems);
+			err(L, s->loc, "'%s' gives %d values; assign them to as many names", text_of(L, s->expr),
+			    v.nitems);
 			bind(L, s->targets[0], ERR);
 			return;
 		}
@@ -2367,7 +2377,8 @@ static Val call_user(Lower *L, const Ast *call, const FuncAst *fn)
 		}
 		for (int i = 0; i < fn->nparams; i++) {
 			if (call->list.kw[i]) {
-				err(L, call->list.kwloc[i], "'%s' has more than 8 parameters: pass them by position", fn->name);
+				err(L, call->list.kwloc[i], "'%s' has more than 8 parameters: pass them by position",
+				    fn->name);
 				return ERR;
 			}
 			slots[i] = call->list.items[i];
@@ -2559,8 +2570,8 @@ Module *lower_program(Arena *A, Diags *d, DimCtx *dc, SrcFile *src, const Progra
 	for (int i = 0; i < p->nfuncs; i++)
 		for (int j = 0; j < i; j++)
 			if (strcmp(p->funcs[i]->name, p->funcs[j]->name) == 0)
-				err(&L, p->funcs[i]->loc, "function '%s' is defined twice (first at line %d)", p->funcs[i]->name,
-				    p->funcs[j]->loc.line);
+				err(&L, p->funcs[i]->loc, "function '%s' is defined twice (first at line %d)",
+				    p->funcs[i]->name, p->funcs[j]->loc.line);
 	if (p->nfuncs == 0 && d->nerrors == errors)
 		diag_error(d, (Loc){0, 0}, "the file defines no function");
 	for (int i = 0; i < p->nfuncs; i++) {

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 
 #include "adrt.h"
-#include "gradcheck.h"
 #include "driver.h"
+#include "gradcheck.h"
 #include "invoke.h"
 #include "jit.h"
 
@@ -219,8 +219,7 @@ static int write_text(const char *path, const char *text)
 
 static int do_emit_files(Compilation *c, const Opts *o)
 {
-	char *cpath = o->out ? strdup(o->out)
-	                     : strcmp(o->file, "-") == 0 ? strdup("-") : replace_ext(o->file, ".c");
+	char *cpath = o->out ? strdup(o->out) : strcmp(o->file, "-") == 0 ? strdup("-") : replace_ext(o->file, ".c");
 	char *hpath = o->header ? strdup(o->header) : strcmp(cpath, "-") == 0 ? NULL : replace_ext(cpath, ".h");
 	EmitOptions eo = {hpath ? base_name(hpath) : NULL, o->prefix, true, NULL, NULL};
 	char *csrc, *hsrc = NULL;
@@ -327,8 +326,8 @@ static int write_outputs(const char *dir, const Func *f, Invocation *iv)
 		return EXIT_RUNTIME;
 	for (int i = 0; i < f->results.len; i++) {
 		if (f->results.data[i].value < 0) {
-			fprintf(stderr, "%s: note: %s is none; no %s/%s.npy was written\n", prog, f->results.data[i].name, dir,
-			        f->results.data[i].name);
+			fprintf(stderr, "%s: note: %s is none; no %s/%s.npy was written\n", prog,
+			        f->results.data[i].name, dir, f->results.data[i].name);
 			continue;
 		}
 		size_t n = strlen(dir) + strlen(f->results.data[i].name) + 8;
@@ -352,7 +351,7 @@ int plot_results(const char *out, const char *const *names, ad_tensor *const *ts
 /* Print named tensors (NULL: none) as --format says. */
 static int print_named(const char *fmt, const char **names, const ad_tensor **ts, int n)
 {
-	char *text = strcmp(fmt, "json") == 0 ? ad_format_json(names, ts, n)
+	char *text = strcmp(fmt, "json") == 0  ? ad_format_json(names, ts, n)
 	             : strcmp(fmt, "csv") == 0 ? ad_format_csv(names, ts, n)
 	                                       : ad_format_text(names, ts, n);
 	if (!text) {
@@ -453,7 +452,8 @@ static int do_grad(const Opts *o, const char *text)
 	}
 	if (!rc && o->wrt) {
 		char *list = strdup(o->wrt);
-		for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+		for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok && !rc;
+		     tok = strtok_r(NULL, ",", &save)) {
 			int p = ad_function_param(fn, tok);
 			if (p < 0)
 				runtime_error("--wrt: %s has no parameter '%s'", meta->name, tok), rc = EXIT_RUNTIME;
@@ -579,7 +579,7 @@ static int do_run(Compilation *c, const Opts *o)
 		rn[i] = f->results.data[i].name;
 		rt[i] = f->results.data[i].value < 0 ? NULL : iv.out[i];
 	}
-	char *text = strcmp(fmt, "json") == 0 ? ad_format_json(rn, rt, nr)
+	char *text = strcmp(fmt, "json") == 0  ? ad_format_json(rn, rt, nr)
 	             : strcmp(fmt, "csv") == 0 ? ad_format_csv(rn, rt, nr)
 	                                       : ad_format_text(rn, rt, nr);
 	if (!text) {
@@ -632,7 +632,8 @@ static int do_check(Compilation *c, const Opts *o)
 		Buf rep;
 		buf_init(&rep, c->A);
 		ad_error err;
-		int failed = adc_check(c, o->check, (const char *const *)names, vals, table, o->ninputs, &co, &rep, &err);
+		int failed =
+		    adc_check(c, o->check, (const char *const *)names, vals, table, o->ninputs, &co, &rep, &err);
 		if (rep.data)
 			fputs(rep.data, stdout);
 		buf_free(&rep);
@@ -643,12 +644,12 @@ static int do_check(Compilation *c, const Opts *o)
 				runtime_error("%s", err.msg);
 			rc = err.code == AD_E_COMPILE ? EXIT_COMPILE : EXIT_RUNTIME;
 		} else if (failed > 0) {
-			printf("%d check%s FAILED (eps %g, atol %g, rtol %g)\n", failed, failed == 1 ? "" : "s", co.eps, co.atol,
-			       co.rtol);
+			printf("%d check%s FAILED (eps %g, atol %g, rtol %g)\n", failed, failed == 1 ? "" : "s", co.eps,
+			       co.atol, co.rtol);
 			rc = EXIT_CHECK;
 		} else {
-			printf("all checks passed (f64, central differences, eps %g, atol %g, rtol %g)\n", co.eps, co.atol,
-			       co.rtol);
+			printf("all checks passed (f64, central differences, eps %g, atol %g, rtol %g)\n", co.eps,
+			       co.atol, co.rtol);
 		}
 	}
 	for (int i = 0; i < o->ninputs; i++) {
@@ -663,18 +664,46 @@ static int do_check(Compilation *c, const Opts *o)
 
 int main(int argc, char **argv)
 {
-	enum { O_HEADER = 256, O_EMIT, O_RUN, O_INPUT, O_FORMAT, O_OUTDIR, O_PLOT, O_CFLAGS, O_LIBS, O_HELP, O_VERSION,
-	       O_PREFIX, O_CHECK, O_GRAD, O_SEED, O_WRT, O_ALLOW_UNUSED, O_BLAS, O_JIT };
+	enum {
+		O_HEADER = 256,
+		O_EMIT,
+		O_RUN,
+		O_INPUT,
+		O_FORMAT,
+		O_OUTDIR,
+		O_PLOT,
+		O_CFLAGS,
+		O_LIBS,
+		O_HELP,
+		O_VERSION,
+		O_PREFIX,
+		O_CHECK,
+		O_GRAD,
+		O_SEED,
+		O_WRT,
+		O_ALLOW_UNUSED,
+		O_BLAS,
+		O_JIT
+	};
 	static const struct option longopts[] = {
-	    {"header", required_argument, NULL, O_HEADER},   {"emit", required_argument, NULL, O_EMIT},
-	    {"run", required_argument, NULL, O_RUN},         {"input", required_argument, NULL, O_INPUT},
-	    {"format", required_argument, NULL, O_FORMAT},   {"output-dir", required_argument, NULL, O_OUTDIR},
-	    {"plot", required_argument, NULL, O_PLOT},       {"cflags", no_argument, NULL, O_CFLAGS},
-	    {"libs", no_argument, NULL, O_LIBS},             {"help", no_argument, NULL, O_HELP},
-	    {"version", no_argument, NULL, O_VERSION},       {"prefix", required_argument, NULL, O_PREFIX},
-	    {"check", required_argument, NULL, O_CHECK},     {"grad", required_argument, NULL, O_GRAD},
-	    {"seed", required_argument, NULL, O_SEED},       {"wrt", required_argument, NULL, O_WRT},
-	    {"allow-unused", no_argument, NULL, O_ALLOW_UNUSED}, {"blas", no_argument, NULL, O_BLAS},
+	    {"header", required_argument, NULL, O_HEADER},
+	    {"emit", required_argument, NULL, O_EMIT},
+	    {"run", required_argument, NULL, O_RUN},
+	    {"input", required_argument, NULL, O_INPUT},
+	    {"format", required_argument, NULL, O_FORMAT},
+	    {"output-dir", required_argument, NULL, O_OUTDIR},
+	    {"plot", required_argument, NULL, O_PLOT},
+	    {"cflags", no_argument, NULL, O_CFLAGS},
+	    {"libs", no_argument, NULL, O_LIBS},
+	    {"help", no_argument, NULL, O_HELP},
+	    {"version", no_argument, NULL, O_VERSION},
+	    {"prefix", required_argument, NULL, O_PREFIX},
+	    {"check", required_argument, NULL, O_CHECK},
+	    {"grad", required_argument, NULL, O_GRAD},
+	    {"seed", required_argument, NULL, O_SEED},
+	    {"wrt", required_argument, NULL, O_WRT},
+	    {"allow-unused", no_argument, NULL, O_ALLOW_UNUSED},
+	    {"blas", no_argument, NULL, O_BLAS},
 	    {"jit", required_argument, NULL, O_JIT},
 	    {NULL, 0, NULL, 0},
 	};
@@ -716,8 +745,14 @@ int main(int argc, char **argv)
 			}
 			setenv("AD_JIT", optarg, 1); /* read by the JIT (jit.c) */
 			break;
-		case O_HELP: print_help(); rc = 0; goto out;
-		case O_VERSION: print_version(); rc = 0; goto out;
+		case O_HELP:
+			print_help();
+			rc = 0;
+			goto out;
+		case O_VERSION:
+			print_version();
+			rc = 0;
+			goto out;
 		default:
 			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
 			rc = EXIT_USAGE;
@@ -727,7 +762,8 @@ int main(int argc, char **argv)
 	if (cflags || libs) {
 		/* vectorized loops with glibc's vector math; BLAS for products if asked */
 		if (cflags)
-			printf("-O3 -march=native -fno-math-errno -fopenmp-simd -DAD_SIMD%s\n", blas ? " -DAD_BLAS" : "");
+			printf("-O3 -march=native -fno-math-errno -fopenmp-simd -DAD_SIMD%s\n",
+			       blas ? " -DAD_BLAS" : "");
 		if (libs)
 			printf("%s-lm\n", blas ? "-lopenblas " : "");
 		rc = 0;

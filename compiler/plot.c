@@ -24,7 +24,9 @@ static bool ends_with(const char *s, const char *suf)
 
 int plot_results(const char *out, const char *const *names, ad_tensor *const *ts, int n, char *err, size_t errlen)
 {
-	const char *term = ends_with(out, ".png") ? "pngcairo size 900,600" : ends_with(out, ".svg") ? "svg size 900,600" : NULL;
+	const char *term = ends_with(out, ".png")   ? "pngcairo size 900,600"
+	                   : ends_with(out, ".svg") ? "svg size 900,600"
+	                                            : NULL;
 	if (!term) {
 		snprintf(err, errlen, "--plot writes .png or .svg files, not '%s'", out);
 		return 1;
@@ -64,13 +66,14 @@ int plot_results(const char *out, const char *const *names, ad_tensor *const *ts
 				fprintf(d, " %.9g", ad_tensor_get(ts[i], r));
 		fputc('\n', d);
 	}
-	fprintf(s, "set terminal %s\nset output '%s'\nset grid\nset key outside right\nset xlabel '%s'\nplot ", term, img,
-	        names[xi]);
+	fprintf(s, "set terminal %s\nset output '%s'\nset grid\nset key outside right\nset xlabel '%s'\nplot ", term,
+	        img, names[xi]);
 	int col = 2;
 	bool first = true;
 	for (int i = 0; i < n; i++)
 		if (i != xi && ts[i] && ts[i]->rank == 1 && ts[i]->shape[0] == len) {
-			fprintf(s, "%s'%s' using 1:%d with lines linewidth 2 title '%s'", first ? "" : ", ", data, col++, names[i]);
+			fprintf(s, "%s'%s' using 1:%d with lines linewidth 2 title '%s'", first ? "" : ", ", data,
+			        col++, names[i]);
 			first = false;
 		}
 	fputc('\n', s);
@@ -99,7 +102,8 @@ int plot_results(const char *out, const char *const *names, ad_tensor *const *ts
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) == 127) {
-		snprintf(err, errlen, "--plot needs gnuplot, which was not found (install it: apt-get install gnuplot-nox)");
+		snprintf(err, errlen,
+		         "--plot needs gnuplot, which was not found (install it: apt-get install gnuplot-nox)");
 		goto done;
 	}
 	if (WEXITSTATUS(status) != 0) {

@@ -246,8 +246,7 @@ static int simplify_inst(Simp *S, const Inst *in, const int *args)
 	double c;
 	switch (in->op) {
 	case OP_copy:
-	case OP_detach:
-		return args[0];
+	case OP_detach: return args[0];
 	case OP_cast:
 		if (a->dt == in->dt)
 			return args[0];
@@ -412,8 +411,7 @@ static int simplify_inst(Simp *S, const Inst *in, const int *args)
 		}
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 	if (op_info[in->op].kind == K_EW) {
 		int v = fold_ew(S, in, args);

@@ -47,7 +47,8 @@ static Func *extract(const Func *f, const bool *keep, int nparams, const int *as
 	}
 	for (int i = 0; i < nas; i++) {
 		const Inst *in = ir_inst(f, as_param[i]);
-		const char *name = in->name ? arena_printf(f->A, "saved_%s", in->name) : arena_printf(f->A, "saved%d", i);
+		const char *name =
+		    in->name ? arena_printf(f->A, "saved_%s", in->name) : arena_printf(f->A, "saved%d", i);
 		map[as_param[i]] = ir_param(nf, name, in->dt, in->rank, in->shape, true);
 	}
 	int args[64];

@@ -239,7 +239,8 @@ int str_distance(const char *a, const char *b)
 			int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
 			int best = sub < del ? sub : del;
 			best = best < ins ? best : ins;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
 				best = d[i - 2][j - 2] + 1;
 			d[i][j] = best;
 		}

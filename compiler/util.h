@@ -20,8 +20,8 @@ Arena *arena_new(void);
 void arena_free(Arena *a);
 /* Where to jump (with value 1) when memory runs out; NULL: abort() (tests). */
 void arena_set_oom(Arena *a, jmp_buf *env);
-void *arena_alloc(Arena *a, size_t size);               /* zeroed */
-void *arena_array(Arena *a, size_t n, size_t elem);     /* zeroed, overflow-checked */
+void *arena_alloc(Arena *a, size_t size);           /* zeroed */
+void *arena_array(Arena *a, size_t n, size_t elem); /* zeroed, overflow-checked */
 void *arena_grow(Arena *a, void *old, size_t oldn, size_t newn, size_t elem);
 char *arena_strdup(Arena *a, const char *s);
 char *arena_strndup(Arena *a, const char *s, size_t n);
@@ -32,15 +32,19 @@ size_t arena_bytes(const Arena *a);
 void arena_oom(Arena *a);
 
 /* A growable vector of T in an arena: `VEC(int) v = {0}; VEC_PUSH(A, v, 3);` */
-#define VEC(T) struct { T *data; int len, cap; }
-#define VEC_PUSH(A, v, x)                                                                          \
-	do {                                                                                           \
-		if ((v).len == (v).cap) {                                                                  \
-			int ncap_ = (v).cap ? 2 * (v).cap : 8;                                                 \
-			(v).data = arena_grow((A), (v).data, (size_t)(v).cap, (size_t)ncap_, sizeof *(v).data); \
-			(v).cap = ncap_;                                                                       \
-		}                                                                                          \
-		(v).data[(v).len++] = (x);                                                                 \
+#define VEC(T)                                                                                                         \
+	struct {                                                                                                       \
+		T *data;                                                                                               \
+		int len, cap;                                                                                          \
+	}
+#define VEC_PUSH(A, v, x)                                                                                              \
+	do {                                                                                                           \
+		if ((v).len == (v).cap) {                                                                              \
+			int ncap_ = (v).cap ? 2 * (v).cap : 8;                                                         \
+			(v).data = arena_grow((A), (v).data, (size_t)(v).cap, (size_t)ncap_, sizeof *(v).data);        \
+			(v).cap = ncap_;                                                                               \
+		}                                                                                                      \
+		(v).data[(v).len++] = (x);                                                                             \
 	} while (0)
 
 /* A heap byte buffer for building text (emitted C, diagnostics). */

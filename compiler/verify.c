@@ -14,12 +14,14 @@ const char *ir_verify(const Func *f)
 		if ((unsigned)in->op >= OP_COUNT)
 			return arena_printf(f->A, "%%%d: bad op %d", v, in->op);
 		if (info->arity >= 0 && in->nargs != info->arity)
-			return arena_printf(f->A, "%%%d: %s has %d operands, wants %d", v, info->name, in->nargs, info->arity);
+			return arena_printf(f->A, "%%%d: %s has %d operands, wants %d", v, info->name, in->nargs,
+			                    info->arity);
 		if (info->arity < 0 && in->nargs < 1)
 			return arena_printf(f->A, "%%%d: %s has no operands", v, info->name);
 		for (int k = 0; k < in->nargs; k++)
 			if (in->args[k] < 0 || in->args[k] >= v)
-				return arena_printf(f->A, "%%%d: operand %d (%%%d) is not defined before use", v, k, in->args[k]);
+				return arena_printf(f->A, "%%%d: operand %d (%%%d) is not defined before use", v, k,
+				                    in->args[k]);
 		if (in->rank < 0 || in->rank > IR_MAX_RANK)
 			return arena_printf(f->A, "%%%d: rank %d", v, in->rank);
 		int rank;
@@ -28,17 +30,21 @@ const char *ir_verify(const Func *f)
 		if (!shape)
 			return arena_printf(f->A, "%%%d: %s: %s", v, info->name, why);
 		if (rank != in->rank)
-			return arena_printf(f->A, "%%%d: %s: rank %d, the rules give %d", v, info->name, in->rank, rank);
+			return arena_printf(f->A, "%%%d: %s: rank %d, the rules give %d", v, info->name, in->rank,
+			                    rank);
 		for (int i = 0; i < rank; i++)
 			if (shape[i] != in->shape[i])
-				return arena_printf(f->A, "%%%d: %s: dimension %d disagrees with the shape rules", v, info->name, i);
+				return arena_printf(f->A, "%%%d: %s: dimension %d disagrees with the shape rules", v,
+				                    info->name, i);
 		int first = in->op == OP_where ? 1 : 0;
 		if (info->kind != K_SRC && in->op != OP_cast)
 			for (int k = first; k < in->nargs; k++)
 				if (ir_inst(f, in->args[k])->dt != in->dt)
-					return arena_printf(f->A, "%%%d: %s: operand %d has another dtype", v, info->name, k);
+					return arena_printf(f->A, "%%%d: %s: operand %d has another dtype", v,
+					                    info->name, k);
 		if (in->op == OP_const && in->nnums != ir_numel_const(in))
-			return arena_printf(f->A, "%%%d: constant has %lld numbers for its shape", v, (long long)in->nnums);
+			return arena_printf(f->A, "%%%d: constant has %lld numbers for its shape", v,
+			                    (long long)in->nnums);
 	}
 	for (int i = 0; i < f->params.len; i++) {
 		int p = f->params.data[i];
@@ -55,7 +61,8 @@ const char *ir_verify(const Func *f)
 				return arena_printf(f->A, "result %s: type disagrees with %%%d", r->name, r->value);
 			for (int k = 0; k < r->rank; k++)
 				if (in->shape[k] != r->shape[k])
-					return arena_printf(f->A, "result %s: shape disagrees with %%%d", r->name, r->value);
+					return arena_printf(f->A, "result %s: shape disagrees with %%%d", r->name,
+					                    r->value);
 		}
 	}
 	return NULL;

@@ -1,5 +1,6 @@
 #ifndef AD_META_DEFINED
 #define AD_META_DEFINED
+/* clang-format off */
 /* ad_meta: what the runtime (adrt.h) needs to know of a compiled function.
  * Every function emitted by ad-compile has one, named NAME_meta. Shapes are
  * passed as arrays of AD_META_MAX_RANK entries per tensor; dims[] holds the

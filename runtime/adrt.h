@@ -22,11 +22,11 @@ typedef enum ad_dtype { AD_F32 = 0, AD_F64 = 1 } ad_dtype;
 /* Error codes of the runtime library. */
 enum {
 	AD_OK = 0,
-	AD_E_VALUE = 1,   /* a malformed value or file: bad JSON, ragged arrays, bad .npy */
-	AD_E_SHAPE = 2,   /* shapes or dimensions do not fit what is expected */
-	AD_E_NOMEM = 3,   /* out of memory */
-	AD_E_IO = 4,      /* a file could not be read or written */
-	AD_E_COMPILE = 5, /* the program has errors (diagnostics in the message) */
+	AD_E_VALUE = 1,    /* a malformed value or file: bad JSON, ragged arrays, bad .npy */
+	AD_E_SHAPE = 2,    /* shapes or dimensions do not fit what is expected */
+	AD_E_NOMEM = 3,    /* out of memory */
+	AD_E_IO = 4,       /* a file could not be read or written */
+	AD_E_COMPILE = 5,  /* the program has errors (diagnostics in the message) */
 	AD_E_NAME = 6,     /* an unknown or missing function, parameter or result */
 	AD_E_INTERNAL = 7, /* a bug in ad-compile */
 	AD_E_GRAD = 8      /* a gradient that cannot be had: with respect to a nograd or
@@ -42,9 +42,9 @@ typedef struct ad_tensor {
 	ad_dtype dtype;
 	int rank;
 	int64_t shape[AD_MAX_RANK];
-	void *data;              /* contiguous, row-major; owned by the tensor */
-	struct ad_tensor *grad;  /* accumulated by ad_backward; NULL until then; owned */
-	int stop_gradient;       /* nonzero: ad_backward treats it as a constant (Paddle) */
+	void *data;             /* contiguous, row-major; owned by the tensor */
+	struct ad_tensor *grad; /* accumulated by ad_backward; NULL until then; owned */
+	int stop_gradient;      /* nonzero: ad_backward treats it as a constant (Paddle) */
 } ad_tensor;
 
 /* A zero-filled tensor; NULL on error. */
@@ -98,8 +98,7 @@ ad_module *ad_module_compile(const char *source, const char *filename, ad_error 
 void ad_module_free(ad_module *m);
 /* For module builders (libadjit): a module whose records live in memory
  * owned by `owner`, freed with free_owner(owner) with the module. */
-ad_module *ad_module_wrap(const ad_meta *const *metas, int n, void *owner, void (*free_owner)(void *),
-                          ad_error *err);
+ad_module *ad_module_wrap(const ad_meta *const *metas, int n, void *owner, void (*free_owner)(void *), ad_error *err);
 
 int ad_module_count(const ad_module *m);
 const ad_function *ad_module_function_at(const ad_module *m, int i);

@@ -23,9 +23,9 @@ struct ad_module {
 struct ad_graph {
 	const ad_function *fn;
 	int64_t dims[64];
-	ad_tensor **in;      /* the inputs converted to the parameters' dtypes (owned) */
-	ad_tensor **leaves;  /* the caller's input tensors, for .grad */
-	int64_t *shapes;     /* the results' shapes */
+	ad_tensor **in;     /* the inputs converted to the parameters' dtypes (owned) */
+	ad_tensor **leaves; /* the caller's input tensors, for .grad */
+	int64_t *shapes;    /* the results' shapes */
 	void *saved;
 	bool freed;
 };
@@ -34,8 +34,7 @@ enum { R = AD_META_MAX_RANK };
 
 /* ---------------------------------------------------------------- modules */
 
-ad_module *ad_module_wrap(const ad_meta *const *metas, int n, void *owner, void (*free_owner)(void *),
-                          ad_error *err)
+ad_module *ad_module_wrap(const ad_meta *const *metas, int n, void *owner, void (*free_owner)(void *), ad_error *err)
 {
 	ad_module *m = calloc(1, sizeof *m);
 	if (!m || !(m->fns = calloc((size_t)n + 1, sizeof *m->fns))) {
@@ -47,7 +46,8 @@ ad_module *ad_module_wrap(const ad_meta *const *metas, int n, void *owner, void 
 		if (!metas[i] || metas[i]->version != AD_META_VERSION) {
 			free(m->fns);
 			free(m);
-			ad_error_set(err, AD_E_VALUE, "function record %d is missing or of another version (%d, wanted %d)", i,
+			ad_error_set(err, AD_E_VALUE,
+			             "function record %d is missing or of another version (%d, wanted %d)", i,
 			             metas[i] ? metas[i]->version : -1, AD_META_VERSION);
 			return NULL;
 		}
@@ -140,8 +140,7 @@ static const char *shape_text(const ad_tensor *t, char *buf, size_t n)
 }
 
 /* The inputs converted to the parameters' dtypes, and the dimensions. */
-static ad_tensor **bind(const ad_function *f, ad_tensor *const *inputs, int64_t *dims, int64_t *rshapes,
-                        ad_error *err)
+static ad_tensor **bind(const ad_function *f, ad_tensor *const *inputs, int64_t *dims, int64_t *rshapes, ad_error *err)
 {
 	const ad_meta *m = f->meta;
 	if (m->ndims > 64) {
@@ -161,7 +160,8 @@ static ad_tensor **bind(const ad_function *f, ad_tensor *const *inputs, int64_t 
 		const ad_meta_tensor *mp = &m->params[p];
 		const ad_tensor *t = inputs ? inputs[p] : NULL;
 		if (!t) {
-			ad_error_set(err, AD_E_NAME, "%s: no input for parameter '%s' (%s)", m->name, mp->name, mp->type);
+			ad_error_set(err, AD_E_NAME, "%s: no input for parameter '%s' (%s)", m->name, mp->name,
+			             mp->type);
 			goto fail;
 		}
 		if (t->rank != mp->rank) {
@@ -179,8 +179,9 @@ static ad_tensor **bind(const ad_function *f, ad_tensor *const *inputs, int64_t 
 	int rc = m->bind(shapes, dims, &where);
 	if (rc == 1) {
 		int p = where / R, a = where % R;
-		ad_error_set(err, AD_E_SHAPE, "%s: input '%s' is %s, which does not fit the parameter's type %s (axis %d)",
-		             m->name, m->params[p].name, shape_text(inputs[p], b, sizeof b), m->params[p].type, a);
+		ad_error_set(err, AD_E_SHAPE,
+		             "%s: input '%s' is %s, which does not fit the parameter's type %s (axis %d)", m->name,
+		             m->params[p].name, shape_text(inputs[p], b, sizeof b), m->params[p].type, a);
 		goto fail;
 	}
 	if (rc == 2) {
@@ -300,8 +301,8 @@ static ad_tensor **seeds_of(const ad_meta *m, ad_tensor *const *given, const int
 				if (want)
 					ad_tensor_describe(want, w, sizeof w);
 				ad_tensor_free(want);
-				ad_error_set(err, AD_E_SHAPE, "%s: the seed for result '%s' is %s but the result is %s", m->name,
-				             m->results[r].name, shape_text(g, b, sizeof b), w);
+				ad_error_set(err, AD_E_SHAPE, "%s: the seed for result '%s' is %s but the result is %s",
+				             m->name, m->results[r].name, shape_text(g, b, sizeof b), w);
 				free_all(s, m->nresults);
 				return NULL;
 			}
@@ -329,12 +330,14 @@ int ad_grad(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *gr
 		if (!want)
 			continue;
 		if (m->params[p].nograd)
-			return ad_error_set(err, AD_E_GRAD, "%s: cannot differentiate with respect to '%s': it is a nograd parameter",
+			return ad_error_set(err, AD_E_GRAD,
+			                    "%s: cannot differentiate with respect to '%s': it is a nograd parameter",
 			                    m->name, m->params[p].name);
 		if (!used(m, p) && !allow_unused)
-			return ad_error_set(err, AD_E_GRAD,
-			                    "%s: no result depends on '%s'; pass allow_unused to get NULL for its gradient",
-			                    m->name, m->params[p].name);
+			return ad_error_set(
+			    err, AD_E_GRAD,
+			    "%s: no result depends on '%s'; pass allow_unused to get NULL for its gradient", m->name,
+			    m->params[p].name);
 	}
 	if (!m->vjp)
 		return 0; /* nothing is differentiable: every gradient is unused */
@@ -399,8 +402,8 @@ ad_graph *ad_forward(const ad_function *f, ad_tensor *const *inputs, ad_tensor *
 	for (int r = 0; r < nr; r++)
 		results[r] = NULL;
 	if (!m->forward) {
-		ad_error_set(err, AD_E_GRAD, "%s has nothing to differentiate (no parameter without nograd, or no result)",
-		             m->name);
+		ad_error_set(err, AD_E_GRAD,
+		             "%s has nothing to differentiate (no parameter without nograd, or no result)", m->name);
 		return NULL;
 	}
 	ad_graph *g = calloc(1, sizeof *g);
@@ -420,7 +423,8 @@ ad_graph *ad_forward(const ad_function *f, ad_tensor *const *inputs, ad_tensor *
 	}
 	size_t saved = m->saved_size(g->dims);
 	if (saved == SIZE_MAX || !(g->saved = malloc(saved ? saved : 1))) {
-		ad_error_set(err, saved == SIZE_MAX ? AD_E_SHAPE : AD_E_NOMEM, "%s: no memory for the saved values", m->name);
+		ad_error_set(err, saved == SIZE_MAX ? AD_E_SHAPE : AD_E_NOMEM, "%s: no memory for the saved values",
+		             m->name);
 		goto fail;
 	}
 	for (int r = 0; r < nr; r++) {

@@ -58,14 +58,14 @@ static const char *json_kind(const json_t *j)
 	}
 }
 
-static int json_fill(const json_t *j, int depth, int rank, const int64_t *shape, ad_tensor *t, int64_t *k,
-                     char *path, size_t plen, ad_error *err)
+static int json_fill(const json_t *j, int depth, int rank, const int64_t *shape, ad_tensor *t, int64_t *k, char *path,
+                     size_t plen, ad_error *err)
 {
 	if (depth == rank) {
 		double v;
 		if (!json_number(j, &v))
-			return ad_error_set(err, AD_E_VALUE, "expected a number at %s, found %s", plen ? path : "the top",
-			                    json_kind(j));
+			return ad_error_set(err, AD_E_VALUE, "expected a number at %s, found %s",
+			                    plen ? path : "the top", json_kind(j));
 		ad_tensor_set(t, (*k)++, v);
 		return 0;
 	}
@@ -279,7 +279,8 @@ ad_tensor *ad_read_npy(const char *path, ad_error *err)
 	long size = strtol(kind + 2, NULL, 10);
 	bool big = endian == '>';
 	if (!(endian == '<' || endian == '>' || endian == '|' || endian == '=') ||
-	    !((type == 'f' && (size == 4 || size == 8)) || ((type == 'i' || type == 'u') && (size == 1 || size == 2 || size == 4 || size == 8)) ||
+	    !((type == 'f' && (size == 4 || size == 8)) ||
+	      ((type == 'i' || type == 'u') && (size == 1 || size == 2 || size == 4 || size == 8)) ||
 	      (type == 'b' && size == 1))) {
 		char why[64];
 		snprintf(why, sizeof why, "dtype '%s' is not supported; use <f4 or <f8", kind);
@@ -483,7 +484,8 @@ ad_tensor *ad_read_csv(const char *path, ad_error *err)
 			double v = strtod(q, &num_end);
 			*eol = save;
 			if (num_end == q) {
-				ad_error_set(err, AD_E_VALUE, "%s:%d: column %lld is not a number", path, line, (long long)c + 1);
+				ad_error_set(err, AD_E_VALUE, "%s:%d: column %lld is not a number", path, line,
+				             (long long)c + 1);
 				goto out;
 			}
 			if (nv == cap) {
@@ -503,7 +505,8 @@ ad_tensor *ad_read_csv(const char *path, ad_error *err)
 			if (q == eol)
 				break;
 			if (*q != ',') {
-				ad_error_set(err, AD_E_VALUE, "%s:%d: expected ',' after column %lld", path, line, (long long)c);
+				ad_error_set(err, AD_E_VALUE, "%s:%d: expected ',' after column %lld", path, line,
+				             (long long)c);
 				goto out;
 			}
 			q++;

@@ -70,7 +70,8 @@ static void check_file(const char *base)
 		ad_error err = {0};
 		int failed = adc_check(c, f->name, names, vals, NULL, np, &o, &rep, &err);
 		const char *text = rep.data ? rep.data : "";
-		ck_assert_msg(failed == 0, "%s: %s\n%s", f->name, failed < 0 ? err.msg : "finite differences disagree", text);
+		ck_assert_msg(failed == 0, "%s: %s\n%s", f->name, failed < 0 ? err.msg : "finite differences disagree",
+		              text);
 		/* the first derivative was checked, and the second unless it is
 		 * identically zero (a derivative that does not depend on x) */
 		ck_assert_msg(strstr(text, "ok     grad("), "%s: the gradient was not checked:\n%s", f->name, text);
@@ -152,26 +153,25 @@ static ad_tensor **run1(Compilation *c, const char *fn, const char *const *names
 /* The 4th derivative of sin is sin; the k-th of exp(a x) is a^k exp(a x). */
 START_TEST(higher_order_closed_forms)
 {
-	static const char *const src =
-	    "func dsin(x: f64[n]) -> (d1, d2, d3, d4, d8) {\n"
-	    "    y = sin(x)\n"
-	    "    d1 = grad(y, x, create_graph=true)\n"
-	    "    d2 = grad(d1, x, create_graph=true)\n"
-	    "    d3 = grad(d2, x, create_graph=true)\n"
-	    "    d4 = grad(d3, x, create_graph=true)\n"
-	    "    d5 = grad(d4, x, create_graph=true)\n"
-	    "    d6 = grad(d5, x, create_graph=true)\n"
-	    "    d7 = grad(d6, x, create_graph=true)\n"
-	    "    d8 = grad(d7, x)\n"
-	    "}\n"
-	    "func dexp(x: f64[n], a: f64 nograd) -> (e1, e2, e3, e4, e5) {\n"
-	    "    y = exp(a * x)\n"
-	    "    e1 = grad(y, x, create_graph=true)\n"
-	    "    e2 = grad(e1, x, create_graph=true)\n"
-	    "    e3 = grad(e2, x, create_graph=true)\n"
-	    "    e4 = grad(e3, x, create_graph=true)\n"
-	    "    e5 = grad(e4, x, create_graph=true)\n"
-	    "}\n";
+	static const char *const src = "func dsin(x: f64[n]) -> (d1, d2, d3, d4, d8) {\n"
+	                               "    y = sin(x)\n"
+	                               "    d1 = grad(y, x, create_graph=true)\n"
+	                               "    d2 = grad(d1, x, create_graph=true)\n"
+	                               "    d3 = grad(d2, x, create_graph=true)\n"
+	                               "    d4 = grad(d3, x, create_graph=true)\n"
+	                               "    d5 = grad(d4, x, create_graph=true)\n"
+	                               "    d6 = grad(d5, x, create_graph=true)\n"
+	                               "    d7 = grad(d6, x, create_graph=true)\n"
+	                               "    d8 = grad(d7, x)\n"
+	                               "}\n"
+	                               "func dexp(x: f64[n], a: f64 nograd) -> (e1, e2, e3, e4, e5) {\n"
+	                               "    y = exp(a * x)\n"
+	                               "    e1 = grad(y, x, create_graph=true)\n"
+	                               "    e2 = grad(e1, x, create_graph=true)\n"
+	                               "    e3 = grad(e2, x, create_graph=true)\n"
+	                               "    e4 = grad(e3, x, create_graph=true)\n"
+	                               "    e5 = grad(e4, x, create_graph=true)\n"
+	                               "}\n";
 	char *msgs;
 	Compilation *c = t_compile(src, &msgs);
 	ck_assert_msg(c, "%s", msgs);
@@ -193,8 +193,8 @@ START_TEST(higher_order_closed_forms)
 	for (int i = 0; i < 5; i++)
 		for (int k = 0; k < 5; k++) {
 			double want = pow(1.7, k + 1) * exp(1.7 * xs[i]);
-			ck_assert_msg(fabs(ad_tensor_get(r[k], i) - want) <= 1e-12 * fabs(want), "d%d exp(1.7 x) at %g", k + 1,
-			              xs[i]);
+			ck_assert_msg(fabs(ad_tensor_get(r[k], i) - want) <= 1e-12 * fabs(want), "d%d exp(1.7 x) at %g",
+			              k + 1, xs[i]);
 		}
 	t_free_results(r, nr);
 	ad_tensor_free(x);
@@ -207,12 +207,11 @@ END_TEST
  * against the hand-derived tridiagonal Hessian. */
 START_TEST(rosenbrock_hvp)
 {
-	static const char *const src =
-	    "func hvp(x: f64[n], v: f64[n] nograd) -> (g, hv) {\n"
-	    "    f = sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)\n"
-	    "    g = grad(f, x, create_graph=true)\n"
-	    "    hv = grad(sum(g * v), x)\n"
-	    "}\n";
+	static const char *const src = "func hvp(x: f64[n], v: f64[n] nograd) -> (g, hv) {\n"
+	                               "    f = sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)\n"
+	                               "    g = grad(f, x, create_graph=true)\n"
+	                               "    hv = grad(sum(g * v), x)\n"
+	                               "}\n";
 	char *msgs;
 	Compilation *c = t_compile(src, &msgs);
 	ck_assert_msg(c, "%s", msgs);
@@ -238,8 +237,8 @@ START_TEST(rosenbrock_hvp)
 			h += 200 * vs[i] - 400 * xs[i - 1] * vs[i - 1];
 		}
 		ck_assert_msg(fabs(ad_tensor_get(r[0], i) - g) <= 1e-10 * (1 + fabs(g)), "gradient[%d]", i);
-		ck_assert_msg(fabs(ad_tensor_get(r[1], i) - h) <= 1e-10 * (1 + fabs(h)), "hvp[%d] = %.17g, want %.17g", i,
-		              ad_tensor_get(r[1], i), h);
+		ck_assert_msg(fabs(ad_tensor_get(r[1], i) - h) <= 1e-10 * (1 + fabs(h)), "hvp[%d] = %.17g, want %.17g",
+		              i, ad_tensor_get(r[1], i), h);
 	}
 	t_free_results(r, nr);
 	ad_tensor_free(x);
@@ -251,67 +250,98 @@ END_TEST
 /* Paddle's semantics: what each gradient counts, by closed forms. */
 typedef struct Sem {
 	const char *name, *src;
-	double x[3];          /* the input x (f64[3]) */
+	double x[3];           /* the input x (f64[3]) */
 	const char *expect[6]; /* per result: "none" or three numbers */
 } Sem;
 
 static const Sem sems[] = {
-    {"an intermediate", "func f(x: f64[3]) -> (g) {\n y = x * x\n z = sin(y)\n g = grad(z, y)\n}\n",
-     {0.5, 1, 2}, {"cos(x*x)"}},
-    {"a constant", "func f(x: f64[3]) -> (g) {\n a = arange(3, dtype=f64)\n y = sum(a * a * x)\n g = grad(y, a)\n}\n",
-     {0.5, 1, 2}, {"2*a*x"}},
+    {"an intermediate",
+     "func f(x: f64[3]) -> (g) {\n y = x * x\n z = sin(y)\n g = grad(z, y)\n}\n",
+     {0.5, 1, 2},
+     {"cos(x*x)"}},
+    {"a constant",
+     "func f(x: f64[3]) -> (g) {\n a = arange(3, dtype=f64)\n y = sum(a * a * x)\n g = grad(y, a)\n}\n",
+     {0.5, 1, 2},
+     {"2*a*x"}},
     {"every binding is its own node",
      "func f(x: f64[3]) -> (ga, gx) {\n a = f64(x)\n b = x * 3\n y = a * b\n ga, gx = grad(y, [a, x])\n}\n",
-     {0.5, 1, 2}, {"3*x", "6*x"}},
-    {"v.T of a 1-D v is a node", "func f(x: f64[3]) -> (g) {\n a = x.T\n g = grad(sum(a * x), a)\n}\n",
-     {0.5, 1, 2}, {"x"}},
+     {0.5, 1, 2},
+     {"3*x", "6*x"}},
+    {"v.T of a 1-D v is a node",
+     "func f(x: f64[3]) -> (g) {\n a = x.T\n g = grad(sum(a * x), a)\n}\n",
+     {0.5, 1, 2},
+     {"x"}},
     {"a callee's parameters are nodes (partial derivatives)",
      "func h(p: f64[3], q: f64[3]) -> gp {\n r = p * q * q\n gp = grad(r, p)\n}\n"
      "func f(x: f64[3]) -> (g) {\n g = h(x, x)\n}\n",
-     {0.5, 1, 2}, {"x*x"}},
+     {0.5, 1, 2},
+     {"x*x"}},
     {"a nograd parameter of a callee detaches its argument",
      "func h(p: f64[3], q: f64[3] nograd) -> r {\n r = p * q\n}\n"
      "func f(x: f64[3]) -> (g) {\n g = grad(sum(h(x, x)), x)\n}\n",
-     {0.5, 1, 2}, {"x"}},
-    {"no_grad_vars", "func f(x: f64[3]) -> (g) {\n y = x * x\n z = y * x\n g = grad(z, x, no_grad_vars=[y])\n}\n",
-     {0.5, 1, 2}, {"x*x"}},
+     {0.5, 1, 2},
+     {"x"}},
+    {"no_grad_vars",
+     "func f(x: f64[3]) -> (g) {\n y = x * x\n z = y * x\n g = grad(z, x, no_grad_vars=[y])\n}\n",
+     {0.5, 1, 2},
+     {"x*x"}},
     {"grad_outputs with none and a computed seed",
      "func f(x: f64[3]) -> (g) {\n y1 = x * x\n y2 = sin(x)\n g = grad([y1, y2], x, grad_outputs=[none, x])\n}\n",
-     {0.5, 1, 2}, {"2*x + x*cos(x)"}},
+     {0.5, 1, 2},
+     {"2*x + x*cos(x)"}},
     {"allow_unused gives none (zeros in C)",
      "func f(x: f64[3], w: f64[3]) -> (gx, gw: f64[3]) {\n gx, gw = grad(x * x, [x, w], allow_unused=true)\n}\n",
-     {0.5, 1, 2}, {"2*x", "none"}},
+     {0.5, 1, 2},
+     {"2*x", "none"}},
     {"a zero derivative is still a dependence",
-     "func f(x: f64[3]) -> (g) {\n g = grad(floor(x * 3), x)\n}\n", {0.5, 1, 2}, {"0*x"}},
+     "func f(x: f64[3]) -> (g) {\n g = grad(floor(x * 3), x)\n}\n",
+     {0.5, 1, 2},
+     {"0*x"}},
     {"x.grad before backward, and of a non-parameter, is none",
-     "func f(x: f64[3]) -> (a: f64[3], b: f64[3], c) {\n y = x * 2\n a = x.grad\n b = y.grad\n backward(y * x)\n c = x.grad\n}\n",
-     {0.5, 1, 2}, {"none", "none", "4*x"}},
+     "func f(x: f64[3]) -> (a: f64[3], b: f64[3], c) {\n y = x * 2\n a = x.grad\n b = y.grad\n backward(y * x)\n c = "
+     "x.grad\n}\n",
+     {0.5, 1, 2},
+     {"none", "none", "4*x"}},
     {"backward accumulates; clear_grad sets zeros",
      "func f(x: f64[3]) -> (a, b, c) {\n backward(x * x)\n a = x.grad\n backward(sin(x))\n b = x.grad\n"
      " clear_grad(x)\n c = x.grad\n}\n",
-     {0.5, 1, 2}, {"2*x", "2*x + cos(x)", "0*x"}},
+     {0.5, 1, 2},
+     {"2*x", "2*x + cos(x)", "0*x"}},
     {"create_graph=false detaches; true keeps the graph",
      "func f(x: f64[3]) -> (a, b) {\n d1 = grad(x ** 3, x)\n d2 = grad(x ** 3, x, create_graph=true)\n"
      " a = grad(sum(d1 * x), x)\n b = grad(sum(d2), x)\n}\n",
-     {0.5, 1, 2}, {"3*x*x", "6*x"}},
+     {0.5, 1, 2},
+     {"3*x*x", "6*x"}},
 };
 
 /* Evaluate a tiny expression in x (and a = 0, 1, 2) at element i. */
 static double eval_expr(const char *e, double x, double a)
 {
 	/* the handful of forms used above */
-	if (strcmp(e, "cos(x*x)") == 0) return cos(x * x);
-	if (strcmp(e, "2*a*x") == 0) return 2 * a * x;
-	if (strcmp(e, "3*x") == 0) return 3 * x;
-	if (strcmp(e, "6*x") == 0) return 6 * x;
-	if (strcmp(e, "x") == 0) return x;
-	if (strcmp(e, "x*x") == 0) return x * x;
-	if (strcmp(e, "2*x + x*cos(x)") == 0) return 2 * x + x * cos(x);
-	if (strcmp(e, "2*x") == 0) return 2 * x;
-	if (strcmp(e, "0*x") == 0) return 0;
-	if (strcmp(e, "4*x") == 0) return 4 * x;
-	if (strcmp(e, "2*x + cos(x)") == 0) return 2 * x + cos(x);
-	if (strcmp(e, "3*x*x") == 0) return 3 * x * x;
+	if (strcmp(e, "cos(x*x)") == 0)
+		return cos(x * x);
+	if (strcmp(e, "2*a*x") == 0)
+		return 2 * a * x;
+	if (strcmp(e, "3*x") == 0)
+		return 3 * x;
+	if (strcmp(e, "6*x") == 0)
+		return 6 * x;
+	if (strcmp(e, "x") == 0)
+		return x;
+	if (strcmp(e, "x*x") == 0)
+		return x * x;
+	if (strcmp(e, "2*x + x*cos(x)") == 0)
+		return 2 * x + x * cos(x);
+	if (strcmp(e, "2*x") == 0)
+		return 2 * x;
+	if (strcmp(e, "0*x") == 0)
+		return 0;
+	if (strcmp(e, "4*x") == 0)
+		return 4 * x;
+	if (strcmp(e, "2*x + cos(x)") == 0)
+		return 2 * x + cos(x);
+	if (strcmp(e, "3*x*x") == 0)
+		return 3 * x * x;
 	ck_abort_msg("unknown form %s", e);
 	return 0;
 }
@@ -340,8 +370,9 @@ START_TEST(semantics)
 		ck_assert_msg(r[k], "%s: result %d is none", s->name, k);
 		for (int i = 0; i < 3; i++) {
 			double want = eval_expr(s->expect[k], s->x[i], i);
-			ck_assert_msg(fabs(ad_tensor_get(r[k], i) - want) < 1e-12, "%s: result %d [%d] = %.17g, want %.17g", s->name,
-			              k, i, ad_tensor_get(r[k], i), want);
+			ck_assert_msg(fabs(ad_tensor_get(r[k], i) - want) < 1e-12,
+			              "%s: result %d [%d] = %.17g, want %.17g", s->name, k, i, ad_tensor_get(r[k], i),
+			              want);
 		}
 	}
 	t_free_results(r, nr);

@@ -160,10 +160,11 @@ START_TEST(parse_statements)
 	                  "func g() -> y { y = 1 }\n",
 	                  &errs);
 	ck_assert_str_eq(errs, "");
-	ck_assert_str_eq(got, "(func f @2:6\n  (params (x f32[n, 3]) (w f64 nograd) (b f32))\n  (results (a) (b2 f32[n]))\n"
-	                      "  @4:5 (= a x)\n  @4:12 (= b2 x)\n  @6:5 (= gx gw (call grad a [x w]))\n"
-	                      "  @7:5 (call backward a)\n  @7:18 (call clear_grad x))\n"
-	                      "(func g @9:6\n  (params)\n  (results (y))\n  @9:17 (= y 1))\n");
+	ck_assert_str_eq(got,
+	                 "(func f @2:6\n  (params (x f32[n, 3]) (w f64 nograd) (b f32))\n  (results (a) (b2 f32[n]))\n"
+	                 "  @4:5 (= a x)\n  @4:12 (= b2 x)\n  @6:5 (= gx gw (call grad a [x w]))\n"
+	                 "  @7:5 (call backward a)\n  @7:18 (call clear_grad x))\n"
+	                 "(func g @9:6\n  (params)\n  (results (y))\n  @9:17 (= y 1))\n");
 	free(got);
 	free(errs);
 }

@@ -20,8 +20,8 @@ static void expect_values(const ad_tensor *t, const double *want, double tol, co
 	ck_assert_msg(t, "%s is NULL", what);
 	int64_t n = ad_tensor_numel(t);
 	for (int64_t i = 0; i < n; i++)
-		ck_assert_msg(fabs(ad_tensor_get(t, i) - want[i]) <= tol * (1 + fabs(want[i])), "%s[%lld] = %.9g, want %.9g",
-		              what, (long long)i, ad_tensor_get(t, i), want[i]);
+		ck_assert_msg(fabs(ad_tensor_get(t, i) - want[i]) <= tol * (1 + fabs(want[i])),
+		              "%s[%lld] = %.9g, want %.9g", what, (long long)i, ad_tensor_get(t, i), want[i]);
 }
 
 static const char *const paddle_src = "func f(x: f32[2, 2], y: f32[2, 2]) -> (z1, z2) {\n"
@@ -113,7 +113,8 @@ START_TEST(runtime_seeds_match_compile_time)
 	ad_error err;
 	ad_module *m = ad_module_compile(src, "s.ad", &err);
 	ck_assert_msg(m, "%s", err.msg);
-	const ad_function *model = ad_module_function(m, "model", &err), *seeded = ad_module_function(m, "seeded", &err);
+	const ad_function *model = ad_module_function(m, "model", &err),
+	                  *seeded = ad_module_function(m, "seeded", &err);
 	ad_tensor *x = T(2, (int64_t[]){4, 3}, (double[]){0.1, -0.2, 0.3, 0.4, 0.5, -0.6, 0.7, 0.8, 0.9, -1, 1.1, 0.2});
 	ad_tensor *w = T(1, (int64_t[]){3}, (double[]){0.5, -1, 0.25}), *b = T(0, NULL, (double[]){0.1});
 	ad_tensor *gy = T(1, (int64_t[]){4}, (double[]){1, -2, 0.5, 3}), *gs = T(0, NULL, (double[]){0.7});
@@ -157,7 +158,8 @@ START_TEST(allow_unused_both_ways)
 	                                 "u.ad", &err);
 	ck_assert_msg(m, "%s", err.msg);
 	const ad_function *f = ad_module_function(m, "f", &err);
-	ad_tensor *x = T(1, (int64_t[]){2}, (double[]){1, 2}), *u = T(0, NULL, (double[]){3}), *c = T(0, NULL, (double[]){5});
+	ad_tensor *x = T(1, (int64_t[]){2}, (double[]){1, 2}), *u = T(0, NULL, (double[]){3}),
+	          *c = T(0, NULL, (double[]){5});
 	ad_tensor *in[3] = {x, u, c}, *grads[3];
 	ck_assert_int_eq(ad_grad(f, in, NULL, NULL, 0, grads, &err), AD_E_GRAD);
 	ck_assert_ptr_nonnull(strstr(err.msg, "no result depends on 'u'"));
@@ -185,7 +187,8 @@ START_TEST(errors_are_values)
 	ck_assert_ptr_null(ad_module_compile("func f(x: f32) -> y {\n    y = x + q\n}\n", "bad.ad", &err));
 	ck_assert_int_eq(err.code, AD_E_COMPILE);
 	ck_assert_ptr_nonnull(strstr(err.msg, "bad.ad:2:13: error: unknown name 'q'"));
-	ad_module *m = ad_module_compile("func f(x: f32[n], y: f32[n]) -> z {\n    z = x[1:] * y[:-1]\n}\n", "ok.ad", &err);
+	ad_module *m =
+	    ad_module_compile("func f(x: f32[n], y: f32[n]) -> z {\n    z = x[1:] * y[:-1]\n}\n", "ok.ad", &err);
 	ck_assert_msg(m, "%s", err.msg);
 	ck_assert_ptr_null(ad_module_function(m, "g", &err));
 	ck_assert_int_eq(err.code, AD_E_NAME);
@@ -214,7 +217,8 @@ static void *worker(void *arg)
 {
 	int id = (int)(intptr_t)arg;
 	char src[256];
-	snprintf(src, sizeof src, "func f(x: f64[n]) -> (y, g) {\n    y = sum(x * x * %d)\n    g = grad(y, x)\n}\n", id + 1);
+	snprintf(src, sizeof src, "func f(x: f64[n]) -> (y, g) {\n    y = sum(x * x * %d)\n    g = grad(y, x)\n}\n",
+	         id + 1);
 	for (int round = 0; round < 5; round++) {
 		ad_error err;
 		ad_module *m = ad_module_compile(src, "t.ad", &err);

@@ -57,13 +57,14 @@ START_TEST(test_case)
 		ck_assert_msg(want->rank == res[r]->rank, "%s: %s has rank %d, NumPy says %d", name, key, res[r]->rank,
 		              want->rank);
 		for (int d = 0; d < want->rank; d++)
-			ck_assert_msg(want->shape[d] == res[r]->shape[d], "%s: %s: dimension %d is %lld, NumPy says %lld", name,
-			              key, d, (long long)res[r]->shape[d], (long long)want->shape[d]);
+			ck_assert_msg(want->shape[d] == res[r]->shape[d],
+			              "%s: %s: dimension %d is %lld, NumPy says %lld", name, key, d,
+			              (long long)res[r]->shape[d], (long long)want->shape[d]);
 		int64_t m = ad_tensor_numel(want);
 		for (int64_t i = 0; i < m; i++) {
 			double g = ad_tensor_get(res[r], i), w = ad_tensor_get(want, i);
-			ck_assert_msg(fabs(g - w) <= atol + rtol * fabs(w), "%s: %s[%lld] = %.17g, NumPy says %.17g", name, key,
-			              (long long)i, g, w);
+			ck_assert_msg(fabs(g - w) <= atol + rtol * fabs(w), "%s: %s[%lld] = %.17g, NumPy says %.17g",
+			              name, key, (long long)i, g, w);
 		}
 		ad_tensor_free(want);
 	}

@@ -1,11 +1,11 @@
 /* testlib.c: see testlib.h. */
 #include "testlib.h"
 
+#include <dlfcn.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dlfcn.h>
-#include <math.h>
 #include <unistd.h>
 
 #include "invoke.h"
@@ -28,8 +28,8 @@ Compilation *t_compile(const char *src, char **msgs)
 static ad_tensor **run(Compilation *c, const char *fn, const char *const *names, ad_tensor *const *vals, int n,
                        int *nres, ad_error *err, bool gcc);
 
-ad_tensor **t_run(Compilation *c, const char *fn, const char *const *names, ad_tensor *const *vals, int n,
-                  int *nres, ad_error *err)
+ad_tensor **t_run(Compilation *c, const char *fn, const char *const *names, ad_tensor *const *vals, int n, int *nres,
+                  ad_error *err)
 {
 	return run(c, fn, names, vals, n, nres, err, false);
 }
@@ -105,7 +105,8 @@ static ad_tensor **run(Compilation *c, const char *fn, const char *const *names,
 				ad_error_set(err, AD_E_INTERNAL, "gcc: %s", msg);
 			for (int i = 0; i < nr && !msg[0]; i++)
 				if (!close_ulps(g[i], iv.out[i]))
-					ad_error_set(err, AD_E_INTERNAL, "gcc and tcc disagree on %s", f->results.data[i].name);
+					ad_error_set(err, AD_E_INTERNAL, "gcc and tcc disagree on %s",
+					             f->results.data[i].name);
 			bool bad = msg[0] || err->code == AD_E_INTERNAL;
 			free(msg);
 			for (int i = 0; i < nr; i++)
@@ -225,7 +226,8 @@ char *t_gcc_call(const char *csrc, const char *call, const int64_t *dims, const 
 	fputs(csrc, f);
 	fclose(f);
 	snprintf(cmd, sizeof cmd,
-	         "cd %s && gcc -std=c99 -O2 -Wall -Wextra -pedantic -Werror -fPIC -shared gen.c -o gen.so -lm 2>&1", dir);
+	         "cd %s && gcc -std=c99 -O2 -Wall -Wextra -pedantic -Werror -fPIC -shared gen.c -o gen.so -lm 2>&1",
+	         dir);
 	FILE *p = popen(cmd, "r");
 	char *out_text = p ? slurp_fp(p) : NULL;
 	int rc = p ? pclose(p) : -1;

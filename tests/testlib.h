@@ -13,8 +13,8 @@ Compilation *t_compile(const char *src, char **msgs);
 /* Run function fn on inputs (names[i] = vals[i]); returns the results
  * (NULL entries for none results) or NULL with err set. `nres` gets their
  * count. The caller frees with t_free_results. */
-ad_tensor **t_run(Compilation *c, const char *fn, const char *const *names, ad_tensor *const *vals, int n,
-                  int *nres, ad_error *err);
+ad_tensor **t_run(Compilation *c, const char *fn, const char *const *names, ad_tensor *const *vals, int n, int *nres,
+                  ad_error *err);
 /* The same, and also build the emitted C with gcc (strict warnings, -O2),
  * call it on the same inputs and require the same numbers as the JIT (to a
  * few ulps). */
