@@ -3,7 +3,9 @@
 #
 #   ./quickstart.sh demo   build, then plot sin(x) and its derivative (sin.png)
 #   ./quickstart.sh test   build, then run the whole test suite, also under
-#                          AddressSanitizer and UndefinedBehaviorSanitizer
+#                          AddressSanitizer and UndefinedBehaviorSanitizer,
+#                          and fuzz each libFuzzer target for a bounded time
+#                          (FUZZ_SECONDS each, default 40)
 #
 # Missing Debian packages are installed first (as root, or through sudo).
 set -eu
@@ -12,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 packages="build-essential autoconf automake libtool pkg-config flex bison tcc libtcc-dev check
-libjansson-dev gnuplot-nox python3 valgrind"
+libjansson-dev gnuplot-nox python3 valgrind clang libclang-rt-14-dev"
 
 install_missing() {
 	missing=""
@@ -83,9 +85,14 @@ test)
 	make -s check -j"$jobs" || rc=1
 	build build-san --enable-sanitizers
 	make -s check -j"$jobs" || rc=1
-	set -- $(totals build) $(totals build-san)
-	echo "quickstart: the checks of the plain build ($1 passed, $2 failed) and the sanitized one ($3 passed, $4 failed)"
-	echo "$(($1 + $3)) passed, $(($2 + $4)) failed"
+	build build-fuzz CC=clang --enable-fuzzing
+	make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-40}" >fuzz.log 2>&1 || rc=1
+	cat fuzz.log
+	set -- $(totals build) $(totals build-san) $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+		"$here/build-fuzz/fuzz.log" | tail -1) 0 1
+	echo "quickstart: the checks of the plain build ($1 passed, $2 failed), the sanitized one" \
+		"($3 passed, $4 failed) and the fuzz targets ($5 passed, $6 failed)"
+	echo "$(($1 + $3 + $5)) passed, $(($2 + $4 + $6)) failed"
 	exit $rc
 	;;
 *)

@@ -45,6 +45,7 @@ void diags_init(Diags *d, Arena *A, SrcFile *src)
 	d->limit = 100;
 }
 
+static void add(Diags *d, DiagKind kind, Loc loc, const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 static void add(Diags *d, DiagKind kind, Loc loc, const char *fmt, va_list ap)
 {
 	if (kind == DIAG_ERROR && d->nerrors >= d->limit) {

@@ -2076,35 +2076,12 @@ static Val attr_grad(Lower *L, const Ast *e)
 
 /* ---------------------------------------------------------------- the builtin table */
 
+/* clang-format off */
 static const Builtin builtins[] = {
-#define UN(n)                                                                                                          \
-	{                                                                                                              \
-#n, {"x" }, 1, bi_unary, OP_##n, 0                                                                     \
-	}
-    UN(abs),
-    UN(sign),
-    UN(sqrt),
-    UN(exp),
-    UN(expm1),
-    UN(log),
-    UN(log1p),
-    UN(sin),
-    UN(cos),
-    UN(tan),
-    UN(asin),
-    UN(acos),
-    UN(atan),
-    UN(sinh),
-    UN(cosh),
-    UN(tanh),
-    UN(sigmoid),
-    UN(relu),
-    UN(softplus),
-    UN(square),
-    UN(erf),
-    UN(floor),
-    UN(ceil),
-    UN(round),
+#define UN(n) {#n, {"x"}, 1, bi_unary, OP_##n, 0}
+    UN(abs), UN(sign), UN(sqrt), UN(exp), UN(expm1), UN(log), UN(log1p), UN(sin), UN(cos), UN(tan), UN(asin),
+    UN(acos), UN(atan), UN(sinh), UN(cosh), UN(tanh), UN(sigmoid), UN(relu), UN(softplus), UN(square), UN(erf),
+    UN(floor), UN(ceil), UN(round),
 #undef UN
     {"pow", {"x", "y"}, 2, bi_binary, OP_pow, 0},
     {"maximum", {"x", "y"}, 2, bi_binary, OP_maximum, 0},
@@ -2152,6 +2129,7 @@ static const Builtin builtins[] = {
     {"backward", {"tensors", "grad_tensors", "retain_graph"}, 1, bi_backward, OP_copy, 0},
     {"clear_grad", {"x"}, 1, bi_clear_grad, OP_copy, 0},
 };
+/* clang-format on */
 
 enum { NBUILTINS = sizeof builtins / sizeof builtins[0] };
 

@@ -70,6 +70,9 @@ ad_tensor *ad_parse_json(const char *text, ad_error *err);
 ad_tensor *ad_read_file(const char *path, ad_error *err);
 ad_tensor *ad_read_npy(const char *path, ad_error *err);
 ad_tensor *ad_read_csv(const char *path, ad_error *err);
+/* The same from bytes in memory; `name` stands for the file in messages. */
+ad_tensor *ad_parse_npy(const void *data, size_t len, const char *name, ad_error *err);
+ad_tensor *ad_parse_csv(const char *data, size_t len, const char *name, ad_error *err);
 /* Write as .npy (<f4 or <f8, C order), through a temporary file and a rename. */
 int ad_write_npy(const char *path, const ad_tensor *t, ad_error *err);
 /* Write bytes to path atomically (temporary file in the same directory, then

@@ -231,12 +231,9 @@ static const char *npy_field(const char *h, const char *key)
 	return p;
 }
 
-ad_tensor *ad_read_npy(const char *path, ad_error *err)
+ad_tensor *ad_parse_npy(const void *bytes, size_t len, const char *path, ad_error *err)
 {
-	size_t len;
-	unsigned char *b = (unsigned char *)slurp(path, &len, err);
-	if (!b)
-		return NULL;
+	const unsigned char *b = bytes;
 	ad_tensor *t = NULL;
 	size_t hlen, hstart;
 	char *h = NULL;
@@ -306,18 +303,24 @@ ad_tensor *ad_read_npy(const char *path, ad_error *err)
 		shape[rank++] = d;
 		p = end;
 	}
+	/* the data must be there before anything is allocated for it */
+	uint64_t n = 1, avail = (len - hstart - hlen) / (uint64_t)size;
+	for (int a = 0; a < rank; a++) {
+		if (shape[a] == 0) {
+			n = 0;
+			break;
+		}
+		n = (uint64_t)shape[a] > avail / n + 1 ? avail + 1 : n * (uint64_t)shape[a];
+	}
+	if (n > avail) {
+		npy_fail(err, path, "the data is shorter than the shape says");
+		goto out;
+	}
 	t = ad_tensor_new(AD_F64, rank, shape, err);
 	if (!t)
 		goto out;
-	int64_t n = ad_tensor_numel(t);
 	size_t data = hstart + hlen;
-	if ((uint64_t)n > (len - data) / (uint64_t)size) {
-		npy_fail(err, path, "the data is shorter than the shape says");
-		ad_tensor_free(t);
-		t = NULL;
-		goto out;
-	}
-	for (int64_t i = 0; i < n; i++) {
+	for (int64_t i = 0; i < (int64_t)n; i++) {
 		unsigned char e[8];
 		memcpy(e, b + data + (size_t)i * (size_t)size, (size_t)size);
 		if (big)
@@ -366,6 +369,16 @@ ad_tensor *ad_read_npy(const char *path, ad_error *err)
 	}
 out:
 	free(h);
+	return t;
+}
+
+ad_tensor *ad_read_npy(const char *path, ad_error *err)
+{
+	size_t len;
+	char *b = slurp(path, &len, err);
+	if (!b)
+		return NULL;
+	ad_tensor *t = ad_parse_npy(b, len, path, err);
 	free(b);
 	return t;
 }
@@ -449,12 +462,16 @@ int ad_write_npy(const char *path, const ad_tensor *t, ad_error *err)
 
 /* ---------------------------------------------------------------- .csv */
 
-ad_tensor *ad_read_csv(const char *path, ad_error *err)
+ad_tensor *ad_parse_csv(const char *data, size_t len, const char *path, ad_error *err)
 {
-	size_t len;
-	char *text = slurp(path, &len, err);
-	if (!text)
+	/* a private, NUL-terminated copy: strtod needs the terminator */
+	char *text = malloc(len + 1);
+	if (!text) {
+		ad_error_set(err, AD_E_NOMEM, "out of memory");
 		return NULL;
+	}
+	memcpy(text, data, len);
+	text[len] = 0;
 	ad_tensor *t = NULL;
 	double *vals = NULL;
 	size_t nv = 0, cap = 0;
@@ -530,6 +547,17 @@ ad_tensor *ad_read_csv(const char *path, ad_error *err)
 		memcpy(t->data, vals, nv * sizeof *vals);
 out:
 	free(vals);
+	free(text);
+	return t;
+}
+
+ad_tensor *ad_read_csv(const char *path, ad_error *err)
+{
+	size_t len;
+	char *text = slurp(path, &len, err);
+	if (!text)
+		return NULL;
+	ad_tensor *t = ad_parse_csv(text, len, path, err);
 	free(text);
 	return t;
 }

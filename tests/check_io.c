@@ -109,6 +109,27 @@ START_TEST(npy_errors)
 	ck_assert_int_eq(err.code, AD_E_IO);
 	ck_assert_ptr_null(rd("table.txt", &err));
 	ck_assert_ptr_nonnull(strstr(err.msg, ".npy, .json or .csv"));
+	/* a header promising 2^60 doubles, with 8 bytes of data: refused from
+	 * the length, before anything is allocated for the shape */
+	static const char hdr[] = "\x93NUMPY\x01\x00\x36\x00"
+	                          "{'descr': '<f8', 'fortran_order': False, 'shape': (1152921504606846976,), }\n";
+	unsigned char b[sizeof hdr - 1 + 8] = {0};
+	memcpy(b, hdr, sizeof hdr - 1);
+	b[8] = (unsigned char)(sizeof hdr - 1 - 10);
+	ck_assert_ptr_null(ad_parse_npy(b, sizeof b, "huge.npy", &err));
+	ck_assert_int_eq(err.code, AD_E_VALUE);
+	ck_assert_ptr_nonnull(
+	    strstr(err.msg, "huge.npy: not a valid .npy file (the data is shorter than the shape says)"));
+	/* a zero-size dimension needs no data at all */
+	static const char hz[] = "\x93NUMPY\x01\x00\x36\x00"
+	                         "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776, 0), }\n";
+	unsigned char z[sizeof hz - 1];
+	memcpy(z, hz, sizeof z);
+	z[8] = (unsigned char)(sizeof hz - 1 - 10);
+	ad_tensor *t = ad_parse_npy(z, sizeof z, "empty.npy", &err);
+	ck_assert_msg(t != NULL, "%s", err.msg);
+	ck_assert_int_eq(ad_tensor_numel(t), 0);
+	ad_tensor_free(t);
 }
 END_TEST
 
@@ -155,6 +176,11 @@ START_TEST(csv_tables)
 	ck_assert_ptr_nonnull(strstr(err.msg, ":2: 1 columns where the first row has 2"));
 	ck_assert_ptr_null(rd("words.csv", &err));
 	ck_assert_ptr_nonnull(strstr(err.msg, ":1: column 1 is not a number"));
+	/* from memory: no terminator needed, and none is read past the end */
+	char mem[] = {'1', ',', '2', '\n', '3', ',', '4', '5'};
+	t = ad_parse_csv(mem, 7, "mem.csv", &err); /* "1,2\n3,4" */
+	expect(t, 2, (int64_t[]){2, 2}, (double[]){1, 2, 3, 4});
+	ad_tensor_free(t);
 }
 END_TEST
 
