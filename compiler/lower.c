@@ -392,10 +392,11 @@ static Val elementwise(Lower *L, Loc loc, Op op, Val *args, int n, const char *w
 	for (int i = 0; i < n; i++)
 		if (args[i].kind != V_TENSOR)
 			return ERR;
-	bool weak = true;
-	for (int i = 0; i < n; i++)
-		weak = weak && args[i].weak;
+	/* the condition of where gives no dtype (it is cast to the values') */
 	int first = op == OP_where ? 1 : 0;
+	bool weak = true;
+	for (int i = first; i < n; i++)
+		weak = weak && args[i].weak;
 	DType dt;
 	if (!unify(L, loc, args + first, n - first, what, &dt))
 		return ERR;
