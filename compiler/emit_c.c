@@ -13,6 +13,7 @@
 
 #include "ad_meta.h"
 #include "ad_meta_text.h"
+#include "names.h"
 #include "schedule.h"
 
 #include <inttypes.h>
@@ -37,7 +38,7 @@ typedef struct Emit {
 	Arena *A;
 	Func *f;
 	const EmitOptions *o;
-	VEC(const char *) used;
+	Names *names;         /* the C names taken, scoped by kernels */
 	const char **dimname; /* per symbolic dim */
 	Schedule *S;          /* fusion and buffer reuse (fuse.c, reuse.c) */
 	int *mat;             /* S->mat: where each value lives */
@@ -74,38 +75,38 @@ static const char *const reserved[] = {
 };
 /* clang-format on */
 
-static bool name_used(Emit *E, const char *s)
+/* The names of a function start with C's and the C library's, taken. */
+static void names_init(Emit *E)
 {
+	E->names = names_new(E->A);
 	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-		if (strcmp(reserved[i], s) == 0)
-			return true;
-	if (strncmp(s, "ad_", 3) == 0 || strncmp(s, "AD_", 3) == 0 || s[0] == '_')
-		return true;
-	for (int i = 0; i < E->used.len; i++)
-		if (strcmp(E->used.data[i], s) == 0)
-			return true;
-	return false;
+		names_add(E->names, reserved[i]);
 }
 
-/* A C name based on `base`, unique in this function. */
+/* Names C reserves (a leading underscore) or the emitted code's own
+ * (ad_, AD_) get a leading v: _x becomes v_x. */
+static const char *unreserved(Emit *E, const char *s)
+{
+	if (strncmp(s, "ad_", 3) == 0 || strncmp(s, "AD_", 3) == 0 || s[0] == '_')
+		return arena_printf(E->A, "v%s", s);
+	return s;
+}
+
+/* A C name based on `base`, unique in this function: base, else base_2,
+ * base_3, ... */
 static const char *fresh(Emit *E, const char *base)
 {
-	const char *s = base;
-	for (int k = 2; name_used(E, s); k++)
-		s = arena_printf(E->A, "%s_%d", base, k);
-	/* keep mangled names from looking like a neighbour's suffix */
-	VEC_PUSH(E->A, E->used, s);
-	return s;
+	return names_fresh(E->names, unreserved(E, base));
 }
 
 /* A user-visible name: kept as written unless it clashes, then given a
  * trailing underscore. */
 static const char *user_name(Emit *E, const char *base)
 {
-	const char *s = base;
-	while (name_used(E, s))
+	const char *s = unreserved(E, base);
+	while (names_has(E->names, s))
 		s = arena_printf(E->A, "%s_", s);
-	VEC_PUSH(E->A, E->used, s);
+	names_add(E->names, s);
 	return s;
 }
 
@@ -610,14 +611,14 @@ static void close_loops(Emit *E, int n)
  * needs no braces, else declared before them). */
 typedef struct Kernel {
 	Buf buf, *outer;
-	int saved_used;
+	int names_mark;
 	const char *decl, *local;
 	const char *guard; /* `if (guard)` around the kernel */
 } Kernel;
 
 static void kernel_begin(Emit *E, Kernel *k, const char *decl, const char *local)
 {
-	k->saved_used = E->used.len;
+	k->names_mark = names_mark(E->names);
 	k->outer = E->body;
 	k->decl = decl;
 	k->local = local;
@@ -632,7 +633,7 @@ static void kernel_end(Emit *E, Kernel *k)
 {
 	E->depth--;
 	E->body = k->outer;
-	E->used.len = k->saved_used;
+	names_release(E->names, k->names_mark);
 	const char *text = k->buf.data ? k->buf.data : "";
 	int ind = 4 * (E->depth + 1), top = 0;
 	for (const char *p = text; *p;) {
@@ -725,11 +726,11 @@ static void emit_sum_rows(Emit *E, int v, const bool *red)
 	for (int k = 0; k < x->rank; k++)
 		if (red[k])
 			rshape[nr++] = x->shape[k];
-	int nopen, names = E->used.len;
+	int nopen, names = names_mark(E->names);
 	Index oix = open_loops_at(E, in->rank, in->shape, &nopen, "AD_VEC_", nr);
 	line(E, "%s[%s] = 0;", dst, offset(E, in, &oix));
 	close_loops(E, nopen);
-	E->used.len = names; /* the same names serve the next loops */
+	names_release(E->names, names); /* the same names serve the next loops */
 	int nouter;
 	Index rix = open_loops_vec(E, nr, rshape, &nouter, NULL);
 	int ninner;
@@ -1088,6 +1089,9 @@ const char *emit_c_base(const char *const *names, int n, int idx, const char *pr
 	const char **base = arena_array(A, (size_t)n + 1, sizeof(char *));
 	for (int i = 0; i <= idx; i++) {
 		const char *s = arena_printf(A, "%s%s", prefix ? prefix : "", names[i]);
+		/* _f -> v_f, ad_f -> vad_f: those prefixes belong to C and to us */
+		if (strncmp(s, "ad_", 3) == 0 || strncmp(s, "AD_", 3) == 0 || s[0] == '_')
+			s = arena_printf(A, "v%s", s);
 		for (;;) {
 			bool clash = reserved_name(s);
 			for (int j = 0; j < i && !clash; j++)
@@ -1226,6 +1230,7 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 	Emit E0, *E = &E0;
 	memset(E, 0, sizeof *E);
 	E->A = f->A;
+	names_init(E);
 	E->f = f;
 	E->o = o;
 	E->last_stmt = -1;
@@ -1751,6 +1756,7 @@ static void emit_bind(Buf *c, const ModFunc *m, const char *base)
 	Emit E0, *E = &E0;
 	memset(E, 0, sizeof *E);
 	E->A = f->A;
+	names_init(E);
 	E->f = (Func *)f;
 	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
 	for (int i = 0; i < f->dimsyms.len; i++)
@@ -1835,6 +1841,7 @@ static const char *numel_u(const Func *f, int rank, const Dim **shape)
 	Emit E0, *E = &E0;
 	memset(E, 0, sizeof *E);
 	E->A = f->A;
+	names_init(E);
 	E->f = (Func *)f;
 	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
 	for (int i = 0; i < f->dimsyms.len; i++)

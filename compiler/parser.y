@@ -77,8 +77,7 @@ static Ast *binop(ParseCtx *ctx, BinOp op, Ast *a, Ast *b, Loc loc)
 
 #define PUSH(A, vec, x)                                                                            \
 	do {                                                                                           \
-		(vec).items = arena_grow((A), (vec).items, (size_t)(vec).n, (size_t)(vec).n + 1,           \
-		                         sizeof *(vec).items);                                             \
+		(vec).items = arena_append_slot((A), (vec).items, (size_t)(vec).n, sizeof *(vec).items);  \
 		(vec).items[(vec).n++] = (x);                                                              \
 	} while (0)
 }
@@ -112,7 +111,7 @@ program
 	: %empty
 	| program func {
 		Program *p = ctx->prog;
-		p->funcs = arena_grow(ctx->A, p->funcs, (size_t)p->nfuncs, (size_t)p->nfuncs + 1, sizeof *p->funcs);
+		p->funcs = arena_append_slot(ctx->A, p->funcs, (size_t)p->nfuncs, sizeof *p->funcs);
 		p->funcs[p->nfuncs++] = $2;
 	}
 	| program error '}' { yyerrok; }
@@ -237,16 +236,16 @@ stmt
 
 targets
 	: IDENT {
-		$$.names = arena_alloc(ctx->A, sizeof *$$.names);
-		$$.locs = arena_alloc(ctx->A, sizeof *$$.locs);
+		$$.names = arena_append_slot(ctx->A, NULL, 0, sizeof *$$.names);
+		$$.locs = arena_append_slot(ctx->A, NULL, 0, sizeof *$$.locs);
 		$$.names[0] = $1;
 		$$.locs[0] = L(@1);
 		$$.n = 1;
 	}
 	| targets ',' IDENT {
 		$$ = $1;
-		$$.names = arena_grow(ctx->A, $$.names, (size_t)$$.n, (size_t)$$.n + 1, sizeof *$$.names);
-		$$.locs = arena_grow(ctx->A, $$.locs, (size_t)$$.n, (size_t)$$.n + 1, sizeof *$$.locs);
+		$$.names = arena_append_slot(ctx->A, $$.names, (size_t)$$.n, sizeof *$$.names);
+		$$.locs = arena_append_slot(ctx->A, $$.locs, (size_t)$$.n, sizeof *$$.locs);
 		$$.names[$$.n] = $3;
 		$$.locs[$$.n] = L(@3);
 		$$.n++;

@@ -98,6 +98,16 @@ void *arena_grow(Arena *a, void *old, size_t oldn, size_t newn, size_t elem)
 	return p;
 }
 
+void *arena_append_slot(Arena *a, void *items, size_t n, size_t elem)
+{
+	/* the capacity is implied by n: 4, then the next power of two */
+	if (n >= 4 && (n & (n - 1)) != 0)
+		return items;
+	if (n > 0 && n < 4)
+		return items;
+	return arena_grow(a, items, n, n ? 2 * n : 4, elem);
+}
+
 char *arena_strndup(Arena *a, const char *s, size_t n)
 {
 	char *p = arena_alloc(a, n + 1);

@@ -23,6 +23,9 @@ void arena_set_oom(Arena *a, jmp_buf *env);
 void *arena_alloc(Arena *a, size_t size);           /* zeroed */
 void *arena_array(Arena *a, size_t n, size_t elem); /* zeroed, overflow-checked */
 void *arena_grow(Arena *a, void *old, size_t oldn, size_t newn, size_t elem);
+/* An array of n elements that only grows by appending, with room for one
+ * more (amortized O(1): the capacity doubles, implied by n). */
+void *arena_append_slot(Arena *a, void *items, size_t n, size_t elem);
 char *arena_strdup(Arena *a, const char *s);
 char *arena_strndup(Arena *a, const char *s, size_t n);
 char *arena_printf(Arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

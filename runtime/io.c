@@ -140,6 +140,11 @@ static char *slurp(const char *path, size_t *len, ad_error *err)
 		ad_error_set(err, AD_E_IO, "cannot read '%s': it is a directory", path);
 		return NULL;
 	}
+	if (S_ISREG(st.st_mode) && st.st_size > MAX_FILE) { /* known before reading it */
+		fclose(f);
+		ad_error_set(err, AD_E_IO, "'%s' is larger than 1 GiB", path);
+		return NULL;
+	}
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap + 1);
 	while (buf) {

@@ -1,0 +1,132 @@
+#!/bin/sh
+# tests/limits.sh: every documented limit (docs/reliability.md) gives a clear
+# error and the documented exit status, within seconds, instead of a crash,
+# a hang or exhausted memory. Each command runs under `timeout`.
+AD=${AD:-$(pwd)/ad-compile}
+T=$(mktemp -d /tmp/ad-limits-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# expect STATUS CMD...: within 30 s (sanitized builds are slower)
+expect() {
+	want=$1
+	shift
+	timeout 30 "$@" >out 2>err
+	got=$?
+	if [ "$got" = "$want" ]; then ok; else bad "exit $got (wanted $want): $* :: $(head -c 300 err)"; fi
+}
+has() { if grep -q -- "$2" "$1"; then ok; else bad "$1 lacks '$2': $(head -c 300 "$1")"; fi; }
+# rep N TEXT: TEXT N times
+rep() { awk -v n="$1" -v s="$2" 'BEGIN { for (i = 0; i < n; i++) printf "%s", s }'; }
+
+# ---- nesting: hundreds of thousands of parentheses, unary minus, brackets
+{ printf 'func f(x: f32) -> (y) { y = '; rep 300000 '('; printf x; rep 300000 ')'; echo ' }'; } >parens.ad
+expect 1 "$AD" --run f parens.ad --input x=1
+has err "parens.ad:1:[0-9]*: error: the program is nested too deeply to parse"
+{ printf 'func f(x: f32) -> (y) { y = '; rep 300000 '-'; echo 'x }'; } >neg.ad
+expect 1 "$AD" neg.ad -o neg.c
+has err "nested too deeply"
+[ ! -e neg.c ] && ok || bad "an output was written for a failed compile"
+{ printf 'func f(x: f32) -> (y) { y = x + '; rep 300000 '['; printf 1; rep 300000 ']'; echo ' }'; } >lit.ad
+expect 1 "$AD" lit.ad -o lit.c
+has err "nested too deeply"
+{ printf 'func f(x: f32) -> (y) { y = x'; rep 5000 ' + x'; echo ' }'; } >chain.ad
+expect 1 "$AD" chain.ad -o chain.c
+has err "expression is nested more than 512 deep"
+{ printf 'func f(x: f32) -> (y) { y = x'; rep 500 ' + x'; echo ' }'; } >chain500.ad
+expect 0 "$AD" --run f chain500.ad --input x=1
+has out "y: f32 = 501"
+
+# ---- statements: 100000 per function
+{ echo 'func f(x: f32) -> (y) {'; rep 20000 '    x = x + 1
+'; echo '    y = x }'; } >s20k.ad
+expect 0 "$AD" --run f s20k.ad --input x=1
+has out "y: f32 = 20001"
+{ echo 'func f(x: f32) -> (y) {'; rep 100001 '    x = x + 1
+'; echo '    y = x }'; } >s100k.ad
+expect 1 "$AD" s100k.ad -o s.c
+has err "error: a function may have at most 100000 statements"
+
+# ---- derivative order: bounded by the size of the differentiated function
+{
+	echo 'func f(x: f64) -> (g) {'
+	echo '    g = sin(x) * exp(x) / (1 + x * x)'
+	rep 30 '    g = grad(g, x, create_graph=true)
+'
+	echo '}'
+} >order.ad
+expect 1 "$AD" order.ad -o order.c
+has err "function 'f' is too large: over 400000 operations after inlining and differentiation"
+{
+	echo 'func f(x: f64) -> (g) {'
+	echo '    g = sin(x)'
+	rep 24 '    g = grad(g, x, create_graph=true)
+'
+	echo '}'
+} >order24.ad
+expect 0 "$AD" --run f order24.ad --input x=0.5
+has out "g: f64 = 0.479425538604203" # the 24th derivative of sin is sin
+
+# ---- calls: recursion, and nesting depth of inlined calls
+printf 'func f(x: f32) -> (y) {\n    y = g(x)\n}\nfunc g(x: f32) -> (y) {\n    y = f(x)\n}\n' >rec.ad
+expect 1 "$AD" rec.ad -o rec.c
+has err "calls itself"
+
+# ---- tensor sizes: 2^48 elements, checked with overflow-safe arithmetic
+echo 'func f(x: f32[n]) -> (y) { y = zeros([100000, 100000, 100000]) }' >big.ad
+expect 1 "$AD" big.ad -o big.c
+has err "is too large (the limit is 2^48 elements)"
+echo 'func f(x: f32[n]) -> (y) { y = reshape(x, [4294967296, 4294967296, 4294967296, 4294967296]) }' >big2.ad
+expect 1 "$AD" big2.ad -o big2.c
+has err "too large"
+echo 'func f(x: f32[99999999999999999999]) -> (y) { y = x }' >big3.ad
+expect 1 "$AD" big3.ad -o big3.c
+# at run time: memory that cannot be had is exit 3, not a crash
+echo 'func f(x: f32[n]) -> (y) { y = zeros([200000, 200000]) }' >oom.ad
+expect 3 "$AD" --run f oom.ad --input x=[1]
+has err "out of memory"
+# emitted code refuses negative and overflowing dimensions
+printf 'func f(x: f32[n, m]) -> (y) {\n    y = x * 2\n}\n' >dims.ad
+expect 0 "$AD" dims.ad -o dims.c
+cat >dims_main.c <<'C'
+#include <stdio.h>
+#include "dims.h"
+int main(void)
+{
+	float x[4] = {1, 2, 3, 4}, y[4];
+	int a = f(-1, 2, x, y), b = f(3037000500, 3037000500, x, y), c = f(2, 2, x, y);
+	printf("%d %d %d %g\n", a, b, c, y[3]);
+	return 0;
+}
+C
+if cc -std=c99 dims_main.c dims.c -o dims_main -lm && ./dims_main >out; then
+	has out "^1 1 0 8$" # AD_ERR_DIM, AD_ERR_DIM, AD_OK
+else
+	bad "the dimension-check program did not build or run"
+fi
+
+# ---- file sizes: sources up to 16 MiB, inputs up to 1 GiB
+{ echo 'func f(x: f32) -> (y) { y = x }'; head -c 17000000 /dev/zero | tr '\0' ' '; } >huge.ad
+expect 1 "$AD" huge.ad -o huge.c
+has err "larger than 16 MiB"
+truncate -s 1100M sparse.npy
+expect 3 "$AD" --run f dims.ad --input x=@sparse.npy
+has err "larger than 1 GiB"
+
+# ---- garbage of every kind
+head -c 100000 /dev/urandom >garbage.ad
+expect 1 "$AD" garbage.ad -o garbage.c
+[ ! -e garbage.c ] && ok || bad "garbage.c was written"
+head -c 100000 /dev/urandom >garbage.npy
+expect 3 "$AD" --run f dims.ad --input x=@garbage.npy
+has err "not a valid .npy file"
+head -c 100000 /dev/urandom | tr -d '\0' >garbage.json
+expect 3 "$AD" --run f dims.ad --input x=@garbage.json
+head -c 100000 /dev/urandom >garbage.csv
+expect 3 "$AD" --run f dims.ad --input x=@garbage.csv
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
