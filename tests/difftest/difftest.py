@@ -380,6 +380,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", help="keep failing programs in this directory")
     ap.add_argument("--show", action="store_true", help="print each program")
+    ap.add_argument("--progress", type=int, default=0, help="report every N programs")
     args = ap.parse_args()
     args.ad = os.path.abspath(args.ad)
     compilers = []
@@ -401,7 +402,7 @@ def main():
             print(open(os.path.join(work, "prog.ad")).read())
         if msg:
             failed += 1
-            print("difftest: seed %d: %s" % (seed, msg))
+            print("difftest: seed %d: %s" % (seed, msg), flush=True)
             if args.keep:
                 dst = os.path.join(args.keep, "seed-%d" % seed)
                 shutil.rmtree(dst, ignore_errors=True)
@@ -409,6 +410,8 @@ def main():
         else:
             passed += 1
         shutil.rmtree(work, ignore_errors=True)
+        if args.progress and (i + 1) % args.progress == 0:
+            print("difftest: %d programs, %d failed so far" % (i + 1, failed), flush=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
