@@ -224,12 +224,22 @@ static int do_emit_files(Compilation *c, const Opts *o)
 	EmitOptions eo = {hpath ? base_name(hpath) : NULL, o->prefix, true, NULL, NULL};
 	char *csrc, *hsrc = NULL;
 	int rc = 0;
-	if (adc_emit(c, &eo, true, &csrc, hpath ? &hsrc : NULL) != ADC_OK)
+	if (adc_emit(c, &eo, true, &csrc, hpath ? &hsrc : NULL) != ADC_OK) {
 		rc = report(c);
-	else if (hpath && (rc = write_text(hpath, hsrc)) != 0)
-		;
-	else
-		rc = write_text(cpath, csrc);
+	} else if (strcmp(cpath, "-") == 0) {
+		if (!hpath || (rc = write_text(hpath, hsrc)) == 0)
+			rc = write_text(cpath, csrc);
+	} else {
+		/* the .c and its .h, both or neither */
+		const char *paths[2] = {cpath, hpath};
+		const void *data[2] = {csrc, hsrc};
+		size_t lens[2] = {strlen(csrc), hsrc ? strlen(hsrc) : 0};
+		ad_error err;
+		if (ad_write_files_atomic(hpath ? 2 : 1, paths, data, lens, &err)) {
+			fprintf(stderr, "%s: %s\n", prog, err.msg);
+			rc = EXIT_RUNTIME;
+		}
+	}
 	free(cpath);
 	free(hpath);
 	return rc;
@@ -320,30 +330,57 @@ static int ensure_dir(const char *dir)
 	return 0;
 }
 
-static int write_outputs(const char *dir, const Func *f, Invocation *iv)
+/* DIR/NAME.npy for each tensor that is not NULL, all or none. */
+static int write_npys(const char *dir, const char *const *names, const ad_tensor *const *ts, int n)
 {
 	if (ensure_dir(dir))
 		return EXIT_RUNTIME;
+	const char **paths = calloc((size_t)n + 1, sizeof *paths);
+	const void **data = calloc((size_t)n + 1, sizeof *data);
+	size_t *lens = calloc((size_t)n + 1, sizeof *lens);
+	int k = 0, rc = paths && data && lens ? 0 : EXIT_RUNTIME;
+	for (int i = 0; i < n && !rc; i++) {
+		if (!ts[i])
+			continue;
+		size_t len = strlen(dir) + strlen(names[i]) + 8;
+		char *path = malloc(len);
+		void *bytes = ad_format_npy(ts[i], &lens[k]);
+		if (path)
+			snprintf(path, len, "%s/%s.npy", dir, names[i]);
+		paths[k] = path;
+		data[k++] = bytes;
+		if (!path || !bytes)
+			rc = EXIT_RUNTIME;
+	}
+	ad_error err;
+	if (rc)
+		runtime_error("out of memory");
+	else if (ad_write_files_atomic(k, paths, data, lens, &err))
+		runtime_error("%s", err.msg), rc = EXIT_RUNTIME;
+	for (int i = 0; i < k; i++) {
+		free((void *)paths[i]);
+		free((void *)data[i]);
+	}
+	free(paths);
+	free(data);
+	free(lens);
+	return rc;
+}
+
+static int write_outputs(const char *dir, const Func *f, Invocation *iv)
+{
+	const char **names = calloc((size_t)f->results.len + 1, sizeof *names);
+	if (!names)
+		return EXIT_RUNTIME;
 	for (int i = 0; i < f->results.len; i++) {
-		if (f->results.data[i].value < 0) {
+		names[i] = f->results.data[i].name;
+		if (f->results.data[i].value < 0)
 			fprintf(stderr, "%s: note: %s is none; no %s/%s.npy was written\n", prog,
 			        f->results.data[i].name, dir, f->results.data[i].name);
-			continue;
-		}
-		size_t n = strlen(dir) + strlen(f->results.data[i].name) + 8;
-		char *path = malloc(n);
-		if (!path)
-			return EXIT_RUNTIME;
-		snprintf(path, n, "%s/%s.npy", dir, f->results.data[i].name);
-		ad_error err;
-		int rc = ad_write_npy(path, iv->out[i], &err);
-		free(path);
-		if (rc) {
-			runtime_error("%s", err.msg);
-			return EXIT_RUNTIME;
-		}
 	}
-	return 0;
+	int rc = write_npys(dir, names, (const ad_tensor *const *)iv->out, f->results.len);
+	free(names);
+	return rc;
 }
 
 int plot_results(const char *out, const char *const *names, ad_tensor *const *ts, int n, char *err, size_t errlen);
@@ -481,19 +518,7 @@ static int do_grad(const Opts *o, const char *text)
 			}
 		rc = print_named(fmt, names, shown, n);
 		if (!rc && o->outdir)
-			rc = ensure_dir(o->outdir);
-		if (!rc && o->outdir) {
-			for (int i = 0; i < n && !rc; i++) {
-				if (!shown[i])
-					continue;
-				size_t len = strlen(o->outdir) + strlen(names[i]) + 8;
-				char *path = malloc(len);
-				snprintf(path, len, "%s/%s.npy", o->outdir, names[i]);
-				if (ad_write_npy(path, shown[i], &err))
-					runtime_error("%s", err.msg), rc = EXIT_RUNTIME;
-				free(path);
-			}
-		}
+			rc = write_npys(o->outdir, names, shown, n);
 	}
 done:
 	for (int p = 0; p < np; p++) {

@@ -130,7 +130,7 @@ int plot_results(const char *out, const char *const *names, ad_tensor *const *ts
 			fclose(in);
 		ad_error e;
 		if (!buf || ad_write_file_atomic(out, buf, len2, &e)) {
-			snprintf(err, errlen, "cannot write '%s'", out);
+			snprintf(err, errlen, "%s", buf ? e.msg : "out of memory");
 			free(buf);
 			goto done;
 		}

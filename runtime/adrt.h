@@ -75,9 +75,15 @@ ad_tensor *ad_parse_npy(const void *data, size_t len, const char *name, ad_error
 ad_tensor *ad_parse_csv(const char *data, size_t len, const char *name, ad_error *err);
 /* Write as .npy (<f4 or <f8, C order), through a temporary file and a rename. */
 int ad_write_npy(const char *path, const ad_tensor *t, ad_error *err);
+/* The bytes of that .npy file (malloc'ed; *len set), or NULL when out of memory. */
+void *ad_format_npy(const ad_tensor *t, size_t *len);
 /* Write bytes to path atomically (temporary file in the same directory, then
  * rename), so an error never leaves a truncated file or destroys an old one. */
 int ad_write_file_atomic(const char *path, const void *data, size_t len, ad_error *err);
+/* Several files, all or none: each is written to a temporary file first, and
+ * only when all are written are they renamed into place. */
+int ad_write_files_atomic(int n, const char *const *paths, const void *const *data, const size_t *lens,
+                          ad_error *err);
 
 /* Output formats of named results; a NULL tensor is a none result. The
  * returned text is malloc'ed; NULL when out of memory. */

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,31 +390,30 @@ ad_tensor *ad_read_npy(const char *path, ad_error *err)
 	return t;
 }
 
-int ad_write_file_atomic(const char *path, const void *data, size_t len, ad_error *err)
+/* Write data into a new temporary file next to path; its name in *tmp. */
+static int stage(const char *path, const void *data, size_t len, char **tmp, ad_error *err)
 {
 	size_t n = strlen(path);
-	char *tmp = malloc(n + 16);
-	if (!tmp)
+	char *t = malloc(n + 16);
+	if (!t)
 		return ad_error_set(err, AD_E_NOMEM, "out of memory");
-	snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
+	snprintf(t, n + 16, "%s.tmpXXXXXX", path);
+	int fd = mkstemp(t);
 	if (fd < 0) {
 		int e = errno;
-		free(tmp);
+		free(t);
 		return ad_error_set(err, AD_E_IO, "cannot write '%s': %s", path, strerror(e));
 	}
 	const char *p = data;
 	size_t left = len;
-	while (left > 0) {
+	int e = 0;
+	while (left > 0 && !e) {
 		ssize_t w = write(fd, p, left);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			free(tmp);
-			return ad_error_set(err, AD_E_IO, "cannot write '%s': %s", path, strerror(e));
+			e = w < 0 ? errno : ENOSPC;
+			break;
 		}
 		p += w;
 		left -= (size_t)w;
@@ -420,18 +421,70 @@ int ad_write_file_atomic(const char *path, const void *data, size_t len, ad_erro
 	/* the permissions a new file would get */
 	mode_t mask = umask(0);
 	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		free(tmp);
+	if (!e && fchmod(fd, 0666 & ~mask) != 0)
+		e = errno;
+	if (close(fd) != 0 && !e)
+		e = errno;
+	if (e) {
+		unlink(t);
+		free(t);
 		return ad_error_set(err, AD_E_IO, "cannot write '%s': %s", path, strerror(e));
 	}
-	free(tmp);
+	*tmp = t;
 	return 0;
 }
 
-int ad_write_npy(const char *path, const ad_tensor *t, ad_error *err)
+int ad_write_files_atomic(int n, const char *const *paths, const void *const *data, const size_t *lens, ad_error *err)
+{
+	char **tmp = calloc((size_t)n + 1, sizeof *tmp);
+	if (!tmp)
+		return ad_error_set(err, AD_E_NOMEM, "out of memory");
+	/* an interrupt while the temporary files exist waits until they are
+	 * renamed or removed, so none is left behind */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int rc = 0, k = 0;
+	/* what would make a rename fail once the files are written: a
+	 * directory in the way (anything else fails writing the temporaries) */
+	for (int i = 0; i < n && rc == 0; i++) {
+		struct stat st;
+		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+			rc = ad_error_set(err, AD_E_IO, "cannot write '%s': %s", paths[i], strerror(EISDIR));
+	}
+	for (; k < n && rc == 0; k++)
+		rc = stage(paths[k], data[k], lens[k], &tmp[k], err);
+	/* all written: move them into place, together */
+	for (int i = 0; i < n && rc == 0; i++)
+		if (rename(tmp[i], paths[i]) != 0) {
+			rc = ad_error_set(err, AD_E_IO, "cannot write '%s': %s", paths[i], strerror(errno));
+			for (int j = i; j < n; j++)
+				unlink(tmp[j]);
+			break;
+		} else {
+			free(tmp[i]);
+			tmp[i] = NULL;
+		}
+	for (int i = 0; i < n; i++) {
+		if (tmp[i] && rc != 0)
+			unlink(tmp[i]);
+		free(tmp[i]);
+	}
+	free(tmp);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+int ad_write_file_atomic(const char *path, const void *data, size_t len, ad_error *err)
+{
+	return ad_write_files_atomic(1, &path, &data, &len, err);
+}
+
+void *ad_format_npy(const ad_tensor *t, size_t *len)
 {
 	char shape[512];
 	size_t k = (size_t)snprintf(shape, sizeof shape, "(");
@@ -452,7 +505,7 @@ int ad_write_npy(const char *path, const ad_tensor *t, ad_error *err)
 	size_t bytes = (size_t)ad_tensor_numel(t) * ad_dtype_size(t->dtype);
 	unsigned char *buf = malloc(10 + hlen + bytes);
 	if (!buf)
-		return ad_error_set(err, AD_E_NOMEM, "out of memory");
+		return NULL;
 	memcpy(buf, "\x93NUMPY\x01\x00", 8);
 	buf[8] = (unsigned char)(hlen & 0xff);
 	buf[9] = (unsigned char)(hlen >> 8);
@@ -460,7 +513,17 @@ int ad_write_npy(const char *path, const ad_tensor *t, ad_error *err)
 	memset(buf + 10 + hl, ' ', pad);
 	buf[10 + hlen - 1] = '\n';
 	memcpy(buf + 10 + hlen, t->data, bytes); /* little-endian hosts only */
-	int rc = ad_write_file_atomic(path, buf, 10 + hlen + bytes, err);
+	*len = 10 + hlen + bytes;
+	return buf;
+}
+
+int ad_write_npy(const char *path, const ad_tensor *t, ad_error *err)
+{
+	size_t len;
+	void *buf = ad_format_npy(t, &len);
+	if (!buf)
+		return ad_error_set(err, AD_E_NOMEM, "out of memory");
+	int rc = ad_write_file_atomic(path, buf, len, err);
 	free(buf);
 	return rc;
 }

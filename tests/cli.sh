@@ -237,6 +237,56 @@ has out "^\[140.5, 186.5, 232.5\]"
 expect 2 "$AD" --run f f.ad --jit=gcc
 unset AD_CACHE_DIR
 
+# ---- nothing lost: outputs are written whole or not at all
+echo "old c" >keep2.c
+echo "old h" >keep2.h
+# the header cannot be written: neither file changes, no temporary is left
+expect 3 "$AD" f.ad -o keep2.c --header no/such/dir/keep2.h
+has err "cannot write 'no/such/dir/keep2.h'"
+has keep2.c "^old c$"
+ls keep2.c.tmp* >/dev/null 2>&1 && bad "a temporary file was left" || ok
+# the C file cannot be written (a directory is in the way): the header stays old
+mkdir inway.c
+echo "old h" >inway.h
+expect 3 "$AD" f.ad -o inway.c
+has err "cannot write 'inway.c'"
+has inway.h "^old h$"
+ls inway.h.tmp* inway.c.tmp* >/dev/null 2>&1 && bad "a temporary file was left" || ok
+# --output-dir: all results or none
+mkdir -p res2/s.npy
+echo old >res2/y.npy
+expect 3 "$AD" --run f f.ad --input x='[1, 2]' --input 'w=[[1, 0, 2], [0, 1, 3]]' --output-dir res2
+has err "cannot write 'res2/s.npy'"
+has res2/y.npy "^old$"
+ls res2/*.tmp* >/dev/null 2>&1 && bad "a temporary file was left" || ok
+echo plain >notadir
+expect 3 "$AD" --run f f.ad --input x='[1, 2]' --input 'w=[[1, 0, 2], [0, 1, 3]]' --output-dir notadir
+has notadir "^plain$"
+# --plot: a failed plot leaves the old picture
+if command -v gnuplot >/dev/null 2>&1; then
+	echo "old png" >old.png
+	AD_GNUPLOT=false "$AD" --run g f.ad --plot old.png >out 2>err
+	[ $? = 3 ] && ok || bad "--plot with a failing gnuplot did not exit 3"
+	has old.png "^old png$"
+	mkdir inway.png
+	expect 3 "$AD" --run g f.ad --plot inway.png
+	[ -d inway.png ] && ok || bad "the directory in the way of --plot was replaced"
+fi
+# an interrupt while writing: the old file, or the whole new one
+{ echo 'func f(x: f32) -> (y) {'; awk 'BEGIN { for (i = 0; i < 20000; i++) print "    x = x + 1" }'; echo '    y = x }'; } >big.ad
+mkdir ref
+"$AD" big.ad -o ref/intr.c
+for delay in 0.02 0.05 0.1 0.2; do
+	echo "old" >intr.c
+	"$AD" big.ad -o intr.c &
+	pid=$!
+	sleep $delay
+	kill -INT $pid 2>/dev/null
+	wait $pid
+	if cmp -s intr.c ref/intr.c || [ "$(cat intr.c)" = old ]; then ok; else bad "an interrupted write left a partial intr.c"; fi
+	ls intr.c.tmp* intr.h.tmp* >/dev/null 2>&1 && bad "an interrupted write left a temporary file" || ok
+done
+
 # ---- flags for emitted code
 expect 0 "$AD" --cflags
 has out "-DAD_SIMD"
