@@ -38,7 +38,7 @@ static double run_path(const char *name, const char *src)
 		exit(1);
 	}
 	char err[1024];
-	JitModule *m = jit_compile(csrc, err, sizeof err);
+	JitModule *m = jit_compile(csrc, err, sizeof err, NULL);
 	if (!m) {
 		fprintf(stderr, "%s\n", err);
 		exit(1);

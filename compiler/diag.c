@@ -157,5 +157,6 @@ const char *did_you_mean(const char *name, const char *const *cands, int n)
 			best = cands[i];
 		}
 	}
-	return bestd <= maxd ? best : NULL;
+	/* a match must keep something of the name: 'q' is not a typo of 'x' */
+	return bestd <= maxd && bestd < (int)len ? best : NULL;
 }

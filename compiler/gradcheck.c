@@ -272,11 +272,12 @@ int adc_check(Compilation *c, const char *fn, const char *const *names, ad_tenso
 	buf_init(&cb, c->A);
 	emit_c(&cb, NULL, funcs, na + 1, &eo, c->src->name);
 	char jerr[2048];
-	C.jm = jit_compile(cb.data, jerr, sizeof jerr);
+	int jcode = AD_E_INTERNAL;
+	C.jm = jit_compile(cb.data, jerr, sizeof jerr, &jcode);
 	buf_free(&cb);
 	int result = -1;
 	if (!C.jm) {
-		ad_error_set(err, AD_E_INTERNAL, "the check's code does not compile: %s", jerr);
+		ad_error_set(err, jcode, "%s", jerr);
 		goto done;
 	}
 	int np = f->params.len;

@@ -10,6 +10,8 @@
 
 #include "jit.h"
 
+#include "adrt.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <libtcc.h>
@@ -80,8 +82,10 @@ static JitModule *compile_tcc(const char *csrc, char *err, size_t errlen)
 	pthread_mutex_unlock(&tcc_lock);
 	if (rc != 0) {
 		free(m);
-		if (!sink.used)
-			snprintf(err, errlen, "libtcc could not compile the code");
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", sink.used ? err : "libtcc gave no message");
+		snprintf(err, errlen, "internal error: the generated C does not compile (a bug in ad-compile):\n%s",
+		         msg);
 		return NULL;
 	}
 	m->s = s;
@@ -202,7 +206,7 @@ static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 	return m;
 }
 
-JitModule *jit_compile(const char *csrc, char *err, size_t errlen)
+JitModule *jit_compile(const char *csrc, char *err, size_t errlen, int *code)
 {
 	if (err && errlen)
 		err[0] = 0;
@@ -212,9 +216,11 @@ JitModule *jit_compile(const char *csrc, char *err, size_t errlen)
 		errlen = sizeof dummy;
 	}
 	const char *backend = getenv("AD_JIT");
-	if (backend && strcmp(backend, "cc") == 0)
-		return compile_cc(csrc, err, errlen);
-	return compile_tcc(csrc, err, errlen);
+	bool cc = backend && strcmp(backend, "cc") == 0;
+	JitModule *m = cc ? compile_cc(csrc, err, errlen) : compile_tcc(csrc, err, errlen);
+	if (!m && code)
+		*code = strcmp(err, "out of memory") == 0 ? AD_E_NOMEM : cc ? AD_E_IO : AD_E_INTERNAL;
+	return m;
 }
 
 void *jit_symbol(JitModule *m, const char *name)

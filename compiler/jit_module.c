@@ -34,9 +34,10 @@ ad_module *ad_module_compile(const char *source, const char *filename, ad_error 
 		return NULL;
 	}
 	char jerr[2048];
-	JitModule *jm = jit_compile(csrc, jerr, sizeof jerr);
+	int jcode = AD_E_INTERNAL;
+	JitModule *jm = jit_compile(csrc, jerr, sizeof jerr, &jcode);
 	if (!jm) {
-		ad_error_set(err, AD_E_INTERNAL, "internal error: the generated C does not compile: %s", jerr);
+		ad_error_set(err, jcode, "%s", jerr);
 		adc_free(c);
 		return NULL;
 	}

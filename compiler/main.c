@@ -505,8 +505,16 @@ static int do_grad(const Opts *o, const char *text)
 			              meta->params[p].type, meta->params[p].name);
 			rc = EXIT_RUNTIME;
 		}
+	int wanted = 0;
+	for (int p = 0; p < np; p++)
+		wanted += o->wrt ? wrt[p] : !meta->params[p].nograd;
+	if (!rc && wanted == 0) {
+		runtime_error("%s has nothing to differentiate: every parameter is nograd", meta->name);
+		rc = EXIT_RUNTIME;
+	}
 	if (!rc && ad_grad(fn, in, seeds, o->wrt ? wrt : NULL, o->allow_unused, grads, &err)) {
-		runtime_error("%s", err.msg);
+		/* the API's advice, in the command line's words */
+		runtime_error("%s%s", err.msg, strstr(err.msg, "allow_unused") ? " (here: --allow-unused)" : "");
 		rc = EXIT_RUNTIME;
 	}
 	if (!rc) {
@@ -573,9 +581,9 @@ static int do_run(Compilation *c, const Opts *o)
 		goto out;
 	}
 	char jerr[2048];
-	jm = jit_compile(csrc, jerr, sizeof jerr);
+	jm = jit_compile(csrc, jerr, sizeof jerr, NULL);
 	if (!jm) {
-		runtime_error("internal error: the generated C does not compile (a bug in ad-compile):\n%s", jerr);
+		runtime_error("%s", jerr);
 		rc = EXIT_RUNTIME;
 		goto out;
 	}

@@ -78,7 +78,7 @@ static ad_tensor **run(Compilation *c, const char *fn, const char *const *names,
 		return NULL;
 	}
 	char jerr[4096];
-	JitModule *jm = jit_compile(csrc, jerr, sizeof jerr);
+	JitModule *jm = jit_compile(csrc, jerr, sizeof jerr, NULL);
 	if (!jm) {
 		ad_error_set(err, AD_E_INTERNAL, "tcc: %s", jerr);
 		inv_free(&iv);
