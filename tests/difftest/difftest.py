@@ -21,6 +21,7 @@ ends with "N passed, M failed".
 """
 
 import argparse
+import concurrent.futures
 import math
 import os
 import random
@@ -381,6 +382,7 @@ def main():
     ap.add_argument("--keep", help="keep failing programs in this directory")
     ap.add_argument("--show", action="store_true", help="print each program")
     ap.add_argument("--progress", type=int, default=0, help="report every N programs")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="programs checked at once")
     args = ap.parse_args()
     args.ad = os.path.abspath(args.ad)
     compilers = []
@@ -390,28 +392,33 @@ def main():
             compilers.append((name, cc))
         else:
             print("difftest: %s is not installed; skipped" % cc[0])
-    passed = failed = 0
-    for i in range(args.count):
-        seed = args.seed + i
+    def one(seed):
         work = tempfile.mkdtemp(prefix="ad-difftest-")
         try:
             msg = check_one(args, seed, work, compilers)
         except subprocess.TimeoutExpired as e:
             msg = "timeout: %s" % " ".join(e.cmd[:3])
-        if args.show:
-            print(open(os.path.join(work, "prog.ad")).read())
-        if msg:
-            failed += 1
-            print("difftest: seed %d: %s" % (seed, msg), flush=True)
-            if args.keep:
-                dst = os.path.join(args.keep, "seed-%d" % seed)
-                shutil.rmtree(dst, ignore_errors=True)
-                shutil.copytree(work, dst)
-        else:
-            passed += 1
+        shown = open(os.path.join(work, "prog.ad")).read() if args.show else None
+        if msg and args.keep:
+            dst = os.path.join(args.keep, "seed-%d" % seed)
+            shutil.rmtree(dst, ignore_errors=True)
+            shutil.copytree(work, dst)
         shutil.rmtree(work, ignore_errors=True)
-        if args.progress and (i + 1) % args.progress == 0:
-            print("difftest: %d programs, %d failed so far" % (i + 1, failed), flush=True)
+        return seed, msg, shown
+
+    passed = failed = 0
+    # programs are independent: several at once (each runs its compilers in turn)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for i, (seed, msg, shown) in enumerate(pool.map(one, range(args.seed, args.seed + args.count))):
+            if shown:
+                print(shown)
+            if msg:
+                failed += 1
+                print("difftest: seed %d: %s" % (seed, msg), flush=True)
+            else:
+                passed += 1
+            if args.progress and (i + 1) % args.progress == 0:
+                print("difftest: %d programs, %d failed so far" % (i + 1, failed), flush=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
