@@ -1,0 +1,94 @@
+#!/bin/sh
+# tests/samples.sh: every sample of samples/ builds and shows what README's
+# "Samples" section says it shows. The emitted C and the drivers are built
+# with -std=c99 -Wall -Wextra -pedantic -Werror and the flags of --cflags.
+AD=${AD:-$(pwd)/ad-compile}
+SRC=${srcdir:-$(cd "$(dirname "$0")" && pwd)}
+case $SRC in tests | */tests) ;; *) SRC=$SRC/tests ;; esac
+S=$(cd "$SRC/../samples" && pwd)
+T=$(mktemp -d /tmp/ad-samples-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+has() { if grep -q -- "$2" "$1"; then ok; else bad "$1 lacks '$2': $(head -c 300 "$1")"; fi; }
+CC=${CC:-cc}
+STRICT="-std=c99 -Wall -Wextra -pedantic -Werror $("$AD" --cflags)"
+
+# ---- sin.ad: y = sin(x) and dy/dx = cos(x), never written as such
+"$AD" --run main "$S/sin.ad" --format=csv >sin.csv && ok || bad "sin.ad did not run"
+# every row: |dydx - cos(x)| and |y - sin(x)| small (awk's own sin and cos)
+awk -F, 'NR > 1 { e = $3 - cos($1); if (e < 0) e = -e; f = $2 - sin($1); if (f < 0) f = -f;
+	if (e > 1e-6 || f > 1e-6) bad++; n++ } END { exit !(n == 1000 && bad == 0) }' sin.csv && ok ||
+	bad "sin.ad: dydx is not cos(x) or y is not sin(x)"
+if command -v gnuplot >/dev/null 2>&1; then
+	"$AD" --run main "$S/sin.ad" --plot sin.png >/dev/null && [ -s sin.png ] && ok || bad "sin.ad: no plot"
+fi
+
+# ---- paddle_examples.ad: Paddle's documented values
+"$AD" --run backward_example "$S/paddle_examples.ad" --input 'x=[[1, 2], [3, 4]]' --input 'y=[[3, 2], [3, 4]]' \
+	--format=json >bw.json && ok || bad "backward_example did not run"
+has bw.json '"first": .*"shape": \[2, 2\], "data": \[12, 18, 17, 25\]'
+has bw.json '"again": .*"data": \[12, 18, 17, 25\]'
+has bw.json '"ones": .*"data": \[10, 14, 10, 14\]'
+"$AD" --run create_graph_example "$S/paddle_examples.ad" --input 'x=[1]' --format=json >cg.json && ok ||
+	bad "create_graph_example did not run"
+has cg.json '"kept": .*"data": \[4\]'
+has cg.json '"dropped": .*"data": \[2\]'
+"$AD" --run grad_outputs_example "$S/paddle_examples.ad" --input x=2 --input s1=3 --input s2=4 --format=json >go.json &&
+	ok || bad "grad_outputs_example did not run"
+has go.json '"ones": .*"data": \[7\]'
+has go.json '"second_seeded": .*"data": \[16\]'
+has go.json '"first_seeded": .*"data": \[19\]'
+has go.json '"both_seeded": .*"data": \[24\]'
+
+# ---- the C drivers: build each against its emitted code, run it
+build() { # build NAME.ad DRIVER.c: emitted NAME_gen.c, program DRIVER
+	name=$1
+	driver=$2
+	"$AD" "$S/$name.ad" -o "${name}_gen.c" || return 1
+	# shellcheck disable=SC2086
+	$CC $STRICT -I. "$S/$driver.c" "${name}_gen.c" -o "$driver" $("$AD" --libs)
+}
+build logreg logreg_train && ok || bad "logreg_train did not build"
+./logreg_train >logreg.out && ok || bad "logreg_train failed: $(tail -3 logreg.out)"
+has logreg.out "^epoch  1  loss 0.693147$" # log 2 at w = 0, b = 0
+has logreg.out "accuracy"
+build mlp mlp_train && ok || bad "mlp_train did not build"
+./mlp_train >mlp.out && ok || bad "mlp_train failed: $(tail -3 mlp.out)"
+has mlp.out "^epoch 1000"
+build newton newton && ok || bad "newton did not build"
+./newton >newton.out && ok || bad "newton failed: $(tail -3 newton.out)"
+has newton.out "max |x_i - 1| = 0.000e+00"
+build projectile projectile && ok || bad "projectile did not build"
+./projectile >projectile.out && ok || bad "projectile failed: $(tail -3 projectile.out)"
+has projectile.out "^hit: launch at"
+# the hit, checked by integrating the equations of motion numerically (RK4),
+# independently of the closed form the sample differentiates
+theta=$(sed -n 's/^step [0-9]*  theta \([0-9.]*\) rad.*+5.000000000 m.*/\1/p' projectile.out)
+PY=$(command -v python3 || echo /usr/bin/python3)
+if [ -n "$theta" ] && "$PY" - "$theta" <<'PY'; then ok; else bad "projectile: the ODE does not hit the target at $theta"; fi
+import math, sys
+th, v0, k, g, d = float(sys.argv[1]), 30.0, 0.1, 9.81, 50.0
+f = lambda s: (s[2], s[3], -k * s[2], -g - k * s[3])
+s, dt = (0.0, 0.0, v0 * math.cos(th), v0 * math.sin(th)), 1e-4
+while True:
+    k1 = f(s)
+    k2 = f([a + dt / 2 * b for a, b in zip(s, k1)])
+    k3 = f([a + dt / 2 * b for a, b in zip(s, k2)])
+    k4 = f([a + dt * b for a, b in zip(s, k3)])
+    n = [a + dt / 6 * (b + 2 * c + 2 * e + h) for a, b, c, e, h in zip(s, k1, k2, k3, k4)]
+    if n[0] >= d:
+        y = s[1] + (d - s[0]) / (n[0] - s[0]) * (n[1] - s[1])
+        sys.exit(0 if abs(y - 5.0) < 1e-6 else 1)
+    s = n
+PY
+if command -v gnuplot >/dev/null 2>&1; then
+	"$AD" --run trajectory "$S/projectile.ad" --input theta="$theta" --input v0=30 --input k=0.1 --input g=9.81 \
+		--input T=2.5 --plot path.png >/dev/null && [ -s path.png ] && ok || bad "projectile: no plot"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
