@@ -96,6 +96,37 @@ START_TEST(npy_from_numpy)
 }
 END_TEST
 
+/* What we write is byte for byte what NumPy wrote for the same array
+ * (tests/data/gen.py writes them with numpy.save). */
+START_TEST(npy_bytes_as_numpy)
+{
+	static const struct {
+		const char *name;
+		ad_dtype dtype;
+	} files[] = {{"f4_2x3.npy", AD_F32}, {"f8_3.npy", AD_F64}, {"scalar.npy", AD_F64}, {"empty_0x3.npy", AD_F32}};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char path[1024];
+		snprintf(path, sizeof path, "%s/data/%s", t_srcdir(), files[i].name);
+		FILE *f = fopen(path, "rb");
+		ck_assert_ptr_nonnull(f);
+		unsigned char want[4096];
+		size_t n = fread(want, 1, sizeof want, f);
+		fclose(f);
+		ad_error err;
+		ad_tensor *t = ad_read_npy(path, &err), *c = t ? ad_tensor_convert(t, files[i].dtype, &err) : NULL;
+		ck_assert_msg(c != NULL, "%s: %s", files[i].name, err.msg);
+		size_t len;
+		unsigned char *got = ad_format_npy(c, &len);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_msg(len == n && memcmp(got, want, n) == 0, "%s: our bytes differ from NumPy's",
+		              files[i].name);
+		free(got);
+		ad_tensor_free(c);
+		ad_tensor_free(t);
+	}
+}
+END_TEST
+
 START_TEST(npy_errors)
 {
 	ad_error err;
@@ -267,6 +298,7 @@ int main(void)
 	tcase_add_test(tc, json_errors);
 	tcase_add_test(tc, npy_from_numpy);
 	tcase_add_test(tc, npy_errors);
+	tcase_add_test(tc, npy_bytes_as_numpy);
 	tcase_add_test(tc, npy_roundtrip);
 	tcase_add_test(tc, csv_tables);
 	tcase_add_test(tc, json_files);

@@ -287,6 +287,45 @@ for delay in 0.02 0.05 0.1 0.2; do
 	ls intr.c.tmp* intr.h.tmp* >/dev/null 2>&1 && bad "an interrupted write left a temporary file" || ok
 done
 
+# ---- the header compiles as C++, and C++ calls the emitted C
+if command -v g++ >/dev/null 2>&1; then
+	"$AD" f.ad -o cxx_gen.c
+	cat >cxx_main.cpp <<'CXX'
+#include <cstdio>
+#include "cxx_gen.h"
+int main()
+{
+	float x[2] = {1, 2}, w[6] = {1, 0, 2, 0, 1, 3}, y[3], s;
+	if (f(2, 3, x, w, y, &s) != AD_OK)
+		return 1;
+	std::printf("%g %g %g %g\n", y[0], y[1], y[2], s);
+	return 0;
+}
+CXX
+	if cc -std=c99 -c cxx_gen.c -o cxx_gen.o && g++ -std=c++11 -Wall -Wextra -pedantic -Werror -c cxx_main.cpp &&
+		g++ cxx_main.o cxx_gen.o -o cxx_main -lm && ./cxx_main >out; then
+		has out "^1 2 8 3$"
+	else
+		bad "the emitted header does not work from C++"
+	fi
+fi
+
+# ---- the manual page: every option of --help, and no groff warnings
+MAN=$(dirname "$AD")/man/ad-compile.1
+if [ -f "$MAN" ]; then
+	"$AD" --help | grep -o -- '--[a-z][a-z-]*' | sort -u >opts
+	while read -r opt; do
+		esc=$(printf '%s' "$opt" | sed 's/-/\\\\-/g')
+		grep -q -- "$esc" "$MAN" && ok || bad "the manual page lacks $opt"
+	done <opts
+	if command -v groff >/dev/null 2>&1; then
+		groff -man -Tutf8 -ww "$MAN" 2>groff.err >/dev/null
+		[ -s groff.err ] && bad "groff warns about the manual page: $(head -3 groff.err)" || ok
+	fi
+else
+	bad "no manual page next to $AD"
+fi
+
 # ---- flags for emitted code
 expect 0 "$AD" --cflags
 has out "-DAD_SIMD"
