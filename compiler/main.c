@@ -69,8 +69,8 @@ static void print_help(void)
 	       "                       ad-compile model.ad --emit=ir-opt\n"
 	       "  --run FUNC         compile in memory and run FUNC, printing its results\n"
 	       "                       ad-compile --run main samples/sin.ad\n"
-	       "  --input NAME=VALUE the value of parameter NAME: a JSON number or array, or\n"
-	       "                     @FILE for a .npy, .json or .csv file\n"
+	       "  --input NAME=VALUE the value of parameter NAME: a JSON number or array,\n"
+	       "                     @FILE for a .npy, .json or .csv file, or @- for stdin\n"
 	       "                       --input x='[1, 2, 3]'  --input w=@weights.npy\n"
 	       "  --format=FORMAT    how --run prints: text (default), json or csv\n"
 	       "                       ad-compile --run f f.ad --input x=2 --format=json\n"
@@ -82,8 +82,11 @@ static void print_help(void)
 	       "                     gradient of every parameter not marked nograd\n"
 	       "                       ad-compile --grad loss model.ad --input w='[1, 2]'\n"
 	       "  --seed RESULT=VALUE  the seed of a result for --grad (default: ones)\n"
+	       "                       ad-compile --grad model m.ad --input w=2 --seed loss=0.5\n"
 	       "  --wrt NAME,...     the parameters --grad differentiates with respect to\n"
+	       "                       ad-compile --grad model m.ad --input w=2 --input b=1 --wrt w\n"
 	       "  --allow-unused     print null for a --wrt parameter no result depends on\n"
+	       "                       ad-compile --grad model m.ad --input w=2 --wrt w --allow-unused\n"
 	       "  --check FUNC       compare FUNC's gradients with central finite differences\n"
 	       "                     in f64 (exit 4 if they disagree)\n"
 	       "                       ad-compile --check f model.ad --input x='[0.5, 1]'\n"
@@ -97,7 +100,7 @@ static void print_help(void)
 	       "  --blas             with --cflags and --libs: matrix products through BLAS (OpenBLAS)\n"
 	       "                       ad-compile --cflags --blas\n"
 	       "  --help             print this help and exit\n"
-	       "  --version          print the version and exit\n"
+	       "  --version          print the version and the license and exit\n"
 	       "  --                 end of options (a FILE may then start with -)\n"
 	       "\n"
 	       "FILE may be - to read the program from standard input.\n"
@@ -285,6 +288,53 @@ static bool is_csv(const char *v)
 	return v[0] == '@' && n > 4 && strcasecmp(v + n - 4, ".csv") == 0;
 }
 
+/* A value on the command line: JSON, @FILE (.npy, .json, .csv), or @- for
+ * standard input (.npy bytes or JSON text), which can be read once. */
+static bool stdin_taken;
+
+static ad_tensor *read_value(const char *v, ad_error *err)
+{
+	if (strcmp(v, "@-") != 0)
+		return v[0] == '@' ? ad_read_file(v + 1, err) : ad_parse_json(v, err);
+	if (stdin_taken) {
+		ad_error_set(err, AD_E_IO, "standard input can be read once (the program or one @- value)");
+		return NULL;
+	}
+	stdin_taken = true;
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap + 1);
+	while (buf) {
+		size_t r = fread(buf + n, 1, cap - n, stdin);
+		n += r;
+		if (r == 0)
+			break;
+		if (n == cap) {
+			char *nb = cap < (1u << 30) ? realloc(buf, 2 * cap + 1) : NULL;
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (!buf) {
+		ad_error_set(err, AD_E_IO, "standard input is larger than 1 GiB, or out of memory");
+		return NULL;
+	}
+	buf[n] = 0;
+	ad_tensor *t;
+	if (n >= 6 && memcmp(buf, "\x93NUMPY", 6) == 0)
+		t = ad_parse_npy(buf, n, "<stdin>", err);
+	else if (strlen(buf) != n)
+		t = NULL, ad_error_set(err, AD_E_VALUE, "<stdin>: a NUL byte in JSON text");
+	else
+		t = ad_parse_json(buf, err);
+	free(buf);
+	return t;
+}
+
 static int parse_inputs(const Opts *o, char ***names, ad_tensor ***vals, bool **table)
 {
 	*names = calloc((size_t)o->ninputs + 1, sizeof **names);
@@ -305,7 +355,7 @@ static int parse_inputs(const Opts *o, char ***names, ad_tensor ***vals, bool **
 		ad_error err;
 		const char *v = eq + 1;
 		(*table)[i] = is_csv(v);
-		(*vals)[i] = v[0] == '@' ? ad_read_file(v + 1, &err) : ad_parse_json(v, &err);
+		(*vals)[i] = read_value(v, &err);
 		if (!(*vals)[i]) {
 			runtime_error("input '%s': %s", (*names)[i], err.msg);
 			return EXIT_RUNTIME;
@@ -460,7 +510,7 @@ static int do_grad(const Opts *o, const char *text)
 			runtime_error("%s has no parameter '%s'", meta->name, name ? name : "?"), rc = EXIT_RUNTIME;
 		else if (in[p])
 			runtime_error("input '%s' is given twice", name), rc = EXIT_RUNTIME;
-		else if (!(in[p] = eq[1] == '@' ? ad_read_file(eq + 2, &err) : ad_parse_json(eq + 1, &err)))
+		else if (!(in[p] = read_value(eq + 1, &err)))
 			runtime_error("input '%s': %s", name, err.msg), rc = EXIT_RUNTIME;
 		else if (is_csv(eq + 1))
 			fit_table(in[p], meta->params[p].rank);
@@ -481,7 +531,7 @@ static int do_grad(const Opts *o, const char *text)
 			runtime_error("the seed of '%s' is given twice", name), rc = EXIT_RUNTIME;
 		else if (meta->results[r].none)
 			runtime_error("result '%s' is always none; it takes no seed", name), rc = EXIT_RUNTIME;
-		else if (!(seeds[r] = eq[1] == '@' ? ad_read_file(eq + 2, &err) : ad_parse_json(eq + 1, &err)))
+		else if (!(seeds[r] = read_value(eq + 1, &err)))
 			runtime_error("seed '%s': %s", name, err.msg), rc = EXIT_RUNTIME;
 		else if (is_csv(eq + 1))
 			fit_table(seeds[r], meta->results[r].rank);
@@ -836,6 +886,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	size_t len = 0;
+	stdin_taken = strcmp(o.file, "-") == 0;
 	char *text = read_source(o.file, &len);
 	rc = EXIT_COMPILE;
 	if (!text)

@@ -287,6 +287,16 @@ for delay in 0.02 0.05 0.1 0.2; do
 	ls intr.c.tmp* intr.h.tmp* >/dev/null 2>&1 && bad "an interrupted write left a temporary file" || ok
 done
 
+# ---- @- reads an input from standard input, JSON or .npy, once
+printf 'func dbl(x: f32[n]) -> (y) {\n    y = x * 2\n}\n' >dbl.ad
+echo '[1, 2, 3]' | "$AD" --run dbl dbl.ad --input x=@- --format=json >out 2>err
+has out '"data": \[2, 4, 6\]'
+"$AD" --run dbl dbl.ad --input 'x=[5, 6]' --output-dir stdin_npy >/dev/null
+"$AD" --run dbl dbl.ad --input x=@- --format=json <stdin_npy/y.npy >out 2>err
+has out '"data": \[20, 24\]'
+expect 3 "$AD" --run dbl - --input x=@- <dbl.ad
+has err "standard input can be read once"
+
 # ---- the header compiles as C++, and C++ calls the emitted C
 if command -v g++ >/dev/null 2>&1; then
 	"$AD" f.ad -o cxx_gen.c
