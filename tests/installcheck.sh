@@ -77,4 +77,12 @@ cc -std=c99 -Wall -Wextra -Werror $(pc --cflags adrt) aot.c f_gen.c -o aot $(pc 
 if nm aot | grep -qi tcc_; then echo "FAIL: the AOT program links libtcc"; exit 1; fi
 out=$(LD_LIBRARY_PATH=$libdir ./aot)
 [ "$out" = ok ] || { echo "FAIL: the AOT program printed '$out'"; exit 1; }
-echo "installcheck: the JIT and AOT programs built with pkg-config work"
+# the manual page, the documentation and the samples
+[ -f "$prefix/share/man/man1/ad-compile.1" ] || { echo "FAIL: no manual page"; exit 1; }
+grep -q "ad-compile [0-9]" "$prefix/share/man/man1/ad-compile.1" || { echo "FAIL: the manual page has no version"; exit 1; }
+for f in README.md language.md errors.md runtime-api.md samples/sin.ad samples/newton.c; do
+	[ -f "$prefix/share/doc/ad-compile/$f" ] || { echo "FAIL: $f is not installed"; exit 1; }
+done
+"$prefix/bin/ad-compile" --run main "$prefix/share/doc/ad-compile/samples/sin.ad" --format=csv >/dev/null ||
+	{ echo "FAIL: the installed sin sample does not run"; exit 1; }
+echo "installcheck: the JIT and AOT programs built with pkg-config work; manual, docs and samples are installed"
