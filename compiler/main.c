@@ -120,6 +120,41 @@ static void print_version(void)
 }
 
 /* The whole source file; NULL with a message on error. */
+/* All of a stream, NUL-terminated (malloc'ed; *len without the NUL). NULL
+ * with *why set: "large" beyond max bytes, "memory", or "error" reading. */
+static char *read_all(FILE *f, size_t max, size_t *len, const char **why)
+{
+	size_t cap = 1 << 14, n = 0;
+	char *buf = malloc(cap + 1);
+	*why = "memory";
+	while (buf) {
+		if (n == cap) {
+			char *nb = cap <= max ? realloc(buf, 2 * cap + 1) : NULL;
+			if (!nb) {
+				*why = cap <= max ? "memory" : "large";
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (buf && ferror(f)) {
+		*why = "error";
+		free(buf);
+		return NULL;
+	}
+	if (buf) {
+		buf[n] = 0;
+		*len = n;
+	}
+	return buf;
+}
+
 static char *read_source(const char *path, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -133,41 +168,14 @@ static char *read_source(const char *path, size_t *len)
 		fclose(f);
 		return NULL;
 	}
-	size_t cap = 1 << 14, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf) {
-		if (n == cap) {
-			if (cap > ADC_MAX_SOURCE) {
-				fprintf(stderr, "%s: '%s' is larger than %d MiB\n", prog, path, ADC_MAX_SOURCE >> 20);
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			char *nb = realloc(buf, 2 * cap + 1);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (buf && ferror(f)) {
-		fprintf(stderr, "%s: error reading '%s'\n", prog, path);
-		free(buf);
-		buf = NULL;
-	}
+	const char *why;
+	char *buf = read_all(f, ADC_MAX_SOURCE, len, &why);
 	if (f != stdin)
 		fclose(f);
-	if (buf) {
-		buf[n] = 0;
-		*len = n;
-	}
+	if (!buf && strcmp(why, "large") == 0)
+		fprintf(stderr, "%s: '%s' is larger than %d MiB\n", prog, path, ADC_MAX_SOURCE >> 20);
+	else if (!buf)
+		fprintf(stderr, "%s: %s reading '%s'\n", prog, strcmp(why, "error") ? "out of memory" : "error", path);
 	return buf;
 }
 
@@ -301,29 +309,16 @@ static ad_tensor *read_value(const char *v, ad_error *err)
 		return NULL;
 	}
 	stdin_taken = true;
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf) {
-		size_t r = fread(buf + n, 1, cap - n, stdin);
-		n += r;
-		if (r == 0)
-			break;
-		if (n == cap) {
-			char *nb = cap < (1u << 30) ? realloc(buf, 2 * cap + 1) : NULL;
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
+	size_t n;
+	const char *why;
+	char *buf = read_all(stdin, (size_t)1 << 30, &n, &why);
 	if (!buf) {
-		ad_error_set(err, AD_E_IO, "standard input is larger than 1 GiB, or out of memory");
+		ad_error_set(err, AD_E_IO, "standard input: %s",
+		             strcmp(why, "large") == 0   ? "larger than 1 GiB"
+		             : strcmp(why, "error") == 0 ? "read error"
+		                                         : "out of memory");
 		return NULL;
 	}
-	buf[n] = 0;
 	ad_tensor *t;
 	if (n >= 6 && memcmp(buf, "\x93NUMPY", 6) == 0)
 		t = ad_parse_npy(buf, n, "<stdin>", err);

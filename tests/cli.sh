@@ -1,28 +1,7 @@
 #!/bin/sh
 # tests/cli.sh: the ad-compile command line: options, exit statuses, files.
 # Prints one line per failure and "N passed, M failed".
-AD=${AD:-$(pwd)/ad-compile}
-SRC=${srcdir:-$(cd "$(dirname "$0")" && pwd)}
-case $SRC in tests | */tests) ;; *) SRC=$SRC/tests ;; esac
-T=$(mktemp -d /tmp/ad-cli-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect STATUS CMD...: run CMD, keep stdout in out, stderr in err
-expect() {
-	want=$1
-	shift
-	"$@" >out 2>err
-	got=$?
-	if [ "$got" = "$want" ]; then ok; else bad "exit $got (wanted $want): $* :: $(head -c 300 err)"; fi
-}
-has() { if grep -q -- "$2" "$1"; then ok; else bad "$1 lacks '$2': $(head -c 300 "$1")"; fi; }
-hasnt() { if grep -q -- "$2" "$1"; then bad "$1 has '$2'"; else ok; fi; }
+. "$(dirname "$0")/lib.sh"
 
 cat >f.ad <<'AD'
 func f(x: f32[n], w: f32[n, m]) -> (y: f32[m], s) {
@@ -346,5 +325,4 @@ has out "-lm"
 expect 0 "$AD" --libs --blas
 has out "-lopenblas"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -1,24 +1,10 @@
 #!/bin/sh
 # tests/limits.sh: every documented limit (docs/reliability.md) gives a clear
 # error and the documented exit status, within seconds, instead of a crash,
-# a hang or exhausted memory. Each command runs under `timeout`.
-AD=${AD:-$(pwd)/ad-compile}
-T=$(mktemp -d /tmp/ad-limits-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-# expect STATUS CMD...: within 30 s (sanitized builds are slower)
-expect() {
-	want=$1
-	shift
-	timeout 30 "$@" >out 2>err
-	got=$?
-	if [ "$got" = "$want" ]; then ok; else bad "exit $got (wanted $want): $* :: $(head -c 300 err)"; fi
-}
-has() { if grep -q -- "$2" "$1"; then ok; else bad "$1 lacks '$2': $(head -c 300 "$1")"; fi; }
+# a hang or exhausted memory. Each command runs under `timeout`, 30 s
+# (sanitized builds are slower).
+. "$(dirname "$0")/lib.sh"
+LIMIT=30
 # rep N TEXT: TEXT N times
 rep() { awk -v n="$1" -v s="$2" 'BEGIN { for (i = 0; i < n; i++) printf "%s", s }'; }
 
@@ -128,5 +114,4 @@ expect 3 "$AD" --run f dims.ad --input x=@garbage.json
 head -c 100000 /dev/urandom >garbage.csv
 expect 3 "$AD" --run f dims.ad --input x=@garbage.csv
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

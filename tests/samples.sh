@@ -2,18 +2,8 @@
 # tests/samples.sh: every sample of samples/ builds and shows what README's
 # "Samples" section says it shows. The emitted C and the drivers are built
 # with -std=c99 -Wall -Wextra -pedantic -Werror and the flags of --cflags.
-AD=${AD:-$(pwd)/ad-compile}
-SRC=${srcdir:-$(cd "$(dirname "$0")" && pwd)}
-case $SRC in tests | */tests) ;; *) SRC=$SRC/tests ;; esac
+. "$(dirname "$0")/lib.sh"
 S=$(cd "$SRC/../samples" && pwd)
-T=$(mktemp -d /tmp/ad-samples-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-has() { if grep -q -- "$2" "$1"; then ok; else bad "$1 lacks '$2': $(head -c 300 "$1")"; fi; }
 CC=${CC:-cc}
 STRICT="-std=c99 -Wall -Wextra -pedantic -Werror $("$AD" --cflags)"
 
@@ -90,5 +80,4 @@ if command -v gnuplot >/dev/null 2>&1; then
 		--input T=2.5 --plot path.png >/dev/null && [ -s path.png ] && ok || bad "projectile: no plot"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
