@@ -82,8 +82,7 @@ void *ad_format_npy(const ad_tensor *t, size_t *len);
 int ad_write_file_atomic(const char *path, const void *data, size_t len, ad_error *err);
 /* Several files, all or none: each is written to a temporary file first, and
  * only when all are written are they renamed into place. */
-int ad_write_files_atomic(int n, const char *const *paths, const void *const *data, const size_t *lens,
-                          ad_error *err);
+int ad_write_files_atomic(int n, const char *const *paths, const void *const *data, const size_t *lens, ad_error *err);
 
 /* Output formats of named results; a NULL tensor is a none result. The
  * returned text is malloc'ed; NULL when out of memory. */
