@@ -568,12 +568,33 @@ static Index open_loops_at(Emit *E, int rank, const Dim **shape, int *nopen, con
 {
 	Index ix = mk_index(E, rank);
 	*nopen = 0;
-	int last = -1;
+	int last = -1, outer = -1;
 	for (int k = 0; k < rank; k++) {
 		int64_t d;
-		if (!(dim_is_const(shape[k], &d) && d == 1))
+		if (!(dim_is_const(shape[k], &d) && d == 1)) {
 			last = k;
+			if (outer < 0)
+				outer = k;
+		}
 	}
+	/* an inner size of 0 must not leave the outer loops spinning through
+	 * their (possibly huge) ranges for nothing */
+	Buf cond;
+	buf_init(&cond, E->A);
+	for (int k = outer + 1; outer >= 0 && k < rank; k++) {
+		int64_t d;
+		bool known = dim_is_const(shape[k], &d);
+		if (known && d != 0)
+			continue;
+		buf_printf(&cond, "%s%s", cond.len ? " && " : "",
+		           known ? "0" : arena_printf(E->A, "%s != 0", dim_c(E, shape[k])));
+	}
+	if (cond.len) {
+		line(E, "if (%s) {", cond.data);
+		E->depth++;
+		(*nopen)++;
+	}
+	buf_free(&cond);
 	for (int k = 0; k < rank; k++) {
 		int64_t d;
 		if (dim_is_const(shape[k], &d) && d == 1) {

@@ -170,7 +170,10 @@ char *ad_format_text(const char *const *names, const ad_tensor *const *ts, int n
 			continue;
 		}
 		printf_(&o, "%s: %s =\n", names[i], d);
-		text_rec(&o, t, 0, &k, 0);
+		if (ad_tensor_numel(t) == 0)
+			puts_(&o, "[]"); /* as NumPy prints any empty array, whatever its shape */
+		else
+			text_rec(&o, t, 0, &k, 0);
 		puts_(&o, "\n");
 	}
 	return finish(&o);
