@@ -191,10 +191,13 @@ static void r_sigmoid(Func *f, int v, int g, const bool *act, int *c)
 	c[0] = mul(f, g, mul(f, v, sub(f, cst(f, v, 1), v)));
 }
 
+/* relu: g where the output is positive, else 0, selected rather than
+ * multiplied (as PyTorch's threshold_backward): a NaN or infinite g beyond
+ * a zero derivative does not come through as 0 * NaN = NaN. */
 static void r_relu(Func *f, int v, int g, const bool *act, int *c)
 {
-	(void)act; /* sign(relu(x)) is 1 for x > 0 and 0 otherwise */
-	c[0] = mul(f, g, un(f, OP_sign, v));
+	(void)act;
+	c[0] = ir_where(f, ir_binary(f, OP_gt, v, cst(f, v, 0)), g, cst(f, v, 0));
 }
 
 static void r_softplus(Func *f, int v, int g, const bool *act, int *c)
@@ -260,16 +263,15 @@ static void r_pow(Func *f, int v, int g, const bool *act, int *c)
 	}
 }
 
-/* maximum: the weight of a is (1 + sign(a - b)) / 2: 1, 0 or 1/2 on ties. */
+/* maximum: g goes to the larger operand, half to each on ties (PyTorch),
+ * by selection, so the smaller one gets exactly 0 even where g is NaN. */
 static void r_maxmin(Func *f, int v, int g, const bool *act, int *c, bool is_max)
 {
-	(void)act;
 	int a = arg(f, v, 0), b = arg(f, v, 1);
-	int s = un(f, OP_sign, sub(f, a, b));
-	int w = ir_binary(f, is_max ? OP_add : OP_sub, cst(f, v, 1), s);
-	int ga = mul(f, g, mul(f, cst(f, v, 0.5), w));
-	c[0] = ga;
-	c[1] = sub(f, g, ga);
+	int z = cst(f, v, 0), half = mul(f, g, cst(f, v, 0.5));
+	int a_wins = ir_binary(f, is_max ? OP_gt : OP_lt, a, b), b_wins = ir_binary(f, is_max ? OP_lt : OP_gt, a, b);
+	c[0] = act[0] ? ir_where(f, a_wins, g, ir_where(f, b_wins, z, half)) : -1;
+	c[1] = act[1] ? ir_where(f, b_wins, g, ir_where(f, a_wins, z, half)) : -1;
 }
 
 static void r_maximum(Func *f, int v, int g, const bool *act, int *c)
