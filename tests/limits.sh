@@ -37,22 +37,18 @@ expect 1 "$AD" s100k.ad -o s.c
 has err "error: a function may have at most 100000 statements"
 
 # ---- derivative order: bounded by the size of the differentiated function
-{
+# nested_grad FIRST N: g = FIRST, then N times g = grad(g, x, create_graph=true)
+nested_grad() {
 	echo 'func f(x: f64) -> (g) {'
-	echo '    g = sin(x) * exp(x) / (1 + x * x)'
-	rep 30 '    g = grad(g, x, create_graph=true)
+	echo "    g = $1"
+	rep "$2" '    g = grad(g, x, create_graph=true)
 '
 	echo '}'
-} >order.ad
+}
+nested_grad 'sin(x) * exp(x) / (1 + x * x)' 30 >order.ad
 expect 1 "$AD" order.ad -o order.c
 has err "function 'f' is too large: over 400000 operations after inlining and differentiation"
-{
-	echo 'func f(x: f64) -> (g) {'
-	echo '    g = sin(x)'
-	rep 24 '    g = grad(g, x, create_graph=true)
-'
-	echo '}'
-} >order24.ad
+nested_grad 'sin(x)' 24 >order24.ad
 expect 0 "$AD" --run f order24.ad --input x=0.5
 has out "g: f64 = 0.479425538604203" # the 24th derivative of sin is sin
 
