@@ -2,9 +2,11 @@
 # quickstart.sh: everything from a fresh Debian 12 machine to a result.
 #
 #   ./quickstart.sh demo   build, then plot sin(x) and its derivative (sin.png)
-#   ./quickstart.sh test   build, then run the whole test suite, also under
-#                          AddressSanitizer and UndefinedBehaviorSanitizer,
-#                          and fuzz each libFuzzer target for a bounded time
+#   ./quickstart.sh test   build, then run the whole test suite; make
+#                          distcheck (the tarball builds out of tree, passes
+#                          its tests, installs and uninstalls); the suite
+#                          again under AddressSanitizer and UBSan; and fuzz
+#                          each libFuzzer target for a bounded time
 #                          (FUZZ_SECONDS each, default 40)
 #
 # Missing Debian packages are installed first (as root, or through sudo).
@@ -83,16 +85,25 @@ test)
 	rc=0
 	build build
 	make -s check -j"$jobs" || rc=1
+	if make -s -j"$jobs" distcheck >distcheck.log 2>&1; then
+		dist="1 0"
+		grep -A3 "archives ready for distribution" distcheck.log || true
+	else
+		dist="0 1"
+		rc=1
+		tail -60 distcheck.log
+	fi
 	build build-san --enable-sanitizers
 	make -s check -j"$jobs" || rc=1
 	build build-fuzz CC=clang --enable-fuzzing
 	make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-40}" >fuzz.log 2>&1 || rc=1
 	cat fuzz.log
-	set -- $(totals build) $(totals build-san) $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+	# shellcheck disable=SC2086
+	set -- $(totals build) $dist $(totals build-san) $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
 		"$here/build-fuzz/fuzz.log" | tail -1) 0 1
-	echo "quickstart: the checks of the plain build ($1 passed, $2 failed), the sanitized one" \
-		"($3 passed, $4 failed) and the fuzz targets ($5 passed, $6 failed)"
-	echo "$(($1 + $3 + $5)) passed, $(($2 + $4 + $6)) failed"
+	echo "quickstart: the checks of the plain build ($1 passed, $2 failed), distcheck ($3 passed," \
+		"$4 failed), the sanitized build ($5 passed, $6 failed) and the fuzz targets ($7 passed, $8 failed)"
+	echo "$(($1 + $3 + $5 + $7)) passed, $(($2 + $4 + $6 + $8)) failed"
 	exit $rc
 	;;
 *)
