@@ -119,9 +119,9 @@ static void print_version(void)
 	       PACKAGE_VERSION);
 }
 
-/* The whole source file; NULL with a message on error. */
 /* All of a stream, NUL-terminated (malloc'ed; *len without the NUL). NULL
- * with *why set: "large" beyond max bytes, "memory", or "error" reading. */
+ * with *why set: "large" beyond max bytes, "memory", or the read error's
+ * strerror text. */
 static char *read_all(FILE *f, size_t max, size_t *len, const char **why)
 {
 	size_t cap = 1 << 14, n = 0;
@@ -144,7 +144,7 @@ static char *read_all(FILE *f, size_t max, size_t *len, const char **why)
 			break;
 	}
 	if (buf && ferror(f)) {
-		*why = "error";
+		*why = strerror(errno ? errno : EIO);
 		free(buf);
 		return NULL;
 	}
@@ -155,8 +155,10 @@ static char *read_all(FILE *f, size_t max, size_t *len, const char **why)
 	return buf;
 }
 
+/* The whole source file; NULL with a message on error. */
 static char *read_source(const char *path, size_t *len)
 {
+	errno = 0;
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "%s: cannot read '%s': %s\n", prog, path, strerror(errno));
@@ -174,8 +176,10 @@ static char *read_source(const char *path, size_t *len)
 		fclose(f);
 	if (!buf && strcmp(why, "large") == 0)
 		fprintf(stderr, "%s: '%s' is larger than %d MiB\n", prog, path, ADC_MAX_SOURCE >> 20);
+	else if (!buf && strcmp(why, "memory") == 0)
+		fprintf(stderr, "%s: out of memory reading '%s'\n", prog, path);
 	else if (!buf)
-		fprintf(stderr, "%s: %s reading '%s'\n", prog, strcmp(why, "error") ? "out of memory" : "error", path);
+		fprintf(stderr, "%s: cannot read '%s': %s\n", prog, path, why);
 	return buf;
 }
 
@@ -311,12 +315,14 @@ static ad_tensor *read_value(const char *v, ad_error *err)
 	stdin_taken = true;
 	size_t n;
 	const char *why;
+	errno = 0;
 	char *buf = read_all(stdin, (size_t)1 << 30, &n, &why);
 	if (!buf) {
-		ad_error_set(err, AD_E_IO, "standard input: %s",
-		             strcmp(why, "large") == 0   ? "larger than 1 GiB"
-		             : strcmp(why, "error") == 0 ? "read error"
-		                                         : "out of memory");
+		if (strcmp(why, "large") == 0)
+			why = "larger than 1 GiB";
+		else if (strcmp(why, "memory") == 0)
+			why = "out of memory";
+		ad_error_set(err, AD_E_IO, "standard input: %s", why);
 		return NULL;
 	}
 	ad_tensor *t;

@@ -171,7 +171,7 @@ static char *slurp(const char *path, size_t *len, ad_error *err)
 		if (r == 0)
 			break;
 	}
-	int bad = ferror(f);
+	int bad = ferror(f) ? errno : 0;
 	fclose(f);
 	if (!buf) {
 		ad_error_set(err, AD_E_NOMEM, "out of memory reading '%s'", path);
@@ -179,7 +179,7 @@ static char *slurp(const char *path, size_t *len, ad_error *err)
 	}
 	if (bad) {
 		free(buf);
-		ad_error_set(err, AD_E_IO, "error reading '%s'", path);
+		ad_error_set(err, AD_E_IO, "cannot read '%s': %s", path, strerror(bad ? bad : EIO));
 		return NULL;
 	}
 	buf[n] = 0;
