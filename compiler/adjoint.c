@@ -257,7 +257,10 @@ static void r_pow(Func *f, int v, int g, const bool *act, int *c)
 		c[0] = -1;
 	if (act[1]) { /* a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch) */
 		int z = mul(f, ir_binary(f, OP_eq, a, cst(f, a, 0)), ir_binary(f, OP_ge, b, cst(f, b, 0)));
-		c[1] = mul(f, g, ir_where(f, z, cst(f, v, 0), mul(f, v, un(f, OP_log, a))));
+		/* log of 1 where the result is discarded: the unused branch must be
+		 * finite, or its own derivative (0 * inf) would be NaN */
+		int safe = ir_where(f, z, cst(f, a, 1), a);
+		c[1] = mul(f, g, ir_where(f, z, cst(f, v, 0), mul(f, v, un(f, OP_log, safe))));
 	} else {
 		c[1] = -1;
 	}
@@ -398,22 +401,41 @@ static void r_extremum(Func *f, int v, int g, const bool *act, int *c)
 	c[0] = mul(f, mask, expand(f, dv(f, g, cnt), v));
 }
 
-/* prod: d/dx_i = prod of the others, exact with zeros: p / x_i when no
- * element is 0; the product of the nonzero ones at the single 0; else 0. */
+/* prod: d/dx_i = the product of the others, p / x_i when no element of the
+ * slice is 0. Zeros need care to stay right at higher orders. With xs = x,
+ * its zeros replaced by 1, pnz = prod(xs), and s1, s2 the sums of the zero
+ * elements and of their squares (0 in value, not in derivative):
+ *   no zero:           d_i = pnz / xs_i
+ *   one zero, at z:    d_z = pnz,              d_i = pnz / xs_i * x_z
+ *   two, at z and w:   d_z = pnz * (s1 - x_z), d_i = pnz / xs_i * (s1^2 - s2) / 2
+ *   three or more:     d_i = 0
+ * where x_z = s1, x_w = s1 - x_z and x_z x_w = (s1^2 - s2) / 2. Every formula
+ * is the product of the others as a polynomial, not only in value, so its
+ * own derivatives are right too: exact to every order where a slice holds
+ * at most two zeros; where it holds z >= 3, orders below z are exact (0),
+ * and orders from z on are 0 as well, though they are not. The divisions
+ * are by xs, never 0: a formula not taken must still be finite, or its
+ * derivative (0 * inf) is NaN. */
 static void r_prod(Func *f, int v, int g, const bool *act, int *c)
 {
 	(void)act;
 	Inst in = *in_of(f, v);
+	const int64_t *ax = in.ints;
+	int nax = in.nints;
 	int x = in.args[0];
 	int zero = cst(f, x, 0), one = cst(f, x, 1);
 	int isz = ir_binary(f, OP_eq, x, zero);
-	int nz = ir_reduce(f, OP_sum, isz, in.ints, in.nints);
-	int pnz = ir_reduce(f, OP_prod, ir_where(f, isz, one, x), in.ints, in.nints);
-	int nzx = expand(f, nz, v);
-	int none_zero = dv(f, expand(f, v, v), x);
-	int one_zero = ir_where(f, isz, expand(f, pnz, v), zero);
-	int d = ir_where(f, ir_binary(f, OP_eq, nzx, zero), none_zero,
-	                 ir_where(f, ir_binary(f, OP_eq, nzx, one), one_zero, zero));
+	int xs = ir_where(f, isz, one, x);
+	int nz = expand(f, ir_reduce(f, OP_sum, isz, ax, nax), v);
+	int pnz = expand(f, ir_reduce(f, OP_prod, xs, ax, nax), v);
+	int s1 = expand(f, ir_reduce(f, OP_sum, ir_where(f, isz, x, zero), ax, nax), v);
+	int s2 = expand(f, ir_reduce(f, OP_sum, ir_where(f, isz, un(f, OP_square, x), zero), ax, nax), v);
+	int n0 = ir_binary(f, OP_eq, nz, zero), n1 = ir_binary(f, OP_eq, nz, one);
+	int n2 = ir_binary(f, OP_eq, nz, cst(f, x, 2));
+	int zw = mul(f, cst(f, x, 0.5), sub(f, un(f, OP_square, s1), s2));
+	int at_zero = ir_where(f, n1, one, ir_where(f, n2, sub(f, s1, x), zero));
+	int zeros = ir_where(f, n0, one, ir_where(f, n1, s1, ir_where(f, n2, zw, zero)));
+	int d = ir_where(f, isz, mul(f, pnz, at_zero), mul(f, dv(f, pnz, xs), zeros));
 	c[0] = mul(f, expand(f, g, v), d);
 }
 

@@ -139,6 +139,20 @@ static const char *shape_text(const ad_tensor *t, char *buf, size_t n)
 	return buf;
 }
 
+/* "is a scalar" or "has shape [2, 3]": a shape in words, without a dtype,
+ * for messages about shapes alone. */
+static const char *shape_phrase(int rank, const int64_t *shape, char *buf, size_t n)
+{
+	if (rank == 0)
+		return "is a scalar";
+	size_t k = (size_t)snprintf(buf, n, "has shape [");
+	for (int a = 0; a < rank && k < n; a++)
+		k += (size_t)snprintf(buf + k, n - k, "%s%lld", a ? ", " : "", (long long)shape[a]);
+	if (k < n)
+		snprintf(buf + k, n - k, "]");
+	return buf;
+}
+
 /* The inputs converted to the parameters' dtypes, and the dimensions. */
 static ad_tensor **bind(const ad_function *f, ad_tensor *const *inputs, int64_t *dims, int64_t *rshapes, ad_error *err)
 {
@@ -295,14 +309,10 @@ static ad_tensor **seeds_of(const ad_meta *m, ad_tensor *const *given, const int
 			for (int a = 0; same && a < g->rank; a++)
 				same = g->shape[a] == rs[r * R + a];
 			if (!same) {
-				char b[256];
-				ad_tensor *want = result_tensor(m, r, rs, err);
-				char w[256] = "?";
-				if (want)
-					ad_tensor_describe(want, w, sizeof w);
-				ad_tensor_free(want);
-				ad_error_set(err, AD_E_SHAPE, "%s: the seed for result '%s' is %s but the result is %s",
-				             m->name, m->results[r].name, shape_text(g, b, sizeof b), w);
+				char b[256], w[256];
+				ad_error_set(err, AD_E_SHAPE, "%s: the seed for result '%s' %s but the result %s",
+				             m->name, m->results[r].name, shape_phrase(g->rank, g->shape, b, sizeof b),
+				             shape_phrase(m->results[r].rank, rs + r * R, w, sizeof w));
 				free_all(s, m->nresults);
 				return NULL;
 			}

@@ -2,7 +2,8 @@
 """Random-program differential testing of ad-compile.
 
 Generates random well-typed .ad programs (random shapes and broadcasting,
-every builtin family, nested grad with create_graph) and checks each:
+every builtin, nested grad with create_graph, backward into .grad and
+clear_grad) and checks each:
 
   1. ad-compile emits C for it (exit 0), and that C compiles with
      gcc -std=c99 -Wall -Wextra -pedantic -Werror;
@@ -11,7 +12,11 @@ every builtin family, nested grad with create_graph) and checks each:
   3. the emitted C gives the same numbers compiled by tcc, gcc -O0, gcc -O2
      and clang -O2 (harness.c prints every result, the VJP's gradients and
      the forward/backward pair's gradients, which must also agree with the
-     VJP's).
+     VJP's);
+  4. the gradients the program computes are right: grad(y, x) equals what
+     --grad gives for the program cut after y (whose VJP step 2 checked),
+     x.grad after backward twice is 2 * grad(y, x), and after clear_grad and
+     backward(sum(square(x))) it is 2 * x.
 
     difftest.py --ad build/ad-compile --count 200 --seed 1 [--keep DIR]
 
@@ -22,6 +27,7 @@ ends with "N passed, M failed".
 
 import argparse
 import concurrent.futures
+import json
 import math
 import os
 import random
@@ -35,8 +41,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Dimension names and the sizes the inputs bind them to.
 DIMS = {"n": 3, "m": 4, "k": 2}
 
-UNARY_SAFE = ["sin", "cos", "tanh", "sigmoid", "atan", "erf", "softplus", "square", "sinh", "expm1"]
-UNARY_KINK = ["abs", "relu", "floor", "ceil", "round", "sign"]
+# Unary builtins, each with its argument kept inside its domain (and away
+# from where it overflows when nested).
+UNARY_SAFE = ["sin(%s)", "cos(%s)", "tanh(%s)", "sigmoid(%s)", "atan(%s)", "erf(%s)", "softplus(%s)", "square(%s)",
+              "sinh(%s)", "cosh(%s)", "expm1(%s)", "exp(tanh(%s))", "log1p(square(%s))", "tan(0.5 * tanh(%s))",
+              "asin(0.9 * tanh(%s))", "acos(0.9 * tanh(%s))"]
+UNARY_KINK = ["abs(%s)", "relu(%s)", "floor(%s)", "ceil(%s)", "round(%s)", "sign(%s)"]
+COMPARE = ["<", "<=", ">", ">=", "==", "!="]
+# Scalar constants made by the creation builtins (DT: ", dtype=f64" or "").
+CONSTANTS = ["mean(arange(0, 3, 1%(DT)s))", "sum(linspace(-1, 1, 5%(DT)s) ** 2)",
+             "sum(eye(3%(DT)s) @ full([3], 0.25%(DT)s))", "mean(zeros([2]%(DT)s) + ones([2, 2]%(DT)s))"]
 
 
 def broadcasts_to(src, dst):
@@ -93,19 +107,47 @@ class Gen:
         if depth <= 0:
             return self.leaf(shape)
         r = self.r
-        choices = ["unary", "binary", "binary", "div", "pow", "where", "minmax", "kink", "reduce"]
+        choices = ["unary", "unary", "binary", "binary", "div", "pow", "where", "mask", "minmax", "kink", "reduce",
+                   "const", "like", "convert"]
         if len(shape) == 2:
-            choices += ["matmul", "transpose", "outer", "softmax", "reshape", "concat", "stack", "flip", "slice"]
+            choices += ["matmul", "transpose", "outer", "softmax", "reshape", "concat", "stack", "flip", "slice",
+                        "stable"]
         if len(shape) == 1:
-            choices += ["matvec", "softmax", "concat", "stack", "flip", "slice", "squeeze"]
+            choices += ["matvec", "softmax", "concat", "stack", "flip", "slice", "squeeze", "stable"]
         if len(shape) == 0:
             choices += ["dot", "full_reduce", "cross_entropy", "logsumexp", "norm"]
         c = r.choice(choices)
         d = depth - 1
         if c == "unary":
-            return "%s(%s)" % (r.choice(UNARY_SAFE), self.expr(shape, d))
+            return r.choice(UNARY_SAFE) % self.expr(shape, d)
         if c == "kink":
-            return "%s(%s)" % (r.choice(UNARY_KINK), self.expr(shape, d))
+            return r.choice(UNARY_KINK) % self.expr(shape, d)
+        if c == "mask":
+            # a comparison's 0/1 value (it cuts the dependence) times a value
+            return "(%s * (%s %s %s))" % (self.expr(shape, d), self.expr(r.choice(sub_shapes(shape)), d),
+                                          r.choice(COMPARE), self.expr(r.choice(sub_shapes(shape)), d))
+        if c == "const":
+            dt = ", dtype=f64" if self.dtype == "f64" else ""
+            return "(%s * %s)" % (r.choice(CONSTANTS) % {"DT": dt}, self.expr(shape, d))
+        if c == "like":
+            if r.random() < 0.5:
+                return "(zeros_like(%s) + %s)" % (self.expr(shape, d), self.expr(shape, d))
+            return "(ones_like(%s) * %s)" % (self.expr(r.choice(sub_shapes(shape)), d), self.expr(shape, d))
+        if c == "convert":
+            if self.dtype == "f32" and r.random() < 0.5:
+                return "f32(f64(%s))" % self.expr(shape, d)  # exact both ways
+            return "%s(%s)" % (self.dtype, self.expr(shape, d))
+        if c == "stable":
+            # softmax with a detached maximum subtracted: the value, and so
+            # the derivative, do not depend on it
+            ax = r.randrange(len(shape))
+            e = self.bind(self.expr(shape, d), shape)
+            mshape = shape[:ax] + (1,) + shape[ax + 1:]
+            # (the detached value is not reused: elsewhere it would change the
+            # derivative, which finite differences would rightly refuse)
+            m = self.bind("%s(max(%s, axis=%d, keepdim=true))" % (r.choice(["detach", "stop_gradient"]), e, ax),
+                          mshape, reuse=False)
+            return "(exp(%s - %s) / sum(exp(%s - %s), axis=%d, keepdim=true))" % (e, m, e, m, ax)
         if c == "binary":
             op = r.choice(["+", "-", "*"])
             a, b = self.expr(shape, d), self.expr(r.choice(sub_shapes(shape)), d)
@@ -146,17 +188,29 @@ class Gen:
                 inner = "tanh(%s)" % inner
             if r.random() < 0.3:
                 return "squeeze(%s(%s, axis=%d, keepdim=true), %d)" % (red, inner, axis, axis)
+            if r.random() < 0.2:
+                return "%s(%s, [%d])" % (red, inner, axis)  # axis by position, as a list
             return "%s(%s, axis=%d)" % (red, inner, axis)
         if c == "matmul":
             k = r.choice(self.dims)
-            return "(%s @ %s)" % (self.expr((shape[0], k), d), self.expr((k, shape[1]), d))
+            kind = r.random()
+            if kind < 0.25:
+                # batched, the batch axis broadcast on one side, then summed
+                b = r.choice(self.dims)
+                lhs, rhs = (b, shape[0], k), r.choice([(k, shape[1]), (1, k, shape[1]), (b, k, shape[1])])
+                if r.random() < 0.5:
+                    lhs, rhs = (shape[0], k), (b, k, shape[1])
+                return "sum(matmul(%s, %s), axis=0)" % (self.expr(lhs, d), self.expr(rhs, d))
+            a, b = self.expr((shape[0], k), d), self.expr((k, shape[1]), d)
+            return "matmul(%s, %s)" % (a, b) if kind < 0.5 else "(%s @ %s)" % (a, b)
         if c == "matvec":
             k = r.choice(self.dims)
             if r.random() < 0.5:
                 return "(%s @ %s)" % (self.expr((shape[0], k), d), self.expr((k,), d))
             return "(%s @ %s)" % (self.expr((k,), d), self.expr((k, shape[0]), d))
         if c == "transpose":
-            return "%s.T" % self.paren(self.expr((shape[1], shape[0]), d))
+            e = self.expr((shape[1], shape[0]), d)
+            return r.choice(["%s.T" % self.paren(e), "transpose(%s)" % e, "transpose(%s, [1, 0])" % e])
         if c == "outer":
             return "outer(%s, %s)" % (self.expr((shape[0],), d), self.expr((shape[1],), d))
         if c == "softmax":
@@ -201,14 +255,16 @@ class Gen:
     def paren(self, e):
         return e if e.replace("_", "").isalnum() else "(%s)" % e
 
-    def bind(self, e, shape):
-        """Bind e to a fresh name (so it can be sliced) and return the name."""
+    def bind(self, e, shape, reuse=True):
+        """Bind e to a fresh name (so it can be sliced) and return the name;
+        later expressions may use it unless reuse is false."""
         if e.replace("_", "").isalnum() and not e[0].isdigit():
             return e
         self.count += 1
         name = "t%d" % self.count
         self.lines.append("    %s = %s" % (name, e))
-        self.temps.append((name, tuple(shape)))
+        if reuse:
+            self.temps.append((name, tuple(shape)))
         return name
 
     # -------------------------------------------------------- programs
@@ -234,6 +290,7 @@ class Gen:
         for n, s in self.params:
             terms.append("sum(%s(%s))" % (r.choice(["sin", "tanh", "square"]), n))
         self.lines.append("    y = " + " + ".join(terms))
+        self.y_line = len(self.lines)
         results.append("y")
         if self.temps and r.random() < 0.7:
             self.lines.append("    v = %s" % self.temps[-1][0])
@@ -250,7 +307,20 @@ class Gen:
                 o, r.choice(["sin", "square", "tanh"]), last, w2))
             results.append("g%d" % o)
             last = "g%d" % o
+        self.wrt = wrt
+        # backward into .grad, twice (it accumulates), then clear_grad: the
+        # checker compares acc with 2 * ref, and cg with 2 * the input
+        self.backward = r.random() < 0.5
+        if self.backward:
+            x = r.choice(self.params)[0]
+            self.backward = x
+            call = r.choice(["backward(y)", "backward([y])", "backward([y], [none])", "backward(y, none, true)",
+                             "backward(y, retain_graph=true)"])
+            self.lines += ["    " + call, "    " + call, "    acc = %s.grad" % x, "    ref = grad(y, %s)" % x,
+                           "    clear_grad(%s)" % x, "    backward(sum(square(%s)))" % x, "    cg = %s.grad" % x]
+            results += ["acc", "ref", "cg"]
         ps = ", ".join("%s: %s%s" % (n, self.dtype, shape_text(s)) for n, s in self.params)
+        self.header = "func f(%s) -> " % ps
         return "func f(%s) -> (%s) {\n%s\n}\n" % (ps, ", ".join(results), "\n".join(self.lines))
 
     def inputs(self):
@@ -371,6 +441,36 @@ def check_one(args, seed, work, compilers):
     msg = compare("the VJP", sum(grads[:half], []), "forward/backward", sum(grads[half:], []), tol)
     if msg:
         return "VJP and forward/backward disagree: " + msg
+    return check_grads(args, g, ins, work, {sec[0][2:]: sec[1:] for sec in secs[:nres]})
+
+
+def check_grads(args, g, ins, work, res):
+    """The in-program gradients against independent values: g1 against the
+    gradient --grad computes for the program cut after y (itself checked
+    against finite differences), and backward's .grad against 2 * grad and
+    2 * x."""
+    tol = 1e-8 if g.dtype == "f64" else 1e-3
+    prog_y = os.path.join(work, "prog_y.ad")
+    with open(prog_y, "w") as f:
+        f.write(g.header + "(y) {\n" + "\n".join(g.lines[:g.y_line]) + "\n}\n")
+    cmd = [args.ad, "--grad", "f", prog_y, "--format=json"]
+    for n, shape, vals in ins:
+        cmd += ["--input", "%s=%s" % (n, repr(nest(shape, vals)))]
+    r = run(cmd)
+    if r.returncode != 0:
+        return "--grad of y alone: exit %d: %s" % (r.returncode, r.stderr.strip()[:600])
+    want = json.loads(r.stdout)[g.wrt]["data"]
+    msg = compare("g1", res["g1"], "--grad of y", want if isinstance(want, list) else [want], tol)
+    if msg:
+        return "grad(y, %s) and --grad disagree: %s" % (g.wrt, msg)
+    if g.backward:
+        msg = compare("x.grad after two backward", res["acc"], "2 * grad", [2 * v for v in res["ref"]], tol)
+        if msg:
+            return msg
+        x = [vals for n, _, vals in ins if n == g.backward][0]
+        msg = compare("x.grad after clear_grad", res["cg"], "2 * x", [2 * v for v in x], tol)
+        if msg:
+            return msg
     return None
 
 
