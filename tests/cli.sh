@@ -165,6 +165,27 @@ has out "all checks passed"
 expect 4 "$AD" --check k c.ad --input x='[0, 1, -1]'
 has out "^FAILED vjp of result 'y'"
 has out "1 check FAILED"
+# the limits of finite differences are not failures: a huge value whose
+# last bits the step cannot move (rounding noise), and a function that
+# curves too fast for the first step (a smaller one is tried)
+cat >fd.ad <<'AD'
+func big(x: f64[2]) -> (y) {
+    y = 1e17 + sum(x * x)
+}
+func fast(x: f64[2]) -> (y) {
+    y = sum(sin(1e6 * x))
+}
+func wrong(x: f64[2]) -> (y) {
+    y = sum(x * detach(x))
+}
+AD
+expect 0 "$AD" --check big fd.ad --input x='[0.5, 2]'
+has out "^ok     vjp of result 'y'.*(3 within the rounding noise of the differences)"
+expect 0 "$AD" --check fast fd.ad --input x='[0.5, 2]'
+has out "^ok     vjp of result 'y'"
+# a derivative that differs from the function's (detach halves it) fails at every step
+expect 4 "$AD" --check wrong fd.ad --input x='[0.5, 2]'
+has out "^FAILED vjp of result 'y'"
 expect 3 "$AD" --check k c.ad
 has err "no input for parameter 'x'"
 expect 2 "$AD" --check nosuch c.ad
