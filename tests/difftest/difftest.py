@@ -11,14 +11,18 @@ clear_grad) and checks each:
      (ad-compile --check, exit 0);
   3. the emitted C gives the same numbers compiled by tcc, gcc -O0, gcc -O2
      and clang -O2 (harness.c prints every result, the VJP's gradients and
-     the forward/backward pair's gradients, which must also agree with the
-     VJP's);
-  4. the gradients the program computes are right: grad(y, x) equals what
+     the forward/backward pair's gradients);
+  4. the forward/backward pair agrees with the VJP;
+  5. the gradients the program computes are right: grad(y, x) equals what
      --grad gives for the program cut after y (whose VJP step 2 checked),
      x.grad after backward twice is 2 * grad(y, x), and after clear_grad and
      backward(sum(square(x))) it is 2 * x.
 
     difftest.py --ad build/ad-compile --count 200 --seed 1 [--keep DIR]
+
+A program whose results exceed 1e6 and that fails step 2 is "unjudged"
+(finite differences cannot judge it; see FD_LIMIT), neither passed nor
+failed, once steps 1 and 3-5 pass.
 
 Prints one line per failing program (its seed, so `--seed S --count 1`
 reproduces it; with --keep the program and its inputs stay in DIR) and
@@ -37,6 +41,12 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Beyond this size of a result, finite differences cannot judge derivatives
+# in f64 (a value of 1e19 keeps 3 significant digits across a step of 1e-6
+# times its slope): a program that fails --check with such values counts as
+# unjudged, neither passed nor failed, once its other checks pass.
+FD_LIMIT = 1e6
 
 # Dimension names and the sizes the inputs bind them to.
 DIMS = {"n": 3, "m": 4, "k": 2}
@@ -413,7 +423,10 @@ def check_one(args, seed, work, compilers):
     for n, shape, vals in ins:
         cmd += ["--input", "%s=%s" % (n, repr(nest(shape, vals)))]
     r = run(cmd)
-    if r.returncode != 0:
+    check_failed = None
+    if r.returncode == 4:
+        check_failed = "--check exit 4: %s" % (r.stdout + r.stderr).strip()[-800:]
+    elif r.returncode != 0:
         return "--check exit %d: %s" % (r.returncode, (r.stdout + r.stderr).strip()[-800:])
     # 3. the same numbers from every compiler
     outs = {}
@@ -441,7 +454,16 @@ def check_one(args, seed, work, compilers):
     msg = compare("the VJP", sum(grads[:half], []), "forward/backward", sum(grads[half:], []), tol)
     if msg:
         return "VJP and forward/backward disagree: " + msg
-    return check_grads(args, g, ins, work, {sec[0][2:]: sec[1:] for sec in secs[:nres]})
+    msg = check_grads(args, g, ins, work, {sec[0][2:]: sec[1:] for sec in secs[:nres]})
+    if msg or not check_failed:
+        return msg
+    biggest = max([abs(v) for sec in secs[:nres] for v in sec[1:]] + [0])
+    if biggest > FD_LIMIT:
+        return UNJUDGED
+    return check_failed
+
+
+UNJUDGED = "unjudged"
 
 
 def check_grads(args, g, ins, work, res):
@@ -498,6 +520,8 @@ def main():
             msg = check_one(args, seed, work, compilers)
         except subprocess.TimeoutExpired as e:
             msg = "timeout: %s" % " ".join(e.cmd[:3])
+        except OSError as e:
+            msg = "cannot run a tool: %s" % e
         shown = open(os.path.join(work, "prog.ad")).read() if args.show else None
         if msg and args.keep:
             dst = os.path.join(args.keep, "seed-%d" % seed)
@@ -506,19 +530,24 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
         return seed, msg, shown
 
-    passed = failed = 0
+    passed = failed = unjudged = 0
     # programs are independent: several at once (each runs its compilers in turn)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for i, (seed, msg, shown) in enumerate(pool.map(one, range(args.seed, args.seed + args.count))):
             if shown:
                 print(shown)
-            if msg:
+            if msg == UNJUDGED:
+                unjudged += 1
+            elif msg:
                 failed += 1
                 print("difftest: seed %d: %s" % (seed, msg), flush=True)
             else:
                 passed += 1
             if args.progress and (i + 1) % args.progress == 0:
                 print("difftest: %d programs, %d failed so far" % (i + 1, failed), flush=True)
+    if unjudged:
+        print("difftest: %d programs unjudged: values beyond %g, where finite differences cannot judge their "
+              "derivatives (their other checks passed)" % (unjudged, FD_LIMIT))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
