@@ -15,6 +15,7 @@
 #include "gradcheck.h"
 #include "invoke.h"
 #include "jit.h"
+#include "readall.h"
 
 /* Exit statuses (LANGUAGE.md section 7). */
 enum { EXIT_COMPILE = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3, EXIT_CHECK = 4 };
@@ -119,42 +120,6 @@ static void print_version(void)
 	       PACKAGE_VERSION);
 }
 
-/* All of a stream, NUL-terminated (malloc'ed; *len without the NUL). NULL
- * with *why set: "large" beyond max bytes, "memory", or the read error's
- * strerror text. */
-static char *read_all(FILE *f, size_t max, size_t *len, const char **why)
-{
-	size_t cap = 1 << 14, n = 0;
-	char *buf = malloc(cap + 1);
-	*why = "memory";
-	while (buf) {
-		if (n == cap) {
-			char *nb = cap <= max ? realloc(buf, 2 * cap + 1) : NULL;
-			if (!nb) {
-				*why = cap <= max ? "memory" : "large";
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (buf && ferror(f)) {
-		*why = strerror(errno ? errno : EIO);
-		free(buf);
-		return NULL;
-	}
-	if (buf) {
-		buf[n] = 0;
-		*len = n;
-	}
-	return buf;
-}
-
 /* The whole source file; NULL with a message on error. */
 static char *read_source(const char *path, size_t *len)
 {
@@ -170,16 +135,17 @@ static char *read_source(const char *path, size_t *len)
 		fclose(f);
 		return NULL;
 	}
-	const char *why;
-	char *buf = read_all(f, ADC_MAX_SOURCE, len, &why);
+	char *buf;
+	int sys, rc = ad_read_stream(f, ADC_MAX_SOURCE, &buf, len, &sys);
 	if (f != stdin)
 		fclose(f);
-	if (!buf && strcmp(why, "large") == 0)
-		fprintf(stderr, "%s: '%s' is larger than %d MiB\n", prog, path, ADC_MAX_SOURCE >> 20);
-	else if (!buf && strcmp(why, "memory") == 0)
+	if (rc == AD_E_NOMEM)
 		fprintf(stderr, "%s: out of memory reading '%s'\n", prog, path);
-	else if (!buf)
-		fprintf(stderr, "%s: cannot read '%s': %s\n", prog, path, why);
+	else if (sys == EFBIG) /* worded as the driver's check of the text's size */
+		fprintf(stderr, "%s: error: the file is larger than %d MiB\n", strcmp(path, "-") ? path : "<stdin>",
+		        ADC_MAX_SOURCE >> 20);
+	else if (rc)
+		fprintf(stderr, "%s: cannot read '%s': %s\n", prog, path, strerror(sys));
 	return buf;
 }
 
@@ -314,15 +280,13 @@ static ad_tensor *read_value(const char *v, ad_error *err)
 	}
 	stdin_taken = true;
 	size_t n;
-	const char *why;
-	errno = 0;
-	char *buf = read_all(stdin, (size_t)1 << 30, &n, &why);
-	if (!buf) {
-		if (strcmp(why, "large") == 0)
-			why = "larger than 1 GiB";
-		else if (strcmp(why, "memory") == 0)
-			why = "out of memory";
-		ad_error_set(err, AD_E_IO, "standard input: %s", why);
+	char *buf;
+	int sys, rc = ad_read_stream(stdin, (size_t)1 << 30, &buf, &n, &sys);
+	if (rc) {
+		ad_error_set(err, AD_E_IO, "standard input: %s",
+		             rc == AD_E_NOMEM ? "out of memory"
+		             : sys == EFBIG   ? "larger than 1 GiB"
+		                              : strerror(sys));
 		return NULL;
 	}
 	ad_tensor *t;

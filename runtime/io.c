@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "adrt.h"
+#include "readall.h"
 
 enum { MAX_FILE = 1 << 30 }; /* input files larger than 1 GiB are refused */
 
@@ -129,6 +130,46 @@ ad_tensor *ad_parse_json(const char *text, ad_error *err)
 
 /* ---------------------------------------------------------------- files */
 
+int ad_read_stream(FILE *f, size_t max, char **out, size_t *len, int *sys)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	*out = NULL;
+	*sys = 0;
+	if (!buf)
+		return AD_E_NOMEM;
+	for (;;) {
+		if (n == cap) {
+			if (n > max) {
+				free(buf);
+				*sys = EFBIG;
+				return AD_E_IO;
+			}
+			size_t ncap = cap > max / 2 ? max + 1 : 2 * cap; /* max + 1: enough to tell */
+			char *nb = realloc(buf, ncap + 1);
+			if (!nb) {
+				free(buf);
+				return AD_E_NOMEM;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f) || n > max) {
+		*sys = n > max ? EFBIG : errno ? errno : EIO;
+		free(buf);
+		return AD_E_IO;
+	}
+	buf[n] = 0;
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
 static char *slurp(const char *path, size_t *len, ad_error *err)
 {
 	FILE *f = fopen(path, "rb");
@@ -137,54 +178,24 @@ static char *slurp(const char *path, size_t *len, ad_error *err)
 		return NULL;
 	}
 	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+	bool known = fstat(fileno(f), &st) == 0;
+	if (known && S_ISDIR(st.st_mode)) {
 		fclose(f);
 		ad_error_set(err, AD_E_IO, "cannot read '%s': it is a directory", path);
 		return NULL;
 	}
-	if (S_ISREG(st.st_mode) && st.st_size > MAX_FILE) { /* known before reading it */
-		fclose(f);
-		ad_error_set(err, AD_E_IO, "'%s' is larger than 1 GiB", path);
-		return NULL;
-	}
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf) {
-		if (n == cap) {
-			if (cap >= MAX_FILE) {
-				free(buf);
-				fclose(f);
-				ad_error_set(err, AD_E_IO, "'%s' is larger than 1 GiB", path);
-				return NULL;
-			}
-			char *nb = realloc(buf, 2 * cap + 1);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	int bad = ferror(f) ? errno : 0;
+	char *buf = NULL;
+	int sys = EFBIG, rc = AD_E_IO;
+	if (!(known && S_ISREG(st.st_mode) && st.st_size > MAX_FILE)) /* else too large, known before reading */
+		rc = ad_read_stream(f, MAX_FILE, &buf, len, &sys);
 	fclose(f);
-	if (!buf) {
-		ad_error_set(err, AD_E_NOMEM, "out of memory reading '%s'", path);
-		return NULL;
-	}
-	if (bad) {
-		free(buf);
-		ad_error_set(err, AD_E_IO, "cannot read '%s': %s", path, strerror(bad ? bad : EIO));
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
+	if (rc == AD_E_NOMEM)
+		ad_error_set(err, rc, "out of memory reading '%s'", path);
+	else if (sys == EFBIG)
+		ad_error_set(err, rc, "'%s' is larger than 1 GiB", path);
+	else if (rc)
+		ad_error_set(err, rc, "cannot read '%s': %s", path, strerror(sys));
+	return rc ? NULL : buf;
 }
 
 static ad_tensor *read_json_file(const char *path, ad_error *err)
