@@ -56,6 +56,14 @@ static int un(Func *f, Op op, int a)
 	return ir_unary(f, op, a);
 }
 
+/* x with 1 where cond holds: the denominator or logarithm of a formula that
+ * where() discards there. The discarded branch must still be finite, or at
+ * the next order its derivative, multiplied by 0, is 0 * inf = NaN. */
+static int one_where(Func *f, int cond, int x)
+{
+	return ir_where(f, cond, cst(f, x, 1), x);
+}
+
 static int arg(Func *f, int v, int k)
 {
 	return in_of(f, v)->args[k];
@@ -257,10 +265,7 @@ static void r_pow(Func *f, int v, int g, const bool *act, int *c)
 		c[0] = -1;
 	if (act[1]) { /* a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch) */
 		int z = mul(f, ir_binary(f, OP_eq, a, cst(f, a, 0)), ir_binary(f, OP_ge, b, cst(f, b, 0)));
-		/* log of 1 where the result is discarded: the unused branch must be
-		 * finite, or its own derivative (0 * inf) would be NaN */
-		int safe = ir_where(f, z, cst(f, a, 1), a);
-		c[1] = mul(f, g, ir_where(f, z, cst(f, v, 0), mul(f, v, un(f, OP_log, safe))));
+		c[1] = mul(f, g, ir_where(f, z, cst(f, v, 0), mul(f, v, un(f, OP_log, one_where(f, z, a)))));
 	} else {
 		c[1] = -1;
 	}
@@ -414,8 +419,7 @@ static void r_extremum(Func *f, int v, int g, const bool *act, int *c)
  * own derivatives are right too: exact to every order where a slice holds
  * at most two zeros; where it holds z >= 3, orders below z are exact (0),
  * and orders from z on are 0 as well, though they are not. The divisions
- * are by xs, never 0: a formula not taken must still be finite, or its
- * derivative (0 * inf) is NaN. */
+ * are by xs, never 0 (one_where). */
 static void r_prod(Func *f, int v, int g, const bool *act, int *c)
 {
 	(void)act;
@@ -425,7 +429,7 @@ static void r_prod(Func *f, int v, int g, const bool *act, int *c)
 	int x = in.args[0];
 	int zero = cst(f, x, 0), one = cst(f, x, 1);
 	int isz = ir_binary(f, OP_eq, x, zero);
-	int xs = ir_where(f, isz, one, x);
+	int xs = one_where(f, isz, x);
 	int nz = expand(f, ir_reduce(f, OP_sum, isz, ax, nax), v);
 	int pnz = expand(f, ir_reduce(f, OP_prod, xs, ax, nax), v);
 	int s1 = expand(f, ir_reduce(f, OP_sum, ir_where(f, isz, x, zero), ax, nax), v);
@@ -445,7 +449,7 @@ static void r_norm(Func *f, int v, int g, const bool *act, int *c)
 	(void)act;
 	Inst in = *in_of(f, v);
 	int x = in.args[0];
-	int safe = ir_where(f, ir_binary(f, OP_eq, v, cst(f, v, 0)), cst(f, v, 1), v);
+	int safe = one_where(f, ir_binary(f, OP_eq, v, cst(f, v, 0)), v);
 	c[0] = mul(f, x, expand(f, dv(f, g, safe), v));
 }
 
