@@ -50,6 +50,8 @@ typedef struct Emit {
 	int depth;
 	bool counting;
 	VEC(CacheEnt) cache;
+	VEC(int) named; /* cache entries given a C name since the innermost branch began */
+	int branches;   /* how many guarded branches the expression being built is inside */
 	int last_stmt;
 	bool predeclared;  /* scalar locals are declared up front (guarded kernels) */
 	const char *guard; /* the next kernel runs only if this holds (optional outputs) */
@@ -442,6 +444,71 @@ static int template_uses(const char *t, int k)
 	return n;
 }
 
+/* One way of a selection (a concat's part, an unslice's window): the
+ * expression, and the statements that compute its locals. They may read
+ * arrays at indices that are valid only where the guard holds, so they run
+ * only there: a selection whose branches need statements becomes an
+ * if/else chain instead of a ?: expression. */
+typedef struct Branch {
+	const char *guard; /* NULL for the last (else) branch */
+	const char *expr;
+	Buf lines; /* statements, one level deeper than the selection */
+} Branch;
+
+static void branch_eval(Emit *E, int v, Index ix, Branch *br)
+{
+	if (E->counting) {
+		br->expr = ex(E, v, ix);
+		return;
+	}
+	Buf *outer = E->body;
+	int mark = E->named.len;
+	buf_init(&br->lines, E->A);
+	E->body = &br->lines;
+	E->depth++;
+	E->branches++;
+	br->expr = ex(E, v, ix);
+	E->branches--;
+	E->depth--;
+	E->body = outer;
+	/* the names made inside are out of scope after the branch */
+	for (int i = mark; i < E->named.len; i++)
+		E->cache.data[E->named.data[i]].expr = NULL;
+	E->named.len = mark;
+}
+
+static const char *select_branch(Emit *E, const Inst *in, Branch *br, int n)
+{
+	bool stmts = false;
+	for (int k = 0; k < n && !E->counting; k++)
+		stmts = stmts || br[k].lines.len > 0;
+	if (!stmts) {
+		const char *e = br[n - 1].expr;
+		for (int k = n - 2; k >= 0; k--)
+			e = arena_printf(E->A, "%s ? %s : %s", br[k].guard, br[k].expr, e);
+		for (int k = 0; k < n && !E->counting; k++)
+			buf_free(&br[k].lines);
+		return arena_printf(E->A, "(%s)", e);
+	}
+	const char *t = fresh(E, in->name ? in->name : "t");
+	line(E, "%s %s;", ctype(in->dt), t);
+	for (int k = 0; k < n; k++) {
+		if (k == 0)
+			line(E, "if (%s) {", br[k].guard);
+		else if (br[k].guard)
+			line(E, "} else if (%s) {", br[k].guard);
+		else
+			line(E, "} else {");
+		buf_puts(E->body, br[k].lines.data ? br[k].lines.data : "");
+		buf_free(&br[k].lines);
+		E->depth++;
+		line(E, "%s = %s;", t, strip(E, br[k].expr));
+		E->depth--;
+	}
+	line(E, "}");
+	return t;
+}
+
 static const char *compute(Emit *E, int v, Index ix)
 {
 	Func *f = E->f;
@@ -485,31 +552,28 @@ static const char *compute(Emit *E, int v, Index ix)
 	}
 	if (info->kind == K_SHAPE) {
 		if (in->op == OP_concat) {
+			/* operand k where the index lies in its part of the axis */
 			int axis = (int)in->ints[0];
-			const char *e = NULL;
-			const Dim *end = dim_const(f->dc, 0);
-			for (int k = in->nargs - 1; k >= 0; k--) {
+			Branch *br = arena_array(E->A, (size_t)in->nargs, sizeof *br);
+			const Dim *upto = dim_const(f->dc, 0);
+			for (int k = 0; k < in->nargs; k++) {
 				const char *g;
-				const char *ak = ex(E, in->args[k], map_index(E, in, ix, k, &g));
-				if (!e) {
-					e = ak;
-					continue;
-				}
-				(void)end;
-				const Dim *upto = dim_const(f->dc, 0);
-				for (int j = 0; j <= k; j++)
-					upto = dim_add(f->dc, upto, ir_inst(f, in->args[j])->shape[axis]);
-				e = arena_printf(E->A, "%s < %s ? %s : %s", ix.ax[axis], paren(E, dim_c(E, upto)), ak,
-				                 e);
+				upto = dim_add(f->dc, upto, ir_inst(f, in->args[k])->shape[axis]);
+				if (k + 1 < in->nargs)
+					br[k].guard =
+					    arena_printf(E->A, "%s < %s", ix.ax[axis], paren(E, dim_c(E, upto)));
+				branch_eval(E, in->args[k], map_index(E, in, ix, k, &g), &br[k]);
 			}
-			return arena_printf(E->A, "(%s)", e);
+			return select_branch(E, in, br, in->nargs);
 		}
 		const char *guard;
 		Index o = map_index(E, in, ix, 0, &guard);
-		const char *e = ex(E, in->args[0], o);
-		if (guard)
-			return arena_printf(E->A, "(%s ? %s : 0)", guard, e);
-		return e;
+		if (!guard)
+			return ex(E, in->args[0], o);
+		/* the operand inside its window, zero outside */
+		Branch br[2] = {{.guard = guard}, {.expr = "0"}};
+		branch_eval(E, in->args[0], o, &br[0]);
+		return select_branch(E, in, br, 2);
 	}
 	ICE("%s cannot be inlined", info->name);
 }
@@ -536,11 +600,17 @@ static const char *ex(Emit *E, int v, Index ix)
 		return c->expr;
 	const char *e = compute(E, v, ix);
 	bool shape_op = op_info[in->op].kind == K_SHAPE && in->op != OP_concat && in->op != OP_unslice;
-	if (c && !shape_op && ((c->count > 1 && !trivial(e)) || strlen(e) > 100)) {
+	/* inside a guarded branch a long expression stays where it is: a local
+	 * would turn the branch's ?: into statements */
+	bool long_ = strlen(e) > 100 && !E->branches;
+	if (c && !shape_op && ((c->count > 1 && !trivial(e)) || long_)) {
 		const char *name = fresh(E, in->name ? in->name : "t");
 		line(E, "const %s %s = %s;", ctype(in->dt), name, e);
-		c->expr = name;
-		return name;
+		e = name;
+	}
+	if (c && trivial(e)) {
+		c->expr = e; /* valid until the branch it was made in ends */
+		VEC_PUSH(E->A, E->named, (int)(c - E->cache.data));
 	}
 	return e;
 }
@@ -814,6 +884,26 @@ static void emit_reduce(Emit *E, int v)
 		if (red[k] && !(dim_is_const(x->shape[k], &d) && d == 1))
 			last = k;
 	}
+	/* an inner reduced size of 0: the outer reduced loops have nothing to do */
+	Buf empty;
+	buf_init(&empty, E->A);
+	for (int k = 0, first = -1; k < x->rank; k++) {
+		int64_t d;
+		bool known = dim_is_const(x->shape[k], &d);
+		if (!red[k] || (known && d == 1))
+			continue;
+		if (first >= 0 && !(known && d != 0))
+			buf_printf(&empty, "%s%s", empty.len ? " && " : "",
+			           known ? "0" : arena_printf(E->A, "%s != 0", dim_c(E, x->shape[k])));
+		if (first < 0)
+			first = k;
+	}
+	if (empty.len) {
+		line(E, "if (%s) {", empty.data);
+		E->depth++;
+		ninner++;
+	}
+	buf_free(&empty);
 	for (int k = 0, o = 0; k < x->rank; k++) {
 		if (!red[k]) {
 			xi.ax[k] = oix.ax[o++];
@@ -1244,6 +1334,15 @@ static const char *guard_of(Emit *E, uint64_t mask, const char **rnames)
 	return b.len ? buf_finish(&b, E->A) : "1";
 }
 
+/* Does an instruction read v, or a result return it? */
+static bool read_anywhere(const Func *f, const int *uses, int v)
+{
+	bool returned = false;
+	for (int r = 0; r < f->results.len; r++)
+		returned = returned || f->results.data[r].value == v;
+	return uses[v] > 0 || returned;
+}
+
 static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 {
 	Func *f = fe->f;
@@ -1302,7 +1401,7 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 	bool any_scratch = false;
 	const char *wp = fresh(E, "w");
 	for (int i = 0; fe->nullable_from >= 0 && i < f->params.len; i++) {
-		if (i < fe->nullable_from || i >= fe->nullable_to || E->uses[f->params.data[i]] == 0)
+		if (i < fe->nullable_from || i >= fe->nullable_to || !read_anywhere(f, E->uses, f->params.data[i]))
 			continue;
 		const Inst *p = ir_inst(f, f->params.data[i]);
 		const char *numel = numel_c(E, p->rank, p->shape);
@@ -1498,13 +1597,8 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 	if (f->dimsyms.len)
 		emit_size_checks(E, c);
 	for (int i = 0; i < f->params.len; i++)
-		if (E->uses[f->params.data[i]] == 0 && E->result_of[f->params.data[i]] < 0) {
-			bool returned = false;
-			for (int r = 0; r < f->results.len; r++)
-				returned = returned || f->results.data[r].value == f->params.data[i];
-			if (!returned)
-				buf_printf(c, "    (void)%s; /* only its shape is used */\n", pnames[i]);
-		}
+		if (!read_anywhere(f, E->uses, f->params.data[i]))
+			buf_printf(c, "    (void)%s; /* only its shape is used */\n", pnames[i]);
 	if (any_scratch)
 		buf_printf(c, "    char *%s = (char *)work;\n", wp);
 	else

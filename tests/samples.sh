@@ -75,6 +75,19 @@ while True:
         sys.exit(0 if abs(y - 5.0) < 1e-6 else 1)
     s = n
 PY
+# ---- the same drivers with the emitted code under AddressSanitizer and UBSan
+SAN="-std=c99 -O0 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+for pair in "logreg logreg_train" "mlp mlp_train" "newton newton" "projectile projectile"; do
+	set -- $pair
+	# shellcheck disable=SC2086
+	if $CC $SAN -I. "$S/$2.c" "$1_gen.c" -o "$2-san" $("$AD" --libs) && ./"$2-san" >"$2-san.out" 2>&1; then
+		ok
+	else
+		bad "$2 under the sanitizers: $(tail -12 "$2-san.out")"
+	fi
+done
+has newton-san.out "max |x_i - 1| = 0.000e+00"
+
 if command -v gnuplot >/dev/null 2>&1; then
 	"$AD" --run trajectory "$S/projectile.ad" --input theta="$theta" --input v0=30 --input k=0.1 --input g=9.81 \
 		--input T=2.5 --plot path.png >/dev/null && [ -s path.png ] && ok || bad "projectile: no plot"

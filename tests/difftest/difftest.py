@@ -9,9 +9,10 @@ clear_grad) and checks each:
      gcc -std=c99 -Wall -Wextra -pedantic -Werror;
   2. the derivatives agree with central finite differences in f64
      (ad-compile --check, exit 0);
-  3. the emitted C gives the same numbers compiled by tcc, gcc -O0, gcc -O2
-     and clang -O2 (harness.c prints every result, the VJP's gradients and
-     the forward/backward pair's gradients);
+  3. the emitted C gives the same numbers compiled by tcc, gcc -O0, gcc -O2,
+     clang -O2 and gcc -O0 under AddressSanitizer and UBSan with every array
+     against guard pages (../harness.c prints every result, the VJP's
+     gradients and the forward/backward pair's gradients);
   4. the forward/backward pair agrees with the VJP;
   5. the gradients the program computes are right: grad(y, x) equals what
      --grad gives for the program cut after y (whose VJP step 2 checked),
@@ -41,6 +42,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+HARNESS = os.path.join(os.path.dirname(HERE), "harness.c")
 
 # Beyond this size of a result, finite differences cannot judge derivatives
 # in f64 (a value of 1e19 keeps 3 significant digits across a step of 1e-6
@@ -430,19 +432,18 @@ def check_one(args, seed, work, compilers):
         return "--check exit %d: %s" % (r.returncode, (r.stdout + r.stderr).strip()[-800:])
     # 3. the same numbers from every compiler
     outs = {}
-    for cname, cc in compilers:
+    for cname, cc, flags in compilers:
         exe = os.path.join(work, "h-" + cname.replace(" ", "_"))
-        r = run(cc + ["-DMETA=f_meta", "-I" + work, os.path.join(HERE, "harness.c"), "prog.c", "-o", exe, "-lm"],
-                cwd=work)
+        r = run(cc + ["-DMETA=f_meta", "-I" + work, HARNESS, "prog.c", "-o", exe, "-lm"], cwd=work)
         if r.returncode != 0:
             return "%s cannot build the harness: %s" % (cname, r.stderr.strip()[:600])
-        r = run([exe, os.path.join(work, "inputs.txt")])
+        r = run([exe] + flags + [os.path.join(work, "inputs.txt")])
         if r.returncode != 0:
             return "%s: the harness failed: %s" % (cname, r.stderr.strip()[:300])
         outs[cname] = parse_numbers(r.stdout)
     tol = 1e-9 if dtype == "f64" else 2e-5
     ref_name, ref = compilers[0][0], outs[compilers[0][0]]
-    for cname, _ in compilers[1:]:
+    for cname, _, _ in compilers[1:]:
         msg = compare(ref_name, ref, cname, outs[cname], tol)
         if msg:
             return "compilers disagree: " + msg
@@ -508,10 +509,12 @@ def main():
     args = ap.parse_args()
     args.ad = os.path.abspath(args.ad)
     compilers = []
-    for name, cc in [("tcc", ["tcc"]), ("gcc -O0", ["gcc", "-O0"]), ("gcc -O2", ["gcc", "-O2"]),
-                     ("clang -O2", ["clang", "-O2"])]:
+    asan = ["gcc", "-O0", "-g", "-fsanitize=address,undefined", "-fsanitize=float-cast-overflow",
+            "-fno-sanitize-recover=all"]
+    for name, cc, flags in [("tcc", ["tcc"], []), ("gcc -O0", ["gcc", "-O0"], []), ("gcc -O2", ["gcc", "-O2"], []),
+                            ("clang -O2", ["clang", "-O2"], []), ("gcc sanitized", asan, ["--guard"])]:
         if shutil.which(cc[0]):
-            compilers.append((name, cc))
+            compilers.append((name, cc, flags))
         else:
             print("difftest: %s is not installed; skipped" % cc[0])
     def one(seed):
