@@ -53,9 +53,10 @@ typedef struct Emit {
 	VEC(int) named; /* cache entries given a C name since the innermost branch began */
 	int branches;   /* how many guarded branches the expression being built is inside */
 	int last_stmt;
-	bool predeclared;  /* scalar locals are declared up front (guarded kernels) */
-	const char *guard; /* the next kernel runs only if this holds (optional outputs) */
-	Buf *report;       /* --emit=memory: the scratch buffers, one a line */
+	bool predeclared;      /* scalar locals are declared up front (guarded kernels) */
+	const char *guard;     /* the next kernel runs only if this holds (optional outputs) */
+	Buf *report;           /* --emit=memory: the scratch buffers, one a line */
+	const char *saved_arg; /* the saved buffer's argument (forward/backward pairs) */
 } Emit;
 
 /* ---------------------------------------------------------------- names */
@@ -1121,7 +1122,7 @@ static void emit_size_checks(Emit *E, Buf *c)
 
 /* The parameter list; `restrict` in definitions (arrays do not overlap
  * outputs), not in the header, which C++ includes too. */
-static void params_decl(Emit *E, Buf *b, const char **pnames, const char **rnames, bool restrict_)
+static void params_decl(Emit *E, Buf *b, const FuncEmit *fe, const char **pnames, const char **rnames, bool restrict_)
 {
 	Func *f = E->f;
 	bool first = true;
@@ -1130,15 +1131,20 @@ static void params_decl(Emit *E, Buf *b, const char **pnames, const char **rname
 		buf_printf(b, "%sint64_t %s", first ? "" : ", ", E->dimname[i]);
 		first = false;
 	}
-	for (int i = 0; i < f->params.len; i++) {
+	int np = fe->saved_params >= 0 ? fe->saved_params : f->params.len;
+	int nr = fe->saved_results >= 0 ? fe->saved_results : f->results.len;
+	for (int i = 0; i < np; i++) {
 		const Inst *p = ir_inst(f, f->params.data[i]);
 		buf_printf(b, "%sconst %s *%s%s", first ? "" : ", ", ctype(p->dt), r, pnames[i]);
 		first = false;
 	}
-	for (int i = 0; i < f->results.len; i++) {
+	for (int i = 0; i < nr; i++) {
 		buf_printf(b, "%s%s *%s%s", first ? "" : ", ", ctype(f->results.data[i].dt), r, rnames[i]);
 		first = false;
 	}
+	if (fe->saved_params >= 0 || fe->saved_results >= 0)
+		buf_printf(b, "%s%svoid *%s%s", first ? "" : ", ", fe->saved_params >= 0 ? "const " : "", r,
+		           E->saved_arg);
 }
 
 static void args_call(Emit *E, Buf *b, const char **pnames, const char **rnames)
@@ -1324,13 +1330,27 @@ static uint64_t *feeds_of(Emit *E)
 	return m;
 }
 
-static const char *guard_of(Emit *E, uint64_t mask, const char **rnames)
+/* When the kernel of v runs, in a function whose results may be NULL: a
+ * value in a result's buffer when that result is wanted; another when some
+ * result it feeds is (always, when it feeds a saved value or more than 8). */
+static const char *kernel_guard(Emit *E, const FuncEmit *fe, uint64_t mask, int v, const char **rnames)
 {
+	int nr = E->f->results.len, from = fe->saved_results >= 0 ? fe->saved_results : nr;
+	if (E->mat[v] == M_RESULT)
+		return E->result_of[v] < from ? rnames[E->result_of[v]] : NULL;
+	if (nr > 64 || mask == ~(uint64_t)0)
+		return NULL;
 	Buf b;
 	buf_init(&b, E->A);
-	for (int r = 0; r < E->f->results.len && r < 64; r++)
-		if (mask >> r & 1)
+	int k = 0;
+	for (int r = 0; r < nr; r++)
+		if (mask >> r & 1) {
+			if (r >= from || ++k > 8) {
+				buf_free(&b);
+				return NULL;
+			}
 			buf_printf(&b, "%s%s", b.len ? " || " : "", rnames[r]);
+		}
 	return b.len ? buf_finish(&b, E->A) : "1";
 }
 
@@ -1341,6 +1361,75 @@ static bool read_anywhere(const Func *f, const int *uses, int v)
 	for (int r = 0; r < f->results.len; r++)
 		returned = returned || f->results.data[r].value == v;
 	return uses[v] > 0 || returned;
+}
+
+/* The saved values of a forward/backward pair lie in one buffer, so that
+ * their number never makes a long argument list: the scalars first, 8 bytes
+ * each, then the arrays, each on a 64-byte boundary. */
+typedef struct SavedVal {
+	DType dt;
+	int rank;
+	const Dim **shape;
+	const char *name; /* the pointer declared into the buffer */
+} SavedVal;
+
+/* Declarations of a pointer per saved value into the buffer `arg` (into c),
+ * or the buffer's size in bytes (into `size`, as statements adding to a
+ * size_t `size`). */
+static void saved_layout(Emit *E, Buf *c, Buf *size, const SavedVal *sv, int n, bool writable, const char *arg)
+{
+	int nscalars = 0, narrays = 0;
+	for (int i = 0; i < n; i++)
+		sv[i].rank ? narrays++ : nscalars++;
+	if (size) {
+		if (nscalars)
+			buf_printf(size, "    size += AD_ALIGN_(%d, 8);\n", nscalars);
+		for (int i = 0; i < n; i++)
+			if (sv[i].rank)
+				buf_printf(size, "    size += AD_ALIGN_(%s, sizeof(%s));\n",
+				           numel_c(E, sv[i].rank, sv[i].shape), ctype(sv[i].dt));
+	}
+	if (!c)
+		return;
+	if (!n) {
+		buf_printf(c, "    (void)%s;\n", arg);
+		return;
+	}
+	const char *q = writable ? "" : "const ";
+	const char *p = fresh(E, "sv");
+	buf_printf(c, "    %schar *%s = (%schar *)%s;\n", q, p, q, arg);
+	for (int i = 0, k = 0; i < n; i++)
+		if (!sv[i].rank)
+			buf_printf(c, "    %s%s *%s = (%s%s *)(%s + %d);\n", q, ctype(sv[i].dt), sv[i].name, q,
+			           ctype(sv[i].dt), p, 8 * k++);
+	if (narrays && nscalars)
+		buf_printf(c, "    %s += AD_ALIGN_(%d, 8);\n", p, nscalars);
+	for (int i = 0, k = 0; i < n; i++) {
+		if (!sv[i].rank)
+			continue;
+		buf_printf(c, "    %s%s *%s = (%s%s *)%s;\n", q, ctype(sv[i].dt), sv[i].name, q, ctype(sv[i].dt), p);
+		if (++k < narrays)
+			buf_printf(c, "    %s += AD_ALIGN_(%s, sizeof(%s));\n", p, numel_c(E, sv[i].rank, sv[i].shape),
+			           ctype(sv[i].dt));
+	}
+}
+
+/* The saved values of fe's function (its results or parameters from
+ * fe->saved_results or fe->saved_params on), named as pnames/rnames say. */
+static SavedVal *saved_values(Emit *E, const FuncEmit *fe, const char **pnames, const char **rnames, int *n)
+{
+	Func *f = fe->f;
+	*n = 0;
+	SavedVal *sv = arena_array(E->A, (size_t)f->params.len + (size_t)f->results.len + 1, sizeof *sv);
+	for (int i = fe->saved_results; fe->saved_results >= 0 && i < f->results.len; i++) {
+		const FuncResult *r = &f->results.data[i];
+		sv[(*n)++] = (SavedVal){r->dt, r->rank, r->shape, rnames[i]};
+	}
+	for (int i = fe->saved_params; fe->saved_params >= 0 && i < f->params.len; i++) {
+		const Inst *p = ir_inst(f, f->params.data[i]);
+		sv[(*n)++] = (SavedVal){p->dt, p->rank, p->shape, pnames[i]};
+	}
+	return sv;
 }
 
 static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
@@ -1364,7 +1453,15 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		pnames[i] = user_name(E, ir_inst(f, f->params.data[i])->name);
 	for (int i = 0; i < f->results.len; i++)
 		rnames[i] = user_name(E, f->results.data[i].name);
-	E->S = sched_fuse(f, fe->optional);
+	int nsaved = 0;
+	SavedVal *saved = saved_values(E, fe, pnames, rnames, &nsaved);
+	Buf saved_decls;
+	buf_init(&saved_decls, E->A);
+	if (fe->saved_params >= 0 || fe->saved_results >= 0) {
+		E->saved_arg = user_name(E, "saved");
+		saved_layout(E, &saved_decls, NULL, saved, nsaved, fe->saved_results >= 0, E->saved_arg);
+	}
+	E->S = sched_fuse(f, fe->optional, fe->saved_results >= 0 ? fe->saved_results : f->results.len);
 	E->mat = E->S->mat;
 	E->uses = E->S->uses;
 	E->result_of = E->S->result_of;
@@ -1489,7 +1586,7 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 			continue;
 		comment_stmt(E, v);
 		if (feeds)
-			E->guard = guard_of(E, feeds[v], rnames);
+			E->guard = kernel_guard(E, fe, feeds[v], v, rnames);
 		OpKind kind = op_info[in->op].kind;
 		if (kind == K_REDUCE)
 			emit_reduce(E, v);
@@ -1513,7 +1610,7 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		}
 		E->last_stmt = -1;
 		const Inst *in = ir_inst(f, r->value);
-		if (fe->optional)
+		if (fe->optional && !(fe->saved_results >= 0 && i >= fe->saved_results))
 			E->guard = rnames[i];
 		int nopen;
 		Kernel K;
@@ -1532,8 +1629,8 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 	Buf sig, sigr;
 	buf_init(&sig, E->A);
 	buf_init(&sigr, E->A);
-	params_decl(E, &sig, pnames, rnames, false);
-	params_decl(E, &sigr, pnames, rnames, true);
+	params_decl(E, &sig, fe, pnames, rnames, false);
+	params_decl(E, &sigr, fe, pnames, rnames, true);
 	const char *params = sig.len ? sig.data : "void";
 	Buf doc;
 	buf_init(&doc, E->A);
@@ -1596,6 +1693,8 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 	}
 	if (f->dimsyms.len)
 		emit_size_checks(E, c);
+	buf_puts(c, saved_decls.data ? saved_decls.data : "");
+	buf_free(&saved_decls);
 	for (int i = 0; i < f->params.len; i++)
 		if (!read_anywhere(f, E->uses, f->params.data[i]))
 			buf_printf(c, "    (void)%s; /* only its shape is used */\n", pnames[i]);
@@ -1855,7 +1954,7 @@ void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o
 	}
 	for (int i = 0; i < nfuncs; i++) {
 		CNames nm = emit_c_names(funcs, nfuncs, i, o, A);
-		FuncEmit fe = {funcs[i], nm.func, NULL, false, -1, 0, false};
+		FuncEmit fe = {funcs[i], nm.func, NULL, false, -1, 0, false, -1, -1};
 		emit_function(c, h, &fe, o);
 	}
 	if (h)
@@ -1950,10 +2049,9 @@ static const char *dims_args(const Func *f)
 	return buf_finish(&b, f->A);
 }
 
-/* numel of a shape with dims[] substituted for the symbols */
-static const char *numel_u(const Func *f, int rank, const Dim **shape)
+/* An emitter for code outside f that has f's dimensions as dims[]. */
+static void dims_emit(Emit *E, const Func *f)
 {
-	Emit E0, *E = &E0;
 	memset(E, 0, sizeof *E);
 	E->A = f->A;
 	names_init(E);
@@ -1961,7 +2059,6 @@ static const char *numel_u(const Func *f, int rank, const Dim **shape)
 	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
 	for (int i = 0; i < f->dimsyms.len; i++)
 		E->dimname[i] = arena_printf(E->A, "dims[%d]", i);
-	return numel_c(E, rank, shape);
 }
 
 static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *base, const EmitOptions *o)
@@ -1970,20 +2067,33 @@ static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *bas
 	int np = m->opt->params.len, nr = m->opt->results.len, nseeds = m->info.nseeds, ns = m->nsaved;
 	const char *da = dims_args(fwd);
 	const char *sep = *da ? ", " : "";
-	/* saved memory: the saved values one after another, 64-byte aligned */
+	Emit E0, *E = &E0;
+	dims_emit(E, fwd);
+	SavedVal *sv = arena_array(fwd->A, (size_t)ns + 1, sizeof *sv);
+	int nscalars = 0;
+	for (int i = 0; i < ns; i++) {
+		const FuncResult *r = &fwd->results.data[nr + i];
+		sv[i] = (SavedVal){r->dt, r->rank, r->shape, NULL};
+		nscalars += r->rank == 0;
+	}
+	/* --emit=memory: the saved values, in the order of the buffer */
 	if (o->memory_report) {
 		Buf *r = o->memory_report;
 		buf_printf(r, "%s: saved by %s_forward for %s_backward (%s_saved_size)\n", base, base, base, base);
-		const Dim *tot = dim_const(fwd->dc, 0);
+		const Dim *tot = dim_const(fwd->dc, nscalars ? (nscalars * 8 + 63) / 64 * 64 : 0);
+		if (nscalars)
+			buf_printf(r, "    %-12s %-16s %d bytes\n", "scalars",
+			           arena_printf(fwd->A, "%d values", nscalars), 8 * nscalars);
 		for (int i = 0; i < ns; i++) {
-			const FuncResult *fr = &fwd->results.data[nr + i];
-			const Dim *b = dim_const(fwd->dc, fr->dt == DT_F64 ? 8 : 4);
-			for (int k = 0; k < fr->rank; k++)
-				b = dim_mul(fwd->dc, b, fr->shape[k]);
+			if (!sv[i].rank)
+				continue;
+			const Dim *b = dim_const(fwd->dc, sv[i].dt == DT_F64 ? 8 : 4);
+			for (int k = 0; k < sv[i].rank; k++)
+				b = dim_mul(fwd->dc, b, sv[i].shape[k]);
 			tot = dim_add(fwd->dc, tot, b);
 			Buf t;
 			buf_init(&t, fwd->A);
-			ir_print_type(&t, fr->dt, fr->rank, fr->shape);
+			ir_print_type(&t, sv[i].dt, sv[i].rank, sv[i].shape);
 			buf_printf(r, "    saved%-7d %-16s ", i, t.data);
 			t.len = 0;
 			dim_print(&t, b);
@@ -1993,7 +2103,7 @@ static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *bas
 		Buf t;
 		buf_init(&t, fwd->A);
 		dim_print(&t, tot);
-		buf_printf(r, "  total: %s bytes\n", t.data);
+		buf_printf(r, "  total: %s bytes (scalars 8 bytes each, arrays 64-byte aligned)\n", t.data);
 		buf_free(&t);
 	}
 	buf_printf(c, "\nsize_t %s_saved_size(const int64_t *dims)\n{\n    (void)dims;\n", base);
@@ -2001,11 +2111,7 @@ static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *bas
 		buf_puts(c, "    return 0;\n}\n");
 	else {
 		buf_puts(c, "    size_t size = 0;\n");
-		for (int i = 0; i < ns; i++) {
-			const FuncResult *r = &fwd->results.data[nr + i];
-			buf_printf(c, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel_u(fwd, r->rank, r->shape),
-			           ctype(r->dt));
-		}
+		saved_layout(E, NULL, c, sv, ns, false, NULL);
 		buf_puts(c, "    return size;\n}\n");
 	}
 	for (int pass = 0; pass < 2; pass++) {
@@ -2028,35 +2134,21 @@ static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *bas
 			buf_puts(c, "    (void)dims;\n");
 		if (!np && !(pass && nseeds))
 			buf_puts(c, "    (void)in;\n");
-		buf_printf(c, "    %schar *s = (%schar *)saved;\n", pass ? "const " : "", pass ? "const " : "");
-		if (!ns)
-			buf_puts(c, "    (void)s;\n");
 		Buf args;
 		buf_init(&args, fwd->A);
 		for (int i = 0; i < np; i++)
 			buf_printf(&args, "(const %s *)in[%d], ", ctype(ir_inst(g, g->params.data[i])->dt), i);
-		if (pass)
+		if (pass) {
 			for (int i = 0; i < nseeds; i++)
 				buf_printf(&args, "(const %s *)seeds[%d], ",
 				           ctype(ir_inst(g, g->params.data[np + i])->dt), i);
-		for (int i = 0; i < ns; i++) {
-			const FuncResult *r = &fwd->results.data[nr + i];
-			buf_printf(c, "    %s%s *saved%d = (%s%s *)s;\n", pass ? "const " : "", ctype(r->dt), i,
-			           pass ? "const " : "", ctype(r->dt));
-			buf_printf(c, "    s += AD_ALIGN_(%s, sizeof(%s));\n", numel_u(fwd, r->rank, r->shape),
-			           ctype(r->dt));
-			if (pass)
-				buf_printf(&args, "saved%d, ", i);
-		}
-		if (!pass) {
-			for (int i = 0; i < nr; i++)
-				buf_printf(&args, "(%s *)out[%d], ", ctype(g->results.data[i].dt), i);
-			for (int i = 0; i < ns; i++)
-				buf_printf(&args, "saved%d, ", i);
-		} else {
 			for (int i = 0; i < g->results.len; i++)
 				buf_printf(&args, "(%s *)grads[%d], ", ctype(g->results.data[i].dt), i);
+		} else {
+			for (int i = 0; i < nr; i++)
+				buf_printf(&args, "(%s *)out[%d], ", ctype(g->results.data[i].dt), i);
 		}
+		buf_puts(&args, "saved, ");
 		buf_printf(c,
 		           "    void *own = NULL;\n"
 		           "    if (!work) {\n"
@@ -2066,7 +2158,7 @@ static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *bas
 		           "    }\n",
 		           base, half, da);
 		buf_printf(c, "    int err = %s_%s_work(%s%s%swork);\n    free(own);\n    return err;\n}\n", base, half,
-		           da, sep, args.data ? args.data : "");
+		           da, sep, args.data);
 		buf_free(&args);
 	}
 	if (h) {
@@ -2211,7 +2303,7 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 	for (int i = 0; i < n; i++) {
 		const ModFunc *m = &mf[i];
 		const char *base = emit_c_base(names, n, i, o->prefix, A);
-		FuncEmit fe = {m->opt, base, NULL, false, -1, 0, false};
+		FuncEmit fe = {m->opt, base, NULL, false, -1, 0, false, -1, -1};
 		emit_function(c, h, &fe, o);
 		if (m->vjp) {
 			const char *title =
@@ -2220,15 +2312,24 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 			                 " * its parameters for the seeds given per result",
 			                 m->opt->name);
 			int np = m->opt->params.len;
-			FuncEmit fv = {m->vjp, arena_printf(A, "%s_vjp", base), title, false, np, np + m->info.nseeds,
-			               true};
+			FuncEmit fv = {
+			    m->vjp, arena_printf(A, "%s_vjp", base), title, false, np, np + m->info.nseeds, true, -1,
+			    -1};
 			emit_function(c, h, &fv, o);
 		}
 		if (m->fwd) {
 			int np = m->opt->params.len;
-			FuncEmit ff = {m->fwd, arena_printf(A, "%s_fwd", base), NULL, true, -1, 0, true};
-			FuncEmit fb = {m->bwd, arena_printf(A, "%s_bwd", base), NULL, true, np, np + m->info.nseeds,
-			               true};
+			int nr = m->opt->results.len;
+			FuncEmit ff = {m->fwd, arena_printf(A, "%s_fwd", base), NULL, true, -1, 0, true, nr, -1};
+			FuncEmit fb = {m->bwd,
+			               arena_printf(A, "%s_bwd", base),
+			               NULL,
+			               true,
+			               np,
+			               np + m->info.nseeds,
+			               true,
+			               -1,
+			               np + m->info.nseeds};
 			emit_function(c, NULL, &ff, o);
 			emit_function(c, NULL, &fb, o);
 			emit_split_entries(c, h, m, base, o);

@@ -27,6 +27,10 @@ typedef struct FuncEmit {
 	int nullable_from; /* parameters [nullable_from, nullable_to) may be NULL (seeds: ones); */
 	int nullable_to;   /* -1: none */
 	bool optional;     /* results may be NULL: the work for them is skipped */
+	/* The saved values of a forward/backward pair: the results (forward) or
+	 * parameters (backward) from these indices on are not arguments of their
+	 * own but lie in one `saved` buffer (emit_saved_layout); -1: none. */
+	int saved_results, saved_params;
 } FuncEmit;
 
 /* A function of the program with everything the runtime needs. */

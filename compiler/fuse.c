@@ -80,7 +80,7 @@ static bool array_backed(int m)
 }
 
 /* Sources, results, and what the loop structure forces into memory. */
-static void place_required(Schedule *s, Func *f, bool optional)
+static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 {
 	int n = s->n;
 	for (int v = 0; v < n; v++) {
@@ -99,7 +99,8 @@ static void place_required(Schedule *s, Func *f, bool optional)
 		int again = 0;
 		for (int k = 0; k < f->results.len; k++)
 			again += k != i && f->results.data[k].value == v;
-		if (v >= 0 && s->mat[v] == M_INLINE && !(optional && (s->uses[v] > 0 || again))) {
+		bool nullable = optional && i < nullable_to;
+		if (v >= 0 && s->mat[v] == M_INLINE && !(nullable && (s->uses[v] > 0 || again))) {
 			s->mat[v] = M_RESULT;
 			s->result_of[v] = i;
 		}
@@ -191,7 +192,7 @@ static void place_views(Schedule *s, Func *f, bool optional)
 	}
 }
 
-Schedule *sched_fuse(Func *f, bool optional)
+Schedule *sched_fuse(Func *f, bool optional, int nullable_to)
 {
 	Schedule *s = arena_alloc(f->A, sizeof *s);
 	int n = s->n = f->ins.len;
@@ -200,7 +201,7 @@ Schedule *sched_fuse(Func *f, bool optional)
 	s->result_of = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	for (int v = 0; v < n; v++)
 		s->result_of[v] = -1;
-	place_required(s, f, optional);
+	place_required(s, f, optional, nullable_to);
 	place_shared(s, f);
 	place_views(s, f, optional);
 	return s;

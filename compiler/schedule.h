@@ -28,9 +28,10 @@ typedef struct Schedule {
 	                 * memory it takes over, or -1 for fresh memory */
 } Schedule;
 
-/* Fusion. `optional` means result buffers may be NULL (VJP entries), so no
- * value another instruction reads may live in one. */
-Schedule *sched_fuse(Func *f, bool optional);
+/* Fusion. `optional` means the buffers of results [0, nullable_to) may be
+ * NULL (VJP entries), so no value another instruction reads may live in
+ * one; later results (the saved values of a forward pass) always exist. */
+Schedule *sched_fuse(Func *f, bool optional, int nullable_to);
 /* Liveness-based buffer reuse; fills s->last and s->reuse. */
 void sched_reuse(Schedule *s, Func *f);
 /* Is reshape r of a just r's axes with size-1 axes dropped or inserted? If

@@ -255,6 +255,45 @@ START_TEST(threads)
 }
 END_TEST
 
+/* Thousands of saved scalars (y = sin(y), 3000 times): the forward pass
+ * hands them to backward in one buffer, so neither libtcc nor a C compiler
+ * meets an argument list that grows with the program. */
+START_TEST(many_saved_values)
+{
+	enum { STEPS = 3000 };
+	Buf b;
+	buf_init(&b, NULL);
+	buf_puts(&b, "func f(x: f64) -> y {\n    y = x\n");
+	for (int i = 0; i < STEPS; i++)
+		buf_puts(&b, "    y = sin(y)\n");
+	buf_puts(&b, "}\n");
+	ad_error err;
+	ad_module *m = ad_module_compile(b.data, "chain.ad", &err);
+	buf_free(&b);
+	ck_assert_msg(m, "%s", err.msg);
+	const ad_function *f = ad_module_function(m, "f", &err);
+	/* the closed form: the product of cos(y_k) along the chain */
+	double y = 0.5, dy = 1;
+	for (int i = 0; i < STEPS; i++) {
+		dy *= cos(y);
+		y = sin(y);
+	}
+	ad_tensor *x = t_tensor(AD_F64, 0, NULL, (double[]){0.5}), *res[1], *g[1];
+	ck_assert_int_eq(ad_grad(f, &x, NULL, NULL, 0, g, &err), 0);
+	expect_values(g[0], &dy, 1e-12, "dy/dx (ad_grad)");
+	ad_graph *gr = ad_forward(f, &x, res, &err);
+	ck_assert_msg(gr, "%s", err.msg);
+	expect_values(res[0], &y, 1e-12, "y (ad_forward)");
+	ck_assert_int_eq(ad_backward(gr, NULL, 0, &err), 0);
+	expect_values(x->grad, &dy, 1e-12, "x.grad (ad_backward)");
+	ad_graph_free(gr);
+	ad_tensor_free(res[0]);
+	ad_tensor_free(g[0]);
+	ad_tensor_free(x);
+	ad_module_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("runtime");
@@ -266,6 +305,7 @@ int main(void)
 	tcase_add_test(tc, allow_unused_both_ways);
 	tcase_add_test(tc, errors_are_values);
 	tcase_add_test(tc, threads);
+	tcase_add_test(tc, many_saved_values);
 	suite_add_tcase(s, tc);
 	return t_run_suite(s) ? 1 : 0;
 }

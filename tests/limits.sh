@@ -52,6 +52,35 @@ nested_grad 'sin(x)' 24 >order24.ad
 expect 0 "$AD" --run f order24.ad --input x=0.5
 has out "g: f64 = 0.479425538604203" # the 24th derivative of sin is sin
 
+# ---- saved values: thousands of scalars from the forward pass to the
+# backward pass travel in one buffer, not one argument each (libtcc's
+# value stack held about 250)
+{ echo 'func f(x: f64) -> (y) {'; echo '    y = x'; rep 3000 '    y = sin(y)
+'; echo '}'; } >sin3k.ad
+# the closed form: the product of cos(y_k) along the chain
+closed=$(awk 'BEGIN { y = 0.5; d = 1; for (i = 0; i < 3000; i++) { d *= cos(y); y = sin(y) } printf "%.17g", d }')
+expect 0 "$AD" --grad f sin3k.ad --input x=0.5 --format=json
+got=$(sed -n 's/.*"data": \[\{0,1\}\([-0-9.e]*\).*/\1/p' out)
+awk -v g="$got" -v w="$closed" 'BEGIN { e = g - w; if (e < 0) e = -e; exit !(e <= 1e-12 * w) }' && ok ||
+	bad "--grad of 3000 sin: $got, the closed form says $closed"
+# the emitted forward/backward pair through tcc and strict gcc, and under the sanitizers
+printf '0\n0.5\n' >x.txt
+if "$AD" sin3k.ad -o prog.c --header prog.h; then
+	for cc in "tcc" "cc -std=c99 -Wall -Wextra -pedantic -Werror -O1" \
+		"cc -std=c99 -O0 -fsanitize=address,undefined -fno-sanitize-recover=all"; do
+		command -v "${cc%% *}" >/dev/null 2>&1 || continue
+		# shellcheck disable=SC2086
+		if $cc -DMETA=f_meta -I. "$SRC/harness.c" prog.c -o harness -lm && ./harness --guard x.txt >h.out; then
+			awk -v w="$closed" '/^# x/ { n++ } n && !/^#/ { e = $1 - w; if (e < 0) e = -e; if (e > 1e-12 * w) bad++ }
+				END { exit !(n == 2 && !bad) }' h.out && ok || bad "$cc: the VJP or backward of 3000 sin is wrong"
+		else
+			bad "$cc: the harness of 3000 saved scalars did not build or run"
+		fi
+	done
+else
+	bad "sin3k.ad did not compile"
+fi
+
 # ---- calls: recursion, and nesting depth of inlined calls
 printf 'func f(x: f32) -> (y) {\n    y = g(x)\n}\nfunc g(x: f32) -> (y) {\n    y = f(x)\n}\n' >rec.ad
 expect 1 "$AD" rec.ad -o rec.c
