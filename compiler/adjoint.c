@@ -95,11 +95,14 @@ static void r_abs(Func *f, int v, int g, const bool *act, int *c)
 	c[0] = mul(f, g, un(f, OP_sign, arg(f, v, 0)));
 }
 
-/* sign, floor, ceil, round: zero almost everywhere (the dependence stays). */
+/* sign, floor, ceil, round: zero almost everywhere. The zero is a constant
+ * (PyTorch's zeros_like(grad)) that flows on through the rules of the ops
+ * below, so the gradient depends on what their rules read (tanh's output
+ * under floor(tanh(a))), as it does in PyTorch; the optimizer folds it. */
 static void r_zero(Func *f, int v, int g, const bool *act, int *c)
 {
-	(void)f, (void)v, (void)g, (void)act;
-	c[0] = -1;
+	(void)g, (void)act;
+	c[0] = cst(f, arg(f, v, 0), 0);
 }
 
 static void r_sqrt(Func *f, int v, int g, const bool *act, int *c)

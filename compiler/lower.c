@@ -1293,10 +1293,17 @@ static Val bi_mean(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 }
 
 /* logsumexp(x) = m + log(sum(exp(x - m))) with m = detach(max(x)): exact for
- * any m, stable, and its derivative through this form is softmax(x). */
+ * any m, stable, and its derivative through this form is softmax(x). Where
+ * the maximum is infinite, m is 0 instead (as PyTorch): all -inf gives
+ * log(0) = -inf, a +inf element log(inf) = +inf, not inf - inf = NaN. */
 static Val logsumexp(Lower *L, Loc loc, Val x, const int64_t *axes, int n, bool keep)
 {
 	Val m = reduce(L, OP_max, x, axes, n, true);
+	Func *f = L->f;
+	const Inst *mx = I(L, m.id);
+	int inf = ir_fill(f, mx->dt, INFINITY, mx->rank, mx->shape);
+	int infinite = ir_binary(f, OP_eq, ir_unary(f, OP_abs, m.id), inf);
+	m.id = ir_where(f, infinite, ir_fill(f, mx->dt, 0, mx->rank, mx->shape), m.id);
 	m = tensor(ir_unary(L->f, OP_detach, m.id), m.weak);
 	Val e = unary(L, loc, OP_exp, binary(L, loc, OP_sub, x, m, "logsumexp"), "logsumexp");
 	Val s = unary(L, loc, OP_log, reduce(L, OP_sum, e, axes, n, keep), "logsumexp");
@@ -1773,7 +1780,8 @@ static Val bi_linspace(Lower *L, const Builtin *b, const Ast *call, const Ast **
 		return ERR;
 	}
 	double step = num > 1 ? (stop - start) / (double)(num - 1) : 0;
-	return tensor(ir_iota(L->f, dt, dim_const(L->dc, num), start, step, stop, true), false);
+	/* the last element is exactly stop, except that one element is start (NumPy) */
+	return tensor(ir_iota(L->f, dt, dim_const(L->dc, num), start, step, num == 1 ? start : stop, true), false);
 }
 
 /* zeros / ones / full(shape, value) */

@@ -236,7 +236,7 @@ def jobs_from(args):
         jobs.append(("values: " + c["name"], ("source", c["source"]),
                      [(c["func"], c["inputs"], c["expect"], (c["rtol"], c["atol"]))]))
     by_file = {}
-    for rel in ("acceptance/cases.json", "grad/cases.json"):
+    for rel in ("acceptance/cases.json", "grad/cases.json", "infinity/cases.json"):
         base = os.path.dirname(os.path.join(HERE, rel))
         for c in json.load(open(os.path.join(HERE, rel)))["cases"]:
             if c.get("exit", 0) != 0:

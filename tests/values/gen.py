@@ -173,6 +173,11 @@ add("arange", "func f() -> (a, b, c, d: f64[7]) {\n    a = arange(5)\n    b = ar
 add("linspace", "func f() -> (a, b) {\n    a = linspace(0, 1, 7)\n    b = linspace(-2, 3, 50, dtype=f64)\n}\n",
     "f", {}, lambda: {"a": np.linspace(0, 1, 7, dtype=np.float32), "b": np.linspace(-2, 3, 50)},
     dtypes=("f32",), rtol=0, atol=0)
+add("linspace of one and of none",
+    "func f() -> (a, b, c) {\n    a = linspace(2, 5, 1)\n    b = linspace(-1, 4, 1, dtype=f64)\n"
+    "    c = linspace(0, 1, 0)\n}\n", "f", {},
+    lambda: {"a": np.linspace(2, 5, 1, dtype=np.float32), "b": np.linspace(-1, 4, 1),
+             "c": np.linspace(0, 1, 0, dtype=np.float32)}, dtypes=("f32",), rtol=0, atol=0)
 add("fill", "func f(x: T[n, 2]) -> (a, b, c, d, e, g, h) {\n    a = zeros([2, 3], dtype=T)\n    b = ones([n])\n"
     "    c = full([2, 2], 2.5, T)\n    d = eye(3)\n    e = eye(2, 3, dtype=f64)\n    g = zeros_like(x)\n    h = ones_like(x)\n}\n",
     "f", {"x": arr((3, 2))},
