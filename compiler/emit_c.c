@@ -1918,14 +1918,9 @@ static void put_gemm(Buf *c, DType dt)
 	}
 }
 
-/* The error codes and the run-time description of a function, shared with
- * adrt.h (the same text under the same guards). */
-static const char shared_defs[] = "#ifndef AD_ERR_DIM\n"
-                                  "#define AD_OK 0\n"
-                                  "#define AD_ERR_DIM 1   /* a dimension is negative, too large or inconsistent */\n"
-                                  "#define AD_ERR_NOMEM 2 /* out of memory */\n"
-                                  "#endif\n"
-                                  "\n" AD_META_DEFINITION;
+/* The status codes and the run-time description of a function: the text of
+ * runtime/ad_meta.h, which adrt.h includes too (the same guard). */
+static const char shared_defs[] = AD_META_DEFINITION;
 
 static const char header_top[] = "#include <stddef.h>\n"
                                  "#include <stdint.h>\n"

@@ -205,9 +205,9 @@ int inv_call(Invocation *iv, AdCallFn fn, ad_error *err)
 	int rc = fn(iv->dims, (const void *const *)in, (void *const *)out, NULL);
 	free(in);
 	free(out);
-	if (rc == 1)
+	if (rc == AD_ERR_DIM)
 		return ad_error_set(err, AD_E_SHAPE, "%s rejected the dimensions of its inputs", f->name);
-	if (rc == 2)
+	if (rc == AD_ERR_NOMEM)
 		return ad_error_set(err, AD_E_NOMEM, "%s ran out of memory", f->name);
 	if (rc != 0)
 		return ad_error_set(err, AD_E_INTERNAL, "%s returned error %d", f->name, rc);

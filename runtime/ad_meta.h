@@ -7,6 +7,27 @@
  * symbolic dimensions in the order of the function's signature. */
 #define AD_META_VERSION 1
 #define AD_META_MAX_RANK 16
+/* Status codes, defined once for the emitted code and the runtime library
+ * (adrt.h), so that an emitted header and adrt.h may be included in any
+ * order. Emitted entry points return AD_OK or an AD_ERR_* code; the
+ * runtime library returns AD_OK or an AD_E_* code (AD_E_NOMEM is
+ * AD_ERR_NOMEM). */
+enum ad_status {
+    AD_OK = 0,
+    AD_ERR_DIM = 1,     /* a dimension is negative, too large or inconsistent */
+    AD_ERR_NOMEM = 2,   /* out of memory */
+    AD_ERR_INDEX = 3,   /* an index out of range */
+    AD_ERR_LINALG = 4,  /* a singular or not positive definite matrix */
+    AD_E_NOMEM = AD_ERR_NOMEM,
+    AD_E_VALUE = 16,    /* a malformed value or file: bad JSON, ragged arrays, bad .npy */
+    AD_E_SHAPE = 17,    /* shapes or dimensions do not fit what is expected */
+    AD_E_IO = 18,       /* a file could not be read or written */
+    AD_E_COMPILE = 19,  /* the program has errors (diagnostics in the message) */
+    AD_E_NAME = 20,     /* an unknown or missing function, parameter or result */
+    AD_E_INTERNAL = 21, /* a bug in ad-compile */
+    AD_E_GRAD = 22      /* a gradient that cannot be had: with respect to a nograd or
+                           unused parameter, or after the graph was freed */
+};
 typedef struct ad_meta_tensor {
     const char *name;
     int dtype;        /* 0: f32, 1: f64 */

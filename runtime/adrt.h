@@ -19,19 +19,8 @@ extern "C" {
 
 typedef enum ad_dtype { AD_F32 = 0, AD_F64 = 1 } ad_dtype;
 
-/* Error codes of the runtime library. */
-enum {
-	AD_OK = 0,
-	AD_E_VALUE = 1,    /* a malformed value or file: bad JSON, ragged arrays, bad .npy */
-	AD_E_SHAPE = 2,    /* shapes or dimensions do not fit what is expected */
-	AD_E_NOMEM = 3,    /* out of memory */
-	AD_E_IO = 4,       /* a file could not be read or written */
-	AD_E_COMPILE = 5,  /* the program has errors (diagnostics in the message) */
-	AD_E_NAME = 6,     /* an unknown or missing function, parameter or result */
-	AD_E_INTERNAL = 7, /* a bug in ad-compile */
-	AD_E_GRAD = 8      /* a gradient that cannot be had: with respect to a nograd or
-	                      unused parameter, or after the graph was freed */
-};
+/* The status codes (AD_OK, AD_E_*, and the emitted code's AD_ERR_*) are in
+ * ad_meta.h. */
 
 typedef struct ad_error {
 	int code;

@@ -220,9 +220,9 @@ static ad_tensor *result_tensor(const ad_meta *m, int r, const int64_t *rshapes,
 
 static int code_error(const ad_meta *m, int rc, ad_error *err)
 {
-	if (rc == 1)
+	if (rc == AD_ERR_DIM)
 		return ad_error_set(err, AD_E_SHAPE, "%s rejected the dimensions of its inputs", m->name);
-	if (rc == 2)
+	if (rc == AD_ERR_NOMEM)
 		return ad_error_set(err, AD_E_NOMEM, "%s ran out of memory", m->name);
 	return ad_error_set(err, AD_E_INTERNAL, "%s returned error %d", m->name, rc);
 }
