@@ -105,6 +105,12 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 			    p->name, strchr(have, '[') ? strchr(have, '[') : "[] (a scalar)", want, rank, p->rank);
 		for (int d = 0; d < rank; d++) {
 			const Dim *pd = p->shape[d];
+			int64_t c;
+			if (dim_is_const(pd, &c) && c != shape[d]) /* in order: this input is the one at fault */
+				return ad_error_set(
+				    err, AD_E_SHAPE,
+				    "input '%s' has %lld elements along axis %d but the parameter is %s", p->name,
+				    (long long)shape[d], d, want);
 			if (!(pd->nterms == 1 && pd->terms[0].n == 1 && pd->terms[0].coef == 1 &&
 			      pd->terms[0].atoms[0]->kind == DIM_ATOM_SYM))
 				continue;
@@ -131,7 +137,7 @@ int inv_bind(Invocation *iv, const Func *f, const char *const *names, ad_tensor 
 		memcpy(conv->shape, shape, sizeof conv->shape);
 		iv->in[k] = conv;
 	}
-	/* then every dimension: constants, and expressions of the symbols */
+	/* then the dimensions that are expressions of the symbols */
 	DimEnv env = {f, iv->dims, bound};
 	for (int k = 0; k < np; k++) {
 		const Inst *p = ir_inst(f, f->params.data[k]);

@@ -92,7 +92,8 @@ static JitModule *compile_tcc(const char *csrc, char *err, size_t errlen)
 	return m;
 }
 
-/* The flags of ad-compile --cflags; the compiler is $CC or cc. */
+/* The flags of ad-compile --cflags; the compiler is $CC or cc. As make
+ * does, $CC may hold arguments ("gcc -m64", "ccache cc"), split at blanks. */
 static const char *const cc_flags[] = {"-O3",       "-march=native", "-fno-math-errno", "-fopenmp-simd",
                                        "-DAD_SIMD", "-shared",       "-fPIC",           "-w"};
 enum { NFLAGS = sizeof cc_flags / sizeof cc_flags[0] };
@@ -159,9 +160,21 @@ static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 		char csrc_path[4200];
 		snprintf(csrc_path, sizeof csrc_path, "%s.c", src);
 		ok = ok && rename(src, csrc_path) == 0;
-		const char *argv[NFLAGS + 8];
+		enum { MAXWORDS = 64 };
+		const char *argv[MAXWORDS + NFLAGS + 8];
 		int k = 0;
-		argv[k++] = cc;
+		char words[4096];
+		snprintf(words, sizeof words, "%s", cc);
+		for (char *w = words; *w && k < MAXWORDS;) {
+			while (*w == ' ' || *w == '\t')
+				*w++ = 0;
+			if (*w)
+				argv[k++] = w;
+			while (*w && *w != ' ' && *w != '\t')
+				w++;
+		}
+		if (k == 0)
+			argv[k++] = "cc";
 		for (int i = 0; i < NFLAGS; i++)
 			argv[k++] = cc_flags[i];
 		argv[k++] = "-o";
@@ -171,7 +184,7 @@ static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 		argv[k] = NULL;
 		pid_t pid = ok ? fork() : -1;
 		if (pid == 0) {
-			execvp(cc, (char *const *)argv);
+			execvp(argv[0], (char *const *)argv);
 			_exit(127);
 		}
 		int status = 0;
@@ -180,8 +193,9 @@ static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 		unlink(csrc_path);
 		if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			unlink(tmp);
-			snprintf(err, errlen, "%s could not compile the generated code (exit %d)", cc,
-			         pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			int rc = pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+			snprintf(err, errlen, "%s could not compile the generated code (exit %d%s)", cc, rc,
+			         rc == 127 ? ": the compiler was not found" : "");
 			return NULL;
 		}
 		if (rename(tmp, so) != 0) { /* another process may have made it */

@@ -1868,8 +1868,16 @@ static bool make_seeds(Lower *L, const Ast *where, Val *outs, int nout, const As
 		if (ng < 0)
 			return false;
 		if (ng != nout) {
-			err(L, seeds_ast->loc, "%s has %d entr%s but there %s %d output%s", what, ng,
-			    ng == 1 ? "y" : "ies", nout == 1 ? "is" : "are", nout, nout == 1 ? "" : "s");
+			/* [1, 0, 0] for one output: the numbers were meant as one seed */
+			bool numbers = nout == 1 && ng > 1 && is_list;
+			for (int i = 0; numbers && i < ng; i++)
+				numbers = given[i].kind == V_TENSOR && I(L, given[i].id)->rank == 0;
+			err(L, seeds_ast->loc, "%s has %d entr%s but there %s %d output%s%s", what, ng,
+			    ng == 1 ? "y" : "ies", nout == 1 ? "is" : "are", nout, nout == 1 ? "" : "s",
+			    numbers
+			        ? arena_printf(L->A, "; the list holds one seed per output: write one seed as %s=[%s]",
+			                       what, text_of(L, seeds_ast))
+			        : "");
 			return false;
 		}
 	}
@@ -2317,6 +2325,8 @@ static void lower_body(Lower *L, const FuncAst *fn)
 /* The values of fn's results at the end of its body. */
 static bool collect_results(Lower *L, const FuncAst *fn, FuncResult *out)
 {
+	if (L->too_big)
+		return false; /* the body was abandoned at the operation limit: nothing more to say */
 	bool ok = true;
 	for (int i = 0; i < fn->nresults; i++) {
 		const Result *r = &fn->results[i];
