@@ -2,6 +2,8 @@
  * parse -> lower (check, inline, differentiate) -> optimize -> emit C. */
 #include "driver.h"
 
+#include "ad_meta.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,13 +139,17 @@ static void do_prepare(Compilation *c, void *arg)
 			diff_param = diff_param || !(ir_inst(f, f->params.data[p])->flags & IF_NOGRAD);
 		for (int r = 0; r < f->results.len; r++)
 			result = result || f->results.data[r].value >= 0;
-		if (!diff_param || !result) {
-			/* nothing to differentiate; the metadata still says what depends on what */
+		unsigned ent = c->entries ? c->entries : AD_ENTRY_ALL;
+		if (!diff_param || !result || !(ent & (AD_ENTRY_VJP | AD_ENTRY_SPLIT))) {
+			/* nothing to differentiate, or no derivative entry wanted; the
+			 * metadata still says what depends on what */
 			ad_vjp_function(f, &m->info);
 			continue;
 		}
 		Func *v = opt_run(ad_vjp_function(f, &m->info), false);
 		m->vjp = v;
+		if (!(ent & AD_ENTRY_SPLIT))
+			continue;
 		Split s = ir_split(v, f->params.len, m->info.nseeds, f->results.len);
 		m->fwd = opt_run(s.fwd, false);
 		m->bwd = opt_run(s.bwd, false);

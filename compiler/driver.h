@@ -23,7 +23,9 @@ typedef struct Compilation {
 	int nfuncs;
 	char ice[512];
 	AdcStatus status;
-	bool promote; /* set before adc_lower: every f32 becomes f64 */
+	bool promote;     /* set before adc_lower: every f32 becomes f64 */
+	unsigned entries; /* set before adc_prepare_runtime: the AD_ENTRY_* bits (ad_meta.h) whose
+	                     functions it builds; 0: all */
 } Compilation;
 
 Compilation *adc_new(const char *name, const char *text, size_t len);

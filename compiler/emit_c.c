@@ -1640,22 +1640,33 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 	for (int i = 0; i < f->dimsyms.len; i++)
 		buf_printf(&dims_decl, "%sint64_t %s", i ? ", " : "", E->dimname[i]);
 	const char *dparams = dims_decl.len ? dims_decl.data : "void";
-	const char *st = fe->internal ? "static " : "";
-	if (h && !fe->internal) {
+	const char *st = fe->entries & FE_WORK ? "" : "static ";
+	if (h && (fe->entries & (FE_PLAIN | FE_WORK | FE_CALL))) {
 		buf_puts(h, doc.data);
-		buf_printf(h, "int %s(%s);\n", base, params);
-		buf_printf(h, "/* Bytes of scratch memory %s_work needs (SIZE_MAX for invalid dimensions). */\n", base);
-		buf_printf(h, "size_t %s_work_size(%s);\n", base, dparams);
-		buf_printf(h,
-		           "/* %s with caller-owned scratch memory of %s_work_size(...) bytes,\n"
-		           " * aligned to 64 bytes; no allocation. */\n",
-		           base, base);
-		buf_printf(h, "int %s_work(%s%svoid *work);\n", base, sig.len ? sig.data : "", sig.len ? ", " : "");
-		buf_printf(h, "/* Uniform entry for run-time callers: dims[], inputs[] and outputs[] in the order\n"
-		              " * above; work may be NULL (then memory is allocated). */\n");
-		buf_printf(h,
-		           "int %s_call(const int64_t *dims, const void *const *in, void *const *out, void *work);\n\n",
-		           base);
+		if (fe->entries & FE_PLAIN)
+			buf_printf(h, "int %s(%s);\n", base, params);
+		if (fe->entries & FE_WORK) {
+			buf_printf(h,
+			           "/* Bytes of scratch memory %s_work needs (SIZE_MAX for invalid dimensions). */\n",
+			           base);
+			buf_printf(h, "size_t %s_work_size(%s);\n", base, dparams);
+			buf_printf(h,
+			           "/* %s with caller-owned scratch memory of %s_work_size(...) bytes,\n"
+			           " * aligned to 64 bytes; no allocation. */\n",
+			           base, base);
+			buf_printf(h, "int %s_work(%s%svoid *work);\n", base, sig.len ? sig.data : "",
+			           sig.len ? ", " : "");
+		}
+		if (fe->entries & FE_CALL) {
+			buf_printf(
+			    h, "/* Uniform entry for run-time callers: dims[], inputs[] and outputs[] in the order\n"
+			       " * above; work may be NULL (then memory is allocated). */\n");
+			buf_printf(
+			    h,
+			    "int %s_call(const int64_t *dims, const void *const *in, void *const *out, void *work);\n",
+			    base);
+		}
+		buf_puts(h, "\n");
 	}
 
 	/* the definitions */
@@ -1705,7 +1716,7 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 	buf_puts(c, body.data ? body.data : "");
 	buf_puts(c, "    return 0;\n}\n");
 
-	if (!fe->internal) {
+	if (fe->entries & FE_PLAIN) {
 		Buf args;
 		buf_init(&args, E->A);
 		args_call(E, &args, pnames, rnames);
@@ -1720,15 +1731,20 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 		buf_printf(c, "    int err = %s_work(%s%swork);\n", base, args.len ? args.data : "",
 		           args.len ? ", " : "");
 		buf_puts(c, "    free(work);\n    return err;\n}\n");
-
+		buf_free(&args);
+	}
+	if (fe->entries & FE_CALL) {
 		/* the uniform entry */
 		buf_printf(
 		    c, "\nint %s_call(const int64_t *dims, const void *const *in, void *const *out, void *work)\n{\n",
 		    base);
-		Buf ua;
+		Buf ua, da;
 		buf_init(&ua, E->A);
-		for (int i = 0; i < f->dimsyms.len; i++)
+		buf_init(&da, E->A);
+		for (int i = 0; i < f->dimsyms.len; i++) {
 			buf_printf(&ua, "dims[%d], ", i);
+			buf_printf(&da, "%sdims[%d]", i ? ", " : "", i);
+		}
 		for (int i = 0; i < f->params.len; i++)
 			buf_printf(&ua, "(const %s *)in[%d], ", ctype(ir_inst(f, f->params.data[i])->dt), i);
 		for (int i = 0; i < f->results.len; i++)
@@ -1739,12 +1755,18 @@ static void emit_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions 
 			buf_puts(c, "    (void)in;\n");
 		if (!f->results.len)
 			buf_puts(c, "    (void)out;\n");
-		buf_printf(c, "    if (work)\n        return %s_work(%swork);\n", base, ua.len ? ua.data : "");
-		if (ua.len >= 2)
-			ua.data[ua.len - 2] = 0;
-		buf_printf(c, "    return %s(%s);\n}\n", base, ua.len ? ua.data : "");
+		buf_printf(c,
+		           "    void *own = NULL;\n"
+		           "    if (!work) {\n"
+		           "        size_t size = %s_work_size(%s);\n"
+		           "        if (size == SIZE_MAX)\n            return AD_ERR_DIM;\n"
+		           "        if (size > 0 && !(own = work = malloc(size)))\n            return AD_ERR_NOMEM;\n"
+		           "    }\n",
+		           base, da.len ? da.data : "");
+		buf_printf(c, "    int err = %s_work(%swork);\n    free(own);\n    return err;\n}\n", base,
+		           ua.len ? ua.data : "");
 		buf_free(&ua);
-		buf_free(&args);
+		buf_free(&da);
 	}
 	buf_free(&dims_decl);
 	buf_free(&sig);
@@ -1902,6 +1924,15 @@ static const char gemm_template[] =
     "    }\n"
     "}\n";
 
+/* Matrix products of dtype dt in f (whose kernel the code then needs)? */
+static bool has_matmul(const Func *f, DType dt)
+{
+	for (int v = 0; f && v < f->ins.len; v++)
+		if (ir_inst(f, v)->op == OP_matmul && ir_inst(f, v)->dt == dt)
+			return true;
+	return false;
+}
+
 static void put_gemm(Buf *c, DType dt)
 {
 	for (const char *p = gemm_template; *p; p++) {
@@ -1920,7 +1951,13 @@ static void put_gemm(Buf *c, DType dt)
 
 /* The status codes and the run-time description of a function: the text of
  * runtime/ad_meta.h, which adrt.h includes too (the same guard). */
-static const char shared_defs[] = AD_META_DEFINITION;
+static const char *const shared_defs[] = {AD_META_DEFINITION_LINES};
+
+static void put_shared_defs(Buf *b)
+{
+	for (int i = 0; shared_defs[i]; i++)
+		buf_puts(b, shared_defs[i]);
+}
 
 static const char header_top[] = "#include <stddef.h>\n"
                                  "#include <stdint.h>\n"
@@ -1936,20 +1973,25 @@ void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o
 	if (o->header_name)
 		buf_printf(c, "#include \"%s\"\n", o->header_name);
 	buf_puts(c, prelude);
-	put_gemm(c, DT_F32);
-	put_gemm(c, DT_F64);
+	for (int dt = 0; dt < 2; dt++) {
+		bool used = false;
+		for (int i = 0; i < nfuncs; i++)
+			used = used || has_matmul(funcs[i], (DType)dt);
+		if (used)
+			put_gemm(c, (DType)dt);
+	}
 	if (!o->header_name)
-		buf_printf(c, "\n%s", shared_defs);
+		buf_putc(c, '\n'), put_shared_defs(c);
 	if (h) {
 		buf_printf(h, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
 		buf_puts(h, header_top);
-		buf_puts(h, shared_defs);
+		put_shared_defs(h);
 		buf_puts(h, "\n");
 		buf_puts(h, cpp_open);
 	}
 	for (int i = 0; i < nfuncs; i++) {
 		CNames nm = emit_c_names(funcs, nfuncs, i, o, A);
-		FuncEmit fe = {funcs[i], nm.func, NULL, false, -1, 0, false, -1, -1};
+		FuncEmit fe = {funcs[i], nm.func, NULL, FE_PLAIN | FE_WORK | FE_CALL, -1, 0, false, -1, -1};
 		emit_function(c, h, &fe, o);
 	}
 	if (h)
@@ -2179,15 +2221,19 @@ static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *bas
 	}
 }
 
-static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base)
+static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base, unsigned ent)
 {
 	const Func *f = m->opt, *lf = m->f;
 	int np = f->params.len, nr = f->results.len;
 	const char *da = dims_args(f);
+	bool body = ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK), vjp = m->vjp && (ent & AD_ENTRY_VJP),
+	     split = m->fwd && (ent & AD_ENTRY_SPLIT);
 	emit_bind(c, m, base);
-	buf_printf(c, "\nstatic size_t %s_work_size_u_(const int64_t *dims)\n{\n    %sreturn %s_work_size(%s);\n}\n",
-	           base, *da ? "" : "(void)dims;\n    ", base, da);
-	if (m->vjp)
+	if (body)
+		buf_printf(
+		    c, "\nstatic size_t %s_work_size_u_(const int64_t *dims)\n{\n    %sreturn %s_work_size(%s);\n}\n",
+		    base, *da ? "" : "(void)dims;\n    ", base, da);
+	if (vjp)
 		buf_printf(c,
 		           "\nstatic size_t %s_vjp_work_size_u_(const int64_t *dims)\n{\n    %sreturn "
 		           "%s_vjp_work_size(%s);\n}\n",
@@ -2256,18 +2302,28 @@ static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base)
 	           nr ? arena_printf(f->A, "%s_results_", base) : "NULL",
 	           np && nr ? arena_printf(f->A, "%s_depends_", base) : "NULL");
 	buf_printf(c, "    %d, %s,\n", f->cons.len, f->cons.len ? arena_printf(f->A, "%s_constraints_", base) : "NULL");
-	buf_printf(c, "    %s_bind_, %s_shapes_, %s_work_size_u_, %s_call,\n", base, base, base, base);
-	if (m->vjp)
+	if (body)
+		buf_printf(c, "    %s_bind_, %s_shapes_, %s_work_size_u_, %s_call,\n", base, base, base, base);
+	else
+		buf_printf(c, "    %s_bind_, %s_shapes_, NULL, NULL,\n", base, base);
+	if (vjp)
 		buf_printf(c, "    %s_vjp_work_size_u_, %s_vjp_call,\n", base, base);
 	else
 		buf_puts(c, "    NULL, NULL,\n");
-	if (m->fwd)
+	if (split)
 		buf_printf(c,
 		           "    %s_saved_size, %s_forward_work_size, %s_forward, %s_backward_work_size, %s_backward,\n",
 		           base, base, base, base, base);
 	else
 		buf_puts(c, "    NULL, NULL, NULL, NULL, NULL,\n");
-	buf_puts(c, "};\n");
+	Buf e;
+	buf_init(&e, f->A);
+	static const char *const bits[] = {"AD_ENTRY_PLAIN", "AD_ENTRY_WORK", "AD_ENTRY_VJP", "AD_ENTRY_SPLIT"};
+	for (int b = 0; b < 4; b++)
+		if (ent >> b & 1)
+			buf_printf(&e, "%s%s", e.len ? " | " : "", bits[b]);
+	buf_printf(c, "    %s,\n};\n", e.len ? e.data : "0");
+	buf_free(&e);
 	if (h)
 		buf_printf(
 		    h, "/* What run-time callers (adrt.h) need to know of %s. */\nextern const ad_meta %s_meta;\n\n",
@@ -2281,14 +2337,23 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 	if (o->header_name)
 		buf_printf(c, "#include \"%s\"\n", o->header_name);
 	buf_puts(c, prelude);
-	put_gemm(c, DT_F32);
-	put_gemm(c, DT_F64);
+	unsigned ent = o->entries ? o->entries : AD_ENTRY_ALL;
+	for (int dt = 0; dt < 2; dt++) {
+		bool used = false;
+		for (int i = 0; i < n; i++)
+			used = used || ((ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK)) && has_matmul(mf[i].opt, (DType)dt)) ||
+			       ((ent & AD_ENTRY_VJP) && has_matmul(mf[i].vjp, (DType)dt)) ||
+			       ((ent & AD_ENTRY_SPLIT) &&
+			        (has_matmul(mf[i].fwd, (DType)dt) || has_matmul(mf[i].bwd, (DType)dt)));
+		if (used)
+			put_gemm(c, (DType)dt);
+	}
 	if (!o->header_name)
-		buf_printf(c, "\n%s", shared_defs);
+		buf_putc(c, '\n'), put_shared_defs(c);
 	if (h) {
 		buf_printf(h, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
 		buf_puts(h, header_top);
-		buf_puts(h, shared_defs);
+		put_shared_defs(h);
 		buf_puts(h, "\n");
 		buf_puts(h, cpp_open);
 	}
@@ -2298,38 +2363,36 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 	for (int i = 0; i < n; i++) {
 		const ModFunc *m = &mf[i];
 		const char *base = emit_c_base(names, n, i, o->prefix, A);
-		FuncEmit fe = {m->opt, base, NULL, false, -1, 0, false, -1, -1};
-		emit_function(c, h, &fe, o);
-		if (m->vjp) {
+		if (ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK)) {
+			unsigned fent =
+			    FE_CALL | (ent & AD_ENTRY_PLAIN ? FE_PLAIN : 0) | (ent & AD_ENTRY_WORK ? FE_WORK : 0);
+			FuncEmit fe = {m->opt, base, NULL, fent, -1, 0, false, -1, -1};
+			emit_function(c, h, &fe, o);
+		}
+		if (m->vjp && (ent & AD_ENTRY_VJP)) {
 			const char *title =
 			    arena_printf(A,
 			                 "The vector-Jacobian product of %s: its results, and the gradients of\n"
 			                 " * its parameters for the seeds given per result",
 			                 m->opt->name);
 			int np = m->opt->params.len;
-			FuncEmit fv = {
-			    m->vjp, arena_printf(A, "%s_vjp", base), title, false, np, np + m->info.nseeds, true, -1,
-			    -1};
+			FuncEmit fv = {m->vjp, arena_printf(A, "%s_vjp", base),
+			               title,  FE_PLAIN | FE_WORK | FE_CALL,
+			               np,     np + m->info.nseeds,
+			               true,   -1,
+			               -1};
 			emit_function(c, h, &fv, o);
 		}
-		if (m->fwd) {
-			int np = m->opt->params.len;
-			int nr = m->opt->results.len;
-			FuncEmit ff = {m->fwd, arena_printf(A, "%s_fwd", base), NULL, true, -1, 0, true, nr, -1};
-			FuncEmit fb = {m->bwd,
-			               arena_printf(A, "%s_bwd", base),
-			               NULL,
-			               true,
-			               np,
-			               np + m->info.nseeds,
-			               true,
-			               -1,
-			               np + m->info.nseeds};
+		if (m->fwd && (ent & AD_ENTRY_SPLIT)) {
+			int np = m->opt->params.len, nr = m->opt->results.len, seeds_to = np + m->info.nseeds;
+			FuncEmit ff = {m->fwd, arena_printf(A, "%s_fwd", base), NULL, 0, -1, 0, true, nr, -1};
+			FuncEmit fb = {m->bwd,  arena_printf(A, "%s_bwd", base), NULL, 0, np, seeds_to, true, -1,
+			               seeds_to};
 			emit_function(c, NULL, &ff, o);
 			emit_function(c, NULL, &fb, o);
 			emit_split_entries(c, h, m, base, o);
 		}
-		emit_meta(c, h, m, base);
+		emit_meta(c, h, m, base, ent);
 	}
 	if (h)
 		buf_puts(h, cpp_close);

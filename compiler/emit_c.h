@@ -11,6 +11,7 @@ typedef struct EmitOptions {
 	bool comments;           /* source statements as comments (default on) */
 	Buf *memory_report;      /* if set: each function's scratch and saved memory (--emit=memory) */
 	Buf *schedule_report;    /* if set: each function's loops and what they fuse (--emit=schedule) */
+	unsigned entries;        /* AD_ENTRY_* bits (ad_meta.h) of a module (--entry); 0: all */
 } EmitOptions;
 
 /* The C names chosen for one function (after mangling reserved names). */
@@ -18,12 +19,17 @@ typedef struct CNames {
 	const char *func, *work, *work_size, *call;
 } CNames;
 
+/* The entry points of one emitted function besides NAME_work and
+ * NAME_work_size: NAME (which allocates), public NAME_work/NAME_work_size
+ * (in the header), and the uniform NAME_call of run-time callers. */
+enum { FE_PLAIN = 1, FE_WORK = 2, FE_CALL = 4 };
+
 /* How one IR function becomes C. */
 typedef struct FuncEmit {
 	Func *f;           /* optimized */
 	const char *cname; /* its C base name */
 	const char *title; /* the first line of its documentation, or NULL */
-	bool internal;     /* static NAME_work and NAME_work_size only, not in the header */
+	unsigned entries;  /* FE_* bits; without FE_WORK, NAME_work and NAME_work_size are static */
 	int nullable_from; /* parameters [nullable_from, nullable_to) may be NULL (seeds: ones); */
 	int nullable_to;   /* -1: none */
 	bool optional;     /* results may be NULL: the work for them is skipped */

@@ -55,7 +55,7 @@ static int call(Ctx *C, const Func *aux, ad_tensor *const *in, ad_tensor ***out,
 	iv.out = calloc((size_t)aux->results.len + 1, sizeof *iv.out);
 	if (!iv.out || inv_alloc(&iv, err))
 		goto fail;
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
 	AdCallFn fn = NULL;
 	for (int i = 0; i < C->c->nfuncs; i++)
 		if (C->c->opt[i]->name == aux->name || strcmp(C->c->opt[i]->name, aux->name) == 0)
@@ -315,7 +315,7 @@ int adc_check(Compilation *c, const char *fn, const char *const *names, ad_tenso
 	int saved_n = c->nfuncs;
 	c->opt = funcs;
 	c->nfuncs = na + 1;
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
 	Buf cb;
 	buf_init(&cb, c->A);
 	emit_c(&cb, NULL, funcs, na + 1, &eo, c->src->name);

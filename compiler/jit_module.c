@@ -24,7 +24,7 @@ ad_module *ad_module_compile(const char *source, const char *filename, ad_error 
 		ad_error_set(err, AD_E_NOMEM, "out of memory");
 		return NULL;
 	}
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
 	char *csrc;
 	ad_module *m = NULL;
 	if (adc_emit(c, &eo, true, &csrc, NULL) != ADC_OK) {

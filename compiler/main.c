@@ -46,7 +46,7 @@ static void runtime_error(const char *fmt, ...)
 
 static void print_help(void)
 {
-	printf("Usage: %s FILE.ad [-o OUT.c] [--header OUT.h]\n"
+	printf("Usage: %s FILE.ad [-o OUT.c] [--header OUT.h] [--entry=LIST]\n"
 	       "       %s FILE.ad --emit=tokens|ast|ir|ir-opt|c|h\n"
 	       "       %s --run FUNC FILE.ad [--input NAME=VALUE]... [--format=text|json|csv]\n"
 	       "                  [--output-dir DIR] [--plot OUT.png|OUT.svg]\n"
@@ -65,6 +65,10 @@ static void print_help(void)
 	       "                       ad-compile model.ad -o gen/model.c --header include/model.h\n"
 	       "  --prefix P         prepend P to the C name of every function\n"
 	       "                       ad-compile model.ad --prefix mylib_\n"
+	       "  --entry=LIST       the entry points to emit for each function, comma-separated:\n"
+	       "                     plain (NAME), work (NAME_work, NAME_work_size), vjp (NAME_vjp...),\n"
+	       "                     split (NAME_forward/NAME_backward); default all\n"
+	       "                       ad-compile model.ad --entry=plain,work\n"
 	       "  --emit=STAGE       print a stage to stdout: tokens, ast, ir, ir-opt, c or h; or\n"
 	       "                     schedule (the loops of the C code) or memory (its buffers)\n"
 	       "                       ad-compile model.ad --emit=ir-opt\n"
@@ -93,8 +97,9 @@ static void print_help(void)
 	       "                       ad-compile --check f model.ad --input x='[0.5, 1]'\n"
 	       "  --cflags           print the C compiler flags recommended for emitted code\n"
 	       "  --libs             print the libraries emitted code links with\n"
-	       "                       cc -c $(ad-compile --cflags) model.c; cc app.o model.o $(ad-compile --libs)\n"
-	       "  --jit=BACKEND      how --run, --grad and --check compile: tcc (default: in\n"
+	       "                       cc -c $(ad-compile --cflags) model.c; cc app.o model.o $(ad-compile --libs)\n",
+	       prog, prog, prog, prog, prog, prog);
+	printf("  --jit=BACKEND      how --run, --grad and --check compile: tcc (default: in\n"
 	       "                     memory, instantly) or cc (the system compiler with --cflags,\n"
 	       "                     cached in ~/.cache/ad-compile; faster code for long runs)\n"
 	       "                       ad-compile --run train model.ad --jit=cc\n"
@@ -106,8 +111,7 @@ static void print_help(void)
 	       "\n"
 	       "FILE may be - to read the program from standard input.\n"
 	       "Exit status: 0 ok, 1 compile error, 2 usage error, 3 run-time error\n"
-	       "(bad input, shape mismatch), 4 gradient check failed.\n",
-	       prog, prog, prog, prog, prog, prog);
+	       "(bad input, shape mismatch), 4 gradient check failed.\n");
 }
 
 static void print_version(void)
@@ -154,7 +158,35 @@ typedef struct Opts {
 	const char **inputs, **seeds;
 	int ninputs, nseeds;
 	bool allow_unused;
+	unsigned entries; /* --entry: AD_ENTRY_* bits; 0 when not given (all) */
 } Opts;
+
+/* --entry=plain,work,vjp,split (or all): the AD_ENTRY_* bits, 0 if malformed. */
+static unsigned parse_entries(const char *list)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {{"plain", AD_ENTRY_PLAIN},
+	             {"work", AD_ENTRY_WORK},
+	             {"vjp", AD_ENTRY_VJP},
+	             {"split", AD_ENTRY_SPLIT},
+	             {"all", AD_ENTRY_ALL}};
+	unsigned bits = 0;
+	for (const char *p = list;; p++) {
+		size_t n = strcspn(p, ",");
+		unsigned bit = 0;
+		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+			if (strlen(names[i].name) == n && strncmp(p, names[i].name, n) == 0)
+				bit = names[i].bit;
+		if (!bit)
+			return 0;
+		bits |= bit;
+		p += n;
+		if (!*p)
+			return bits;
+	}
+}
 
 /* Report diagnostics; returns the exit status for a failed compilation. */
 static int report(Compilation *c)
@@ -202,7 +234,8 @@ static int do_emit_files(Compilation *c, const Opts *o)
 {
 	char *cpath = o->out ? strdup(o->out) : strcmp(o->file, "-") == 0 ? strdup("-") : replace_ext(o->file, ".c");
 	char *hpath = o->header ? strdup(o->header) : strcmp(cpath, "-") == 0 ? NULL : replace_ext(cpath, ".h");
-	EmitOptions eo = {hpath ? base_name(hpath) : NULL, o->prefix, true, NULL, NULL};
+	EmitOptions eo = {hpath ? base_name(hpath) : NULL, o->prefix, true, NULL, NULL, o->entries};
+	c->entries = o->entries;
 	char *csrc, *hsrc = NULL;
 	int rc = 0;
 	if (adc_emit(c, &eo, true, &csrc, hpath ? &hsrc : NULL) != ADC_OK) {
@@ -242,14 +275,16 @@ static int do_emit_stage(Compilation *c, const Opts *o)
 		Buf rep;
 		buf_init(&rep, c->A);
 		bool mem = strcmp(s, "memory") == 0;
-		EmitOptions eo = {NULL, o->prefix, true, mem ? &rep : NULL, mem ? NULL : &rep};
+		EmitOptions eo = {NULL, o->prefix, true, mem ? &rep : NULL, mem ? NULL : &rep, o->entries};
+		c->entries = o->entries;
 		char *csrc;
 		if (adc_emit(c, &eo, true, &csrc, NULL) == ADC_OK)
 			text = buf_finish(&rep, c->A);
 		else
 			buf_free(&rep);
 	} else if (strcmp(s, "c") == 0 || strcmp(s, "h") == 0) {
-		EmitOptions eo = {NULL, o->prefix, true, NULL, NULL};
+		EmitOptions eo = {NULL, o->prefix, true, NULL, NULL, o->entries};
+		c->entries = o->entries;
 		char *csrc, *hsrc;
 		if (adc_emit(c, &eo, true, &csrc, &hsrc) == ADC_OK)
 			text = strcmp(s, "c") == 0 ? csrc : hsrc;
@@ -589,7 +624,7 @@ static int do_run(Compilation *c, const Opts *o)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
 	char *csrc;
 	if (adc_emit(c, &eo, false, &csrc, NULL) != ADC_OK) {
 		rc = report(c);
@@ -731,7 +766,8 @@ int main(int argc, char **argv)
 		O_WRT,
 		O_ALLOW_UNUSED,
 		O_BLAS,
-		O_JIT
+		O_JIT,
+		O_ENTRY
 	};
 	static const struct option longopts[] = {
 	    {"header", required_argument, NULL, O_HEADER},
@@ -753,6 +789,7 @@ int main(int argc, char **argv)
 	    {"allow-unused", no_argument, NULL, O_ALLOW_UNUSED},
 	    {"blas", no_argument, NULL, O_BLAS},
 	    {"jit", required_argument, NULL, O_JIT},
+	    {"entry", required_argument, NULL, O_ENTRY},
 	    {NULL, 0, NULL, 0},
 	};
 	Opts o = {0};
@@ -792,6 +829,16 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			setenv("AD_JIT", optarg, 1); /* read by the JIT (jit.c) */
+			break;
+		case O_ENTRY:
+			if (!(o.entries = parse_entries(optarg))) {
+				usage_error(
+				    "--entry takes a comma-separated list of plain, work, vjp and split (or all), not "
+				    "'%s'",
+				    optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
 			break;
 		case O_HELP:
 			print_help();
@@ -846,6 +893,8 @@ int main(int argc, char **argv)
 		bad = "--seed, --wrt and --allow-unused go with --grad";
 	else if ((o.run || o.check || o.grad) && (o.emit || o.out || o.header))
 		bad = "--run, --grad and --check do not go with --emit, -o or --header";
+	else if (o.entries && (o.run || o.check || o.grad))
+		bad = "--entry goes with -o, --emit=c, --emit=h, --emit=schedule or --emit=memory";
 	if (bad) {
 		usage_error("%s", bad);
 		goto out;

@@ -5,7 +5,7 @@
  * Every function emitted by ad-compile has one, named NAME_meta. Shapes are
  * passed as arrays of AD_META_MAX_RANK entries per tensor; dims[] holds the
  * symbolic dimensions in the order of the function's signature. */
-#define AD_META_VERSION 1
+#define AD_META_VERSION 2
 #define AD_META_MAX_RANK 16
 /* Status codes, defined once for the emitted code and the runtime library
  * (adrt.h), so that an emitted header and adrt.h may be included in any
@@ -27,6 +27,15 @@ enum ad_status {
     AD_E_INTERNAL = 21, /* a bug in ad-compile */
     AD_E_GRAD = 22      /* a gradient that cannot be had: with respect to a nograd or
                            unused parameter, or after the graph was freed */
+};
+/* The entry points a function was emitted with (ad-compile --entry), as
+ * bits of ad_meta.entries. */
+enum ad_entry {
+    AD_ENTRY_PLAIN = 1, /* NAME, which allocates its own scratch memory */
+    AD_ENTRY_WORK = 2,  /* NAME_work and NAME_work_size */
+    AD_ENTRY_VJP = 4,   /* NAME_vjp, NAME_vjp_work, NAME_vjp_work_size */
+    AD_ENTRY_SPLIT = 8, /* NAME_forward, NAME_backward and their sizes */
+    AD_ENTRY_ALL = 15
 };
 typedef struct ad_meta_tensor {
     const char *name;
@@ -65,5 +74,10 @@ typedef struct ad_meta {
     size_t (*backward_work_size)(const int64_t *dims);
     int (*backward)(const int64_t *dims, const void *const *in, const void *const *seeds, void *const *grads,
                     const void *saved, void *work);
+    /* AD_ENTRY_* bits: the entry points emitted. Without PLAIN and WORK,
+     * work_size and call are NULL; without VJP, vjp_work_size and vjp;
+     * without SPLIT, the forward/backward pair. (vjp and forward are also
+     * NULL when the function has nothing to differentiate.) */
+    unsigned entries;
 } ad_meta;
 #endif

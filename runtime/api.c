@@ -227,9 +227,23 @@ static int code_error(const ad_meta *m, int rc, ad_error *err)
 	return ad_error_set(err, AD_E_INTERNAL, "%s returned error %d", m->name, rc);
 }
 
+/* An entry point the function was emitted without (ad-compile --entry). */
+static int missing_entry(const ad_meta *m, unsigned bits, const char *what, const char *caller, ad_error *err)
+{
+	if (m->entries & bits)
+		return 0;
+	return ad_error_set(err, AD_E_NAME, "%s was emitted without its %s (ad-compile --entry); %s needs %s", m->name,
+	                    what, caller, bits == AD_ENTRY_SPLIT || bits == AD_ENTRY_VJP ? "it" : "one of them");
+}
+
 int ad_call(const ad_function *f, ad_tensor *const *inputs, ad_tensor **results, ad_error *err)
 {
 	const ad_meta *m = f->meta;
+	if (missing_entry(m, AD_ENTRY_PLAIN | AD_ENTRY_WORK, "plain and work entries", "ad_call", err)) {
+		for (int r = 0; r < m->nresults; r++)
+			results[r] = NULL;
+		return err->code;
+	}
 	int64_t dims[64];
 	int64_t *rs = calloc((size_t)m->nresults * R + 1, sizeof *rs);
 	const void **in = calloc((size_t)m->nparams + 1, sizeof *in);
@@ -334,6 +348,8 @@ int ad_grad(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *gr
 	int np = m->nparams, nr = m->nresults;
 	for (int p = 0; p < np; p++)
 		grads[p] = NULL;
+	if (missing_entry(m, AD_ENTRY_VJP, "vjp entry", "ad_grad", err))
+		return err->code;
 	/* which parameters, checked as Paddle does */
 	for (int p = 0; p < np; p++) {
 		bool want = wrt ? wrt[p] != 0 : !m->params[p].nograd;
@@ -411,6 +427,8 @@ ad_graph *ad_forward(const ad_function *f, ad_tensor *const *inputs, ad_tensor *
 	int np = m->nparams, nr = m->nresults;
 	for (int r = 0; r < nr; r++)
 		results[r] = NULL;
+	if (missing_entry(m, AD_ENTRY_SPLIT, "split entry (forward/backward)", "ad_forward", err))
+		return NULL;
 	if (!m->forward) {
 		ad_error_set(err, AD_E_GRAD,
 		             "%s has nothing to differentiate (no parameter without nograd, or no result)", m->name);

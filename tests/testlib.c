@@ -70,7 +70,7 @@ static ad_tensor **run(Compilation *c, const char *fn, const char *const *names,
 		inv_free(&iv);
 		return NULL;
 	}
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
 	char *csrc;
 	if (adc_emit(c, &eo, false, &csrc, NULL) != ADC_OK) {
 		ad_error_set(err, AD_E_COMPILE, "%s", adc_messages(c));
