@@ -235,6 +235,10 @@ ls "$T"/cache/*.so >/dev/null 2>&1 && ok || bad "--jit=cc cached nothing"
 expect 0 "$AD" --grad model gr.ad $GIN --wrt w --jit=cc
 has out "^\[140.5, 186.5, 232.5\]"
 expect 2 "$AD" --run f f.ad --jit=gcc
+# $CC with arguments, as make takes it (here the sanitizers are not among
+# them: ad-compile itself is not built with them, and the code is dlopen'ed)
+CC="cc -std=c99 -DAD_TEST_FLAG" expect 0 "$AD" --run f f.ad --jit=cc --input x='[1, 2]' --input 'w=[[1, 0, 2], [0, 1, 3]]'
+has out "^\[1, 2, 8\]"
 unset AD_CACHE_DIR
 
 # ---- nothing lost: outputs are written whole or not at all
