@@ -4,11 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { TABLE = 1024 };
-
 struct DimCtx {
 	Arena *A;
-	const Dim *table[TABLE];
+	const Dim **table; /* chains by hash; the size doubles with the count */
+	size_t cap, count;
 	VEC(DimAtom *) atoms;
 	bool overflow;
 };
@@ -17,7 +16,24 @@ DimCtx *dim_ctx_new(Arena *A)
 {
 	DimCtx *c = arena_alloc(A, sizeof *c);
 	c->A = A;
+	c->cap = 1024;
+	c->table = arena_array(A, c->cap, sizeof *c->table);
 	return c;
+}
+
+static void table_grow(DimCtx *c)
+{
+	size_t cap = 2 * c->cap;
+	const Dim **t = arena_array(c->A, cap, sizeof *t);
+	for (size_t i = 0; i < c->cap; i++)
+		for (const Dim *d = c->table[i], *next; d; d = next) {
+			next = d->next;
+			Dim *m = (Dim *)d;
+			m->next = t[d->hash % cap];
+			t[d->hash % cap] = m;
+		}
+	c->table = t;
+	c->cap = cap;
 }
 
 bool dim_overflowed(DimCtx *c)
@@ -97,7 +113,7 @@ static const Dim *canon(DimCtx *c, DimTerm *t, int n)
 		if (t[i].coef != 0)
 			t[k++] = t[i];
 	uint64_t h = hash_terms(t, k);
-	for (const Dim *d = c->table[h % TABLE]; d; d = d->next) {
+	for (const Dim *d = c->table[h % c->cap]; d; d = d->next) {
 		if (d->hash != h || d->nterms != k)
 			continue;
 		bool same = true;
@@ -111,8 +127,10 @@ static const Dim *canon(DimCtx *c, DimTerm *t, int n)
 	d->terms = arena_array(c->A, (size_t)k, sizeof *d->terms);
 	memcpy(d->terms, t, (size_t)k * sizeof *t);
 	d->hash = h;
-	d->next = c->table[h % TABLE];
-	c->table[h % TABLE] = d;
+	d->next = c->table[h % c->cap];
+	c->table[h % c->cap] = d;
+	if (++c->count > 2 * c->cap)
+		table_grow(c);
 	return d;
 }
 

@@ -131,31 +131,36 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 
 /* Expensive values read by several loops, or many times by one through a
  * broadcast, are computed once into a buffer. Users come after their
- * operands, so walking backwards sees each reader's final placement. */
+ * operands, so walking backwards sees each reader's final placement; and a
+ * value's placement is decided after everything that reads it, so the
+ * memos of inline_cost and expensive_tree (which look only at a value's
+ * operands, all still undecided) stay valid for the whole walk: one pass,
+ * linear in the size of the function. */
 static void place_shared(Schedule *s, Func *f)
 {
 	int n = s->n;
 	int *memo = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	signed char *xmemo = arena_array(f->A, (size_t)n + 1, 1);
+	bool *stretched = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	int *refs = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	for (int v = 0; v < n; v++) {
+		memo[v] = -1;
+		xmemo[v] = -1;
+		refs[v] = s->uses[v]; /* readers: instructions, and results it is copied to */
+		const Inst *in = ir_inst(f, v);
+		if (in->op == OP_broadcast && !ir_same_shape(in, ir_inst(f, in->args[0])))
+			stretched[in->args[0]] = true; /* each element is read many times */
+	}
+	for (int r = 0; r < f->results.len; r++)
+		if (f->results.data[r].value >= 0)
+			refs[f->results.data[r].value]++;
 	for (int v = n - 1; v >= 0; v--) {
 		const Inst *in = ir_inst(f, v);
 		if (s->mat[v] != M_INLINE || op_info[in->op].kind == K_SRC)
 			continue;
-		memset(xmemo, -1, (size_t)n + 1);
 		bool expensive = expensive_tree(s, f, v, xmemo);
-		bool stretched = false;
-		for (int u = v + 1; u < n && !stretched; u++) {
-			const Inst *ui = ir_inst(f, u);
-			if (ui->op == OP_broadcast && ui->args[0] == v)
-				stretched = !ir_same_shape(ui, in); /* each element is read many times */
-		}
-		for (int u = 0; u < n; u++)
-			memo[u] = -1;
 		int cost = inline_cost(s, f, v, memo);
-		int refs = s->uses[v]; /* readers: instructions, and results it is copied to */
-		for (int r = 0; r < f->results.len; r++)
-			refs += f->results.data[r].value == v;
-		if ((refs > 1 && (expensive || cost > 24)) || (stretched && (expensive || cost > 4)))
+		if ((refs[v] > 1 && (expensive || cost > 24)) || (stretched[v] && (expensive || cost > 4)))
 			s->mat[v] = M_SCRATCH;
 	}
 	for (int v = 0; v < n; v++)

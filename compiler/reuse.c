@@ -13,14 +13,18 @@ int sched_owner(const Schedule *s, const Func *f, int v)
 	return v;
 }
 
-/* Record that the kernel at position `at` reads what v's expression reads. */
-static void mark_reads(const Schedule *s, const Func *f, int v, int at)
+/* Record that the kernel at position `at` reads what v's expression reads.
+ * seen[a] == at: a's expression was walked for this kernel already. */
+static void mark_reads(const Schedule *s, const Func *f, int v, int at, int *seen)
 {
 	const Inst *in = ir_inst(f, v);
 	for (int k = 0; k < in->nargs; k++) {
 		int a = in->args[k];
 		if (s->mat[a] == M_INLINE) {
-			mark_reads(s, f, a, at);
+			if (seen[a] != at) {
+				seen[a] = at;
+				mark_reads(s, f, a, at, seen);
+			}
 			continue;
 		}
 		int o = sched_owner(s, f, a);
@@ -32,23 +36,77 @@ static void mark_reads(const Schedule *s, const Func *f, int v, int at)
 static void liveness(Schedule *s, Func *f)
 {
 	int n = s->n;
-	for (int v = 0; v < n; v++)
+	int *seen = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	for (int v = 0; v < n; v++) {
 		s->last[v] = -1;
+		seen[v] = -1;
+	}
 	for (int v = 0; v < n; v++) {
 		int m = s->mat[v];
 		if (m == M_SCRATCH || m == M_RESULT || m == M_LOCAL)
-			mark_reads(s, f, v, v);
+			mark_reads(s, f, v, v, seen);
 	}
 	for (int r = 0; r < f->results.len; r++) {
 		int v = f->results.data[r].value;
 		if (v < 0)
 			continue;
 		if (s->mat[v] == M_INLINE)
-			mark_reads(s, f, v, n);
+			mark_reads(s, f, v, n, seen);
 		else if (s->last[sched_owner(s, f, v)] < n)
 			s->last[sched_owner(s, f, v)] = n;
 	}
 }
+
+/* A binary min-heap of block numbers, ordered by key[block]. */
+typedef struct Heap {
+	int *b, n, cap;
+} Heap;
+
+static bool heap_less(const int *key, int x, int y)
+{
+	return key[x] < key[y] || (key[x] == key[y] && x < y);
+}
+
+static void heap_push(Arena *A, Heap *h, const int *key, int b)
+{
+	if (h->n == h->cap) {
+		int cap = h->cap ? 2 * h->cap : 4;
+		h->b = arena_grow(A, h->b, (size_t)h->cap, (size_t)cap, sizeof(int));
+		h->cap = cap;
+	}
+	int i = h->n++;
+	for (; i > 0 && heap_less(key, b, h->b[(i - 1) / 2]); i = (i - 1) / 2)
+		h->b[i] = h->b[(i - 1) / 2];
+	h->b[i] = b;
+}
+
+static int heap_pop(Heap *h, const int *key)
+{
+	int top = h->b[0], last = h->b[--h->n], i = 0;
+	for (;;) {
+		int c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && heap_less(key, h->b[c + 1], h->b[c]))
+			c++;
+		if (!heap_less(key, h->b[c], last))
+			break;
+		h->b[i] = h->b[c];
+		i = c;
+	}
+	if (h->n)
+		h->b[i] = last;
+	return top;
+}
+
+/* The blocks of one element count and dtype: those still in use, by when
+ * they are free, and those free, by number (the lowest is taken, so the
+ * choice does not depend on the order of the search). */
+typedef struct Pool {
+	const Dim *numel;
+	DType dt;
+	Heap busy, idle;
+} Pool;
 
 void sched_reuse(Schedule *s, Func *f)
 {
@@ -59,8 +117,16 @@ void sched_reuse(Schedule *s, Func *f)
 	/* memory blocks: the value holding each now, and when it is free */
 	int *holder = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	int *free_after = arena_array(f->A, (size_t)n + 1, sizeof(int));
-	const Dim **numel = arena_array(f->A, (size_t)n + 1, sizeof(Dim *));
-	int nblocks = 0;
+	int *number = arena_array(f->A, (size_t)n + 1, sizeof(int)); /* the identity, as a key */
+	/* pools by element count and dtype, found through a hash table */
+	int cap = 16;
+	while (cap < 2 * n)
+		cap *= 2;
+	Pool *pools = arena_array(f->A, (size_t)n + 1, sizeof(Pool));
+	int *slots = arena_array(f->A, (size_t)cap, sizeof(int));
+	for (int i = 0; i < cap; i++)
+		slots[i] = -1;
+	int nblocks = 0, npools = 0;
 	for (int v = 0; v < n; v++) {
 		s->reuse[v] = -1;
 		if (s->mat[v] != M_SCRATCH)
@@ -69,16 +135,28 @@ void sched_reuse(Schedule *s, Func *f)
 		const Dim *ne = dim_const(f->dc, 1);
 		for (int k = 0; k < in->rank; k++)
 			ne = dim_mul(f->dc, ne, in->shape[k]);
-		int b = -1;
-		for (int k = 0; k < nblocks && b < 0; k++)
-			if (numel[k] == ne && ir_inst(f, holder[k])->dt == in->dt && free_after[k] < v)
-				b = k;
-		if (b >= 0)
+		size_t i = (size_t)(((uintptr_t)ne >> 4) * 31 + (uintptr_t)in->dt) & (size_t)(cap - 1);
+		while (slots[i] >= 0 && !(pools[slots[i]].numel == ne && pools[slots[i]].dt == in->dt))
+			i = (i + 1) & (size_t)(cap - 1);
+		if (slots[i] < 0) {
+			slots[i] = npools;
+			pools[npools++] = (Pool){ne, in->dt, {0}, {0}};
+		}
+		Pool *p = &pools[slots[i]];
+		while (p->busy.n && free_after[p->busy.b[0]] < v) {
+			int b = heap_pop(&p->busy, free_after);
+			heap_push(f->A, &p->idle, number, b);
+		}
+		int b;
+		if (p->idle.n) {
+			b = heap_pop(&p->idle, number);
 			s->reuse[v] = holder[b];
-		else
+		} else {
 			b = nblocks++;
+			number[b] = b;
+		}
 		holder[b] = v;
-		numel[b] = ne;
 		free_after[b] = s->last[v] > v ? s->last[v] : v;
+		heap_push(f->A, &p->busy, free_after, b);
 	}
 }
