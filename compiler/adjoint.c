@@ -625,22 +625,6 @@ void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins
 
 /* ---------------------------------------------------------------- whole functions */
 
-Func *ir_clone(const Func *f)
-{
-	Func *nf = ir_func_like(f);
-	for (int v = 0; v < f->ins.len; v++) {
-		const Inst *in = ir_inst(f, v);
-		int id = in->op == OP_param ? ir_param(nf, in->name, in->dt, in->rank, in->shape, in->flags & IF_NOGRAD)
-		                            : ir_rebuild(nf, in, in->args);
-		*ir_inst(nf, id) = *in;
-		if (id != v)
-			ICE("clone renumbered %%%d", v);
-	}
-	for (int i = 0; i < f->grads.len; i++)
-		VEC_PUSH(nf->A, nf->grads, f->grads.data[i]);
-	return nf;
-}
-
 Func *ad_vjp_function(const Func *f, VjpInfo *info)
 {
 	Func *nf = ir_clone(f);

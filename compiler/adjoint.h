@@ -33,7 +33,4 @@ typedef struct VjpInfo {
 } VjpInfo;
 Func *ad_vjp_function(const Func *f, VjpInfo *info);
 
-/* An identical copy of f (same value ids), to extend. */
-Func *ir_clone(const Func *f);
-
 #endif

@@ -35,7 +35,8 @@ const char *binop_token(BinOp op)
 
 const char *dtype_name(DType dt)
 {
-	return dt == DT_F64 ? "f64" : "f32";
+	static const char *const names[] = {"f32", "f64", "i32", "i64"};
+	return names[dt];
 }
 
 void ast_print_expr(Buf *b, const Ast *e)

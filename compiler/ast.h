@@ -35,7 +35,15 @@ typedef enum {
 	BIN_NE,
 } BinOp;
 
-typedef enum { DT_F32, DT_F64 } DType;
+/* Element types. The integer types are never differentiable; today only
+ * the IR has them (a loop's counter), the language gets them with LANGUAGE.md
+ * section 11. */
+typedef enum { DT_F32, DT_F64, DT_I32, DT_I64 } DType;
+
+static inline bool dtype_is_int(DType dt)
+{
+	return dt == DT_I32 || dt == DT_I64;
+}
 
 typedef struct Ast Ast;
 

@@ -163,6 +163,18 @@ const Dim **ir_infer_shape(Func *f, const Inst *p, const int *args, int *rank, c
 		*rank = r;
 		return s;
 	}
+	case K_CTRL:
+		if (p->op == OP_extract) {
+			DType dt;
+			const Dim **shape;
+			if (!ir_result_type(f, args[0], (int)p->ints[0], &dt, rank, &shape)) {
+				*why = "extract of a result that does not exist";
+				return NULL;
+			}
+			return shape;
+		}
+		*rank = 0; /* a loop or cond has no value of its own: its results are extracted */
+		return arena_alloc(f->A, sizeof(Dim *));
 	case K_SHAPE: break;
 	}
 	switch (p->op) {
@@ -260,7 +272,15 @@ const Dim **ir_infer_shape(Func *f, const Inst *p, const int *args, int *rank, c
 static DType result_dtype(Func *f, const Inst *p, const int *args, const char **why)
 {
 	*why = NULL;
-	if (p->op == OP_cast || op_info[p->op].kind == K_SRC)
+	if (p->op == OP_extract) {
+		DType dt = DT_F64;
+		int rank;
+		const Dim **shape;
+		if (!ir_result_type(f, args[0], (int)p->ints[0], &dt, &rank, &shape))
+			*why = "extract of a result that does not exist";
+		return dt;
+	}
+	if (p->op == OP_cast || op_info[p->op].kind == K_SRC || op_info[p->op].kind == K_CTRL)
 		return p->dt;
 	int first = p->op == OP_where ? 1 : 0;
 	DType dt = ir_inst(f, args[first])->dt;
@@ -477,6 +497,136 @@ int ir_matmul(Func *f, int a, int b, bool ta, bool tb)
 	p.ints[1] = tb;
 	int args[2] = {a, b};
 	return append(f, &p, args);
+}
+
+/* ---------------------------------------------------------------- control flow */
+
+const Dim *ir_trip_count(DimCtx *dc, const Dim *start, const Dim *stop, int64_t step)
+{
+	/* ceil((stop - start) / step), as floor((stop - start + step - 1) / step) */
+	const Dim *span = step > 0 ? dim_sub(dc, stop, start) : dim_sub(dc, start, stop);
+	int64_t s = step > 0 ? step : -step;
+	if (s == 1)
+		return span;
+	return dim_div(dc, dim_add(dc, span, dim_const(dc, s - 1)), dim_const(dc, s));
+}
+
+int ir_nresults(const Func *f, int v)
+{
+	const Inst *in = ir_inst(f, v);
+	/* a loop: the carries and the stacked rows its body gives, and instead
+	 * of the break flag the count of iterations; a cond: its bodies' results */
+	if (in->op == OP_loop || in->op == OP_cond)
+		return in->bodies[0]->results.len;
+	return 1;
+}
+
+bool ir_result_type(const Func *f, int v, int k, DType *dt, int *rank, const Dim ***shape)
+{
+	const Inst *in = ir_inst(f, v);
+	if (in->op == OP_cond) {
+		const Func *b = in->bodies[0];
+		if (k < 0 || k >= b->results.len)
+			return false;
+		const FuncResult *r = &b->results.data[k];
+		*dt = r->dt, *rank = r->rank, *shape = r->shape;
+		return true;
+	}
+	if (in->op != OP_loop) {
+		if (k != 0 || op_info[in->op].kind == K_CTRL)
+			return false;
+		*dt = in->dt, *rank = in->rank, *shape = in->shape;
+		return true;
+	}
+	const Func *b = in->bodies[0];
+	bool brk = in->ints[LOOP_FLAGS] & LF_BREAK;
+	int nc = (int)in->ints[LOOP_NCARRY], off = brk ? 1 : 0, nys = b->results.len - off - nc;
+	if (k < 0 || k >= nc + nys + (brk ? 1 : 0) || nys < 0)
+		return false;
+	if (k == nc + nys) { /* the count of iterations that ran */
+		*dt = DT_I64, *rank = 0, *shape = arena_alloc(f->A, sizeof(Dim *));
+		return true;
+	}
+	const FuncResult *r = &b->results.data[off + k];
+	*dt = r->dt;
+	if (k < nc) {
+		*rank = r->rank, *shape = r->shape;
+		return true;
+	}
+	if (r->rank + 1 > IR_MAX_RANK)
+		return false;
+	const Dim **s = arena_array(f->A, (size_t)r->rank + 2, sizeof *s);
+	s[0] = ir_trip_count(f->dc, in->dims[0], in->dims[1], in->ints[LOOP_STEP]);
+	for (int i = 0; i < r->rank; i++)
+		s[i + 1] = r->shape[i];
+	*rank = r->rank + 1, *shape = s;
+	return true;
+}
+
+Func *ir_body_new(const Func *f, const char *name)
+{
+	Func *b = ir_func_new(f->A, f->dc, f->src, name);
+	b->is_body = true;
+	b->loc = f->cur_loc;
+	b->cur_loc = f->cur_loc;
+	b->cur_stmt = f->cur_stmt;
+	return b;
+}
+
+int ir_loop(Func *f, const Dim *start, const Dim *stop, int64_t step, unsigned flags, int checkpoint, const int *inv,
+            int ninv, const int *init, int ncarry, const int *xs, int nxs, Func *body)
+{
+	if (step == 0)
+		ICE("loop with step 0");
+	Inst p = proto_of(f, OP_loop, ninv + ncarry + nxs);
+	p.dt = DT_F64;
+	p.nints = LOOP_NINTS;
+	p.ints = arena_array(f->A, LOOP_NINTS, sizeof(int64_t));
+	p.ints[LOOP_STEP] = step;
+	p.ints[LOOP_NINV] = ninv;
+	p.ints[LOOP_NCARRY] = ncarry;
+	p.ints[LOOP_NXS] = nxs;
+	p.ints[LOOP_FLAGS] = flags;
+	p.ints[LOOP_CKPT] = checkpoint;
+	p.ndims = 2;
+	p.dims = arena_array(f->A, 2, sizeof *p.dims);
+	p.dims[0] = start;
+	p.dims[1] = stop;
+	p.nbodies = 1;
+	p.bodies = arena_array(f->A, 1, sizeof *p.bodies);
+	p.bodies[0] = body;
+	int *args = arena_array(f->A, (size_t)p.nargs + 1, sizeof(int));
+	for (int i = 0; i < ninv; i++)
+		args[i] = inv[i];
+	for (int i = 0; i < ncarry; i++)
+		args[ninv + i] = init[i];
+	for (int i = 0; i < nxs; i++)
+		args[ninv + ncarry + i] = xs[i];
+	return append(f, &p, args);
+}
+
+int ir_cond(Func *f, int pred, const int *ops, int nops, Func *then_body, Func *else_body)
+{
+	Inst p = proto_of(f, OP_cond, nops + 1);
+	p.dt = DT_F64;
+	p.nbodies = 2;
+	p.bodies = arena_array(f->A, 2, sizeof *p.bodies);
+	p.bodies[0] = then_body;
+	p.bodies[1] = else_body;
+	int *args = arena_array(f->A, (size_t)nops + 2, sizeof(int));
+	args[0] = pred;
+	for (int i = 0; i < nops; i++)
+		args[i + 1] = ops[i];
+	return append(f, &p, args);
+}
+
+int ir_extract(Func *f, int v, int k)
+{
+	Inst p = proto_of(f, OP_extract, 1);
+	p.nints = 1;
+	p.ints = arena_alloc(f->A, sizeof(int64_t));
+	p.ints[0] = k;
+	return append(f, &p, &v);
 }
 
 int ir_fill(Func *f, DType dt, double v, int rank, const Dim **shape)

@@ -3,7 +3,15 @@
  * A function is a list of instructions; instruction i defines value i, and
  * its operands are earlier values. Every value is a tensor with a dtype and
  * a shape of symbolic dimensions. Passes rebuild functions rather than edit
- * them in place, so a value id is stable for the life of one Func. */
+ * them in place (ir_rewrite), so a value id is stable for the life of one
+ * Func.
+ *
+ * Control flow nests: a loop or a conditional owns bodies, each a closed
+ * Func of its own (its parameters and results are the whole interface; a
+ * body reads nothing of the function around it), as JAX's scan and cond
+ * carry sub-jaxprs. Such an instruction has several results, each picked by
+ * an extract instruction; nothing else reads it. See docs/design.md for the
+ * signatures. */
 #ifndef AD_IR_H
 #define AD_IR_H
 
@@ -17,7 +25,7 @@ typedef enum {
 	OP_COUNT
 } Op;
 
-typedef enum { K_SRC, K_EW, K_SHAPE, K_REDUCE, K_MATMUL } OpKind;
+typedef enum { K_SRC, K_EW, K_SHAPE, K_REDUCE, K_MATMUL, K_CTRL } OpKind;
 enum { F_CUT = 1, F_EXPENSIVE = 2, F_COMMUTE = 4, F_NODIFF = 8 };
 
 typedef struct OpInfo {
@@ -41,6 +49,8 @@ enum {
 	IF_LINSPACE = 2, /* iota: linspace (last element is exactly stop) */
 };
 
+typedef struct Func Func;
+
 typedef struct Inst {
 	Op op;
 	DType dt;
@@ -58,7 +68,11 @@ typedef struct Inst {
 	 *   param:     ints[0] = parameter index
 	 *   iota:      nums = {start, delta, stop}
 	 *   const:     nums = the elements, row-major
-	 *   dimval:    dims[0] = the dimension */
+	 *   dimval:    dims[0] = the dimension
+	 *   loop:      ints[LOOP_*] (step, operand counts, flags, checkpoint),
+	 *              dims = {start, stop}; bodies[0] = the body
+	 *   cond:      bodies[0], bodies[1] = the then and else bodies
+	 *   extract:   ints[0] = which result of the operand */
 	int nints;
 	int64_t *ints;
 	int ndims;
@@ -66,6 +80,9 @@ typedef struct Inst {
 	int64_t nnums;
 	double *nums;
 	unsigned flags;
+	/* the bodies a control-flow op owns (closed functions) */
+	int nbodies;
+	Func **bodies;
 	/* where it came from */
 	Loc loc;
 	int stmt;         /* index into Func.stmts, or -1 */
@@ -103,7 +120,7 @@ typedef struct StmtInfo {
 	int last_line;
 } StmtInfo;
 
-typedef struct Func {
+struct Func {
 	Arena *A;
 	DimCtx *dc;
 	SrcFile *src;
@@ -119,7 +136,37 @@ typedef struct Func {
 	/* where new instructions come from (set by the lowering) */
 	Loc cur_loc;
 	int cur_stmt;
-} Func;
+	bool is_body; /* a body of a control-flow op (no dimensions or conditions of its own) */
+};
+
+/* ---------------------------------------------------------------- control flow
+ *
+ * loop: `for t in range(start, stop, step)`, t an i64.
+ *   operands: the invariants, the initial carries, the per-iteration inputs xs
+ *             (ints[LOOP_NINV], ints[LOOP_NCARRY], ints[LOOP_NXS] of them);
+ *   body parameters: t, the invariants, the carries, row t of each xs;
+ *   body results: the break flag (with LF_BREAK: rank 0, nonzero ends the
+ *             loop after this iteration), the next carries, then the rows of
+ *             the per-iteration outputs ys;
+ *   results (extract): the final carries, the ys stacked along a new leading
+ *             axis of the trip count, and (with LF_BREAK) the number of
+ *             iterations that ran, an i64.
+ * cond: operand 0 is the rank-0 predicate (nonzero: the then body runs),
+ *   the others are the bodies' parameters; both bodies give results of the
+ *   same types, the cond's results. */
+enum { LOOP_STEP, LOOP_NINV, LOOP_NCARRY, LOOP_NXS, LOOP_FLAGS, LOOP_CKPT, LOOP_NINTS };
+enum { LF_BREAK = 1, LF_REVERSE = 2 };
+
+/* The number of iterations of a loop from start to stop by step (may come
+ * out negative: then none run). */
+const Dim *ir_trip_count(DimCtx *dc, const Dim *start, const Dim *stop, int64_t step);
+/* The type of result k of a control-flow instruction (or of any other
+ * instruction for k = 0); false if there is no such result. */
+bool ir_result_type(const Func *f, int v, int k, DType *dt, int *rank, const Dim ***shape);
+/* How many results it has (1 for an instruction without bodies). */
+int ir_nresults(const Func *f, int v);
+/* A new, empty body for a control-flow op inside f. */
+Func *ir_body_new(const Func *f, const char *name);
 
 Func *ir_func_new(Arena *A, DimCtx *dc, SrcFile *src, const char *name);
 /* A copy of f's header (params, results, dims, constraints, statements)
@@ -154,6 +201,10 @@ int ir_unslice(Func *f, int a, const Dim **starts, const int64_t *steps, int ran
 int ir_concat(Func *f, const int *args, int n, int axis);
 int ir_reduce(Func *f, Op op, int a, const int64_t *axes, int naxes);
 int ir_matmul(Func *f, int a, int b, bool ta, bool tb);
+int ir_loop(Func *f, const Dim *start, const Dim *stop, int64_t step, unsigned flags, int checkpoint, const int *inv,
+            int ninv, const int *init, int ncarry, const int *xs, int nxs, Func *body);
+int ir_cond(Func *f, int pred, const int *ops, int nops, Func *then_body, Func *else_body);
+int ir_extract(Func *f, int v, int k);
 /* Any instruction, by copying `proto` with new operands (used by passes);
  * the shape is recomputed and must agree. */
 int ir_rebuild(Func *f, const Inst *proto, const int *args);
@@ -167,11 +218,39 @@ int ir_broadcast_to(Func *f, int a, int rank, const Dim **shape);      /* no-op 
  * builders and the verifier. */
 const Dim **ir_infer_shape(Func *f, const Inst *proto, const int *args, int *rank, const char **why);
 
+/* One rebuild loop for every pass that maps a function to a new one
+ * (rewrite.c). Instructions are visited in order with their operands
+ * already mapped; `keep` (NULL: all) says which to visit. Parameters that
+ * are kept become the new function's, in order (where they stand, or all
+ * first with `params_first`, then `prologue` runs). `inst` returns the new value of an instruction (NULL,
+ * or a return of -1: rebuilt as it is). An instruction's bodies are
+ * rewritten first, by `body` (NULL: kept as they are), and the instruction
+ * is handed to `inst` with the new ones. Results are mapped at the end. */
+typedef struct Rewrite {
+	const Func *old;
+	Func *nf;
+	int *map; /* old value -> new value, -1 where not kept */
+	void *ctx;
+} Rewrite;
+typedef struct RewriteOps {
+	int (*inst)(Rewrite *rw, const Inst *in, const int *args);
+	Func *(*body)(const Func *body, void *ctx);
+	bool params_first;
+	void (*prologue)(Rewrite *rw);
+} RewriteOps;
+/* map (may be NULL) gets the old-to-new value map. */
+Func *ir_rewrite(const Func *f, const bool *keep, const RewriteOps *ops, void *ctx, int **map);
+/* An identical copy of f (same value ids, the same bodies). */
+Func *ir_clone(const Func *f);
+
 /* Print as text (--emit=ir). */
 void ir_print(Buf *b, const Func *f);
 void ir_print_type(Buf *b, DType dt, int rank, const Dim **shape);
 void ir_print_shape(Buf *b, int rank, const Dim **shape);
-/* Check the invariants; returns NULL or a message. */
+/* Check the invariants (bodies too); returns NULL or a message. */
 const char *ir_verify(const Func *f);
+/* Read functions in the printed form (ir_read.c): the IR of `text`, or
+ * NULL with *err set to "LINE: MESSAGE". */
+Func **ir_read(Arena *A, DimCtx *dc, SrcFile *src, const char *text, int *nfuncs, const char **err);
 
 #endif

@@ -17,7 +17,6 @@ enum { FOLD_MAX = 1 << 16 };
 typedef struct Simp {
 	const Func *old;
 	Func *nf;
-	int *map;
 	int *table; /* open addressing over new value ids, -1 = empty */
 	int cap;
 } Simp;
@@ -52,8 +51,11 @@ static uint64_t hash_inst(const Inst *in, const int *args)
 static bool same_inst(const Inst *a, const Inst *b, const int *bargs)
 {
 	if (a->op != b->op || a->dt != b->dt || a->rank != b->rank || a->nargs != b->nargs || a->nints != b->nints ||
-	    a->ndims != b->ndims || a->nnums != b->nnums || a->flags != b->flags)
+	    a->ndims != b->ndims || a->nnums != b->nnums || a->flags != b->flags || a->nbodies != b->nbodies)
 		return false;
+	for (int i = 0; i < a->nbodies; i++)
+		if (a->bodies[i] != b->bodies[i])
+			return false;
 	for (int i = 0; i < a->rank; i++)
 		if (a->shape[i] != b->shape[i])
 			return false;
@@ -421,42 +423,43 @@ static int simplify_inst(Simp *S, const Inst *in, const int *args)
 	return -1;
 }
 
+static int simplify_hook(Rewrite *rw, const Inst *in, const int *args)
+{
+	Simp *S = rw->ctx;
+	S->nf = rw->nf;
+	int r = simplify_inst(S, in, args);
+	int v = r >= 0 ? r : emit(S, in, args);
+	Inst *out = ir_inst(S->nf, v);
+	if (!out->name && in->name && out->op != OP_param)
+		out->name = in->name;
+	return v;
+}
+
+static Func *simplify_body(const Func *b, void *ctx)
+{
+	(void)ctx;
+	return opt_simplify((Func *)b);
+}
+
 Func *opt_simplify(Func *f)
 {
 	Simp S;
 	S.old = f;
-	S.nf = ir_func_like(f);
-	S.map = arena_array(f->A, (size_t)f->ins.len + 1, sizeof(int));
+	S.nf = NULL;
 	S.cap = 64;
 	while (S.cap < 4 * f->ins.len)
 		S.cap *= 2;
 	S.table = arena_array(f->A, (size_t)S.cap, sizeof(int));
 	for (int i = 0; i < S.cap; i++)
 		S.table[i] = -1;
-	int args[64];
-	for (int v = 0; v < f->ins.len; v++) {
-		const Inst *in = ir_inst(f, v);
-		if (in->op == OP_param) {
-			S.map[v] = ir_param(S.nf, in->name, in->dt, in->rank, in->shape, in->flags & IF_NOGRAD);
-			Inst *p = ir_inst(S.nf, S.map[v]);
-			p->loc = in->loc;
-			continue;
-		}
-		int *a = in->nargs <= 64 ? args : arena_array(f->A, (size_t)in->nargs, sizeof(int));
-		for (int k = 0; k < in->nargs; k++)
-			a[k] = S.map[in->args[k]];
-		int r = simplify_inst(&S, in, a);
-		S.map[v] = r >= 0 ? r : emit(&S, in, a);
-		Inst *out = ir_inst(S.nf, S.map[v]);
-		if (!out->name && in->name && out->op != OP_param)
-			out->name = in->name;
-	}
-	for (int i = 0; i < S.nf->results.len; i++) {
-		FuncResult *r = &S.nf->results.data[i];
-		if (r->value >= 0)
-			r->value = S.map[r->value];
-	}
-	return S.nf;
+	static const RewriteOps ops = {simplify_hook, simplify_body, false, NULL};
+	return ir_rewrite(f, NULL, &ops, &S, NULL);
+}
+
+static Func *dce_body(const Func *b, void *ctx)
+{
+	(void)ctx;
+	return opt_dce((Func *)b);
 }
 
 Func *opt_dce(Func *f)
@@ -469,35 +472,14 @@ Func *opt_dce(Func *f)
 	for (int v = n - 1; v >= 0; v--) {
 		const Inst *in = ir_inst(f, v);
 		if (in->op == OP_param)
-			live[v] = true;
+			live[v] = true; /* the signature stays */
 		if (!live[v])
 			continue;
 		for (int k = 0; k < in->nargs; k++)
 			live[in->args[k]] = true;
 	}
-	Func *nf = ir_func_like(f);
-	int *map = arena_array(f->A, (size_t)n + 1, sizeof(int));
-	int args[64];
-	for (int v = 0; v < n; v++) {
-		if (!live[v])
-			continue;
-		const Inst *in = ir_inst(f, v);
-		if (in->op == OP_param) {
-			map[v] = ir_param(nf, in->name, in->dt, in->rank, in->shape, in->flags & IF_NOGRAD);
-			ir_inst(nf, map[v])->loc = in->loc;
-			continue;
-		}
-		int *a = in->nargs <= 64 ? args : arena_array(f->A, (size_t)in->nargs, sizeof(int));
-		for (int k = 0; k < in->nargs; k++)
-			a[k] = map[in->args[k]];
-		map[v] = ir_rebuild(nf, in, a);
-	}
-	for (int i = 0; i < nf->results.len; i++) {
-		FuncResult *r = &nf->results.data[i];
-		if (r->value >= 0)
-			r->value = map[r->value];
-	}
-	return nf;
+	static const RewriteOps ops = {NULL, dce_body, false, NULL};
+	return ir_rewrite(f, live, &ops, NULL, NULL);
 }
 
 static Func *checked(Func *f, bool verify, const char *pass)

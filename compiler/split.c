@@ -30,40 +30,35 @@ static void need(const Func *f, int v, const bool *seeded, bool *saved, bool *re
 		need(f, in->args[k], seeded, saved, recompute);
 }
 
-/* Copy the instructions of `keep` into a new function, mapping the values in
- * `as_param` to new parameters (after f's), in order. */
-static Func *extract(const Func *f, const bool *keep, int nparams, const int *as_param, int nas, int *map)
+/* The values that become the new function's last parameters. */
+typedef struct AsParam {
+	const int *vals;
+	int n;
+} AsParam;
+
+static void saved_params(Rewrite *rw)
 {
-	Func *nf = ir_func_like(f);
-	nf->results.len = 0;
-	int n = f->ins.len;
-	for (int v = 0; v < n; v++)
-		map[v] = -1;
-	for (int p = 0; p < nparams; p++) {
-		int v = f->params.data[p];
-		const Inst *in = ir_inst(f, v);
-		map[v] = ir_param(nf, in->name, in->dt, in->rank, in->shape, in->flags & IF_NOGRAD);
-		ir_inst(nf, map[v])->loc = in->loc;
-	}
-	for (int i = 0; i < nas; i++) {
-		const Inst *in = ir_inst(f, as_param[i]);
+	const AsParam *ap = rw->ctx;
+	const Func *f = rw->old;
+	for (int i = 0; i < ap->n; i++) {
+		const Inst *in = ir_inst(f, ap->vals[i]);
 		const char *name =
 		    in->name ? arena_printf(f->A, "saved_%s", in->name) : arena_printf(f->A, "saved%d", i);
-		map[as_param[i]] = ir_param(nf, name, in->dt, in->rank, in->shape, true);
+		rw->map[ap->vals[i]] = ir_param(rw->nf, name, in->dt, in->rank, in->shape, true);
 	}
-	int args[64];
-	for (int v = 0; v < n; v++) {
-		const Inst *in = ir_inst(f, v);
-		if (!keep[v] || map[v] >= 0)
-			continue;
-		int *a = in->nargs <= 64 ? args : arena_array(f->A, (size_t)in->nargs, sizeof(int));
-		for (int k = 0; k < in->nargs; k++) {
-			a[k] = map[in->args[k]];
-			if (a[k] < 0)
-				ICE("split: %%%d needs %%%d, which is not available", v, in->args[k]);
-		}
-		map[v] = ir_rebuild(nf, in, a);
-	}
+}
+
+/* Copy the instructions of `keep` into a new function with f's first
+ * `nparams` parameters, and the values in `as_param` as parameters after
+ * them, in order; `map` gets the new value ids. */
+static Func *extract(const Func *f, bool *keep, int nparams, const int *as_param, int nas, int **map)
+{
+	for (int p = 0; p < f->params.len; p++)
+		keep[f->params.data[p]] = p < nparams;
+	AsParam ap = {as_param, nas};
+	static const RewriteOps ops = {NULL, NULL, true, saved_params};
+	Func *nf = ir_rewrite(f, keep, &ops, &ap, map);
+	nf->results.len = 0;
 	return nf;
 }
 
@@ -108,14 +103,14 @@ Split ir_split(const Func *f, int nparams, int nseeds, int nresults)
 	for (int v = 0; v < n; v++)
 		if (saved[v])
 			saved_list[nsaved++] = v;
-	int *map = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	int *map;
 	Split s;
 	s.nsaved = nsaved;
 	/* forward: everything not seeded; results: f's, then the saved values */
 	bool *fwd_keep = arena_array(f->A, (size_t)n + 1, sizeof(bool));
 	for (int v = 0; v < n; v++)
 		fwd_keep[v] = !seeded[v];
-	s.fwd = extract(f, fwd_keep, nparams, NULL, 0, map);
+	s.fwd = extract(f, fwd_keep, nparams, NULL, 0, &map);
 	for (int r = 0; r < nresults; r++) {
 		FuncResult fr = f->results.data[r];
 		fr.value = fr.value >= 0 ? map[fr.value] : -1;
@@ -130,7 +125,7 @@ Split ir_split(const Func *f, int nparams, int nseeds, int nresults)
 	bool *keep = arena_array(f->A, (size_t)n + 1, sizeof(bool));
 	for (int v = 0; v < n; v++)
 		keep[v] = (bwd_keep[v] || recompute[v]) && !saved[v];
-	s.bwd = extract(f, keep, nparams + nseeds, saved_list, nsaved, map);
+	s.bwd = extract(f, keep, nparams + nseeds, saved_list, nsaved, &map);
 	for (int r = nresults; r < f->results.len; r++) {
 		FuncResult fr = f->results.data[r];
 		fr.value = fr.value >= 0 ? map[fr.value] : -1;
