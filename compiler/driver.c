@@ -99,10 +99,39 @@ static void do_lower(Compilation *c, void *arg)
 	c->nfuncs = c->mod ? c->mod->nfuncs : 0;
 }
 
+/* IR text instead of a program: the functions as ir_read builds them. */
+static void do_read_ir(Compilation *c, void *arg)
+{
+	(void)arg;
+	const char *err;
+	int n;
+	Func **fs = ir_read(c->A, c->dc, c->src, c->src->text, &n, &err);
+	if (!fs) {
+		int line = atoi(err);
+		const char *msg = strchr(err, ' ');
+		diag_error(&c->diags, (Loc){line, 1}, "%s", msg ? msg + 1 : err);
+		return;
+	}
+	if (n == 0) {
+		diag_error(&c->diags, (Loc){0, 0}, "the file defines no function");
+		return;
+	}
+	c->mod = arena_alloc(c->A, sizeof *c->mod);
+	c->mod->funcs = fs;
+	c->mod->nfuncs = c->nfuncs = n;
+}
+
 AdcStatus adc_lower(Compilation *c)
 {
 	if (c->mod)
 		return c->status;
+	if (c->ir_input) {
+		if (c->src->len > ADC_MAX_SOURCE) {
+			diag_error(&c->diags, (Loc){0, 0}, "the file is larger than %d MiB", ADC_MAX_SOURCE >> 20);
+			return c->status = ADC_ERRORS;
+		}
+		return guarded(c, do_read_ir, NULL);
+	}
 	if (adc_parse(c) != ADC_OK)
 		return c->status;
 	return guarded(c, do_lower, NULL);

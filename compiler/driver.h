@@ -24,6 +24,7 @@ typedef struct Compilation {
 	char ice[512];
 	AdcStatus status;
 	bool promote;     /* set before adc_lower: every f32 becomes f64 */
+	bool ir_input;    /* set before adc_lower: the text is IR as --emit=ir prints it (ir_read) */
 	unsigned entries; /* set before adc_prepare_runtime: the AD_ENTRY_* bits (ad_meta.h) whose
 	                     functions it builds; 0: all */
 } Compilation;

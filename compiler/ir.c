@@ -379,7 +379,7 @@ int ir_iota(Func *f, DType dt, const Dim *n, double start, double delta, double 
 	p.nums = arena_array(f->A, 3, sizeof(double));
 	p.nums[0] = start;
 	p.nums[1] = delta;
-	p.nums[2] = stop;
+	p.nums[2] = linspace ? stop : 0; /* only linspace reads it (its last element is exactly stop) */
 	p.flags = linspace ? IF_LINSPACE : 0;
 	return append(f, &p, NULL);
 }

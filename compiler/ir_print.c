@@ -21,10 +21,14 @@ void ir_print_type(Buf *b, DType dt, int rank, const Dim **shape)
 		ir_print_shape(b, rank, shape);
 }
 
-static void print_num(Buf *b, double v, DType dt)
+/* The shortest text that reads back as v: for an f32 (the elements of an
+ * f32 constant, the start and step of an f32 arange, which are f32 numbers
+ * by construction) the shortest that reads back as that float. ir_read
+ * rounds what it reads to f32 in the same places. */
+static void print_num(Buf *b, double v, bool f32)
 {
 	char s[40];
-	fmt_shortest(s, sizeof s, v, dt == DT_F32);
+	fmt_shortest(s, sizeof s, v, f32);
 	buf_puts(b, s);
 }
 
@@ -43,23 +47,26 @@ static void print_attrs(Buf *b, const Inst *in)
 	case OP_const:
 		if (in->rank == 0) {
 			buf_puts(b, " ");
-			print_num(b, in->nums[0], in->dt);
+			print_num(b, in->nums[0], in->dt == DT_F32);
 			break;
 		}
 		buf_puts(b, " [");
-		for (int64_t i = 0; i < in->nnums && i < 8; i++) {
+		for (int64_t i = 0; i < in->nnums; i++) {
 			if (i)
 				buf_puts(b, ", ");
-			print_num(b, in->nums[i], in->dt);
+			print_num(b, in->nums[i], in->dt == DT_F32);
 		}
-		buf_puts(b, in->nnums > 8 ? ", ...]" : "]");
+		buf_puts(b, "]");
 		break;
-	case OP_iota:
-		buf_puts(b, in->flags & IF_LINSPACE ? " linspace " : " start=");
-		print_num(b, in->nums[0], in->dt);
-		buf_puts(b, in->flags & IF_LINSPACE ? " " : " delta=");
-		print_num(b, in->flags & IF_LINSPACE ? in->nums[2] : in->nums[1], in->dt);
+	case OP_iota: {
+		/* linspace's ends are f64 numbers even for an f32 result (NumPy computes in f64) */
+		bool lin = in->flags & IF_LINSPACE, f32 = in->dt == DT_F32 && !lin;
+		buf_puts(b, lin ? " linspace " : " start=");
+		print_num(b, in->nums[0], f32);
+		buf_puts(b, lin ? " " : " delta=");
+		print_num(b, lin ? in->nums[2] : in->nums[1], f32);
 		break;
+	}
 	case OP_dimval:
 		buf_puts(b, " ");
 		dim_print(b, in->dims[0]);
@@ -83,13 +90,63 @@ static void print_attrs(Buf *b, const Inst *in)
 		if (in->ints[1])
 			buf_puts(b, " tb");
 		break;
+	case OP_loop:
+		buf_puts(b, " range(");
+		dim_print(b, in->dims[0]);
+		buf_puts(b, ", ");
+		dim_print(b, in->dims[1]);
+		buf_printf(b, ", %" PRId64 ") inv=%" PRId64 " carry=%" PRId64 " xs=%" PRId64, in->ints[LOOP_STEP],
+		           in->ints[LOOP_NINV], in->ints[LOOP_NCARRY], in->ints[LOOP_NXS]);
+		if (in->ints[LOOP_FLAGS] & LF_BREAK)
+			buf_puts(b, " break");
+		if (in->ints[LOOP_FLAGS] & LF_REVERSE)
+			buf_puts(b, " reverse");
+		if (in->ints[LOOP_CKPT])
+			buf_printf(b, " checkpoint=%" PRId64, in->ints[LOOP_CKPT]);
+		break;
+	case OP_extract: buf_printf(b, " index=%" PRId64, in->ints[0]); break;
 	default: break;
 	}
 }
 
-void ir_print(Buf *b, const Func *f)
+/* The type of a value: a control-flow op's is the list of its results'. */
+static void print_value_type(Buf *b, const Func *f, int v)
 {
-	buf_printf(b, "func %s(", f->name);
+	const Inst *in = ir_inst(f, v);
+	if (in->op != OP_loop && in->op != OP_cond) {
+		ir_print_type(b, in->dt, in->rank, in->shape);
+		return;
+	}
+	buf_puts(b, "(");
+	for (int k = 0, n = ir_nresults(f, v); k < n; k++) {
+		DType dt;
+		int rank;
+		const Dim **shape;
+		ir_result_type(f, v, k, &dt, &rank, &shape);
+		if (k)
+			buf_puts(b, ", ");
+		ir_print_type(b, dt, rank, shape);
+	}
+	buf_puts(b, ")");
+}
+
+static void print_func(Buf *b, const Func *f, int indent);
+
+static void spaces(Buf *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		buf_putc(b, ' ');
+}
+
+/* A function, or (indented, as "body NAME(...)") a body of a control-flow
+ * op, which prints its bodies after its own line, two spaces deeper. */
+static void print_func(Buf *b, const Func *f, int indent)
+{
+	spaces(b, indent);
+	if (f->is_body)
+		buf_printf(b, "body %s(", f->name);
+	else
+		buf_printf(b, "func %s(", f->name);
 	for (int i = 0; i < f->params.len; i++) {
 		const Inst *p = ir_inst(f, f->params.data[i]);
 		buf_printf(b, "%s%s: ", i ? ", " : "", p->name);
@@ -106,7 +163,8 @@ void ir_print(Buf *b, const Func *f)
 	buf_puts(b, ")\n");
 	for (int i = 0; i < f->cons.len; i++) {
 		const Constraint *c = &f->cons.data[i];
-		buf_puts(b, "  require ");
+		spaces(b, indent + 2);
+		buf_puts(b, "require ");
 		dim_print(b, c->a);
 		buf_puts(b, c->kind == CONS_GE0 ? " >= 0" : c->kind == CONS_EQ ? " == " : " divisible by ");
 		if (c->kind != CONS_GE0)
@@ -117,15 +175,16 @@ void ir_print(Buf *b, const Func *f)
 		const Inst *in = ir_inst(f, v);
 		Buf line;
 		buf_init(&line, f->A);
-		buf_printf(&line, "  %%%d:", v);
-		ir_print_type(&line, in->dt, in->rank, in->shape);
+		spaces(&line, indent + 2);
+		buf_printf(&line, "%%%d:", v);
+		print_value_type(&line, f, v);
 		buf_printf(&line, " = %s", op_info[in->op].name);
 		for (int k = 0; k < in->nargs; k++)
 			buf_printf(&line, "%s%%%d", k ? ", " : " ", in->args[k]);
 		print_attrs(&line, in);
-		bool comment = in->name || in->note || in->loc.line;
+		bool comment = (in->name && in->op != OP_param) || in->note || in->loc.line;
 		if (comment) {
-			while (line.len < 44)
+			while (line.len < (size_t)indent + 44)
 				buf_putc(&line, ' ');
 			buf_puts(&line, " ;");
 			if (in->name && in->op != OP_param)
@@ -138,8 +197,11 @@ void ir_print(Buf *b, const Func *f)
 		buf_puts(b, line.data);
 		buf_putc(b, '\n');
 		buf_free(&line);
+		for (int j = 0; j < in->nbodies; j++)
+			print_func(b, in->bodies[j], indent + 4);
 	}
-	buf_puts(b, "  ret");
+	spaces(b, indent + 2);
+	buf_puts(b, "ret");
 	for (int i = 0; i < f->results.len; i++) {
 		const FuncResult *r = &f->results.data[i];
 		if (r->value < 0)
@@ -148,4 +210,9 @@ void ir_print(Buf *b, const Func *f)
 			buf_printf(b, "%s %s=%%%d", i ? "," : "", r->name, r->value);
 	}
 	buf_puts(b, "\n");
+}
+
+void ir_print(Buf *b, const Func *f)
+{
+	print_func(b, f, 0);
 }

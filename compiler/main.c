@@ -918,6 +918,8 @@ int main(int argc, char **argv)
 		runtime_error("out of memory");
 		goto out;
 	}
+	size_t fl = strlen(o.file);
+	c->ir_input = fl > 3 && strcmp(o.file + fl - 3, ".ir") == 0; /* IR as --emit=ir prints it */
 	if (o.emit)
 		rc = do_emit_stage(c, &o);
 	else if (o.check) {

@@ -1,0 +1,125 @@
+/* emit.h: the C emitter's own declarations, shared by its files:
+ *   emit_expr.c    names, index arithmetic and the expression of a value
+ *                  at an index (fused loops, guarded selections)
+ *   emit_kernel.c  loop nests: elementwise kernels, reductions, products
+ *   emit_func.c    one function: its placement, work memory, kernels in
+ *                  order, checks and entry points
+ *   emit_module.c  a file: prelude, the run-time entries and metadata
+ * (emit_c.h is the interface for the rest of the compiler.) */
+#ifndef AD_EMIT_H
+#define AD_EMIT_H
+
+#include "emit_c.h"
+#include "names.h"
+#include "schedule.h"
+
+typedef struct Index {
+	int rank;
+	const char **ax; /* per-axis index expressions, or NULL if linear */
+	const char *lin; /* linear element offset (when ax is NULL) */
+} Index;
+
+typedef struct CacheEnt {
+	const char *key;
+	const char *expr; /* local name once emitted */
+	int count;
+} CacheEnt;
+
+typedef struct Emit {
+	Arena *A;
+	Func *f;
+	const EmitOptions *o;
+	Names *names;         /* the C names taken, scoped by kernels */
+	const char **dimname; /* per symbolic dim */
+	Schedule *S;          /* fusion and buffer reuse (fuse.c, reuse.c) */
+	int *mat;             /* S->mat: where each value lives */
+	int *result_of;       /* S->result_of */
+	int *uses;            /* S->uses */
+	const char **home;    /* the C name of each stored value */
+	/* kernel state */
+	Buf *body;
+	int depth;
+	bool counting;
+	VEC(CacheEnt) cache;
+	VEC(int) named; /* cache entries given a C name since the innermost branch began */
+	int branches;   /* how many guarded branches the expression being built is inside */
+	int last_stmt;
+	bool predeclared;      /* scalar locals are declared up front (guarded kernels) */
+	const char *guard;     /* the next kernel runs only if this holds (optional outputs) */
+	Buf *report;           /* --emit=memory: the scratch buffers, one a line */
+	const char *saved_arg; /* the saved buffer's argument (forward/backward pairs) */
+} Emit;
+
+/* A kernel is generated into its own buffer; then it is put in braces when
+ * it is several statements without a loop around them (so its locals stay
+ * local), and its names are released for the next kernel. `decl` is the
+ * type of a scalar local the kernel defines ("const float s = ..." when it
+ * needs no braces, else declared before them). */
+typedef struct Kernel {
+	Buf buf, *outer;
+	int names_mark;
+	const char *decl, *local;
+	const char *guard; /* `if (guard)` around the kernel */
+} Kernel;
+
+/* The saved values of a forward/backward pair lie in one buffer, so that
+ * their number never makes a long argument list: the scalars first, 8 bytes
+ * each, then the arrays, each on a 64-byte boundary. */
+typedef struct SavedVal {
+	DType dt;
+	int rank;
+	const Dim **shape;
+	const char *name; /* the pointer declared into the buffer */
+} SavedVal;
+
+/* ---------------------------------------------------------------- emit_expr.c */
+void ec_names_init(Emit *E);
+bool ec_is_reserved(const char *s);
+/* A C name based on `base`, unique in the function (base, base_2, ...). */
+const char *ec_fresh(Emit *E, const char *base);
+/* A user-visible name: as written unless it clashes, then with a trailing underscore. */
+const char *ec_user_name(Emit *E, const char *base);
+const char *ec_dim(Emit *E, const Dim *d);
+const char *ec_paren(Emit *E, const char *s);
+const char *ec_ctype(DType dt);
+const char *ec_literal(Emit *E, double v, DType dt);
+/* The linear element offset of an index in buf's shape. */
+const char *ec_offset(Emit *E, const Inst *buf, const Index *ix);
+Index ec_index(Emit *E, int rank);
+/* A name, a number or a load x[...]: cheap to repeat. */
+bool ec_trivial(const char *s);
+/* An expression without redundant outer parentheses, for a statement. */
+const char *ec_strip(Emit *E, const char *s);
+void ec_line(Emit *E, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The value of v at index ix, as an expression (its inlined operands fused
+ * in); ec_compute is the same for v itself even where v is stored. */
+const char *ec_ex(Emit *E, int v, Index ix);
+const char *ec_compute(Emit *E, int v, Index ix);
+
+/* ---------------------------------------------------------------- emit_kernel.c */
+/* Open loops over shape; returns the index. Axes of constant size 1 get no
+ * loop. The innermost loop is marked for vectorization (AD_VEC_). */
+Index ec_open_loops(Emit *E, int rank, const Dim **shape, int *nopen);
+Index ec_open_loops_vec(Emit *E, int rank, const Dim **shape, int *nopen, const char *vec);
+/* The same, naming the loop variables from axis `first` on (i, j, k, ...). */
+Index ec_open_loops_at(Emit *E, int rank, const Dim **shape, int *nopen, const char *vec, int first);
+void ec_close_loops(Emit *E, int n);
+void ec_kernel_begin(Emit *E, Kernel *k, const char *decl, const char *local);
+void ec_kernel_end(Emit *E, Kernel *k);
+/* dst[offset(ix)] = value of v at ix. */
+void ec_store(Emit *E, int v, const char *dst);
+void ec_reduce(Emit *E, int v);
+void ec_matmul(Emit *E, int v);
+
+/* ---------------------------------------------------------------- emit_func.c */
+const char *ec_numel(Emit *E, int rank, const Dim **shape);
+/* The comment with the source statement of v, before its first kernel. */
+void ec_comment(Emit *E, int v);
+void ec_saved_layout(Emit *E, Buf *c, Buf *size, const SavedVal *sv, int n, bool writable, const char *arg);
+void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o);
+
+/* ---------------------------------------------------------------- emit_module.c */
+/* An emitter for code outside f that has f's dimensions as dims[]. */
+void ec_dims_emit(Emit *E, const Func *f);
+
+#endif

@@ -1,0 +1,726 @@
+/* emit_func.c: one function as C: where each value lives (from the
+ * schedule), its work memory, its kernels in order, its checks of the
+ * dimensions and its entry points (NAME, NAME_work, NAME_work_size,
+ * NAME_call). */
+#include "emit.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- functions */
+
+const char *ec_numel(Emit *E, int rank, const Dim **shape)
+{
+	if (rank == 0)
+		return "1";
+	Buf b;
+	buf_init(&b, E->A);
+	for (int k = 0; k < rank; k++) {
+		int64_t d;
+		if (dim_is_const(shape[k], &d) && d == 1)
+			continue;
+		if (b.len)
+			buf_puts(&b, " * ");
+		buf_puts(&b, ec_paren(E, ec_dim(E, shape[k])));
+	}
+	return b.len ? buf_finish(&b, E->A) : "1";
+}
+
+void ec_comment(Emit *E, int v)
+{
+	const Inst *in = ir_inst(E->f, v);
+	if (!E->o->comments || in->stmt < 0 || in->stmt == E->last_stmt)
+		return;
+	E->last_stmt = in->stmt;
+	const StmtInfo *s = &E->f->stmts.data[in->stmt];
+	Buf b;
+	buf_init(&b, E->A);
+	for (int l = s->loc.line; l <= s->last_line && l <= s->loc.line + 3; l++) {
+		int len;
+		const char *p = src_line(E->f->src, l, &len);
+		if (l > s->loc.line)
+			buf_puts(&b, " ");
+		for (int i = 0; i < len; i++) {
+			char c = p[i];
+			if (c == '\t')
+				c = ' ';
+			if ((unsigned char)c < 32 || (unsigned char)c >= 127)
+				c = '?';
+			/* nothing in a comment may end it, start a trigraph or continue the line */
+			if ((c == '/' && b.len && b.data[b.len - 1] == '*') ||
+			    (c == '?' && b.len && b.data[b.len - 1] == '?') || c == '\\')
+				buf_putc(&b, ' ');
+			buf_putc(&b, c);
+		}
+	}
+	/* trim leading spaces */
+	const char *t = b.data ? b.data : "";
+	while (*t == ' ')
+		t++;
+	if (!E->counting) {
+		buf_putc(E->body, '\n');
+		buf_indent(E->body, E->depth);
+		buf_printf(E->body, "/* %s:%d: %s */\n", E->f->src->name, s->loc.line, t);
+	}
+	buf_free(&b);
+}
+
+/* Every stored array's element count must stay within 2^48. One check per
+ * distinct count; of counts that are constant multiples of one product of
+ * dimensions (784*b, 10*b), only the largest is checked. */
+static void emit_size_checks(Emit *E, Buf *c)
+{
+	Func *f = E->f;
+	int n = f->ins.len;
+	const Inst **seen = arena_array(E->A, (size_t)n + 1, sizeof(Inst *));
+	int64_t *coef = arena_array(E->A, (size_t)n + 1, sizeof(int64_t));
+	int ns = 0;
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		int m = E->mat[v];
+		if (in->rank < 2 || (m != M_SCRATCH && m != M_RESULT && m != M_PARAM))
+			continue;
+		/* the constant factor and the symbolic rest of the shape */
+		int64_t k = 1;
+		int nsym = 0;
+		bool simple = true;
+		for (int d = 0; d < in->rank; d++) {
+			int64_t x;
+			if (dim_is_const(in->shape[d], &x))
+				k = x > 0 && k <= INT64_MAX / x ? k * x : k;
+			else if (in->shape[d]->nterms == 1 && in->shape[d]->terms[0].n == 1 &&
+			         in->shape[d]->terms[0].coef == 1)
+				nsym++;
+			else
+				simple = false;
+		}
+		if (nsym == 0 && simple)
+			continue; /* constant: checked at compile time */
+		int j = 0;
+		for (; j < ns; j++) {
+			const Inst *o = seen[j];
+			bool same = simple;
+			int a = 0, b = 0;
+			/* same symbolic dimensions in the same order? */
+			while (same) {
+				while (a < in->rank && dim_is_const(in->shape[a], NULL))
+					a++;
+				while (b < o->rank && dim_is_const(o->shape[b], NULL))
+					b++;
+				if (a == in->rank || b == o->rank) {
+					same = a == in->rank && b == o->rank;
+					break;
+				}
+				same = in->shape[a++] == o->shape[b++];
+			}
+			if (same) {
+				if (k > coef[j]) {
+					seen[j] = in;
+					coef[j] = k;
+				}
+				break;
+			}
+		}
+		if (j == ns) {
+			seen[ns] = in;
+			coef[ns++] = simple ? k : -1;
+		}
+	}
+	for (int j = 0; j < ns; j++) {
+		const Inst *in = seen[j];
+		Buf t;
+		buf_init(&t, E->A);
+		for (int k = 0; k < in->rank; k++)
+			buf_printf(&t, "%s%s", k ? ", " : "", ec_dim(E, in->shape[k]));
+		buf_printf(c, "    if (!ad_numel_ok_(%d, (const int64_t[]){%s}))\n        return AD_ERR_DIM;\n",
+		           in->rank, t.data);
+		buf_free(&t);
+	}
+}
+
+/* The parameter list; `restrict` in definitions (arrays do not overlap
+ * outputs), not in the header, which C++ includes too. */
+static void params_decl(Emit *E, Buf *b, const FuncEmit *fe, const char **pnames, const char **rnames, bool restrict_)
+{
+	Func *f = E->f;
+	bool first = true;
+	const char *r = restrict_ ? "restrict " : "";
+	for (int i = 0; i < f->dimsyms.len; i++) {
+		buf_printf(b, "%sint64_t %s", first ? "" : ", ", E->dimname[i]);
+		first = false;
+	}
+	int np = fe->saved_params >= 0 ? fe->saved_params : f->params.len;
+	int nr = fe->saved_results >= 0 ? fe->saved_results : f->results.len;
+	for (int i = 0; i < np; i++) {
+		const Inst *p = ir_inst(f, f->params.data[i]);
+		buf_printf(b, "%sconst %s *%s%s", first ? "" : ", ", ec_ctype(p->dt), r, pnames[i]);
+		first = false;
+	}
+	for (int i = 0; i < nr; i++) {
+		buf_printf(b, "%s%s *%s%s", first ? "" : ", ", ec_ctype(f->results.data[i].dt), r, rnames[i]);
+		first = false;
+	}
+	if (fe->saved_params >= 0 || fe->saved_results >= 0)
+		buf_printf(b, "%s%svoid *%s%s", first ? "" : ", ", fe->saved_params >= 0 ? "const " : "", r,
+		           E->saved_arg);
+}
+
+static void args_call(Emit *E, Buf *b, const char **pnames, const char **rnames)
+{
+	Func *f = E->f;
+	bool first = true;
+	for (int i = 0; i < f->dimsyms.len; i++) {
+		buf_printf(b, "%s%s", first ? "" : ", ", E->dimname[i]);
+		first = false;
+	}
+	for (int i = 0; i < f->params.len; i++) {
+		buf_printf(b, "%s%s", first ? "" : ", ", pnames[i]);
+		first = false;
+	}
+	for (int i = 0; i < f->results.len; i++) {
+		buf_printf(b, "%s%s", first ? "" : ", ", rnames[i]);
+		first = false;
+	}
+}
+
+static const char *type_doc(Emit *E, DType dt, int rank, const Dim **shape)
+{
+	Buf b;
+	buf_init(&b, E->A);
+	ir_print_type(&b, dt, rank, shape);
+	return buf_finish(&b, E->A);
+}
+
+/* Documentation of a signature, for the header and the definition. */
+static void signature_doc(Emit *E, Buf *doc, const FuncEmit *fe, const char **pnames, const char **rnames)
+{
+	Func *f = fe->f;
+	buf_printf(doc, "/* %s, from %s:%d.\n", fe->title ? fe->title : f->name, f->src->name, f->loc.line);
+	for (int i = 0; i < f->params.len; i++) {
+		const Inst *p = ir_inst(f, f->params.data[i]);
+		bool seed = fe->nullable_from >= 0 && i >= fe->nullable_from && i < fe->nullable_to;
+		buf_printf(doc, " *   in  %-10s %s%s%s\n", pnames[i], type_doc(E, p->dt, p->rank, p->shape),
+		           p->flags & IF_NOGRAD && !seed ? " (nograd)" : "", seed ? " (a seed; NULL means ones)" : "");
+	}
+	for (int i = 0; i < f->results.len; i++) {
+		const FuncResult *r = &f->results.data[i];
+		buf_printf(doc, " *   out %-10s %s%s%s\n", rnames[i], type_doc(E, r->dt, r->rank, r->shape),
+		           r->value < 0 ? " (none: always zeros)" : "", fe->optional ? " (NULL: not computed)" : "");
+	}
+	buf_puts(doc, " * Arrays are contiguous and row-major, scalars are passed by pointer, and no\n"
+	              " * output may overlap another array. Returns 0, or AD_ERR_DIM for dimensions\n"
+	              " * that are negative, too large or inconsistent, or AD_ERR_NOMEM. */\n");
+}
+
+/* --emit=schedule: the inlined values a kernel evaluates, in operand order. */ /* --emit=schedule: the inlined values a
+                                                                                   kernel evaluates, in operand order.
+                                                                                 */
+static void list_inlined(Emit *E, int v, Buf *b, bool *seen)
+{
+	const Inst *in = ir_inst(E->f, v);
+	for (int k = 0; k < in->nargs; k++) {
+		int a = in->args[k];
+		if (E->mat[a] != M_INLINE || seen[a])
+			continue;
+		seen[a] = true;
+		list_inlined(E, a, b, seen);
+		buf_printf(b, " %s%%%d", op_info[ir_inst(E->f, a)->op].name, a);
+	}
+}
+
+static void schedule_report(Emit *E, Buf *r, const char *base)
+{
+	Func *f = E->f;
+	int n = f->ins.len;
+	bool *seen = arena_array(E->A, (size_t)n + 1, sizeof(bool));
+	buf_printf(r, "%s:\n", base);
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		int m = E->mat[v];
+		const char *where = m == M_INLINE   ? NULL
+		                    : m == M_PARAM  ? "parameter"
+		                    : m == M_STATIC ? "constant"
+		                    : m == M_ALIAS  ? "view"
+		                    : m == M_LOCAL  ? "local"
+		                    : m == M_RESULT ? "result"
+		                                    : "buffer";
+		if (!where || m == M_PARAM || m == M_STATIC)
+			continue;
+		const char *kind = m == M_ALIAS                       ? "view"
+		                   : op_info[in->op].kind == K_MATMUL ? "gemm"
+		                   : op_info[in->op].kind == K_REDUCE ? "reduce"
+		                                                      : "loop";
+		Buf t;
+		buf_init(&t, E->A);
+		ir_print_type(&t, in->dt, in->rank, in->shape);
+		buf_printf(r, "  %-6s %%%d %s %s -> %s %s", kind, v, op_info[in->op].name, t.data, where, E->home[v]);
+		buf_free(&t);
+		if (m != M_ALIAS) {
+			Buf l;
+			buf_init(&l, E->A);
+			memset(seen, 0, (size_t)n + 1);
+			list_inlined(E, v, &l, seen);
+			if (l.len)
+				buf_printf(r, "; fused:%s", l.data);
+			buf_free(&l);
+		}
+		buf_putc(r, '\n');
+	}
+}
+
+/* Which results (bit r) each value feeds; all bits if more than 64 results. */
+static uint64_t *feeds_of(Emit *E)
+{
+	Func *f = E->f;
+	int n = f->ins.len;
+	uint64_t *m = arena_array(E->A, (size_t)n + 1, sizeof(uint64_t));
+	for (int r = 0; r < f->results.len; r++)
+		if (f->results.data[r].value >= 0)
+			m[f->results.data[r].value] |= r < 64 ? (uint64_t)1 << r : ~(uint64_t)0;
+	for (int v = n - 1; v >= 0; v--) {
+		const Inst *in = ir_inst(f, v);
+		for (int k = 0; k < in->nargs; k++)
+			m[in->args[k]] |= m[v];
+	}
+	return m;
+}
+
+/* When the kernel of v runs, in a function whose results may be NULL: a
+ * value in a result's buffer when that result is wanted; another when some
+ * result it feeds is (always, when it feeds a saved value or more than 8). */
+static const char *kernel_guard(Emit *E, const FuncEmit *fe, uint64_t mask, int v, const char **rnames)
+{
+	int nr = E->f->results.len, from = fe->saved_results >= 0 ? fe->saved_results : nr;
+	if (E->mat[v] == M_RESULT)
+		return E->result_of[v] < from ? rnames[E->result_of[v]] : NULL;
+	if (nr > 64 || mask == ~(uint64_t)0)
+		return NULL;
+	Buf b;
+	buf_init(&b, E->A);
+	int k = 0;
+	for (int r = 0; r < nr; r++)
+		if (mask >> r & 1) {
+			if (r >= from || ++k > 8) {
+				buf_free(&b);
+				return NULL;
+			}
+			buf_printf(&b, "%s%s", b.len ? " || " : "", rnames[r]);
+		}
+	return b.len ? buf_finish(&b, E->A) : "1";
+}
+
+/* Does an instruction read v, or a result return it? */
+static bool read_anywhere(const Func *f, const int *uses, int v)
+{
+	bool returned = false;
+	for (int r = 0; r < f->results.len; r++)
+		returned = returned || f->results.data[r].value == v;
+	return uses[v] > 0 || returned;
+}
+
+/* Declarations of a pointer per saved value into the buffer `arg` (into c),
+ * or the buffer's size in bytes (into `size`, as statements adding to a
+ * size_t `size`). */
+void ec_saved_layout(Emit *E, Buf *c, Buf *size, const SavedVal *sv, int n, bool writable, const char *arg)
+{
+	int nscalars = 0, narrays = 0;
+	for (int i = 0; i < n; i++)
+		sv[i].rank ? narrays++ : nscalars++;
+	if (size) {
+		if (nscalars)
+			buf_printf(size, "    size += AD_ALIGN_(%d, 8);\n", nscalars);
+		for (int i = 0; i < n; i++)
+			if (sv[i].rank)
+				buf_printf(size, "    size += AD_ALIGN_(%s, sizeof(%s));\n",
+				           ec_numel(E, sv[i].rank, sv[i].shape), ec_ctype(sv[i].dt));
+	}
+	if (!c)
+		return;
+	if (!n) {
+		buf_printf(c, "    (void)%s;\n", arg);
+		return;
+	}
+	const char *q = writable ? "" : "const ";
+	const char *p = ec_fresh(E, "sv");
+	buf_printf(c, "    %schar *%s = (%schar *)%s;\n", q, p, q, arg);
+	for (int i = 0, k = 0; i < n; i++)
+		if (!sv[i].rank)
+			buf_printf(c, "    %s%s *%s = (%s%s *)(%s + %d);\n", q, ec_ctype(sv[i].dt), sv[i].name, q,
+			           ec_ctype(sv[i].dt), p, 8 * k++);
+	if (narrays && nscalars)
+		buf_printf(c, "    %s += AD_ALIGN_(%d, 8);\n", p, nscalars);
+	for (int i = 0, k = 0; i < n; i++) {
+		if (!sv[i].rank)
+			continue;
+		buf_printf(c, "    %s%s *%s = (%s%s *)%s;\n", q, ec_ctype(sv[i].dt), sv[i].name, q, ec_ctype(sv[i].dt),
+		           p);
+		if (++k < narrays)
+			buf_printf(c, "    %s += AD_ALIGN_(%s, sizeof(%s));\n", p, ec_numel(E, sv[i].rank, sv[i].shape),
+			           ec_ctype(sv[i].dt));
+	}
+}
+
+/* The saved values of fe's function (its results or parameters from
+ * fe->saved_results or fe->saved_params on), named as pnames/rnames say. */
+static SavedVal *saved_values(Emit *E, const FuncEmit *fe, const char **pnames, const char **rnames, int *n)
+{
+	Func *f = fe->f;
+	*n = 0;
+	SavedVal *sv = arena_array(E->A, (size_t)f->params.len + (size_t)f->results.len + 1, sizeof *sv);
+	for (int i = fe->saved_results; fe->saved_results >= 0 && i < f->results.len; i++) {
+		const FuncResult *r = &f->results.data[i];
+		sv[(*n)++] = (SavedVal){r->dt, r->rank, r->shape, rnames[i]};
+	}
+	for (int i = fe->saved_params; fe->saved_params >= 0 && i < f->params.len; i++) {
+		const Inst *p = ir_inst(f, f->params.data[i]);
+		sv[(*n)++] = (SavedVal){p->dt, p->rank, p->shape, pnames[i]};
+	}
+	return sv;
+}
+
+void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
+{
+	Func *f = fe->f;
+	const char *base = fe->cname;
+	Emit E0, *E = &E0;
+	memset(E, 0, sizeof *E);
+	E->A = f->A;
+	ec_names_init(E);
+	E->f = f;
+	E->o = o;
+	E->last_stmt = -1;
+	/* user-visible names first */
+	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
+	for (int i = 0; i < f->dimsyms.len; i++)
+		E->dimname[i] = ec_user_name(E, f->dimsyms.data[i]);
+	const char **pnames = arena_array(E->A, (size_t)f->params.len + 1, sizeof(char *));
+	const char **rnames = arena_array(E->A, (size_t)f->results.len + 1, sizeof(char *));
+	for (int i = 0; i < f->params.len; i++)
+		pnames[i] = ec_user_name(E, ir_inst(f, f->params.data[i])->name);
+	for (int i = 0; i < f->results.len; i++)
+		rnames[i] = ec_user_name(E, f->results.data[i].name);
+	int nsaved = 0;
+	SavedVal *saved = saved_values(E, fe, pnames, rnames, &nsaved);
+	Buf saved_decls;
+	buf_init(&saved_decls, E->A);
+	if (fe->saved_params >= 0 || fe->saved_results >= 0) {
+		E->saved_arg = ec_user_name(E, "saved");
+		ec_saved_layout(E, &saved_decls, NULL, saved, nsaved, fe->saved_results >= 0, E->saved_arg);
+	}
+	E->S = sched_fuse(f, fe->optional, fe->saved_results >= 0 ? fe->saved_results : f->results.len);
+	E->mat = E->S->mat;
+	E->uses = E->S->uses;
+	E->result_of = E->S->result_of;
+	int n = f->ins.len;
+	E->home = arena_array(E->A, (size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < f->params.len; i++)
+		E->home[f->params.data[i]] = pnames[i];
+	for (int v = 0; v < n; v++)
+		if (E->mat[v] == M_RESULT)
+			E->home[v] = rnames[E->result_of[v]];
+	uint64_t *feeds = fe->optional ? feeds_of(E) : NULL;
+
+	Buf body, statics, sizes;
+	buf_init(&body, E->A);
+	buf_init(&statics, E->A);
+	buf_init(&sizes, E->A);
+	E->body = &body;
+	E->depth = 1;
+	/* static constant tensors */
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (E->mat[v] != M_STATIC)
+			continue;
+		E->home[v] = ec_fresh(E, arena_printf(E->A, "%s_c%d", base, v));
+		buf_printf(&statics, "static const %s %s[%" PRId64 "] = {", ec_ctype(in->dt), E->home[v], in->nnums);
+		for (int64_t i = 0; i < in->nnums; i++) {
+			if (i % 8 == 0)
+				buf_puts(&statics, "\n    ");
+			buf_printf(&statics, "%s%s", ec_literal(E, in->nums[i], in->dt), i + 1 < in->nnums ? ", " : "");
+		}
+		buf_puts(&statics, "\n};\n");
+	}
+	/* work memory: ones for seeds not given, then the scratch buffers */
+	bool any_scratch = false;
+	const char *wp = ec_fresh(E, "w");
+	for (int i = 0; fe->nullable_from >= 0 && i < f->params.len; i++) {
+		if (i < fe->nullable_from || i >= fe->nullable_to || !read_anywhere(f, E->uses, f->params.data[i]))
+			continue;
+		const Inst *p = ir_inst(f, f->params.data[i]);
+		const char *numel = ec_numel(E, p->rank, p->shape);
+		const char *ones = ec_fresh(E, "ones");
+		buf_printf(&sizes, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel, ec_ctype(p->dt));
+		ec_line(E, "if (!%s) { /* no seed: ones */", pnames[i]);
+		ec_line(E, "    %s *%s = (%s *)%s;", ec_ctype(p->dt), ones, ec_ctype(p->dt), wp);
+		ec_line(E, "    for (int64_t i = 0; i < %s; i++)", numel);
+		ec_line(E, "        %s[i] = 1;", ones);
+		ec_line(E, "    %s = %s;", pnames[i], ones);
+		ec_line(E, "}");
+		ec_line(E, "%s += AD_ALIGN_(%s, sizeof(%s));", wp, numel, ec_ctype(p->dt));
+		any_scratch = true;
+	}
+	/* scratch buffers: one that nothing reads any more lends its memory to
+	 * a later value of the same size and dtype (reuse.c) */
+	sched_reuse(E->S, f);
+	E->report = o->memory_report;
+	const Dim *total = dim_const(f->dc, 0), *unshared = dim_const(f->dc, 0);
+	if (E->report)
+		buf_printf(E->report, "%s: scratch memory (%s_work_size)\n", base, base);
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (E->mat[v] == M_LOCAL) {
+			E->home[v] = ec_fresh(E, in->name ? in->name : "s");
+			if (fe->optional) /* guarded kernels assign it */
+				ec_line(E, "%s %s = 0;", ec_ctype(in->dt), E->home[v]);
+		}
+		if (E->mat[v] != M_SCRATCH)
+			continue;
+		E->home[v] = ec_fresh(E, in->name ? in->name : "t");
+		const Dim *bytes_d = dim_const(f->dc, in->dt == DT_F64 ? 8 : 4);
+		for (int k = 0; k < in->rank; k++)
+			bytes_d = dim_mul(f->dc, bytes_d, in->shape[k]);
+		unshared = dim_add(f->dc, unshared, bytes_d);
+		int prev = E->S->reuse[v];
+		if (prev >= 0) {
+			ec_line(E, "%s *%s = %s; /* %s is no longer needed */", ec_ctype(in->dt), E->home[v],
+			        E->home[prev], E->home[prev]);
+			if (E->report)
+				buf_printf(E->report, "    %-12s %-16s in the memory of an earlier buffer\n",
+				           E->home[v], type_doc(E, in->dt, in->rank, in->shape));
+			continue;
+		}
+		total = dim_add(f->dc, total, bytes_d);
+		const char *numel = ec_numel(E, in->rank, in->shape);
+		buf_printf(&sizes, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel, ec_ctype(in->dt));
+		ec_line(E, "%s *%s = (%s *)%s;", ec_ctype(in->dt), E->home[v], ec_ctype(in->dt), wp);
+		ec_line(E, "%s += AD_ALIGN_(%s, sizeof(%s));", wp, numel, ec_ctype(in->dt));
+		if (E->report) {
+			Buf bytes;
+			buf_init(&bytes, E->A);
+			dim_print(&bytes, bytes_d);
+			buf_printf(E->report, "    %-12s %-16s %s bytes\n", E->home[v],
+			           type_doc(E, in->dt, in->rank, in->shape), bytes.data);
+			buf_free(&bytes);
+		}
+		any_scratch = true;
+	}
+	if (E->report) {
+		Buf t;
+		buf_init(&t, E->A);
+		dim_print(&t, total);
+		buf_printf(E->report, "  total: %s bytes (each buffer 64-byte aligned)", t.data);
+		if (total != unshared) {
+			t.len = 0;
+			dim_print(&t, unshared);
+			buf_printf(E->report, "; %s bytes without reuse", t.data);
+		}
+		buf_puts(E->report, "\n");
+		buf_free(&t);
+		E->report = NULL;
+	}
+	for (int v = 0; v < n; v++)
+		if (E->mat[v] == M_ALIAS)
+			E->home[v] = E->home[ir_inst(f, v)->args[0]];
+	E->predeclared = fe->optional;
+	if (o->schedule_report)
+		schedule_report(E, o->schedule_report, base);
+	/* kernels, in order */
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		int m = E->mat[v];
+		if (m == M_INLINE || m == M_PARAM || m == M_STATIC || m == M_ALIAS)
+			continue;
+		ec_comment(E, v);
+		if (feeds)
+			E->guard = kernel_guard(E, fe, feeds[v], v, rnames);
+		OpKind kind = op_info[in->op].kind;
+		if (kind == K_REDUCE)
+			ec_reduce(E, v);
+		else if (kind == K_MATMUL)
+			ec_matmul(E, v);
+		else
+			ec_store(E, v, E->home[v]);
+	}
+	/* results held elsewhere: copies; none results: zeros */
+	for (int i = 0; i < f->results.len; i++) {
+		const FuncResult *r = &f->results.data[i];
+		if (r->value >= 0 && ((E->mat[r->value] == M_RESULT && E->result_of[r->value] == i) ||
+		                      (E->mat[r->value] == M_ALIAS && E->home[r->value] == rnames[i])))
+			continue;
+		if (r->value < 0) {
+			ec_line(E, "/* %s is none: no result depends on it; zeros are written */", rnames[i]);
+			ec_line(E, "%smemset(%s, 0, (size_t)(%s) * sizeof(%s));",
+			        fe->optional ? arena_printf(E->A, "if (%s)\n        ", rnames[i]) : "", rnames[i],
+			        ec_numel(E, r->rank, r->shape), ec_ctype(r->dt));
+			continue;
+		}
+		E->last_stmt = -1;
+		const Inst *in = ir_inst(f, r->value);
+		if (fe->optional && !(fe->saved_results >= 0 && i >= fe->saved_results))
+			E->guard = rnames[i];
+		int nopen;
+		Kernel K;
+		ec_kernel_begin(E, &K, NULL, NULL);
+		Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
+		E->cache.len = 0;
+		E->counting = true;
+		ec_ex(E, r->value, ix);
+		E->counting = false;
+		ec_line(E, "%s[%s] = %s;", rnames[i], ec_offset(E, in, &ix), ec_strip(E, ec_ex(E, r->value, ix)));
+		ec_close_loops(E, nopen);
+		ec_kernel_end(E, &K);
+	}
+
+	/* the signatures, documented in the header */
+	Buf sig, sigr;
+	buf_init(&sig, E->A);
+	buf_init(&sigr, E->A);
+	params_decl(E, &sig, fe, pnames, rnames, false);
+	params_decl(E, &sigr, fe, pnames, rnames, true);
+	const char *params = sig.len ? sig.data : "void";
+	Buf doc;
+	buf_init(&doc, E->A);
+	signature_doc(E, &doc, fe, pnames, rnames);
+	Buf dims_decl;
+	buf_init(&dims_decl, E->A);
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(&dims_decl, "%sint64_t %s", i ? ", " : "", E->dimname[i]);
+	const char *dparams = dims_decl.len ? dims_decl.data : "void";
+	const char *st = fe->entries & FE_WORK ? "" : "static ";
+	if (h && (fe->entries & (FE_PLAIN | FE_WORK | FE_CALL))) {
+		buf_puts(h, doc.data);
+		if (fe->entries & FE_PLAIN)
+			buf_printf(h, "int %s(%s);\n", base, params);
+		if (fe->entries & FE_WORK) {
+			buf_printf(h,
+			           "/* Bytes of scratch memory %s_work needs (SIZE_MAX for invalid dimensions). */\n",
+			           base);
+			buf_printf(h, "size_t %s_work_size(%s);\n", base, dparams);
+			buf_printf(h,
+			           "/* %s with caller-owned scratch memory of %s_work_size(...) bytes,\n"
+			           " * aligned to 64 bytes; no allocation. */\n",
+			           base, base);
+			buf_printf(h, "int %s_work(%s%svoid *work);\n", base, sig.len ? sig.data : "",
+			           sig.len ? ", " : "");
+		}
+		if (fe->entries & FE_CALL) {
+			buf_printf(
+			    h, "/* Uniform entry for run-time callers: dims[], inputs[] and outputs[] in the order\n"
+			       " * above; work may be NULL (then memory is allocated). */\n");
+			buf_printf(
+			    h,
+			    "int %s_call(const int64_t *dims, const void *const *in, void *const *out, void *work);\n",
+			    base);
+		}
+		buf_puts(h, "\n");
+	}
+
+	/* the definitions */
+	if (statics.len)
+		buf_printf(c, "\n%s", statics.data);
+	buf_printf(c, "\n%ssize_t %s_work_size(%s)\n{\n", st, base, dparams);
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(c, "    if (%s < 0 || %s > AD_MAX_DIM_)\n        return SIZE_MAX;\n", E->dimname[i],
+		           E->dimname[i]);
+	if (any_scratch) {
+		buf_puts(c, "    size_t size = 0;\n");
+		buf_puts(c, sizes.data);
+		buf_puts(c, "    return size;\n}\n");
+	} else {
+		buf_puts(c, "    return 0;\n}\n");
+	}
+
+	buf_printf(c, "\n%s", doc.data);
+	buf_printf(c, "%sint %s_work(%s%svoid *work)\n{\n", st, base, sigr.len ? sigr.data : "", sigr.len ? ", " : "");
+	/* dimension checks */
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(c, "    if (%s < 0 || %s > AD_MAX_DIM_)\n        return AD_ERR_DIM;\n", E->dimname[i],
+		           E->dimname[i]);
+	for (int i = 0; i < f->cons.len; i++) {
+		const Constraint *k = &f->cons.data[i];
+		const char *a = ec_dim(E, k->a);
+		if (k->kind == CONS_GE0)
+			buf_printf(c, "    if (%s < 0) /* %s */\n        return AD_ERR_DIM;\n", a, k->msg);
+		else if (k->kind == CONS_EQ)
+			buf_printf(c, "    if (%s != %s) /* %s */\n        return AD_ERR_DIM;\n", a, ec_dim(E, k->b),
+			           k->msg);
+		else
+			buf_printf(c, "    if (%s == 0 || %s %% %s != 0) /* %s */\n        return AD_ERR_DIM;\n",
+			           ec_dim(E, k->b), ec_paren(E, a), ec_paren(E, ec_dim(E, k->b)), k->msg);
+	}
+	if (f->dimsyms.len)
+		emit_size_checks(E, c);
+	buf_puts(c, saved_decls.data ? saved_decls.data : "");
+	buf_free(&saved_decls);
+	for (int i = 0; i < f->params.len; i++)
+		if (!read_anywhere(f, E->uses, f->params.data[i]))
+			buf_printf(c, "    (void)%s; /* only its shape is used */\n", pnames[i]);
+	if (any_scratch)
+		buf_printf(c, "    char *%s = (char *)work;\n", wp);
+	else
+		buf_puts(c, "    (void)work;\n");
+	buf_puts(c, body.data ? body.data : "");
+	buf_puts(c, "    return 0;\n}\n");
+
+	if (fe->entries & FE_PLAIN) {
+		Buf args;
+		buf_init(&args, E->A);
+		args_call(E, &args, pnames, rnames);
+		buf_printf(c, "\nint %s(%s)\n{\n", base, params);
+		buf_printf(c, "    size_t size = %s_work_size(", base);
+		for (int i = 0; i < f->dimsyms.len; i++)
+			buf_printf(c, "%s%s", i ? ", " : "", E->dimname[i]);
+		buf_puts(c, ");\n");
+		buf_puts(c, "    void *work = NULL;\n"
+		            "    if (size == SIZE_MAX)\n        return AD_ERR_DIM;\n"
+		            "    if (size > 0 && !(work = malloc(size)))\n        return AD_ERR_NOMEM;\n");
+		buf_printf(c, "    int err = %s_work(%s%swork);\n", base, args.len ? args.data : "",
+		           args.len ? ", " : "");
+		buf_puts(c, "    free(work);\n    return err;\n}\n");
+		buf_free(&args);
+	}
+	if (fe->entries & FE_CALL) {
+		/* the uniform entry */
+		buf_printf(
+		    c, "\nint %s_call(const int64_t *dims, const void *const *in, void *const *out, void *work)\n{\n",
+		    base);
+		Buf ua, da;
+		buf_init(&ua, E->A);
+		buf_init(&da, E->A);
+		for (int i = 0; i < f->dimsyms.len; i++) {
+			buf_printf(&ua, "dims[%d], ", i);
+			buf_printf(&da, "%sdims[%d]", i ? ", " : "", i);
+		}
+		for (int i = 0; i < f->params.len; i++)
+			buf_printf(&ua, "(const %s *)in[%d], ", ec_ctype(ir_inst(f, f->params.data[i])->dt), i);
+		for (int i = 0; i < f->results.len; i++)
+			buf_printf(&ua, "(%s *)out[%d], ", ec_ctype(f->results.data[i].dt), i);
+		if (!f->dimsyms.len)
+			buf_puts(c, "    (void)dims;\n");
+		if (!f->params.len)
+			buf_puts(c, "    (void)in;\n");
+		if (!f->results.len)
+			buf_puts(c, "    (void)out;\n");
+		buf_printf(c,
+		           "    void *own = NULL;\n"
+		           "    if (!work) {\n"
+		           "        size_t size = %s_work_size(%s);\n"
+		           "        if (size == SIZE_MAX)\n            return AD_ERR_DIM;\n"
+		           "        if (size > 0 && !(own = work = malloc(size)))\n            return AD_ERR_NOMEM;\n"
+		           "    }\n",
+		           base, da.len ? da.data : "");
+		buf_printf(c, "    int err = %s_work(%swork);\n    free(own);\n    return err;\n}\n", base,
+		           ua.len ? ua.data : "");
+		buf_free(&ua);
+		buf_free(&da);
+	}
+	buf_free(&dims_decl);
+	buf_free(&sig);
+	buf_free(&sigr);
+	buf_free(&doc);
+	buf_free(&body);
+	buf_free(&statics);
+	buf_free(&sizes);
+}

@@ -1,0 +1,368 @@
+/* emit_kernel.c: loop nests. Each stored value gets one kernel that
+ * computes it element by element (ec_store), or a reduction with its
+ * accumulators (ec_reduce), or a call of the matrix-product kernel
+ * (ec_matmul). */
+#include "emit.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- kernels */
+
+static const char *loop_var(Emit *E, int k)
+{
+	static const char *const names[] = {"i", "j", "k", "l"};
+	return ec_fresh(E, k < 4 ? names[k] : arena_printf(E->A, "i%d", k));
+}
+
+/* Open loops over shape; returns the index. Axes of constant size 1 get no
+ * loop. The innermost loop is marked for vectorization when `vec` (AD_VEC_:
+ * `#pragma omp simd` when the code is built with -DAD_SIMD). */
+Index ec_open_loops_vec(Emit *E, int rank, const Dim **shape, int *nopen, const char *vec)
+{
+	return ec_open_loops_at(E, rank, shape, nopen, vec, 0);
+}
+
+/* The same, naming the loop variables from axis `first` on (i, j, k, ...). */
+Index ec_open_loops_at(Emit *E, int rank, const Dim **shape, int *nopen, const char *vec, int first)
+{
+	Index ix = ec_index(E, rank);
+	*nopen = 0;
+	int last = -1, outer = -1;
+	for (int k = 0; k < rank; k++) {
+		int64_t d;
+		if (!(dim_is_const(shape[k], &d) && d == 1)) {
+			last = k;
+			if (outer < 0)
+				outer = k;
+		}
+	}
+	/* an inner size of 0 must not leave the outer loops spinning through
+	 * their (possibly huge) ranges for nothing */
+	Buf cond;
+	buf_init(&cond, E->A);
+	for (int k = outer + 1; outer >= 0 && k < rank; k++) {
+		int64_t d;
+		bool known = dim_is_const(shape[k], &d);
+		if (known && d != 0)
+			continue;
+		buf_printf(&cond, "%s%s", cond.len ? " && " : "",
+		           known ? "0" : arena_printf(E->A, "%s != 0", ec_dim(E, shape[k])));
+	}
+	if (cond.len) {
+		ec_line(E, "if (%s) {", cond.data);
+		E->depth++;
+		(*nopen)++;
+	}
+	buf_free(&cond);
+	for (int k = 0; k < rank; k++) {
+		int64_t d;
+		if (dim_is_const(shape[k], &d) && d == 1) {
+			ix.ax[k] = "0";
+			continue;
+		}
+		const char *i = loop_var(E, first + k);
+		ix.ax[k] = i;
+		if (k == last && vec)
+			ec_line(E, "%s", vec);
+		ec_line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, ec_dim(E, shape[k]), i);
+		E->depth++;
+		(*nopen)++;
+	}
+	return ix;
+}
+
+Index ec_open_loops(Emit *E, int rank, const Dim **shape, int *nopen)
+{
+	return ec_open_loops_vec(E, rank, shape, nopen, "AD_VEC_");
+}
+
+void ec_close_loops(Emit *E, int n)
+{
+	for (int k = 0; k < n; k++) {
+		E->depth--;
+		ec_line(E, "}");
+	}
+}
+
+void ec_kernel_begin(Emit *E, Kernel *k, const char *decl, const char *local)
+{
+	k->names_mark = names_mark(E->names);
+	k->outer = E->body;
+	k->decl = decl;
+	k->local = local;
+	k->guard = E->guard;
+	E->guard = NULL;
+	buf_init(&k->buf, E->A);
+	E->body = &k->buf;
+	E->depth++;
+}
+
+void ec_kernel_end(Emit *E, Kernel *k)
+{
+	E->depth--;
+	E->body = k->outer;
+	names_release(E->names, k->names_mark);
+	const char *text = k->buf.data ? k->buf.data : "";
+	int ind = 4 * (E->depth + 1), top = 0;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		int sp = 0;
+		while (p[sp] == ' ')
+			sp++;
+		if (sp == ind && p[sp] != '}')
+			top++;
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	if (k->guard && top <= 1) {
+		/* if (guard) STATEMENT */
+		ec_line(E, "if (%s)", k->guard);
+		buf_puts(E->body, text);
+	} else if (k->guard) {
+		ec_line(E, "if (%s) {", k->guard);
+		buf_puts(E->body, text);
+		ec_line(E, "}");
+	} else if (top <= 1) {
+		/* one statement: no braces, one level less indentation */
+		for (const char *p = text; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t len = nl ? (size_t)(nl - p) : strlen(p);
+			size_t skip = len >= 4 ? 4 : 0;
+			if (k->decl && p == text)
+				buf_printf(E->body, "%*sconst %s ", 4 * E->depth, "", k->decl), skip = (size_t)ind;
+			buf_put(E->body, p + skip, len - skip);
+			buf_putc(E->body, '\n');
+			p = nl ? nl + 1 : p + len;
+		}
+	} else {
+		if (k->decl)
+			ec_line(E, "%s %s;", k->decl, k->local);
+		ec_line(E, "{");
+		buf_puts(E->body, text);
+		ec_line(E, "}");
+	}
+	buf_free(&k->buf);
+}
+
+/* dst[offset(ix)] = value of v at ix, with a counting pass first so that
+ * subexpressions used twice become locals. */
+void ec_store(Emit *E, int v, const char *dst)
+{
+	const Inst *in = ir_inst(E->f, v);
+	Kernel K;
+	bool local = in->rank == 0 && E->mat[v] == M_LOCAL;
+	ec_kernel_begin(E, &K, local && !E->predeclared ? ec_ctype(in->dt) : NULL, dst);
+	int nopen;
+	Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
+	E->cache.len = 0;
+	E->counting = true;
+	int mat = E->mat[v];
+	E->mat[v] = M_INLINE;
+	ec_compute(E, v, ix);
+	E->counting = false;
+	const char *e = ec_compute(E, v, ix);
+	E->mat[v] = mat;
+	if (local)
+		ec_line(E, "%s = %s;", dst, ec_strip(E, e));
+	else
+		ec_line(E, "%s[%s] = %s;", dst, ec_offset(E, in, &ix), ec_strip(E, e));
+	ec_close_loops(E, nopen);
+	ec_kernel_end(E, &K);
+}
+
+static const char *reduce_init(Op op)
+{
+	switch (op) {
+	case OP_prod: return "1";
+	case OP_max: return "-INFINITY";
+	case OP_min: return "INFINITY";
+	default: return "0";
+	}
+}
+
+/* A sum over leading axes (the bias gradient of a batch): row by row, in
+ * memory order, adding each row into the result (in its dtype). */
+static void emit_sum_rows(Emit *E, int v, const bool *red)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v);
+	const Inst *x = ir_inst(f, in->args[0]);
+	const char *dst = E->home[v];
+	Kernel K;
+	ec_kernel_begin(E, &K, NULL, NULL);
+	const Dim *rshape[IR_MAX_RANK];
+	int nr = 0;
+	for (int k = 0; k < x->rank; k++)
+		if (red[k])
+			rshape[nr++] = x->shape[k];
+	int nopen, names = names_mark(E->names);
+	Index oix = ec_open_loops_at(E, in->rank, in->shape, &nopen, "AD_VEC_", nr);
+	ec_line(E, "%s[%s] = 0;", dst, ec_offset(E, in, &oix));
+	ec_close_loops(E, nopen);
+	names_release(E->names, names); /* the same names serve the next loops */
+	int nouter;
+	Index rix = ec_open_loops_vec(E, nr, rshape, &nouter, NULL);
+	int ninner;
+	Index kix = ec_open_loops_at(E, in->rank, in->shape, &ninner, "AD_VEC_", nr);
+	Index xi = ec_index(E, x->rank);
+	for (int k = 0, r = 0, o = 0; k < x->rank; k++)
+		xi.ax[k] = red[k] ? rix.ax[r++] : kix.ax[o++];
+	E->cache.len = 0;
+	E->counting = true;
+	ec_ex(E, in->args[0], xi);
+	E->counting = false;
+	ec_line(E, "%s[%s] += %s;", dst, ec_offset(E, in, &kix), ec_strip(E, ec_ex(E, in->args[0], xi)));
+	ec_close_loops(E, ninner);
+	ec_close_loops(E, nouter);
+	ec_kernel_end(E, &K);
+}
+
+void ec_reduce(Emit *E, int v)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v);
+	const Inst *x = ir_inst(f, in->args[0]);
+	const char *dst = E->home[v];
+	if (in->op == OP_sum && in->rank > 0 && E->mat[v] != M_LOCAL) {
+		/* reduced axes all before the kept ones, and the kept ones at least
+		 * 8 elements: go through memory in order */
+		bool red[IR_MAX_RANK] = {0}, prefix = true;
+		for (int k = 0; k < in->nints; k++)
+			red[in->ints[k]] = true;
+		for (int k = 1; k < x->rank; k++)
+			prefix = prefix && !(red[k] && !red[k - 1]);
+		int64_t kept = ir_numel_const(in);
+		if (prefix && red[0] && (kept < 0 || kept >= 8)) {
+			emit_sum_rows(E, v, red);
+			return;
+		}
+	}
+	/* the kept axes outside, the reduced axes inside */
+	const Dim *outer[IR_MAX_RANK];
+	int no = 0;
+	bool red[IR_MAX_RANK] = {0};
+	for (int k = 0; k < in->nints; k++)
+		red[in->ints[k]] = true;
+	for (int k = 0; k < x->rank; k++)
+		if (!red[k])
+			outer[no++] = x->shape[k];
+	if (E->mat[v] == M_LOCAL && !E->predeclared)
+		ec_line(E, "%s %s;", ec_ctype(in->dt), dst);
+	Kernel K;
+	ec_kernel_begin(E, &K, NULL, NULL);
+	int nopen;
+	Index oix = ec_open_loops_vec(E, no, outer, &nopen, NULL);
+	const char *acct = in->op == OP_max || in->op == OP_min ? ec_ctype(in->dt) : "double";
+	const char *acc = ec_fresh(E, "acc");
+	ec_line(E, "%s %s = %s;", acct, acc, reduce_init(in->op));
+	Index xi = ec_index(E, x->rank);
+	int ninner = 0, last = -1;
+	for (int k = 0; k < x->rank; k++) {
+		int64_t d;
+		if (red[k] && !(dim_is_const(x->shape[k], &d) && d == 1))
+			last = k;
+	}
+	/* an inner reduced size of 0: the outer reduced loops have nothing to do */
+	Buf empty;
+	buf_init(&empty, E->A);
+	for (int k = 0, first = -1; k < x->rank; k++) {
+		int64_t d;
+		bool known = dim_is_const(x->shape[k], &d);
+		if (!red[k] || (known && d == 1))
+			continue;
+		if (first >= 0 && !(known && d != 0))
+			buf_printf(&empty, "%s%s", empty.len ? " && " : "",
+			           known ? "0" : arena_printf(E->A, "%s != 0", ec_dim(E, x->shape[k])));
+		if (first < 0)
+			first = k;
+	}
+	if (empty.len) {
+		ec_line(E, "if (%s) {", empty.data);
+		E->depth++;
+		ninner++;
+	}
+	buf_free(&empty);
+	for (int k = 0, o = 0; k < x->rank; k++) {
+		if (!red[k]) {
+			xi.ax[k] = oix.ax[o++];
+			continue;
+		}
+		int64_t d;
+		if (dim_is_const(x->shape[k], &d) && d == 1) {
+			xi.ax[k] = "0";
+			continue;
+		}
+		const char *i = loop_var(E, k);
+		xi.ax[k] = i;
+		/* sums and products vectorize with reassociation (AD_SIMD builds) */
+		if (k == last && (in->op == OP_sum || in->op == OP_norm))
+			ec_line(E, "AD_VEC_SUM_(%s)", acc);
+		else if (k == last && in->op == OP_prod)
+			ec_line(E, "AD_VEC_PROD_(%s)", acc);
+		ec_line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, ec_dim(E, x->shape[k]), i);
+		E->depth++;
+		ninner++;
+	}
+	E->cache.len = 0;
+	E->counting = true;
+	ec_ex(E, in->args[0], xi);
+	E->counting = false;
+	const char *e = ec_strip(E, ec_ex(E, in->args[0], xi));
+	switch (in->op) {
+	case OP_sum: ec_line(E, "%s += %s;", acc, e); break;
+	case OP_prod: ec_line(E, "%s *= %s;", acc, e); break;
+	case OP_norm: {
+		const char *t = ec_fresh(E, "t");
+		ec_line(E, "const double %s = %s;", t, e);
+		ec_line(E, "%s += %s * %s;", acc, t, t);
+		break;
+	}
+	default: {
+		const char *t = ec_fresh(E, "t");
+		ec_line(E, "const %s %s = %s;", ec_ctype(in->dt), t, e);
+		ec_line(E, "if (%s %s %s || %s != %s)", t, in->op == OP_max ? ">" : "<", acc, t, t);
+		ec_line(E, "    %s = %s;", acc, t);
+		break;
+	}
+	}
+	ec_close_loops(E, ninner);
+	const char *fin = in->op == OP_norm ? arena_printf(E->A, "sqrt(%s)", acc) : acc;
+	if (strcmp(acct, ec_ctype(in->dt)) != 0)
+		fin = arena_printf(E->A, "(%s)%s", ec_ctype(in->dt), ec_paren(E, fin));
+	if (E->mat[v] == M_LOCAL)
+		ec_line(E, "%s = %s;", dst, fin);
+	else
+		ec_line(E, "%s[%s] = %s;", dst, ec_offset(E, in, &oix), fin);
+	ec_close_loops(E, nopen);
+	ec_kernel_end(E, &K);
+}
+
+void ec_matmul(Emit *E, int v)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v);
+	const Inst *A = ir_inst(f, in->args[0]), *B = ir_inst(f, in->args[1]);
+	bool ta = in->ints[0], tb = in->ints[1];
+	int r = in->rank;
+	const char *c = E->home[v], *a = E->home[in->args[0]], *b = E->home[in->args[1]];
+	const char *m = ec_dim(E, in->shape[r - 2]), *n = ec_dim(E, in->shape[r - 1]);
+	const char *kk = ec_dim(E, A->shape[r - 1 - ta]);
+	Kernel K;
+	ec_kernel_begin(E, &K, NULL, NULL);
+	/* one product per batch element */
+	int nopen;
+	Index bix = ec_open_loops_vec(E, r - 2, in->shape, &nopen, NULL);
+	Index z = ec_index(E, r);
+	for (int i = 0; i < r - 2; i++)
+		z.ax[i] = bix.ax[i];
+	z.ax[r - 2] = z.ax[r - 1] = "0";
+	const char *cb = ec_offset(E, in, &z), *ab = ec_offset(E, A, &z), *bb = ec_offset(E, B, &z);
+	const char *ap = strcmp(ab, "0") ? arena_printf(E->A, "%s + %s", a, ec_paren(E, ab)) : a;
+	const char *bp = strcmp(bb, "0") ? arena_printf(E->A, "%s + %s", b, ec_paren(E, bb)) : b;
+	const char *cp = strcmp(cb, "0") ? arena_printf(E->A, "%s + %s", c, ec_paren(E, cb)) : c;
+	ec_line(E, "ad_gemm_%s_(%d, %d, %s, %s, %s, %s, %s, %s);", in->dt == DT_F64 ? "f64" : "f32", ta, tb, m, n, kk,
+	        ap, bp, cp);
+	ec_close_loops(E, nopen);
+	ec_kernel_end(E, &K);
+}

@@ -1,0 +1,697 @@
+/* emit_module.c: a whole file of C: the prelude (and the matrix kernels
+ * where a program multiplies matrices), the shared definitions of
+ * ad_meta.h, each function, and for a module (-o, the runtime) each
+ * function's VJP, its forward/backward pair and its ad_meta record. */
+#include "emit.h"
+
+#include "ad_meta.h"
+#include "ad_meta_text.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool reserved_name(const char *s)
+{
+	if (ec_is_reserved(s))
+		return true;
+	return strncmp(s, "ad_", 3) == 0 || strncmp(s, "AD_", 3) == 0 || s[0] == '_';
+}
+
+/* The names a function's entry points derive from its base name. */
+static const char *const derived[] = {
+    "_work",     "_work_size", "_call",          "_vjp",        "_vjp_work",          "_vjp_work_size",
+    "_vjp_call", "_forward",   "_backward",      "_saved_size", "_forward_work_size", "_backward_work_size",
+    "_fwd",      "_fwd_work",  "_fwd_work_size", "_bwd",        "_bwd_work",          "_bwd_work_size",
+    "_meta"};
+
+static bool derives(const char *s, const char *t)
+{
+	size_t lt = strlen(t);
+	if (strncmp(s, t, lt) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
+		if (strcmp(s + lt, derived[i]) == 0)
+			return true;
+	return false;
+}
+
+const char *emit_c_base(const char *const *names, int n, int idx, const char *prefix, Arena *A)
+{
+	/* each function's base name, mangled if reserved or if another
+	 * function's derived names would clash with it */
+	const char **base = arena_array(A, (size_t)n + 1, sizeof(char *));
+	for (int i = 0; i <= idx; i++) {
+		const char *s = arena_printf(A, "%s%s", prefix ? prefix : "", names[i]);
+		/* _f -> v_f, ad_f -> vad_f: those prefixes belong to C and to us */
+		if (strncmp(s, "ad_", 3) == 0 || strncmp(s, "AD_", 3) == 0 || s[0] == '_')
+			s = arena_printf(A, "v%s", s);
+		for (;;) {
+			bool clash = reserved_name(s);
+			for (int j = 0; j < i && !clash; j++)
+				clash = strcmp(s, base[j]) == 0 || derives(s, base[j]) || derives(base[j], s);
+			if (!clash)
+				break;
+			/* main -> main_fn (a trailing "_" would make main__work, reserved in C++) */
+			s = arena_printf(A, "%s_fn", s);
+		}
+		base[i] = s;
+	}
+	return base[idx];
+}
+
+CNames emit_c_names(Func *const *funcs, int nfuncs, int idx, const EmitOptions *o, Arena *A)
+{
+	const char **names = arena_array(A, (size_t)nfuncs + 1, sizeof(char *));
+	for (int i = 0; i < nfuncs; i++)
+		names[i] = funcs[i]->name;
+	CNames n;
+	n.func = emit_c_base(names, nfuncs, idx, o->prefix, A);
+	n.work = arena_printf(A, "%s_work", n.func);
+	n.work_size = arena_printf(A, "%s_work_size", n.func);
+	n.call = arena_printf(A, "%s_call", n.func);
+	return n;
+}
+
+static const char prelude[] =
+    "#include <math.h>\n"
+    "#include <stdint.h>\n"
+    "#include <stdlib.h>\n"
+    "#include <string.h>\n"
+    "\n"
+    "/* Scratch buffers start on 64-byte boundaries. */\n"
+    "#define AD_ALIGN_(n, elem) (((size_t)(n) * (elem) + 63) & ~(size_t)63)\n"
+    "/* No dimension, and no buffer, has more than 2^48 elements. */\n"
+    "#define AD_MAX_DIM_ ((int64_t)1 << 48)\n"
+    "\n"
+    "static inline int ad_numel_ok_(int rank, const int64_t *dims)\n"
+    "{\n"
+    "    int64_t n = 1;\n"
+    "    for (int i = 0; i < rank; i++) {\n"
+    "        if (dims[i] < 0 || dims[i] > AD_MAX_DIM_)\n"
+    "            return 0;\n"
+    "        if (dims[i] != 0 && n > AD_MAX_DIM_ / dims[i])\n"
+    "            return 0;\n"
+    "        n *= dims[i];\n"
+    "    }\n"
+    "    return 1;\n"
+    "}\n"
+    "\n"
+    "/* Built with -fopenmp-simd -DAD_SIMD (ad-compile --cflags), the loops are\n"
+    " * vectorized, with the vector math of glibc's libmvec. */\n"
+    "#ifdef AD_SIMD\n"
+    "#define AD_PRAGMA_(x) _Pragma(#x)\n"
+    "#define AD_VEC_ _Pragma(\"omp simd\")\n"
+    "#define AD_VEC_SUM_(acc) AD_PRAGMA_(omp simd reduction(+ : acc))\n"
+    "#define AD_VEC_PROD_(acc) AD_PRAGMA_(omp simd reduction(* : acc))\n"
+    "#define AD_VEC_SUM4_(a, b, c, d) AD_PRAGMA_(omp simd reduction(+ : a, b, c, d))\n"
+    "#if defined(__GLIBC__) && defined(__x86_64__) && !defined(__clang__)\n"
+    "#define AD_MVEC_(decl) AD_PRAGMA_(omp declare simd notinbranch) decl;\n"
+    "AD_MVEC_(float sinf(float)) AD_MVEC_(double sin(double)) AD_MVEC_(float cosf(float)) AD_MVEC_(double "
+    "cos(double))\n"
+    "AD_MVEC_(float tanf(float)) AD_MVEC_(double tan(double)) AD_MVEC_(float expf(float)) AD_MVEC_(double "
+    "exp(double))\n"
+    "AD_MVEC_(float expm1f(float)) AD_MVEC_(double expm1(double)) AD_MVEC_(float logf(float))\n"
+    "AD_MVEC_(double log(double)) AD_MVEC_(float log1pf(float)) AD_MVEC_(double log1p(double))\n"
+    "AD_MVEC_(float asinf(float)) AD_MVEC_(double asin(double)) AD_MVEC_(float acosf(float))\n"
+    "AD_MVEC_(double acos(double)) AD_MVEC_(float atanf(float)) AD_MVEC_(double atan(double))\n"
+    "AD_MVEC_(float sinhf(float)) AD_MVEC_(double sinh(double)) AD_MVEC_(float coshf(float))\n"
+    "AD_MVEC_(double cosh(double)) AD_MVEC_(float tanhf(float)) AD_MVEC_(double tanh(double))\n"
+    "AD_MVEC_(float erff(float)) AD_MVEC_(double erf(double)) AD_MVEC_(float powf(float, float))\n"
+    "AD_MVEC_(double pow(double, double)) AD_MVEC_(float atan2f(float, float))\n"
+    "AD_MVEC_(double atan2(double, double))\n"
+    "#endif\n"
+    "#else\n"
+    "#define AD_VEC_\n"
+    "#define AD_VEC_SUM_(acc)\n"
+    "#define AD_VEC_PROD_(acc)\n"
+    "#define AD_VEC_SUM4_(a, b, c, d)\n"
+    "#endif\n"
+    "\n"
+    "/* Matrix products through BLAS with -DAD_BLAS (ad-compile --cflags --blas,\n"
+    " * linking --libs --blas); else built-in blocked loops. */\n"
+    "#ifdef AD_BLAS\n"
+    "#include <cblas.h>\n"
+    "#include <limits.h>\n"
+    "#endif\n";
+
+/* C = op(A) op(B) for one dtype: op(A) is m x k, op(B) is k x n, all
+ * row-major and contiguous; A is stored k x m when ta, B n x k when tb.
+ * T, S (s or d) and F stand for the type, the BLAS letter and the suffix. */
+static const char gemm_template[] =
+    "\n"
+    "/* A dot product with 16 independent partial sums, which vectorizes\n"
+    " * without reassociating the sum (no -ffast-math needed). */\n"
+    "static inline T ad_dot_F_(int64_t k, const T *a, const T *b)\n"
+    "{\n"
+    "    T acc[16] = {0}, s = 0;\n"
+    "    const int64_t k16 = k - k % 16;\n"
+    "    for (int64_t p = 0; p < k16; p += 16)\n"
+    "        for (int q = 0; q < 16; q++)\n"
+    "            acc[q] += a[p + q] * b[p + q];\n"
+    "    for (int64_t p = k16; p < k; p++)\n"
+    "        s += a[p] * b[p];\n"
+    "    for (int q = 0; q < 16; q++)\n"
+    "        s += acc[q];\n"
+    "    return s;\n"
+    "}\n"
+    "\n"
+    "static inline void ad_gemm_F_(int ta, int tb, int64_t m, int64_t n, int64_t k, const T *a, const T *b, T *c)\n"
+    "{\n"
+    "#ifdef AD_BLAS\n"
+    "    if (m <= INT_MAX && n <= INT_MAX && k <= INT_MAX) {\n"
+    "        if (n == 1) /* a matrix times a vector */\n"
+    "            cblas_SgemvX(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, ta ? (int)k : (int)m, ta ? (int)m : "
+    "(int)k, 1, a,\n"
+    "                        ta ? (int)m : (int)k, b, 1, 0, c, 1);\n"
+    "        else if (m == 1)\n"
+    "            cblas_SgemvX(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? (int)n : (int)k, tb ? (int)k : "
+    "(int)n, 1, b,\n"
+    "                        tb ? (int)k : (int)n, a, 1, 0, c, 1);\n"
+    "        else\n"
+    "            cblas_SgemmX(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, "
+    "(int)n,\n"
+    "                        (int)k, 1, a, ta ? (int)m : (int)k, b, tb ? (int)k : (int)n, 0, c, (int)n);\n"
+    "        return;\n"
+    "    }\n"
+    "#endif\n"
+    "    if (!ta && (tb || n == 1)) { /* rows of A times rows of B (or the vector b): dot products */\n"
+    "        for (int64_t i = 0; i < m; i++)\n"
+    "            for (int64_t j = 0; j < n; j++)\n"
+    "                c[i * n + j] = ad_dot_F_(k, a + i * k, b + j * k);\n"
+    "        return;\n"
+    "    }\n"
+    "    for (int64_t i = 0; i < m * n; i++)\n"
+    "        c[i] = 0;\n"
+    "    if (ta && n == 1) { /* the transpose of A times b: c += a[p, :] * b[p], four rows of A at a time */\n"
+    "        int64_t p = 0;\n"
+    "        for (; p + 4 <= k; p += 4) {\n"
+    "            const T *a0 = a + p * m, *a1 = a0 + m, *a2 = a1 + m, *a3 = a2 + m;\n"
+    "            const T b0 = b[p], b1 = b[p + 1], b2 = b[p + 2], b3 = b[p + 3];\n"
+    "            AD_VEC_\n"
+    "            for (int64_t i = 0; i < m; i++)\n"
+    "                c[i] += a0[i] * b0 + a1[i] * b1 + a2[i] * b2 + a3[i] * b3;\n"
+    "        }\n"
+    "        for (; p < k; p++) {\n"
+    "            const T *ap = a + p * m, bp = b[p];\n"
+    "            AD_VEC_\n"
+    "            for (int64_t i = 0; i < m; i++)\n"
+    "                c[i] += ap[i] * bp;\n"
+    "        }\n"
+    "        return;\n"
+    "    }\n"
+    "    /* c[i, :] += op(a)[i, p] * op(b)[p, :], in blocks of p that stay in cache */\n"
+    "    for (int64_t p0 = 0; p0 < k; p0 += 256) {\n"
+    "        int64_t p1 = p0 + 256 < k ? p0 + 256 : k;\n"
+    "        for (int64_t i = 0; i < m; i++)\n"
+    "            for (int64_t p = p0; p < p1; p++) {\n"
+    "                const T aip = ta ? a[p * m + i] : a[i * k + p];\n"
+    "                T *ci = c + i * n;\n"
+    "                if (tb) {\n"
+    "                    for (int64_t j = 0; j < n; j++)\n"
+    "                        ci[j] += aip * b[j * k + p];\n"
+    "                } else {\n"
+    "                    const T *bp = b + p * n;\n"
+    "                    AD_VEC_\n"
+    "                    for (int64_t j = 0; j < n; j++)\n"
+    "                        ci[j] += aip * bp[j];\n"
+    "                }\n"
+    "            }\n"
+    "    }\n"
+    "}\n";
+
+/* Matrix products of dtype dt in f (whose kernel the code then needs)? */
+static bool has_matmul(const Func *f, DType dt)
+{
+	for (int v = 0; f && v < f->ins.len; v++)
+		if (ir_inst(f, v)->op == OP_matmul && ir_inst(f, v)->dt == dt)
+			return true;
+	return false;
+}
+
+static void put_gemm(Buf *c, DType dt)
+{
+	for (const char *p = gemm_template; *p; p++) {
+		if (p[0] == 'F' && p[1] == '_')
+			buf_puts(c, dt == DT_F64 ? "f64" : "f32");
+		else if (p[0] == 'T' && (p[1] == ' ' || p[1] == '*'))
+			buf_puts(c, dt == DT_F64 ? "double" : "float");
+		else if (p[0] == 'S' && (strncmp(p, "SgemvX", 6) == 0 || strncmp(p, "SgemmX", 6) == 0)) {
+			buf_putc(c, dt == DT_F64 ? 'd' : 's');
+			buf_put(c, p + 1, 4);
+			p += 5;
+		} else
+			buf_putc(c, *p);
+	}
+}
+
+/* The status codes and the run-time description of a function: the text of
+ * runtime/ad_meta.h, which adrt.h includes too (the same guard). */
+static const char *const shared_defs[] = {AD_META_DEFINITION_LINES};
+
+static void put_shared_defs(Buf *b)
+{
+	for (int i = 0; shared_defs[i]; i++)
+		buf_puts(b, shared_defs[i]);
+}
+
+static const char header_top[] = "#include <stddef.h>\n"
+                                 "#include <stdint.h>\n"
+                                 "\n";
+
+static const char cpp_open[] = "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+static const char cpp_close[] = "#ifdef __cplusplus\n}\n#endif\n";
+
+void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o, const char *srcname)
+{
+	Arena *A = nfuncs ? funcs[0]->A : NULL;
+	buf_printf(c, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
+	if (o->header_name)
+		buf_printf(c, "#include \"%s\"\n", o->header_name);
+	buf_puts(c, prelude);
+	for (int dt = 0; dt < 2; dt++) {
+		bool used = false;
+		for (int i = 0; i < nfuncs; i++)
+			used = used || has_matmul(funcs[i], (DType)dt);
+		if (used)
+			put_gemm(c, (DType)dt);
+	}
+	if (!o->header_name)
+		buf_putc(c, '\n'), put_shared_defs(c);
+	if (h) {
+		buf_printf(h, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
+		buf_puts(h, header_top);
+		put_shared_defs(h);
+		buf_puts(h, "\n");
+		buf_puts(h, cpp_open);
+	}
+	for (int i = 0; i < nfuncs; i++) {
+		CNames nm = emit_c_names(funcs, nfuncs, i, o, A);
+		FuncEmit fe = {funcs[i], nm.func, NULL, FE_PLAIN | FE_WORK | FE_CALL, -1, 0, false, -1, -1};
+		ec_function(c, h, &fe, o);
+	}
+	if (h)
+		buf_puts(h, cpp_close);
+}
+
+/* ---------------------------------------------------------------- modules: the runtime's entry points */
+
+/* bind: the dimensions from the parameters' shapes, checked. */
+static void emit_bind(Buf *c, const ModFunc *m, const char *base)
+{
+	const Func *f = m->opt;
+	Emit E0, *E = &E0;
+	memset(E, 0, sizeof *E);
+	E->A = f->A;
+	ec_names_init(E);
+	E->f = (Func *)f;
+	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
+	for (int i = 0; i < f->dimsyms.len; i++)
+		E->dimname[i] = ec_user_name(E, f->dimsyms.data[i]);
+	buf_printf(c, "\nstatic int %s_bind_(const int64_t *shape, int64_t *dims, int *where)\n{\n", base);
+	buf_puts(c, "    (void)shape;\n    (void)dims;\n    (void)where;\n");
+	bool *bound = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(bool));
+	int R = AD_META_MAX_RANK;
+	for (int p = 0; p < f->params.len; p++) {
+		const Inst *in = ir_inst(f, f->params.data[p]);
+		for (int a = 0; a < in->rank; a++) {
+			const Dim *d = in->shape[a];
+			int64_t v;
+			int k = p * R + a;
+			if (dim_is_const(d, &v)) {
+				buf_printf(c,
+				           "    if (shape[%d] != %" PRId64
+				           ") {\n        *where = %d;\n        return 1;\n    }\n",
+				           k, v, k);
+				continue;
+			}
+			int s = -1;
+			for (int j = 0; j < f->dimsyms.len; j++)
+				if (d->nterms == 1 && d->terms[0].n == 1 &&
+				    strcmp(d->terms[0].atoms[0]->name, f->dimsyms.data[j]) == 0)
+					s = j;
+			if (s < 0)
+				ICE("parameter dimension is not a symbol");
+			if (!bound[s]) {
+				buf_printf(c,
+				           "    if (shape[%d] < 0 || shape[%d] > AD_MAX_DIM_) {\n        *where = "
+				           "%d;\n        return 1;\n    }\n",
+				           k, k, k);
+				buf_printf(c, "    const int64_t %s = dims[%d] = shape[%d];\n", E->dimname[s], s, k);
+				bound[s] = true;
+			} else {
+				buf_printf(
+				    c, "    if (shape[%d] != %s) {\n        *where = %d;\n        return 1;\n    }\n",
+				    k, E->dimname[s], k);
+			}
+		}
+	}
+	for (int i = 0; i < f->dimsyms.len; i++)
+		if (bound[i])
+			buf_printf(c, "    (void)%s;\n", E->dimname[i]);
+	for (int i = 0; i < f->cons.len; i++) {
+		const Constraint *k = &f->cons.data[i];
+		const char *a = ec_dim(E, k->a);
+		const char *cond = k->kind == CONS_GE0 ? arena_printf(E->A, "%s < 0", a)
+		                   : k->kind == CONS_EQ
+		                       ? arena_printf(E->A, "%s != %s", a, ec_dim(E, k->b))
+		                       : arena_printf(E->A, "%s == 0 || %s %% %s != 0", ec_dim(E, k->b), ec_paren(E, a),
+		                                      ec_paren(E, ec_dim(E, k->b)));
+		buf_printf(c, "    if (%s) {\n        *where = %d;\n        return 2;\n    }\n", cond, i);
+	}
+	buf_puts(c, "    return 0;\n}\n");
+	/* shapes: the results' shapes from the dimensions */
+	buf_printf(c, "\nstatic int %s_shapes_(const int64_t *dims, int64_t *shape)\n{\n", base);
+	buf_puts(c, "    (void)dims;\n    (void)shape;\n");
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(c, "    const int64_t %s = dims[%d];\n    (void)%s;\n", E->dimname[i], i, E->dimname[i]);
+	for (int r = 0; r < f->results.len; r++) {
+		const FuncResult *fr = &f->results.data[r];
+		for (int a = 0; a < fr->rank; a++)
+			buf_printf(c, "    shape[%d] = %s;\n", r * R + a, ec_dim(E, fr->shape[a]));
+	}
+	buf_puts(c, "    return 0;\n}\n");
+}
+
+/* Unpack dims[] into the typed dimension arguments of a function. */
+static const char *dims_args(const Func *f)
+{
+	Buf b;
+	buf_init(&b, f->A);
+	for (int i = 0; i < f->dimsyms.len; i++)
+		buf_printf(&b, "%sdims[%d]", i ? ", " : "", i);
+	return buf_finish(&b, f->A);
+}
+
+/* An emitter for code outside f that has f's dimensions as dims[]. */
+void ec_dims_emit(Emit *E, const Func *f)
+{
+	memset(E, 0, sizeof *E);
+	E->A = f->A;
+	ec_names_init(E);
+	E->f = (Func *)f;
+	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
+	for (int i = 0; i < f->dimsyms.len; i++)
+		E->dimname[i] = arena_printf(E->A, "dims[%d]", i);
+}
+
+static void emit_split_entries(Buf *c, Buf *h, const ModFunc *m, const char *base, const EmitOptions *o)
+{
+	const Func *fwd = m->fwd, *bwd = m->bwd;
+	int np = m->opt->params.len, nr = m->opt->results.len, nseeds = m->info.nseeds, ns = m->nsaved;
+	const char *da = dims_args(fwd);
+	const char *sep = *da ? ", " : "";
+	Emit E0, *E = &E0;
+	ec_dims_emit(E, fwd);
+	SavedVal *sv = arena_array(fwd->A, (size_t)ns + 1, sizeof *sv);
+	int nscalars = 0;
+	for (int i = 0; i < ns; i++) {
+		const FuncResult *r = &fwd->results.data[nr + i];
+		sv[i] = (SavedVal){r->dt, r->rank, r->shape, NULL};
+		nscalars += r->rank == 0;
+	}
+	/* --emit=memory: the saved values, in the order of the buffer */
+	if (o->memory_report) {
+		Buf *r = o->memory_report;
+		buf_printf(r, "%s: saved by %s_forward for %s_backward (%s_saved_size)\n", base, base, base, base);
+		const Dim *tot = dim_const(fwd->dc, nscalars ? (nscalars * 8 + 63) / 64 * 64 : 0);
+		if (nscalars)
+			buf_printf(r, "    %-12s %-16s %d bytes\n", "scalars",
+			           arena_printf(fwd->A, "%d values", nscalars), 8 * nscalars);
+		for (int i = 0; i < ns; i++) {
+			if (!sv[i].rank)
+				continue;
+			const Dim *b = dim_const(fwd->dc, sv[i].dt == DT_F64 ? 8 : 4);
+			for (int k = 0; k < sv[i].rank; k++)
+				b = dim_mul(fwd->dc, b, sv[i].shape[k]);
+			tot = dim_add(fwd->dc, tot, b);
+			Buf t;
+			buf_init(&t, fwd->A);
+			ir_print_type(&t, sv[i].dt, sv[i].rank, sv[i].shape);
+			buf_printf(r, "    saved%-7d %-16s ", i, t.data);
+			t.len = 0;
+			dim_print(&t, b);
+			buf_printf(r, "%s bytes\n", t.data);
+			buf_free(&t);
+		}
+		Buf t;
+		buf_init(&t, fwd->A);
+		dim_print(&t, tot);
+		buf_printf(r, "  total: %s bytes (scalars 8 bytes each, arrays 64-byte aligned)\n", t.data);
+		buf_free(&t);
+	}
+	buf_printf(c, "\nsize_t %s_saved_size(const int64_t *dims)\n{\n    (void)dims;\n", base);
+	if (!ns)
+		buf_puts(c, "    return 0;\n}\n");
+	else {
+		buf_puts(c, "    size_t size = 0;\n");
+		ec_saved_layout(E, NULL, c, sv, ns, false, NULL);
+		buf_puts(c, "    return size;\n}\n");
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		const char *which = pass ? "backward" : "forward", *half = pass ? "bwd" : "fwd";
+		const Func *g = pass ? bwd : fwd;
+		buf_printf(c, "\nsize_t %s_%s_work_size(const int64_t *dims)\n{\n    %s%s_%s_work_size(%s);\n}\n", base,
+		           which, *da ? "return " : "(void)dims;\n    return ", base, half, da);
+		if (pass == 0)
+			buf_printf(c,
+			           "\nint %s_forward(const int64_t *dims, const void *const *in, void *const *out, "
+			           "void *saved, void *work)\n{\n",
+			           base);
+		else
+			buf_printf(
+			    c,
+			    "\nint %s_backward(const int64_t *dims, const void *const *in, const void *const *seeds,\n"
+			    "    void *const *grads, const void *saved, void *work)\n{\n",
+			    base);
+		if (!*da)
+			buf_puts(c, "    (void)dims;\n");
+		if (!np && !(pass && nseeds))
+			buf_puts(c, "    (void)in;\n");
+		Buf args;
+		buf_init(&args, fwd->A);
+		for (int i = 0; i < np; i++)
+			buf_printf(&args, "(const %s *)in[%d], ", ec_ctype(ir_inst(g, g->params.data[i])->dt), i);
+		if (pass) {
+			for (int i = 0; i < nseeds; i++)
+				buf_printf(&args, "(const %s *)seeds[%d], ",
+				           ec_ctype(ir_inst(g, g->params.data[np + i])->dt), i);
+			for (int i = 0; i < g->results.len; i++)
+				buf_printf(&args, "(%s *)grads[%d], ", ec_ctype(g->results.data[i].dt), i);
+		} else {
+			for (int i = 0; i < nr; i++)
+				buf_printf(&args, "(%s *)out[%d], ", ec_ctype(g->results.data[i].dt), i);
+		}
+		buf_puts(&args, "saved, ");
+		buf_printf(c,
+		           "    void *own = NULL;\n"
+		           "    if (!work) {\n"
+		           "        size_t size = %s_%s_work_size(%s);\n"
+		           "        if (size == SIZE_MAX)\n            return AD_ERR_DIM;\n"
+		           "        if (size > 0 && !(own = work = malloc(size)))\n            return AD_ERR_NOMEM;\n"
+		           "    }\n",
+		           base, half, da);
+		buf_printf(c, "    int err = %s_%s_work(%s%s%swork);\n    free(own);\n    return err;\n}\n", base, half,
+		           da, sep, args.data);
+		buf_free(&args);
+	}
+	if (h) {
+		buf_printf(h,
+		           "/* The forward/backward pair of %s, for run-time differentiation (adrt.h's\n"
+		           " * ad_forward/ad_backward call them). %s_forward computes the results and writes\n"
+		           " * what the backward pass needs into `saved` (%s_saved_size(dims) bytes, 64-byte\n"
+		           " * aligned, owned by the caller); %s_backward then computes the gradients of the\n"
+		           " * parameters for seeds per result (NULL: ones), as often as wanted. grads[i] NULL:\n"
+		           " * not wanted (not computed). work: %s_*_work_size(dims) bytes, or NULL. */\n",
+		           base, base, base, base, base);
+		buf_printf(h, "size_t %s_saved_size(const int64_t *dims);\n", base);
+		buf_printf(h, "size_t %s_forward_work_size(const int64_t *dims);\n", base);
+		buf_printf(h, "size_t %s_backward_work_size(const int64_t *dims);\n", base);
+		buf_printf(h,
+		           "int %s_forward(const int64_t *dims, const void *const *in, void *const *out, void *saved, "
+		           "void *work);\n",
+		           base);
+		buf_printf(h,
+		           "int %s_backward(const int64_t *dims, const void *const *in, const void *const *seeds,\n"
+		           "    void *const *grads, const void *saved, void *work);\n\n",
+		           base);
+	}
+}
+
+static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base, unsigned ent)
+{
+	const Func *f = m->opt, *lf = m->f;
+	int np = f->params.len, nr = f->results.len;
+	const char *da = dims_args(f);
+	bool body = ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK), vjp = m->vjp && (ent & AD_ENTRY_VJP),
+	     split = m->fwd && (ent & AD_ENTRY_SPLIT);
+	emit_bind(c, m, base);
+	if (body)
+		buf_printf(
+		    c, "\nstatic size_t %s_work_size_u_(const int64_t *dims)\n{\n    %sreturn %s_work_size(%s);\n}\n",
+		    base, *da ? "" : "(void)dims;\n    ", base, da);
+	if (vjp)
+		buf_printf(c,
+		           "\nstatic size_t %s_vjp_work_size_u_(const int64_t *dims)\n{\n    %sreturn "
+		           "%s_vjp_work_size(%s);\n}\n",
+		           base, *da ? "" : "(void)dims;\n    ", base, da);
+	if (f->dimsyms.len) {
+		buf_printf(c, "\nstatic const char *const %s_dims_[] = {", base);
+		for (int i = 0; i < f->dimsyms.len; i++)
+			buf_printf(c, "%s\"%s\"", i ? ", " : "", f->dimsyms.data[i]);
+		buf_puts(c, "};\n");
+	}
+	if (np) {
+		buf_printf(c, "\nstatic const ad_meta_tensor %s_params_[] = {\n", base);
+		for (int p = 0; p < np; p++) {
+			const Inst *in = ir_inst(lf, lf->params.data[p]);
+			Buf t;
+			buf_init(&t, f->A);
+			ir_print_type(&t, in->dt, in->rank, in->shape);
+			buf_printf(c, "    {\"%s\", %d, %d, \"%s\", %d, 0},\n", in->name, in->dt == DT_F64, in->rank,
+			           t.data, (in->flags & IF_NOGRAD) ? 1 : 0);
+			buf_free(&t);
+		}
+		buf_puts(c, "};\n");
+	}
+	if (nr) {
+		buf_printf(c, "\nstatic const ad_meta_tensor %s_results_[] = {\n", base);
+		for (int r = 0; r < nr; r++) {
+			const FuncResult *fr = &lf->results.data[r];
+			Buf t;
+			buf_init(&t, f->A);
+			ir_print_type(&t, fr->dt, fr->rank, fr->shape);
+			buf_printf(c, "    {\"%s\", %d, %d, \"%s\", 0, %d},\n", fr->name, fr->dt == DT_F64, fr->rank,
+			           t.data, fr->value < 0);
+			buf_free(&t);
+		}
+		buf_puts(c, "};\n");
+	}
+	if (np && nr) {
+		buf_printf(c,
+		           "\n/* depends[r * %d + p]: result r depends on parameter p */\nstatic const unsigned char "
+		           "%s_depends_[] = {",
+		           np, base);
+		for (int r = 0; r < nr; r++)
+			for (int p = 0; p < np; p++)
+				buf_printf(c, "%s%d", r || p ? ", " : "",
+				           m->info.depends ? m->info.depends[r * np + p] : 0);
+		buf_puts(c, "};\n");
+	}
+	if (f->cons.len) {
+		buf_printf(c, "\nstatic const char *const %s_constraints_[] = {\n", base);
+		for (int i = 0; i < f->cons.len; i++) {
+			buf_puts(c, "    \"");
+			for (const char *p = f->cons.data[i].msg; *p; p++)
+				if (*p == '"' || *p == '\\')
+					buf_printf(c, "\\%c", *p);
+				else
+					buf_putc(c, *p);
+			buf_puts(c, "\",\n");
+		}
+		buf_puts(c, "};\n");
+	}
+	buf_printf(c, "\nconst ad_meta %s_meta = {\n", base);
+	buf_printf(c, "    AD_META_VERSION, \"%s\",\n", lf->name);
+	buf_printf(c, "    %d, %s, %d, %s, %d, %s, %s,\n", f->dimsyms.len,
+	           f->dimsyms.len ? arena_printf(f->A, "%s_dims_", base) : "NULL", np,
+	           np ? arena_printf(f->A, "%s_params_", base) : "NULL", nr,
+	           nr ? arena_printf(f->A, "%s_results_", base) : "NULL",
+	           np && nr ? arena_printf(f->A, "%s_depends_", base) : "NULL");
+	buf_printf(c, "    %d, %s,\n", f->cons.len, f->cons.len ? arena_printf(f->A, "%s_constraints_", base) : "NULL");
+	if (body)
+		buf_printf(c, "    %s_bind_, %s_shapes_, %s_work_size_u_, %s_call,\n", base, base, base, base);
+	else
+		buf_printf(c, "    %s_bind_, %s_shapes_, NULL, NULL,\n", base, base);
+	if (vjp)
+		buf_printf(c, "    %s_vjp_work_size_u_, %s_vjp_call,\n", base, base);
+	else
+		buf_puts(c, "    NULL, NULL,\n");
+	if (split)
+		buf_printf(c,
+		           "    %s_saved_size, %s_forward_work_size, %s_forward, %s_backward_work_size, %s_backward,\n",
+		           base, base, base, base, base);
+	else
+		buf_puts(c, "    NULL, NULL, NULL, NULL, NULL,\n");
+	Buf e;
+	buf_init(&e, f->A);
+	static const char *const bits[] = {"AD_ENTRY_PLAIN", "AD_ENTRY_WORK", "AD_ENTRY_VJP", "AD_ENTRY_SPLIT"};
+	for (int b = 0; b < 4; b++)
+		if (ent >> b & 1)
+			buf_printf(&e, "%s%s", e.len ? " | " : "", bits[b]);
+	buf_printf(c, "    %s,\n};\n", e.len ? e.data : "0");
+	buf_free(&e);
+	if (h)
+		buf_printf(
+		    h, "/* What run-time callers (adrt.h) need to know of %s. */\nextern const ad_meta %s_meta;\n\n",
+		    lf->name, base);
+}
+
+void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o, const char *srcname)
+{
+	Arena *A = n ? mf[0].opt->A : NULL;
+	buf_printf(c, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
+	if (o->header_name)
+		buf_printf(c, "#include \"%s\"\n", o->header_name);
+	buf_puts(c, prelude);
+	unsigned ent = o->entries ? o->entries : AD_ENTRY_ALL;
+	for (int dt = 0; dt < 2; dt++) {
+		bool used = false;
+		for (int i = 0; i < n; i++)
+			used = used || ((ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK)) && has_matmul(mf[i].opt, (DType)dt)) ||
+			       ((ent & AD_ENTRY_VJP) && has_matmul(mf[i].vjp, (DType)dt)) ||
+			       ((ent & AD_ENTRY_SPLIT) &&
+			        (has_matmul(mf[i].fwd, (DType)dt) || has_matmul(mf[i].bwd, (DType)dt)));
+		if (used)
+			put_gemm(c, (DType)dt);
+	}
+	if (!o->header_name)
+		buf_putc(c, '\n'), put_shared_defs(c);
+	if (h) {
+		buf_printf(h, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
+		buf_puts(h, header_top);
+		put_shared_defs(h);
+		buf_puts(h, "\n");
+		buf_puts(h, cpp_open);
+	}
+	const char **names = arena_array(A, (size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		names[i] = mf[i].opt->name;
+	for (int i = 0; i < n; i++) {
+		const ModFunc *m = &mf[i];
+		const char *base = emit_c_base(names, n, i, o->prefix, A);
+		if (ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK)) {
+			unsigned fent =
+			    FE_CALL | (ent & AD_ENTRY_PLAIN ? FE_PLAIN : 0) | (ent & AD_ENTRY_WORK ? FE_WORK : 0);
+			FuncEmit fe = {m->opt, base, NULL, fent, -1, 0, false, -1, -1};
+			ec_function(c, h, &fe, o);
+		}
+		if (m->vjp && (ent & AD_ENTRY_VJP)) {
+			const char *title =
+			    arena_printf(A,
+			                 "The vector-Jacobian product of %s: its results, and the gradients of\n"
+			                 " * its parameters for the seeds given per result",
+			                 m->opt->name);
+			int np = m->opt->params.len;
+			FuncEmit fv = {m->vjp, arena_printf(A, "%s_vjp", base),
+			               title,  FE_PLAIN | FE_WORK | FE_CALL,
+			               np,     np + m->info.nseeds,
+			               true,   -1,
+			               -1};
+			ec_function(c, h, &fv, o);
+		}
+		if (m->fwd && (ent & AD_ENTRY_SPLIT)) {
+			int np = m->opt->params.len, nr = m->opt->results.len, seeds_to = np + m->info.nseeds;
+			FuncEmit ff = {m->fwd, arena_printf(A, "%s_fwd", base), NULL, 0, -1, 0, true, nr, -1};
+			FuncEmit fb = {m->bwd,  arena_printf(A, "%s_bwd", base), NULL, 0, np, seeds_to, true, -1,
+			               seeds_to};
+			ec_function(c, NULL, &ff, o);
+			ec_function(c, NULL, &fb, o);
+			emit_split_entries(c, h, m, base, o);
+		}
+		emit_meta(c, h, m, base, ent);
+	}
+	if (h)
+		buf_puts(h, cpp_close);
+}
