@@ -625,55 +625,55 @@ void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins
 
 /* ---------------------------------------------------------------- whole functions */
 
+void ad_vjp_info(const Func *f, VjpInfo *info)
+{
+	int nr = f->results.len, np = f->params.len;
+	info->seed_result = arena_array(f->A, (size_t)nr + 1, sizeof(int));
+	info->grad_param = arena_array(f->A, (size_t)np + 1, sizeof(int));
+	info->nseeds = info->ngrads = 0;
+	for (int r = 0; r < nr; r++)
+		if (f->results.data[r].value >= 0)
+			info->seed_result[info->nseeds++] = r;
+	for (int p = 0; p < np; p++)
+		if (!(ir_inst(f, f->params.data[p])->flags & IF_NOGRAD))
+			info->grad_param[info->ngrads++] = p;
+	info->depends = arena_array(f->A, (size_t)(nr * np) + 1, sizeof(bool));
+	for (int r = 0; r < nr; r++) {
+		int v = f->results.data[r].value;
+		if (v < 0)
+			continue;
+		bool *dep = ad_depends(f, &v, 1, NULL, 0);
+		for (int p = 0; p < np; p++)
+			info->depends[r * np + p] = dep[f->params.data[p]];
+	}
+}
+
 Func *ad_vjp_function(const Func *f, VjpInfo *info)
 {
+	VjpInfo own;
+	if (!info)
+		info = &own;
+	ad_vjp_info(f, info);
 	Func *nf = ir_clone(f);
 	nf->name = arena_printf(f->A, "%s_vjp", f->name);
-	int nr = f->results.len, np = f->params.len;
-	int *outs = arena_array(f->A, (size_t)nr + 1, sizeof(int));
-	int *seeds = arena_array(f->A, (size_t)nr + 1, sizeof(int));
-	int *seed_result = arena_array(f->A, (size_t)nr + 1, sizeof(int));
-	int ns = 0;
-	for (int r = 0; r < nr; r++) {
-		const FuncResult *fr = &f->results.data[r];
-		if (fr->value < 0)
-			continue;
-		nf->cur_loc = f->loc;
-		seeds[ns] = ir_param(nf, arena_printf(f->A, "seed_%s", fr->name), fr->dt, fr->rank, fr->shape, true);
-		outs[ns] = fr->value;
-		seed_result[ns++] = r;
+	int ns = info->nseeds, ni = info->ngrads;
+	int *outs = arena_array(f->A, (size_t)ns + 1, sizeof(int));
+	int *seeds = arena_array(f->A, (size_t)ns + 1, sizeof(int));
+	nf->cur_loc = f->loc;
+	for (int s = 0; s < ns; s++) {
+		const FuncResult *fr = &f->results.data[info->seed_result[s]];
+		seeds[s] = ir_param(nf, arena_printf(f->A, "seed_%s", fr->name), fr->dt, fr->rank, fr->shape, true);
+		outs[s] = fr->value;
 	}
-	int *ins = arena_array(f->A, (size_t)np + 1, sizeof(int));
-	int *grad_param = arena_array(f->A, (size_t)np + 1, sizeof(int));
-	int ni = 0;
-	for (int p = 0; p < np; p++) {
-		int v = f->params.data[p];
-		if (ir_inst(f, v)->flags & IF_NOGRAD)
-			continue;
-		grad_param[ni] = p;
-		ins[ni++] = v;
-	}
+	int *ins = arena_array(f->A, (size_t)ni + 1, sizeof(int));
+	for (int i = 0; i < ni; i++)
+		ins[i] = f->params.data[info->grad_param[i]];
 	int *g = arena_array(f->A, (size_t)ni + 1, sizeof(int));
 	ad_vjp(nf, outs, seeds, ns, ins, ni, NULL, 0, g);
 	for (int i = 0; i < ni; i++) {
 		const Inst *p = ir_inst(nf, ins[i]);
 		FuncResult r = {arena_printf(f->A, "grad_%s", p->name), g[i], p->dt, p->rank, p->shape};
 		VEC_PUSH(nf->A, nf->results, r);
-	}
-	if (info) {
-		info->nseeds = ns;
-		info->ngrads = ni;
-		info->seed_result = seed_result;
-		info->grad_param = grad_param;
-		info->depends = arena_array(f->A, (size_t)(nr * np) + 1, sizeof(bool));
-		for (int r = 0; r < nr; r++) {
-			int v = f->results.data[r].value;
-			if (v < 0)
-				continue;
-			bool *dep = ad_depends(f, &v, 1, NULL, 0);
-			for (int p = 0; p < np; p++)
-				info->depends[r * np + p] = dep[f->params.data[p]];
-		}
 	}
 	return nf;
 }

@@ -32,5 +32,7 @@ typedef struct VjpInfo {
 	bool *depends;    /* depends[r * nparams + p]: result r depends on parameter p */
 } VjpInfo;
 Func *ad_vjp_function(const Func *f, VjpInfo *info);
+/* The correspondence alone, without building the function. */
+void ad_vjp_info(const Func *f, VjpInfo *info);
 
 #endif

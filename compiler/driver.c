@@ -1,5 +1,12 @@
-/* driver.c: the pipeline, stage by stage (see docs/design.md):
- * parse -> lower (check, inline, differentiate) -> optimize -> emit C. */
+/* driver.c: the pipeline, pass by pass, in order (docs/design.md):
+ *   parse -> lower (check, inline, expand grad by the adjoint pass)
+ *   -> simplify -> dce -> simplify -> dce            (each function)
+ *   -> vjp -> simplify, dce x2 -> split -> simplify, dce x2 (each function, for the runtime)
+ *   -> fuse -> reuse                                (each function to emit)
+ *   -> emit C
+ * Every pass is called from here, and here only: `--dump-after=PASS` prints
+ * the IR (or the schedule) after it, and with c->verify the IR verifier
+ * runs after every one. */
 #include "driver.h"
 
 #include "ad_meta.h"
@@ -10,7 +17,73 @@
 
 #include "opt.h"
 #include "parse.h"
+#include "schedule.h"
 #include "split.h"
+
+static const char *const pass_names[PASS_COUNT] = {"lower", "simplify", "dce", "vjp", "split", "fuse", "reuse"};
+
+unsigned adc_pass_bits(const char *list)
+{
+	unsigned bits = 0;
+	for (const char *p = list;; p++) {
+		size_t n = strcspn(p, ",");
+		int k = 0;
+		while (k < PASS_COUNT && !(strlen(pass_names[k]) == n && strncmp(p, pass_names[k], n) == 0))
+			k++;
+		if (k == PASS_COUNT)
+			return 0;
+		bits |= 1u << k;
+		p += n;
+		if (!*p)
+			return bits;
+	}
+}
+
+const char *adc_pass_list(void)
+{
+	return "lower, simplify, dce, vjp, split, fuse, reuse";
+}
+
+/* After pass `p` made or changed f: check it, and show it if asked. */
+static Func *after(Compilation *c, PassId p, Func *f)
+{
+	if (c->verify && p <= PASS_SPLIT) {
+		const char *why = ir_verify(f);
+		if (why)
+			ICE("after %s, the IR of '%s' is invalid: %s", pass_names[p], f->name, why);
+	}
+	if (c->dump && (c->dump_after >> p & 1)) {
+		buf_printf(c->dump, "; after %s:\n", pass_names[p]);
+		if (p >= PASS_FUSE)
+			sched_print(c->dump, f);
+		else
+			ir_print(c->dump, f);
+	}
+	return f;
+}
+
+static void schedule(Compilation *c, Func *f, bool optional, int nullable_to);
+
+/* The optimization passes of one function, in their order. */
+static Func *optimize(Compilation *c, Func *f)
+{
+	for (int round = 0; round < 2; round++) {
+		f = after(c, PASS_SIMPLIFY, opt_simplify(f));
+		f = after(c, PASS_DCE, opt_dce(f));
+	}
+	return f;
+}
+
+/* The scheduling passes of a function to emit (its results may be NULL
+ * when `optional`, those before nullable_to). */
+static void schedule(Compilation *c, Func *f, bool optional, int nullable_to)
+{
+	if (!f || f->sched)
+		return;
+	after(c, PASS_FUSE, (sched_fuse(f, optional, nullable_to), f));
+	sched_reuse(f);
+	after(c, PASS_REUSE, f);
+}
 
 Compilation *adc_new(const char *name, const char *text, size_t len)
 {
@@ -97,6 +170,8 @@ static void do_lower(Compilation *c, void *arg)
 	(void)arg;
 	c->mod = lower_program(c->A, &c->diags, c->dc, c->src, c->prog, c->promote);
 	c->nfuncs = c->mod ? c->mod->nfuncs : 0;
+	for (int i = 0; i < c->nfuncs; i++)
+		after(c, PASS_LOWER, c->mod->funcs[i]);
 }
 
 /* IR text instead of a program: the functions as ir_read builds them. */
@@ -119,6 +194,8 @@ static void do_read_ir(Compilation *c, void *arg)
 	c->mod = arena_alloc(c->A, sizeof *c->mod);
 	c->mod->funcs = fs;
 	c->mod->nfuncs = c->nfuncs = n;
+	for (int i = 0; i < c->nfuncs; i++)
+		after(c, PASS_LOWER, c->mod->funcs[i]);
 }
 
 AdcStatus adc_lower(Compilation *c)
@@ -139,19 +216,20 @@ AdcStatus adc_lower(Compilation *c)
 
 static void do_optimize(Compilation *c, void *arg)
 {
-	bool verify = *(bool *)arg;
+	(void)arg;
 	c->opt = arena_array(c->A, (size_t)c->nfuncs + 1, sizeof(Func *));
 	for (int i = 0; i < c->nfuncs; i++)
-		c->opt[i] = opt_run(c->mod->funcs[i], verify);
+		c->opt[i] = optimize(c, c->mod->funcs[i]);
 }
 
 AdcStatus adc_optimize(Compilation *c, bool verify)
 {
+	c->verify = c->verify || verify;
 	if (c->opt)
 		return c->status;
 	if (adc_lower(c) != ADC_OK)
 		return c->status;
-	return guarded(c, do_optimize, &verify);
+	return guarded(c, do_optimize, NULL);
 }
 
 static void do_prepare(Compilation *c, void *arg)
@@ -172,16 +250,16 @@ static void do_prepare(Compilation *c, void *arg)
 		if (!diff_param || !result || !(ent & (AD_ENTRY_VJP | AD_ENTRY_SPLIT))) {
 			/* nothing to differentiate, or no derivative entry wanted; the
 			 * metadata still says what depends on what */
-			ad_vjp_function(f, &m->info);
+			ad_vjp_info(f, &m->info);
 			continue;
 		}
-		Func *v = opt_run(ad_vjp_function(f, &m->info), false);
+		Func *v = optimize(c, after(c, PASS_VJP, ad_vjp_function(f, &m->info)));
 		m->vjp = v;
 		if (!(ent & AD_ENTRY_SPLIT))
 			continue;
 		Split s = ir_split(v, f->params.len, m->info.nseeds, f->results.len);
-		m->fwd = opt_run(s.fwd, false);
-		m->bwd = opt_run(s.bwd, false);
+		m->fwd = optimize(c, after(c, PASS_SPLIT, s.fwd));
+		m->bwd = optimize(c, after(c, PASS_SPLIT, s.bwd));
 		m->nsaved = s.nsaved;
 	}
 }
@@ -246,6 +324,18 @@ typedef struct EmitArg {
 static void do_emit(Compilation *c, void *arg)
 {
 	EmitArg *e = arg;
+	/* the scheduling passes, for each function as its entry point wants it:
+	 * a VJP's results may all be NULL, a forward pass's saved values never are */
+	for (int i = 0; i < c->nfuncs; i++) {
+		schedule(c, c->opt[i], false, 0);
+		if (!e->module)
+			continue;
+		const ModFunc *m = &c->mods[i];
+		int nr = m->opt->results.len;
+		schedule(c, m->vjp, true, m->vjp ? m->vjp->results.len : 0);
+		schedule(c, m->fwd, true, nr);
+		schedule(c, m->bwd, true, m->bwd ? m->bwd->results.len : 0);
+	}
 	Buf cb, hb;
 	buf_init(&cb, c->A);
 	buf_init(&hb, c->A);
@@ -268,6 +358,35 @@ AdcStatus adc_emit(Compilation *c, const EmitOptions *o, bool module, char **csr
 	*csrc = e.c;
 	if (hsrc)
 		*hsrc = e.h;
+	return ADC_OK;
+}
+
+typedef struct FuncsArg {
+	Func **funcs;
+	int n;
+	char *c;
+} FuncsArg;
+
+static void do_emit_funcs(Compilation *c, void *arg)
+{
+	FuncsArg *a = arg;
+	for (int i = 0; i < a->n; i++) {
+		a->funcs[i] = optimize(c, a->funcs[i]);
+		schedule(c, a->funcs[i], false, 0);
+	}
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
+	Buf cb;
+	buf_init(&cb, c->A);
+	emit_c(&cb, NULL, a->funcs, a->n, &eo, c->src->name);
+	a->c = buf_finish(&cb, c->A);
+}
+
+AdcStatus adc_emit_funcs(Compilation *c, Func **funcs, int n, char **csrc)
+{
+	FuncsArg a = {funcs, n, NULL};
+	if (guarded(c, do_emit_funcs, &a) != ADC_OK)
+		return c->status;
+	*csrc = a.c;
 	return ADC_OK;
 }
 

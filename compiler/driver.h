@@ -11,6 +11,13 @@ enum { ADC_MAX_SOURCE = 16 << 20 }; /* bytes of source text */
 
 typedef enum { ADC_OK = 0, ADC_ERRORS, ADC_ICE, ADC_NOMEM } AdcStatus;
 
+/* The passes, in the order the driver runs them. */
+typedef enum { PASS_LOWER, PASS_SIMPLIFY, PASS_DCE, PASS_VJP, PASS_SPLIT, PASS_FUSE, PASS_REUSE, PASS_COUNT } PassId;
+/* "simplify,fuse" -> bits of the passes (0 if a name is unknown). */
+unsigned adc_pass_bits(const char *list);
+/* The names, for messages. */
+const char *adc_pass_list(void);
+
 typedef struct Compilation {
 	Arena *A;
 	SrcFile *src;
@@ -23,8 +30,11 @@ typedef struct Compilation {
 	int nfuncs;
 	char ice[512];
 	AdcStatus status;
-	bool promote;     /* set before adc_lower: every f32 becomes f64 */
-	bool ir_input;    /* set before adc_lower: the text is IR as --emit=ir prints it (ir_read) */
+	bool promote;        /* set before adc_lower: every f32 becomes f64 */
+	bool ir_input;       /* set before adc_lower: the text is IR as --emit=ir prints it (ir_read) */
+	bool verify;         /* the IR verifier after every pass (tests) */
+	unsigned dump_after; /* PASS_* bits: print after these passes into `dump` */
+	Buf *dump;
 	unsigned entries; /* set before adc_prepare_runtime: the AD_ENTRY_* bits (ad_meta.h) whose
 	                     functions it builds; 0: all */
 } Compilation;
@@ -40,6 +50,10 @@ char *adc_ast(Compilation *c);
 char *adc_ir(Compilation *c, bool optimized);
 /* Build every function's VJP and forward/backward pair (for the runtime). */
 AdcStatus adc_prepare_runtime(Compilation *c);
+/* For callers that build functions of their own (gradient checks): each
+ * through the optimization and scheduling passes, then the C of all (as
+ * emit_c writes it); funcs[] get the optimized functions. */
+AdcStatus adc_emit_funcs(Compilation *c, Func **funcs, int n, char **csrc);
 /* C source and header (hsrc may be NULL). With `module`, the run-time entry
  * points and metadata too (as -o writes); without, the functions only. */
 AdcStatus adc_emit(Compilation *c, const EmitOptions *o, bool module, char **csrc, char **hsrc);

@@ -2,6 +2,8 @@
  *   emit_expr.c    names, index arithmetic and the expression of a value
  *                  at an index (fused loops, guarded selections)
  *   emit_kernel.c  loop nests: elementwise kernels, reductions, products
+ *   emit_ctrl.c    control flow: a loop or a conditional as a C statement
+ *                  with its bodies' kernels inside
  *   emit_func.c    one function: its placement, work memory, kernels in
  *                  order, checks and entry points
  *   emit_module.c  a file: prelude, the run-time entries and metadata
@@ -25,9 +27,22 @@ typedef struct CacheEnt {
 	int count;
 } CacheEnt;
 
-typedef struct Emit {
+typedef struct Emit Emit;
+
+/* What a control-flow op needs besides its bodies' own storage: for a loop,
+ * the two buffers of each array carry (the current values and the next
+ * ones, swapped every iteration) and a row for each per-iteration output
+ * nothing extracts; for a cond, a home for each result nothing extracts. */
+typedef struct CtrlStore {
+	const char **cur, **nxt; /* per carry (arrays), NULL where an extract's buffer serves */
+	const char **extra;      /* per result without an extract (loop: ys rows; cond: results) */
+	int *extract;            /* per result: the extract value, or -1 */
+} CtrlStore;
+
+struct Emit {
 	Arena *A;
 	Func *f;
+	const Func *root; /* the function being emitted (f, or the one whose body f is) */
 	const EmitOptions *o;
 	Names *names;         /* the C names taken, scoped by kernels */
 	const char **dimname; /* per symbolic dim */
@@ -36,6 +51,19 @@ typedef struct Emit {
 	int *result_of;       /* S->result_of */
 	int *uses;            /* S->uses */
 	const char **home;    /* the C name of each stored value */
+	bool *var;            /* home is a scalar variable, not a pointer (M_LOCAL, and body values mapped to one) */
+	const char **rhome;   /* the C name of each result's buffer (a body's: where its loop or cond wants it) */
+	bool *rvar;           /* that is a scalar variable */
+	Emit ***subs;         /* per control-flow op: the emitters of its bodies */
+	CtrlStore *ctrl;      /* per control-flow op */
+	/* the work memory, shared with the bodies' emitters */
+	Buf *decls;       /* declarations of the scratch buffers, at the top of the function */
+	Buf *sizes;       /* NAME_work_size's statements */
+	Buf *checks;      /* checks of dimensions on entry (trip counts of loops with rows) */
+	Buf *statics;     /* static constant arrays, before the function */
+	const char *base; /* the function's C name, for its statics' names */
+	const char *wp;   /* the pointer into the work memory */
+	bool *any_scratch;
 	/* kernel state */
 	Buf *body;
 	int depth;
@@ -48,7 +76,13 @@ typedef struct Emit {
 	const char *guard;     /* the next kernel runs only if this holds (optional outputs) */
 	Buf *report;           /* --emit=memory: the scratch buffers, one a line */
 	const char *saved_arg; /* the saved buffer's argument (forward/backward pairs) */
-} Emit;
+};
+
+/* Is v's home a scalar variable (read and written without [0])? */
+static inline bool ec_var(const Emit *E, int v)
+{
+	return E->mat[v] == M_LOCAL || (E->var && E->var[v]);
+}
 
 /* A kernel is generated into its own buffer; then it is put in braces when
  * it is several statements without a loop around them (so its locals stay
@@ -111,8 +145,29 @@ void ec_store(Emit *E, int v, const char *dst);
 void ec_reduce(Emit *E, int v);
 void ec_matmul(Emit *E, int v);
 
+/* ---------------------------------------------------------------- emit_ctrl.c */
+void ec_loop(Emit *E, int v);
+void ec_cond(Emit *E, int v);
+/* Plan what control-flow op v needs (CtrlStore), during placement. */
+void ec_plan_ctrl(Emit *E, int v);
+
 /* ---------------------------------------------------------------- emit_func.c */
 const char *ec_numel(Emit *E, int rank, const Dim **shape);
+/* A scratch buffer of the work memory, declared at the top of the function. */
+const char *ec_scratch(Emit *E, const char *base, DType dt, int rank, const Dim **shape);
+/* An emitter for body b of a control-flow op of E's function, sharing its
+ * names and work memory; ec_place plans where b's values live. */
+Emit *ec_sub(Emit *E, Func *b);
+void ec_place(Emit *E);
+/* Once the homes of its parameters and results are known (rhome, rvar):
+ * those of the values that live in them. */
+void ec_bind(Emit *E);
+/* The kernels of E's function in order, then the copies into result
+ * buffers of the results that live elsewhere. */
+void ec_kernels(Emit *E, const FuncEmit *fe, const uint64_t *feeds);
+void ec_result_copies(Emit *E, const FuncEmit *fe);
+/* Write value v (of E's function) into `dst` element by element. */
+void ec_copy(Emit *E, int v, const char *dst, bool dst_var);
 /* The comment with the source statement of v, before its first kernel. */
 void ec_comment(Emit *E, int v);
 void ec_saved_layout(Emit *E, Buf *c, Buf *size, const SavedVal *sv, int n, bool writable, const char *arg);

@@ -79,8 +79,8 @@ const char *ec_user_name(Emit *E, const char *base)
 static const char *dim_cname(void *ctx, const char *sym)
 {
 	Emit *E = ctx;
-	for (int i = 0; i < E->f->dimsyms.len; i++)
-		if (strcmp(E->f->dimsyms.data[i], sym) == 0)
+	for (int i = 0; i < E->root->dimsyms.len; i++)
+		if (strcmp(E->root->dimsyms.data[i], sym) == 0)
 			return E->dimname[i];
 	ICE("dimension %s has no C name", sym);
 }
@@ -129,12 +129,17 @@ const char *ec_paren(Emit *E, const char *s)
 
 const char *ec_ctype(DType dt)
 {
-	return dt == DT_F64 ? "double" : "float";
+	static const char *const names[] = {"float", "double", "int32_t", "int64_t"};
+	return names[dt];
 }
 
 const char *ec_literal(Emit *E, double v, DType dt)
 {
 	char s[48];
+	if (dtype_is_int(dt)) {
+		int64_t i = (int64_t)v;
+		return i < 0 ? arena_printf(E->A, "(%" PRId64 ")", i) : arena_printf(E->A, "%" PRId64, i);
+	}
 	if (v != v)
 		return dt == DT_F32 ? "(float)NAN" : "NAN";
 	if (v == INFINITY || v == -INFINITY) {
@@ -148,10 +153,7 @@ const char *ec_literal(Emit *E, double v, DType dt)
 	return v < 0 || (v == 0 && 1 / v < 0) ? arena_printf(E->A, "(%s)", r) : r;
 }
 
-/* ---------------------------------------------------------------- scheduling */
-
-/* ---------------------------------------------------------------- index expressions */ /* ----------------------------------------------------------------
-                                                                                            index expressions */
+/* ---------------------------------------------------------------- index expressions */
 
 const char *ec_offset(Emit *E, const Inst *buf, const Index *ix)
 {
@@ -247,7 +249,7 @@ void ec_line(Emit *E, const char *fmt, ...)
 static const char *load(Emit *E, int v, Index ix)
 {
 	const Inst *in = ir_inst(E->f, v);
-	if (E->mat[v] == M_LOCAL)
+	if (ec_var(E, v))
 		return E->home[v];
 	if (in->rank == 0 && !ix.ax && strcmp(ix.lin, "0") != 0)
 		return arena_printf(E->A, "%s[0]", E->home[v]);

@@ -34,12 +34,12 @@ void ec_comment(Emit *E, int v)
 	if (!E->o->comments || in->stmt < 0 || in->stmt == E->last_stmt)
 		return;
 	E->last_stmt = in->stmt;
-	const StmtInfo *s = &E->f->stmts.data[in->stmt];
+	const StmtInfo *s = &E->root->stmts.data[in->stmt];
 	Buf b;
 	buf_init(&b, E->A);
 	for (int l = s->loc.line; l <= s->last_line && l <= s->loc.line + 3; l++) {
 		int len;
-		const char *p = src_line(E->f->src, l, &len);
+		const char *p = src_line(E->root->src, l, &len);
 		if (l > s->loc.line)
 			buf_puts(&b, " ");
 		for (int i = 0; i < len; i++) {
@@ -62,7 +62,7 @@ void ec_comment(Emit *E, int v)
 	if (!E->counting) {
 		buf_putc(E->body, '\n');
 		buf_indent(E->body, E->depth);
-		buf_printf(E->body, "/* %s:%d: %s */\n", E->f->src->name, s->loc.line, t);
+		buf_printf(E->body, "/* %s:%d: %s */\n", E->root->src->name, s->loc.line, t);
 	}
 	buf_free(&b);
 }
@@ -214,9 +214,7 @@ static void signature_doc(Emit *E, Buf *doc, const FuncEmit *fe, const char **pn
 	              " * that are negative, too large or inconsistent, or AD_ERR_NOMEM. */\n");
 }
 
-/* --emit=schedule: the inlined values a kernel evaluates, in operand order. */ /* --emit=schedule: the inlined values a
-                                                                                   kernel evaluates, in operand order.
-                                                                                 */
+/* --emit=schedule: the inlined values a kernel evaluates, in operand order. */
 static void list_inlined(Emit *E, int v, Buf *b, bool *seen)
 {
 	const Inst *in = ir_inst(E->f, v);
@@ -230,12 +228,12 @@ static void list_inlined(Emit *E, int v, Buf *b, bool *seen)
 	}
 }
 
-static void schedule_report(Emit *E, Buf *r, const char *base)
+static void schedule_report(Emit *E, Buf *r, const char *base, int indent)
 {
 	Func *f = E->f;
 	int n = f->ins.len;
 	bool *seen = arena_array(E->A, (size_t)n + 1, sizeof(bool));
-	buf_printf(r, "%s:\n", base);
+	buf_printf(r, "%*s%s:\n", indent, "", base);
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
 		int m = E->mat[v];
@@ -245,17 +243,28 @@ static void schedule_report(Emit *E, Buf *r, const char *base)
 		                    : m == M_ALIAS  ? "view"
 		                    : m == M_LOCAL  ? "local"
 		                    : m == M_RESULT ? "result"
+		                    : m == M_CTRL   ? "statement"
 		                                    : "buffer";
 		if (!where || m == M_PARAM || m == M_STATIC)
 			continue;
 		const char *kind = m == M_ALIAS                       ? "view"
+		                   : m == M_CTRL                      ? "ctrl"
+		                   : in->op == OP_extract             ? "out"
 		                   : op_info[in->op].kind == K_MATMUL ? "gemm"
 		                   : op_info[in->op].kind == K_REDUCE ? "reduce"
 		                                                      : "loop";
+		if (m == M_CTRL) {
+			buf_printf(r, "%*s  %-6s %%%d %s\n", indent, "", kind, v, op_info[in->op].name);
+			for (int j = 0; j < in->nbodies; j++)
+				schedule_report(E->subs[v][j], r, arena_printf(E->A, "body %s", in->bodies[j]->name),
+				                indent + 4);
+			continue;
+		}
 		Buf t;
 		buf_init(&t, E->A);
 		ir_print_type(&t, in->dt, in->rank, in->shape);
-		buf_printf(r, "  %-6s %%%d %s %s -> %s %s", kind, v, op_info[in->op].name, t.data, where, E->home[v]);
+		buf_printf(r, "%*s  %-6s %%%d %s %s -> %s %s", indent, "", kind, v, op_info[in->op].name, t.data, where,
+		           E->home[v] ? E->home[v] : "(bound by its op)");
 		buf_free(&t);
 		if (m != M_ALIAS) {
 			Buf l;
@@ -380,6 +389,207 @@ static SavedVal *saved_values(Emit *E, const FuncEmit *fe, const char **pnames, 
 	return sv;
 }
 
+const char *ec_scratch(Emit *E, const char *base, DType dt, int rank, const Dim **shape)
+{
+	const char *name = ec_fresh(E, base);
+	const char *numel = ec_numel(E, rank, shape);
+	buf_printf(E->sizes, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel, ec_ctype(dt));
+	buf_printf(E->decls, "    %s *%s = (%s *)%s;\n", ec_ctype(dt), name, ec_ctype(dt), E->wp);
+	buf_printf(E->decls, "    %s += AD_ALIGN_(%s, sizeof(%s));\n", E->wp, numel, ec_ctype(dt));
+	*E->any_scratch = true;
+	return name;
+}
+
+/* The per-value tables of an emitter for f. */
+static void emitter_tables(Emit *E, Func *f)
+{
+	int n = f->ins.len;
+	E->f = f;
+	E->S = f->sched;
+	if (!E->S)
+		ICE("emitting '%s' before its schedule", f->name);
+	E->mat = E->S->mat;
+	E->uses = E->S->uses;
+	E->result_of = E->S->result_of;
+	E->home = arena_array(E->A, (size_t)n + 1, sizeof(char *));
+	E->var = arena_array(E->A, (size_t)n + 1, sizeof(bool));
+	E->rhome = arena_array(E->A, (size_t)f->results.len + 1, sizeof(char *));
+	E->rvar = arena_array(E->A, (size_t)f->results.len + 1, sizeof(bool));
+	E->subs = arena_array(E->A, (size_t)n + 1, sizeof(Emit **));
+	E->ctrl = arena_array(E->A, (size_t)n + 1, sizeof(CtrlStore));
+	E->last_stmt = -1;
+}
+
+Emit *ec_sub(Emit *E, Func *b)
+{
+	Emit *S = arena_alloc(E->A, sizeof *S);
+	*S = *E;
+	memset(&S->cache, 0, sizeof S->cache);
+	memset(&S->named, 0, sizeof S->named);
+	S->guard = NULL;
+	S->predeclared = false;
+	emitter_tables(S, b);
+	return S;
+}
+
+/* Where every value lives: statics, the scratch buffers in the work memory
+ * (one that nothing reads any more lends its memory to a later value of the
+ * same size and dtype: reuse.c), locals, views; and the same for each body
+ * of a control-flow op, whose buffers come from the same work memory. */
+void ec_place(Emit *E)
+{
+	Func *f = E->f;
+	int n = f->ins.len;
+	/* static constant tensors */
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (E->mat[v] != M_STATIC)
+			continue;
+		E->home[v] = ec_fresh(E, arena_printf(E->A, "%s_c%d", E->base, v));
+		buf_printf(E->statics, "static const %s %s[%" PRId64 "] = {", ec_ctype(in->dt), E->home[v], in->nnums);
+		for (int64_t i = 0; i < in->nnums; i++) {
+			if (i % 8 == 0)
+				buf_puts(E->statics, "\n    ");
+			buf_printf(E->statics, "%s%s", ec_literal(E, in->nums[i], in->dt),
+			           i + 1 < in->nnums ? ", " : "");
+		}
+		buf_puts(E->statics, "\n};\n");
+	}
+	const Dim *total = dim_const(f->dc, 0), *unshared = dim_const(f->dc, 0);
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (E->mat[v] == M_LOCAL) {
+			E->home[v] = ec_fresh(E, in->name ? in->name : "s");
+			if (E->predeclared) /* guarded kernels assign it */
+				buf_printf(E->decls, "    %s %s = 0;\n", ec_ctype(in->dt), E->home[v]);
+		}
+		if (E->mat[v] != M_SCRATCH)
+			continue;
+		const Dim *bytes_d = dim_const(f->dc, in->dt == DT_F64 || in->dt == DT_I64 ? 8 : 4);
+		for (int k = 0; k < in->rank; k++)
+			bytes_d = dim_mul(f->dc, bytes_d, in->shape[k]);
+		unshared = dim_add(f->dc, unshared, bytes_d);
+		int prev = E->S->reuse[v];
+		if (prev >= 0) {
+			E->home[v] = ec_fresh(E, in->name ? in->name : "t");
+			buf_printf(E->decls, "    %s *%s = %s; /* %s is no longer needed */\n", ec_ctype(in->dt),
+			           E->home[v], E->home[prev], E->home[prev]);
+			if (E->report)
+				buf_printf(E->report, "    %-12s %-16s in the memory of an earlier buffer\n",
+				           E->home[v], type_doc(E, in->dt, in->rank, in->shape));
+			continue;
+		}
+		total = dim_add(f->dc, total, bytes_d);
+		E->home[v] = ec_scratch(E, in->name ? in->name : "t", in->dt, in->rank, in->shape);
+		if (E->report) {
+			Buf bytes;
+			buf_init(&bytes, E->A);
+			dim_print(&bytes, bytes_d);
+			buf_printf(E->report, "    %-12s %-16s %s bytes\n", E->home[v],
+			           type_doc(E, in->dt, in->rank, in->shape), bytes.data);
+			buf_free(&bytes);
+		}
+	}
+	for (int v = 0; v < n; v++)
+		if (E->mat[v] == M_CTRL)
+			ec_plan_ctrl(E, v);
+	if (E->report && !f->is_body) {
+		Buf t;
+		buf_init(&t, E->A);
+		dim_print(&t, total);
+		buf_printf(E->report, "  total: %s bytes (each buffer 64-byte aligned)", t.data);
+		if (total != unshared) {
+			t.len = 0;
+			dim_print(&t, unshared);
+			buf_printf(E->report, "; %s bytes without reuse", t.data);
+		}
+		buf_puts(E->report, "\n");
+		buf_free(&t);
+	}
+}
+
+void ec_bind(Emit *E)
+{
+	Func *f = E->f;
+	for (int v = 0; v < f->ins.len; v++) {
+		if (E->mat[v] == M_RESULT) {
+			E->home[v] = E->rhome[E->result_of[v]];
+			E->var[v] = E->rvar[E->result_of[v]];
+		}
+		if (E->mat[v] == M_ALIAS) /* a view: its operand comes first */
+			E->home[v] = E->home[ir_inst(f, v)->args[0]];
+	}
+}
+
+void ec_kernels(Emit *E, const FuncEmit *fe, const uint64_t *feeds)
+{
+	Func *f = E->f;
+	for (int v = 0; v < f->ins.len; v++) {
+		const Inst *in = ir_inst(f, v);
+		int m = E->mat[v];
+		if (m == M_INLINE || m == M_PARAM || m == M_STATIC || m == M_ALIAS || in->op == OP_extract)
+			continue;
+		ec_comment(E, v);
+		if (feeds)
+			E->guard = kernel_guard(E, fe, feeds[v], v, E->rhome);
+		OpKind kind = op_info[in->op].kind;
+		if (in->op == OP_loop)
+			ec_loop(E, v);
+		else if (in->op == OP_cond)
+			ec_cond(E, v);
+		else if (kind == K_REDUCE)
+			ec_reduce(E, v);
+		else if (kind == K_MATMUL)
+			ec_matmul(E, v);
+		else
+			ec_store(E, v, E->home[v]);
+	}
+}
+
+void ec_copy(Emit *E, int v, const char *dst, bool dst_var)
+{
+	const Inst *in = ir_inst(E->f, v);
+	int nopen;
+	Kernel K;
+	ec_kernel_begin(E, &K, NULL, NULL);
+	Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
+	E->cache.len = 0;
+	E->counting = true;
+	ec_ex(E, v, ix);
+	E->counting = false;
+	const char *e = ec_strip(E, ec_ex(E, v, ix));
+	if (dst_var)
+		ec_line(E, "%s = %s;", dst, e);
+	else
+		ec_line(E, "%s[%s] = %s;", dst, ec_offset(E, in, &ix), e);
+	ec_close_loops(E, nopen);
+	ec_kernel_end(E, &K);
+}
+
+void ec_result_copies(Emit *E, const FuncEmit *fe)
+{
+	Func *f = E->f;
+	bool optional = fe && fe->optional;
+	for (int i = 0; i < f->results.len; i++) {
+		const FuncResult *r = &f->results.data[i];
+		const char *rn = E->rhome[i];
+		if (r->value >= 0 && ((E->mat[r->value] == M_RESULT && E->result_of[r->value] == i) ||
+		                      (E->mat[r->value] == M_ALIAS && E->home[r->value] == rn)))
+			continue;
+		if (r->value < 0) {
+			ec_line(E, "/* %s is none: no result depends on it; zeros are written */", rn);
+			ec_line(E, "%smemset(%s, 0, (size_t)(%s) * sizeof(%s));",
+			        optional ? arena_printf(E->A, "if (%s)\n        ", rn) : "", rn,
+			        ec_numel(E, r->rank, r->shape), ec_ctype(r->dt));
+			continue;
+		}
+		E->last_stmt = -1;
+		if (optional && !(fe->saved_results >= 0 && i >= fe->saved_results))
+			E->guard = rn;
+		ec_copy(E, r->value, rn, E->rvar[i]);
+	}
+}
+
 void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 {
 	Func *f = fe->f;
@@ -388,9 +598,8 @@ void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 	memset(E, 0, sizeof *E);
 	E->A = f->A;
 	ec_names_init(E);
-	E->f = f;
+	E->root = f;
 	E->o = o;
-	E->last_stmt = -1;
 	/* user-visible names first */
 	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
 	for (int i = 0; i < f->dimsyms.len; i++)
@@ -409,42 +618,30 @@ void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 		E->saved_arg = ec_user_name(E, "saved");
 		ec_saved_layout(E, &saved_decls, NULL, saved, nsaved, fe->saved_results >= 0, E->saved_arg);
 	}
-	E->S = sched_fuse(f, fe->optional, fe->saved_results >= 0 ? fe->saved_results : f->results.len);
-	E->mat = E->S->mat;
-	E->uses = E->S->uses;
-	E->result_of = E->S->result_of;
-	int n = f->ins.len;
-	E->home = arena_array(E->A, (size_t)n + 1, sizeof(char *));
+	emitter_tables(E, f);
 	for (int i = 0; i < f->params.len; i++)
 		E->home[f->params.data[i]] = pnames[i];
-	for (int v = 0; v < n; v++)
-		if (E->mat[v] == M_RESULT)
-			E->home[v] = rnames[E->result_of[v]];
+	for (int i = 0; i < f->results.len; i++)
+		E->rhome[i] = rnames[i];
 	uint64_t *feeds = fe->optional ? feeds_of(E) : NULL;
 
-	Buf body, statics, sizes;
+	Buf body, statics, sizes, decls, checks;
 	buf_init(&body, E->A);
 	buf_init(&statics, E->A);
 	buf_init(&sizes, E->A);
-	E->body = &body;
-	E->depth = 1;
-	/* static constant tensors */
-	for (int v = 0; v < n; v++) {
-		const Inst *in = ir_inst(f, v);
-		if (E->mat[v] != M_STATIC)
-			continue;
-		E->home[v] = ec_fresh(E, arena_printf(E->A, "%s_c%d", base, v));
-		buf_printf(&statics, "static const %s %s[%" PRId64 "] = {", ec_ctype(in->dt), E->home[v], in->nnums);
-		for (int64_t i = 0; i < in->nnums; i++) {
-			if (i % 8 == 0)
-				buf_puts(&statics, "\n    ");
-			buf_printf(&statics, "%s%s", ec_literal(E, in->nums[i], in->dt), i + 1 < in->nnums ? ", " : "");
-		}
-		buf_puts(&statics, "\n};\n");
-	}
-	/* work memory: ones for seeds not given, then the scratch buffers */
+	buf_init(&decls, E->A);
+	buf_init(&checks, E->A);
 	bool any_scratch = false;
-	const char *wp = ec_fresh(E, "w");
+	E->body = &body;
+	E->decls = &decls;
+	E->sizes = &sizes;
+	E->checks = &checks;
+	E->any_scratch = &any_scratch;
+	E->statics = &statics;
+	E->base = base;
+	E->depth = 1;
+	/* work memory: ones for seeds not given, then the scratch buffers */
+	E->wp = ec_fresh(E, "w");
 	for (int i = 0; fe->nullable_from >= 0 && i < f->params.len; i++) {
 		if (i < fe->nullable_from || i >= fe->nullable_to || !read_anywhere(f, E->uses, f->params.data[i]))
 			continue;
@@ -452,126 +649,26 @@ void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 		const char *numel = ec_numel(E, p->rank, p->shape);
 		const char *ones = ec_fresh(E, "ones");
 		buf_printf(&sizes, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel, ec_ctype(p->dt));
-		ec_line(E, "if (!%s) { /* no seed: ones */", pnames[i]);
-		ec_line(E, "    %s *%s = (%s *)%s;", ec_ctype(p->dt), ones, ec_ctype(p->dt), wp);
-		ec_line(E, "    for (int64_t i = 0; i < %s; i++)", numel);
-		ec_line(E, "        %s[i] = 1;", ones);
-		ec_line(E, "    %s = %s;", pnames[i], ones);
-		ec_line(E, "}");
-		ec_line(E, "%s += AD_ALIGN_(%s, sizeof(%s));", wp, numel, ec_ctype(p->dt));
+		buf_printf(&decls, "    if (!%s) { /* no seed: ones */\n", pnames[i]);
+		buf_printf(&decls, "        %s *%s = (%s *)%s;\n", ec_ctype(p->dt), ones, ec_ctype(p->dt), E->wp);
+		buf_printf(&decls, "        for (int64_t i = 0; i < %s; i++)\n", numel);
+		buf_printf(&decls, "            %s[i] = 1;\n", ones);
+		buf_printf(&decls, "        %s = %s;\n", pnames[i], ones);
+		buf_printf(&decls, "    }\n");
+		buf_printf(&decls, "    %s += AD_ALIGN_(%s, sizeof(%s));\n", E->wp, numel, ec_ctype(p->dt));
 		any_scratch = true;
 	}
-	/* scratch buffers: one that nothing reads any more lends its memory to
-	 * a later value of the same size and dtype (reuse.c) */
-	sched_reuse(E->S, f);
 	E->report = o->memory_report;
-	const Dim *total = dim_const(f->dc, 0), *unshared = dim_const(f->dc, 0);
 	if (E->report)
 		buf_printf(E->report, "%s: scratch memory (%s_work_size)\n", base, base);
-	for (int v = 0; v < n; v++) {
-		const Inst *in = ir_inst(f, v);
-		if (E->mat[v] == M_LOCAL) {
-			E->home[v] = ec_fresh(E, in->name ? in->name : "s");
-			if (fe->optional) /* guarded kernels assign it */
-				ec_line(E, "%s %s = 0;", ec_ctype(in->dt), E->home[v]);
-		}
-		if (E->mat[v] != M_SCRATCH)
-			continue;
-		E->home[v] = ec_fresh(E, in->name ? in->name : "t");
-		const Dim *bytes_d = dim_const(f->dc, in->dt == DT_F64 ? 8 : 4);
-		for (int k = 0; k < in->rank; k++)
-			bytes_d = dim_mul(f->dc, bytes_d, in->shape[k]);
-		unshared = dim_add(f->dc, unshared, bytes_d);
-		int prev = E->S->reuse[v];
-		if (prev >= 0) {
-			ec_line(E, "%s *%s = %s; /* %s is no longer needed */", ec_ctype(in->dt), E->home[v],
-			        E->home[prev], E->home[prev]);
-			if (E->report)
-				buf_printf(E->report, "    %-12s %-16s in the memory of an earlier buffer\n",
-				           E->home[v], type_doc(E, in->dt, in->rank, in->shape));
-			continue;
-		}
-		total = dim_add(f->dc, total, bytes_d);
-		const char *numel = ec_numel(E, in->rank, in->shape);
-		buf_printf(&sizes, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel, ec_ctype(in->dt));
-		ec_line(E, "%s *%s = (%s *)%s;", ec_ctype(in->dt), E->home[v], ec_ctype(in->dt), wp);
-		ec_line(E, "%s += AD_ALIGN_(%s, sizeof(%s));", wp, numel, ec_ctype(in->dt));
-		if (E->report) {
-			Buf bytes;
-			buf_init(&bytes, E->A);
-			dim_print(&bytes, bytes_d);
-			buf_printf(E->report, "    %-12s %-16s %s bytes\n", E->home[v],
-			           type_doc(E, in->dt, in->rank, in->shape), bytes.data);
-			buf_free(&bytes);
-		}
-		any_scratch = true;
-	}
-	if (E->report) {
-		Buf t;
-		buf_init(&t, E->A);
-		dim_print(&t, total);
-		buf_printf(E->report, "  total: %s bytes (each buffer 64-byte aligned)", t.data);
-		if (total != unshared) {
-			t.len = 0;
-			dim_print(&t, unshared);
-			buf_printf(E->report, "; %s bytes without reuse", t.data);
-		}
-		buf_puts(E->report, "\n");
-		buf_free(&t);
-		E->report = NULL;
-	}
-	for (int v = 0; v < n; v++)
-		if (E->mat[v] == M_ALIAS)
-			E->home[v] = E->home[ir_inst(f, v)->args[0]];
 	E->predeclared = fe->optional;
+	ec_place(E);
+	ec_bind(E);
+	E->report = NULL;
 	if (o->schedule_report)
-		schedule_report(E, o->schedule_report, base);
-	/* kernels, in order */
-	for (int v = 0; v < n; v++) {
-		const Inst *in = ir_inst(f, v);
-		int m = E->mat[v];
-		if (m == M_INLINE || m == M_PARAM || m == M_STATIC || m == M_ALIAS)
-			continue;
-		ec_comment(E, v);
-		if (feeds)
-			E->guard = kernel_guard(E, fe, feeds[v], v, rnames);
-		OpKind kind = op_info[in->op].kind;
-		if (kind == K_REDUCE)
-			ec_reduce(E, v);
-		else if (kind == K_MATMUL)
-			ec_matmul(E, v);
-		else
-			ec_store(E, v, E->home[v]);
-	}
-	/* results held elsewhere: copies; none results: zeros */
-	for (int i = 0; i < f->results.len; i++) {
-		const FuncResult *r = &f->results.data[i];
-		if (r->value >= 0 && ((E->mat[r->value] == M_RESULT && E->result_of[r->value] == i) ||
-		                      (E->mat[r->value] == M_ALIAS && E->home[r->value] == rnames[i])))
-			continue;
-		if (r->value < 0) {
-			ec_line(E, "/* %s is none: no result depends on it; zeros are written */", rnames[i]);
-			ec_line(E, "%smemset(%s, 0, (size_t)(%s) * sizeof(%s));",
-			        fe->optional ? arena_printf(E->A, "if (%s)\n        ", rnames[i]) : "", rnames[i],
-			        ec_numel(E, r->rank, r->shape), ec_ctype(r->dt));
-			continue;
-		}
-		E->last_stmt = -1;
-		const Inst *in = ir_inst(f, r->value);
-		if (fe->optional && !(fe->saved_results >= 0 && i >= fe->saved_results))
-			E->guard = rnames[i];
-		int nopen;
-		Kernel K;
-		ec_kernel_begin(E, &K, NULL, NULL);
-		Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
-		E->cache.len = 0;
-		E->counting = true;
-		ec_ex(E, r->value, ix);
-		E->counting = false;
-		ec_line(E, "%s[%s] = %s;", rnames[i], ec_offset(E, in, &ix), ec_strip(E, ec_ex(E, r->value, ix)));
-		ec_close_loops(E, nopen);
-		ec_kernel_end(E, &K);
-	}
+		schedule_report(E, o->schedule_report, base, 0);
+	ec_kernels(E, fe, feeds);
+	ec_result_copies(E, fe);
 
 	/* the signatures, documented in the header */
 	Buf sig, sigr;
@@ -657,10 +754,12 @@ void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 	for (int i = 0; i < f->params.len; i++)
 		if (!read_anywhere(f, E->uses, f->params.data[i]))
 			buf_printf(c, "    (void)%s; /* only its shape is used */\n", pnames[i]);
+	buf_puts(c, checks.data ? checks.data : "");
 	if (any_scratch)
-		buf_printf(c, "    char *%s = (char *)work;\n", wp);
+		buf_printf(c, "    char *%s = (char *)work;\n", E->wp);
 	else
 		buf_puts(c, "    (void)work;\n");
+	buf_puts(c, decls.data ? decls.data : "");
 	buf_puts(c, body.data ? body.data : "");
 	buf_puts(c, "    return 0;\n}\n");
 
@@ -723,4 +822,6 @@ void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 	buf_free(&body);
 	buf_free(&statics);
 	buf_free(&sizes);
+	buf_free(&decls);
+	buf_free(&checks);
 }

@@ -151,8 +151,11 @@ void ec_store(Emit *E, int v, const char *dst)
 {
 	const Inst *in = ir_inst(E->f, v);
 	Kernel K;
-	bool local = in->rank == 0 && E->mat[v] == M_LOCAL;
-	ec_kernel_begin(E, &K, local && !E->predeclared ? ec_ctype(in->dt) : NULL, dst);
+	bool local = in->rank == 0 && ec_var(E, v);
+	/* a local is declared where it is computed; a variable a loop or a
+	 * cond made for a body's result already is */
+	bool declare = local && E->mat[v] == M_LOCAL && !E->predeclared;
+	ec_kernel_begin(E, &K, declare ? ec_ctype(in->dt) : NULL, dst);
 	int nopen;
 	Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
 	E->cache.len = 0;
@@ -224,7 +227,7 @@ void ec_reduce(Emit *E, int v)
 	const Inst *in = ir_inst(f, v);
 	const Inst *x = ir_inst(f, in->args[0]);
 	const char *dst = E->home[v];
-	if (in->op == OP_sum && in->rank > 0 && E->mat[v] != M_LOCAL) {
+	if (in->op == OP_sum && in->rank > 0 && !ec_var(E, v)) {
 		/* reduced axes all before the kept ones, and the kept ones at least
 		 * 8 elements: go through memory in order */
 		bool red[IR_MAX_RANK] = {0}, prefix = true;
@@ -249,6 +252,7 @@ void ec_reduce(Emit *E, int v)
 			outer[no++] = x->shape[k];
 	if (E->mat[v] == M_LOCAL && !E->predeclared)
 		ec_line(E, "%s %s;", ec_ctype(in->dt), dst);
+	bool local = ec_var(E, v);
 	Kernel K;
 	ec_kernel_begin(E, &K, NULL, NULL);
 	int nopen;
@@ -330,7 +334,7 @@ void ec_reduce(Emit *E, int v)
 	const char *fin = in->op == OP_norm ? arena_printf(E->A, "sqrt(%s)", acc) : acc;
 	if (strcmp(acct, ec_ctype(in->dt)) != 0)
 		fin = arena_printf(E->A, "(%s)%s", ec_ctype(in->dt), ec_paren(E, fin));
-	if (E->mat[v] == M_LOCAL)
+	if (local)
 		ec_line(E, "%s = %s;", dst, fin);
 	else
 		ec_line(E, "%s[%s] = %s;", dst, ec_offset(E, in, &oix), fin);

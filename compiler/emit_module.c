@@ -306,6 +306,7 @@ static void emit_bind(Buf *c, const ModFunc *m, const char *base)
 	E->A = f->A;
 	ec_names_init(E);
 	E->f = (Func *)f;
+	E->root = f;
 	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
 	for (int i = 0; i < f->dimsyms.len; i++)
 		E->dimname[i] = ec_user_name(E, f->dimsyms.data[i]);
@@ -391,6 +392,7 @@ void ec_dims_emit(Emit *E, const Func *f)
 	E->A = f->A;
 	ec_names_init(E);
 	E->f = (Func *)f;
+	E->root = f;
 	E->dimname = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(char *));
 	for (int i = 0; i < f->dimsyms.len; i++)
 		E->dimname[i] = arena_printf(E->A, "dims[%d]", i);

@@ -74,6 +74,20 @@ static int inline_cost(const Schedule *s, const Func *f, int v, int *memo)
 	return memo[v] = c;
 }
 
+/* Must operand k of a control-flow op be stored? What its bodies read
+ * (invariants, per-iteration inputs, a cond's operands and predicate)
+ * must; a loop's initial carries are copied into the carries' buffers
+ * before it starts, and that copy fuses them. */
+static bool ctrl_stores(const Inst *in, int k)
+{
+	if (in->op == OP_cond)
+		return true;
+	if (in->op != OP_loop)
+		return false;
+	int ninv = (int)in->ints[LOOP_NINV], nc = (int)in->ints[LOOP_NCARRY];
+	return k < ninv || k >= ninv + nc;
+}
+
 static bool array_backed(int m)
 {
 	return m == M_PARAM || m == M_RESULT || m == M_SCRATCH || m == M_STATIC || m == M_ALIAS;
@@ -108,8 +122,10 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 	for (int v = n - 1; v >= 0; v--) {
 		const Inst *in = ir_inst(f, v);
 		OpKind kind = op_info[in->op].kind;
-		if ((kind == K_REDUCE || kind == K_MATMUL) && s->mat[v] == M_INLINE)
+		if ((kind == K_REDUCE || kind == K_MATMUL || in->op == OP_extract) && s->mat[v] == M_INLINE)
 			s->mat[v] = M_SCRATCH;
+		if (in->op == OP_loop || in->op == OP_cond)
+			s->mat[v] = M_CTRL; /* a statement; its results live where its extracts do */
 		if (kind == K_MATMUL)
 			for (int k = 0; k < 2; k++)
 				if (s->mat[in->args[k]] == M_INLINE)
@@ -120,12 +136,17 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 				s->mat[in->args[0]] = M_SCRATCH;
 		}
 	}
-	/* a scalar that takes any work is computed once, as a local */
+	/* a scalar that takes any work is computed once, as a local; what a
+	 * control-flow op reads is stored, a constant too (its bodies, closed,
+	 * cannot inline anything of the function around them) */
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
 		if (in->rank == 0 && s->mat[v] == M_INLINE && op_info[in->op].kind != K_SRC && in->op != OP_broadcast &&
 		    in->op != OP_reshape && s->uses[v] > 0)
 			s->mat[v] = M_LOCAL;
+		for (int k = 0; k < in->nargs; k++)
+			if (ctrl_stores(in, k) && s->mat[in->args[k]] == M_INLINE)
+				s->mat[in->args[k]] = ir_inst(f, in->args[k])->rank == 0 ? M_LOCAL : M_SCRATCH;
 	}
 }
 
@@ -199,7 +220,11 @@ static void place_views(Schedule *s, Func *f, bool optional)
 
 Schedule *sched_fuse(Func *f, bool optional, int nullable_to)
 {
+	for (int v = 0; v < f->ins.len; v++)
+		for (int j = 0; j < ir_inst(f, v)->nbodies; j++)
+			sched_fuse(ir_inst(f, v)->bodies[j], false, 0);
 	Schedule *s = arena_alloc(f->A, sizeof *s);
+	f->sched = s;
 	int n = s->n = f->ins.len;
 	s->mat = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	s->uses = arena_array(f->A, (size_t)n + 1, sizeof(int));
@@ -210,4 +235,23 @@ Schedule *sched_fuse(Func *f, bool optional, int nullable_to)
 	place_shared(s, f);
 	place_views(s, f, optional);
 	return s;
+}
+
+void sched_print(Buf *b, const Func *f)
+{
+	static const char *const where[] = {"inline", "parameter", "result", "buffer",
+	                                    "local",  "constant",  "view",   "statement"};
+	const Schedule *s = f->sched;
+	buf_printf(b, "%s %s:\n", f->is_body ? "body" : "func", f->name);
+	for (int v = 0; v < f->ins.len; v++) {
+		const Inst *in = ir_inst(f, v);
+		buf_printf(b, "  %%%d %s -> %s", v, op_info[in->op].name, s ? where[s->mat[v]] : "?");
+		if (s && s->last && s->mat[v] != M_INLINE && s->last[v] >= 0)
+			buf_printf(b, ", last read by %%%d", s->last[v]);
+		if (s && s->reuse && s->reuse[v] >= 0)
+			buf_printf(b, ", in the memory of %%%d", s->reuse[v]);
+		buf_putc(b, '\n');
+		for (int j = 0; j < in->nbodies; j++)
+			sched_print(b, in->bodies[j]);
+	}
 }

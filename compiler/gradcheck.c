@@ -307,23 +307,22 @@ int adc_check(Compilation *c, const char *fn, const char *const *names, ad_tenso
 	aux[na++].kind = 1;
 	/* compile f and the auxiliaries together */
 	Func **funcs = arena_array(c->A, (size_t)na + 2, sizeof(Func *));
-	Func *saved_f = c->mod->funcs[fi];
-	funcs[0] = opt_run(saved_f, false);
+	funcs[0] = c->mod->funcs[fi];
 	for (int i = 0; i < na; i++)
-		funcs[i + 1] = opt_run(aux[i].fn, false);
+		funcs[i + 1] = aux[i].fn;
 	Func **saved_opt = c->opt;
 	int saved_n = c->nfuncs;
+	char *csrc = NULL;
+	int result = -1;
+	if (adc_emit_funcs(c, funcs, na + 1, &csrc) != ADC_OK) {
+		ad_error_set(err, c->status == ADC_NOMEM ? AD_E_NOMEM : AD_E_INTERNAL, "%s", adc_messages(c));
+		goto done;
+	}
 	c->opt = funcs;
 	c->nfuncs = na + 1;
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
-	Buf cb;
-	buf_init(&cb, c->A);
-	emit_c(&cb, NULL, funcs, na + 1, &eo, c->src->name);
 	char jerr[2048];
 	int jcode = AD_E_INTERNAL;
-	C.jm = jit_compile(cb.data, jerr, sizeof jerr, &jcode);
-	buf_free(&cb);
-	int result = -1;
+	C.jm = jit_compile(csrc, jerr, sizeof jerr, &jcode);
 	if (!C.jm) {
 		ad_error_set(err, jcode, "%s", jerr);
 		goto done;

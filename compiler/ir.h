@@ -137,6 +137,8 @@ struct Func {
 	Loc cur_loc;
 	int cur_stmt;
 	bool is_body; /* a body of a control-flow op (no dimensions or conditions of its own) */
+	/* the placement the scheduling passes chose (schedule.h), NULL before */
+	struct Schedule *sched;
 };
 
 /* ---------------------------------------------------------------- control flow

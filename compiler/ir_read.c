@@ -1,6 +1,7 @@
 /* ir_read.c: the IR read back from the text ir_print writes, so that a pass
- * can be tested IR in, IR out (the .in files of tests/ir), and IR written by hand (a
- * function with nested bodies, before the front end makes them).
+ * can be tested IR in, IR out (tests/ir-in), and IR written by hand (a
+ * function with nested bodies, before the front end makes them). Lines
+ * starting with # are comments.
  *
  * Every instruction is rebuilt through the builders, so its type is derived
  * again and must agree with the printed one; operands must be defined
@@ -38,7 +39,8 @@ static _Noreturn void fail(Rd *r, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- lines and tokens */
 
-/* The indentation of the next non-empty line, or -1 at the end. */
+/* The indentation of the next line that is neither empty nor a comment (#
+ * to the end of the line), or -1 at the end. */
 static int peek_indent(Rd *r)
 {
 	const char *t = r->text;
@@ -46,6 +48,11 @@ static int peek_indent(Rd *r)
 		const char *s = t;
 		while (*s == ' ')
 			s++;
+		if (*s == 0)
+			return -1;
+		if (*s == '#')
+			while (*s && *s != '\n')
+				s++;
 		if (*s == 0)
 			return -1;
 		if (*s != '\n')

@@ -65,6 +65,9 @@ static void print_help(void)
 	       "                       ad-compile model.ad -o gen/model.c --header include/model.h\n"
 	       "  --prefix P         prepend P to the C name of every function\n"
 	       "                       ad-compile model.ad --prefix mylib_\n"
+	       "  --dump-after=LIST  print to stderr the IR (or the schedule) after each of these\n"
+	       "                     passes: lower, simplify, dce, vjp, split, fuse, reuse\n"
+	       "                       ad-compile model.ad --emit=c --dump-after=simplify,fuse\n"
 	       "  --entry=LIST       the entry points to emit for each function, comma-separated:\n"
 	       "                     plain (NAME), work (NAME_work, NAME_work_size), vjp (NAME_vjp...),\n"
 	       "                     split (NAME_forward/NAME_backward); default all\n"
@@ -109,7 +112,8 @@ static void print_help(void)
 	       "  --version          print the version and the license and exit\n"
 	       "  --                 end of options (a FILE may then start with -)\n"
 	       "\n"
-	       "FILE may be - to read the program from standard input.\n"
+	       "FILE may be - to read the program from standard input; a FILE ending in .ir\n"
+	       "holds IR as --emit=ir prints it (tests write control flow that way).\n"
 	       "Exit status: 0 ok, 1 compile error, 2 usage error, 3 run-time error\n"
 	       "(bad input, shape mismatch), 4 gradient check failed.\n");
 }
@@ -159,6 +163,7 @@ typedef struct Opts {
 	int ninputs, nseeds;
 	bool allow_unused;
 	unsigned entries; /* --entry: AD_ENTRY_* bits; 0 when not given (all) */
+	unsigned dump;    /* --dump-after: PASS_* bits */
 } Opts;
 
 /* --entry=plain,work,vjp,split (or all): the AD_ENTRY_* bits, 0 if malformed. */
@@ -767,7 +772,8 @@ int main(int argc, char **argv)
 		O_ALLOW_UNUSED,
 		O_BLAS,
 		O_JIT,
-		O_ENTRY
+		O_ENTRY,
+		O_DUMP
 	};
 	static const struct option longopts[] = {
 	    {"header", required_argument, NULL, O_HEADER},
@@ -790,6 +796,7 @@ int main(int argc, char **argv)
 	    {"blas", no_argument, NULL, O_BLAS},
 	    {"jit", required_argument, NULL, O_JIT},
 	    {"entry", required_argument, NULL, O_ENTRY},
+	    {"dump-after", required_argument, NULL, O_DUMP},
 	    {NULL, 0, NULL, 0},
 	};
 	Opts o = {0};
@@ -836,6 +843,14 @@ int main(int argc, char **argv)
 				    "--entry takes a comma-separated list of plain, work, vjp and split (or all), not "
 				    "'%s'",
 				    optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case O_DUMP:
+			if (!(o.dump = adc_pass_bits(optarg))) {
+				usage_error("--dump-after takes a comma-separated list of passes (%s), not '%s'",
+				            adc_pass_list(), optarg);
 				rc = EXIT_USAGE;
 				goto out;
 			}
@@ -893,6 +908,8 @@ int main(int argc, char **argv)
 		bad = "--seed, --wrt and --allow-unused go with --grad";
 	else if ((o.run || o.check || o.grad) && (o.emit || o.out || o.header))
 		bad = "--run, --grad and --check do not go with --emit, -o or --header";
+	else if (o.dump && o.grad)
+		bad = "--dump-after does not go with --grad";
 	else if (o.entries && (o.run || o.check || o.grad))
 		bad = "--entry goes with -o, --emit=c, --emit=h, --emit=schedule or --emit=memory";
 	if (bad) {
@@ -920,6 +937,12 @@ int main(int argc, char **argv)
 	}
 	size_t fl = strlen(o.file);
 	c->ir_input = fl > 3 && strcmp(o.file + fl - 3, ".ir") == 0; /* IR as --emit=ir prints it */
+	Buf dump;
+	buf_init(&dump, NULL);
+	if (o.dump) {
+		c->dump_after = o.dump;
+		c->dump = &dump;
+	}
 	if (o.emit)
 		rc = do_emit_stage(c, &o);
 	else if (o.check) {
@@ -929,6 +952,9 @@ int main(int argc, char **argv)
 		rc = do_run(c, &o);
 	else
 		rc = do_emit_files(c, &o);
+	if (dump.len)
+		fputs(dump.data, stderr); /* after the stage's own output, as it was made */
+	buf_free(&dump);
 	adc_free(c);
 out:
 	free(o.inputs);

@@ -1,5 +1,5 @@
 /* opt.h: the optimization passes, each a function from IR to IR, run in a
- * fixed order by opt_run (see docs/design.md). */
+ * fixed order by the driver (driver.c, docs/design.md). */
 #ifndef AD_OPT_H
 #define AD_OPT_H
 
@@ -11,8 +11,6 @@
 Func *opt_simplify(Func *f);
 /* Dead-code elimination: keep what the results need. */
 Func *opt_dce(Func *f);
-/* The whole pipeline; `verify` re-checks the IR after every pass. */
-Func *opt_run(Func *f, bool verify);
 
 /* Evaluate an elementwise op on numbers, as the emitted code would. */
 double fold_eval(Op op, const double *x, DType dt);

@@ -43,7 +43,7 @@ static void liveness(Schedule *s, Func *f)
 	}
 	for (int v = 0; v < n; v++) {
 		int m = s->mat[v];
-		if (m == M_SCRATCH || m == M_RESULT || m == M_LOCAL)
+		if (m == M_SCRATCH || m == M_RESULT || m == M_LOCAL || m == M_CTRL)
 			mark_reads(s, f, v, v, seen);
 	}
 	for (int r = 0; r < f->results.len; r++) {
@@ -108,8 +108,14 @@ typedef struct Pool {
 	Heap busy, idle;
 } Pool;
 
-void sched_reuse(Schedule *s, Func *f)
+void sched_reuse(Func *f)
 {
+	for (int v = 0; v < f->ins.len; v++)
+		for (int j = 0; j < ir_inst(f, v)->nbodies; j++)
+			sched_reuse(ir_inst(f, v)->bodies[j]);
+	Schedule *s = f->sched;
+	if (!s)
+		ICE("buffer reuse of '%s' before its fusion", f->name);
 	int n = s->n;
 	s->last = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	s->reuse = arena_array(f->A, (size_t)n + 1, sizeof(int));
@@ -143,7 +149,10 @@ void sched_reuse(Schedule *s, Func *f)
 			pools[npools++] = (Pool){ne, in->dt, {0}, {0}};
 		}
 		Pool *p = &pools[slots[i]];
-		while (p->busy.n && free_after[p->busy.b[0]] < v) {
+		/* a loop writes its results' buffers while it runs: they are born
+		 * with it, and must not take the memory of what it still reads */
+		int born = in->op == OP_extract ? in->args[0] : v;
+		while (p->busy.n && free_after[p->busy.b[0]] < born) {
 			int b = heap_pop(&p->busy, free_after);
 			heap_push(f->A, &p->idle, number, b);
 		}

@@ -13,9 +13,10 @@
 
 /* Where a value lives: inlined into loops, a parameter, a result buffer, a
  * scratch buffer in caller-provided work memory, a local scalar, a static
- * array, or another value's buffer seen with another shape (a reshape:
- * row-major order is kept). */
-enum { M_INLINE, M_PARAM, M_RESULT, M_SCRATCH, M_LOCAL, M_STATIC, M_ALIAS };
+ * array, another value's buffer seen with another shape (a reshape:
+ * row-major order is kept), or nowhere: a control-flow op (loop, cond) is
+ * a statement whose results live where its extracts do. */
+enum { M_INLINE, M_PARAM, M_RESULT, M_SCRATCH, M_LOCAL, M_STATIC, M_ALIAS, M_CTRL };
 
 typedef struct Schedule {
 	int n;          /* number of values */
@@ -28,12 +29,17 @@ typedef struct Schedule {
 	                 * memory it takes over, or -1 for fresh memory */
 } Schedule;
 
-/* Fusion. `optional` means the buffers of results [0, nullable_to) may be
- * NULL (VJP entries), so no value another instruction reads may live in
- * one; later results (the saved values of a forward pass) always exist. */
+/* Fusion, into f->sched and each body's. `optional` means the buffers of
+ * results [0, nullable_to) may be NULL (VJP entries), so no value another
+ * instruction reads may live in one; later results (the saved values of a
+ * forward pass) always exist. Bodies are scheduled as functions of their
+ * own whose results always exist. */
 Schedule *sched_fuse(Func *f, bool optional, int nullable_to);
-/* Liveness-based buffer reuse; fills s->last and s->reuse. */
-void sched_reuse(Schedule *s, Func *f);
+/* Liveness-based buffer reuse; fills f->sched's last and reuse, and its
+ * bodies'. */
+void sched_reuse(Func *f);
+/* --dump-after=fuse and reuse: each value's placement, without C names. */
+void sched_print(Buf *b, const Func *f);
 /* Is reshape r of a just r's axes with size-1 axes dropped or inserted? If
  * so, map[k] is the axis of a that r's axis k reads, or -1. */
 bool sched_unit_reshape(const Inst *r, const Inst *a, int *map);

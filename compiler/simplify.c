@@ -481,22 +481,3 @@ Func *opt_dce(Func *f)
 	static const RewriteOps ops = {NULL, dce_body, false, NULL};
 	return ir_rewrite(f, live, &ops, NULL, NULL);
 }
-
-static Func *checked(Func *f, bool verify, const char *pass)
-{
-	if (verify) {
-		const char *why = ir_verify(f);
-		if (why)
-			ICE("after %s, the IR of '%s' is invalid: %s", pass, f->name, why);
-	}
-	return f;
-}
-
-Func *opt_run(Func *f, bool verify)
-{
-	for (int round = 0; round < 2; round++) {
-		f = checked(opt_simplify(f), verify, "simplify");
-		f = checked(opt_dce(f), verify, "dce");
-	}
-	return f;
-}

@@ -15,4 +15,11 @@ for f in *.ad; do
 	"$ad" "$f" --emit=schedule >"${f%.ad}.schedule"
 	"$ad" "$f" --emit=memory >"${f%.ad}.memory"
 done
+cd "$here/ir-in"
+for f in *.ir; do
+	"$ad" "$f" --emit=ir-opt >"${f%.ir}.ir-opt"
+	"$ad" "$f" --emit=c --entry=plain,work >"${f%.ir}.c.expect"
+	"$ad" "$f" --emit=schedule --entry=plain,work >"${f%.ir}.schedule"
+	"$ad" "$f" --emit=memory --entry=plain,work >"${f%.ir}.memory"
+done
 echo "goldens regenerated; review with git diff"

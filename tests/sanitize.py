@@ -40,7 +40,7 @@ SANFLAGS = ["-std=c99", "-O0", "-g", "-fno-omit-frame-pointer", "-fsanitize=addr
             "-fsanitize=float-cast-overflow", "-fno-sanitize-recover=all"]
 # the programs with random inputs: (folder, pattern), relative to the source tree
 PROGRAMS = ["tests/emit", "tests/ir", "tests/regress", "tests/adjoint", "tests/grad", "tests/acceptance",
-            "tests/sanitize", "samples", "bench"]
+            "tests/sanitize", "tests/ir-in", "samples", "bench"]
 SIZES = ["", "*=4", "*=2", "*=1"]
 
 
@@ -84,7 +84,10 @@ class Program:
 
     def __init__(self, args, path, work):
         self.path, self.work, self.exe, self.funcs = path, work, None, []
-        r = run([args.ad, path, "-o", os.path.join(work, "prog.c"), "--header", os.path.join(work, "prog.h")])
+        # IR files (tests/ir-in) may hold control flow, which is not differentiated yet (LANGUAGE.md
+        # section 10 comes with its adjoint rules): only the functions themselves
+        entry = ["--entry=plain,work"] if path.endswith(".ir") else []
+        r = run([args.ad, path, "-o", os.path.join(work, "prog.c"), "--header", os.path.join(work, "prog.h")] + entry)
         if r.returncode != 0:
             self.error = "ad-compile -o exit %d: %s" % (r.returncode, r.stderr.strip()[:400])
             return
@@ -236,7 +239,7 @@ def jobs_from(args):
         jobs.append(("values: " + c["name"], ("source", c["source"]),
                      [(c["func"], c["inputs"], c["expect"], (c["rtol"], c["atol"]))]))
     by_file = {}
-    for rel in ("acceptance/cases.json", "grad/cases.json", "infinity/cases.json"):
+    for rel in ("acceptance/cases.json", "grad/cases.json", "infinity/cases.json", "ir-in/control.json"):
         base = os.path.dirname(os.path.join(HERE, rel))
         for c in json.load(open(os.path.join(HERE, rel)))["cases"]:
             if c.get("exit", 0) != 0:
@@ -249,7 +252,7 @@ def jobs_from(args):
     for d in PROGRAMS:
         folder = os.path.join(TOP, d)
         for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
-            if name.endswith(".ad"):
+            if name.endswith(".ad") or (name.endswith(".ir") and d == "tests/ir-in"):
                 jobs.append(("random: %s/%s" % (d, name), ("file", os.path.join(folder, name)), None))
     return jobs
 
