@@ -17,7 +17,7 @@
 typedef void (*Rule)(Func *f, int v, int g, const bool *act, int *c);
 
 static const char *const adjoint_note[OP_COUNT] = {
-#define X(name, arity, kind, flags, c) [OP_##name] = "adjoint of " #name,
+#define X(name, arity, kind, flags, c, fold) [OP_##name] = "adjoint of " #name,
 #include "ops.def"
 #undef X
 };
@@ -474,7 +474,6 @@ static const Rule rules[OP_COUNT] = {
     [OP_cast] = r_cast,
     [OP_neg] = r_neg,
     [OP_abs] = r_abs,
-    [OP_sign] = r_zero,
     [OP_sqrt] = r_sqrt,
     [OP_exp] = r_exp,
     [OP_expm1] = r_expm1,
@@ -494,9 +493,6 @@ static const Rule rules[OP_COUNT] = {
     [OP_softplus] = r_softplus,
     [OP_square] = r_square,
     [OP_erf] = r_erf,
-    [OP_floor] = r_zero,
-    [OP_ceil] = r_zero,
-    [OP_round] = r_zero,
     [OP_add] = r_add,
     [OP_sub] = r_sub,
     [OP_mul] = r_mul,
@@ -519,6 +515,20 @@ static const Rule rules[OP_COUNT] = {
     [OP_norm] = r_norm,
     [OP_matmul] = r_matmul,
 };
+
+/* The rule of op: its own, or for an op flagged F_NODIFF in ops.def (zero
+ * derivative almost everywhere) the zero rule. */
+static Rule ad_rule(Op op)
+{
+	if (rules[op])
+		return rules[op];
+	return op_info[op].flags & F_NODIFF ? r_zero : NULL;
+}
+
+bool ad_has_rule(Op op)
+{
+	return ad_rule(op) != NULL;
+}
 
 /* ---------------------------------------------------------------- the pass */
 
@@ -596,7 +606,7 @@ void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins
 		}
 		if (!any)
 			continue;
-		Rule rule = rules[in.op];
+		Rule rule = ad_rule(in.op);
 		if (!rule)
 			ICE("no adjoint rule for the op '%s'", op_info[in.op].name);
 		rule(f, v, adj[v], a, c);

@@ -17,6 +17,11 @@
 void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins, int nin, const int *blocked,
             int nblocked, int *grads);
 
+/* Does op have an adjoint rule (its own, or the zero rule of F_NODIFF)?
+ * An op without one and without F_CUT is an internal error when
+ * differentiated; tests/check_ops.c checks that every op has one. */
+bool ad_has_rule(Op op);
+
 /* depends[v] for every value: does some value of `outs` depend on v?
  * (same rules; used for allow_unused and the run-time metadata). */
 bool *ad_depends(const Func *f, const int *outs, int nout, const int *blocked, int nblocked);

@@ -23,20 +23,31 @@ static const char *const reserved[] = {
     "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
     "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool",
     "_Complex", "_Imaginary", "bool", "true", "false", "main",
-    /* what the emitted code uses from the C library */
-    "abs", "fabs", "fabsf", "sqrt", "sqrtf", "exp", "expf", "expm1", "expm1f", "log", "logf", "log1p", "log1pf",
-    "sin", "sinf", "cos", "cosf", "tan", "tanf", "asin", "asinf", "acos", "acosf", "atan", "atanf", "sinh",
-    "sinhf", "cosh", "coshf", "tanh", "tanhf", "erf", "erff", "floor", "floorf", "ceil", "ceilf", "nearbyint",
-    "nearbyintf", "pow", "powf", "atan2", "atan2f", "fmax", "fmaxf", "fmin", "fminf", "malloc", "free", "memset",
+    /* what the emitted code uses from the C library, besides the math
+     * functions of ops.def's L list (reserved below, in both precisions) */
+    "abs", "fmax", "fmaxf", "fmin", "fminf", "malloc", "free", "memset",
     "memcpy", "size_t", "int64_t", "int32_t", "uint64_t", "SIZE_MAX", "INT64_MAX", "INFINITY", "NAN", "NULL",
     "work", "size", "err", "errno", "math", "stdint", "stdlib", "string", "exit", "abort", "printf",
 };
 /* clang-format on */
 
+static const char *const libm_names[] = {
+#define L(name, arity, vector) #name,
+#include "ops.def"
+};
+static const char *const libm_names_f[] = {
+#define L(name, arity, vector) #name "f",
+#include "ops.def"
+};
+enum { NLIBM = sizeof libm_names / sizeof libm_names[0] };
+
 bool ec_is_reserved(const char *s)
 {
 	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
 		if (strcmp(reserved[i], s) == 0)
+			return true;
+	for (int i = 0; i < NLIBM; i++)
+		if (strcmp(libm_names[i], s) == 0 || strcmp(libm_names_f[i], s) == 0)
 			return true;
 	return false;
 }
@@ -47,6 +58,10 @@ void ec_names_init(Emit *E)
 	E->names = names_new(E->A);
 	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
 		names_add(E->names, reserved[i]);
+	for (int i = 0; i < NLIBM; i++) {
+		names_add(E->names, libm_names[i]);
+		names_add(E->names, libm_names_f[i]);
+	}
 }
 
 /* Names C reserves (a leading underscore) or the emitted code's own

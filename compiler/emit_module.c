@@ -6,6 +6,7 @@
 
 #include "ad_meta.h"
 #include "ad_meta_text.h"
+#include "emit_text.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -74,176 +75,103 @@ CNames emit_c_names(Func *const *funcs, int nfuncs, int idx, const EmitOptions *
 	return n;
 }
 
-static const char prelude[] =
-    "#include <math.h>\n"
-    "#include <stdint.h>\n"
-    "#include <stdlib.h>\n"
-    "#include <string.h>\n"
-    "\n"
-    "/* Scratch buffers start on 64-byte boundaries. */\n"
-    "#define AD_ALIGN_(n, elem) (((size_t)(n) * (elem) + 63) & ~(size_t)63)\n"
-    "/* No dimension, and no buffer, has more than 2^48 elements. */\n"
-    "#define AD_MAX_DIM_ ((int64_t)1 << 48)\n"
-    "\n"
-    "static inline int ad_numel_ok_(int rank, const int64_t *dims)\n"
-    "{\n"
-    "    int64_t n = 1;\n"
-    "    for (int i = 0; i < rank; i++) {\n"
-    "        if (dims[i] < 0 || dims[i] > AD_MAX_DIM_)\n"
-    "            return 0;\n"
-    "        if (dims[i] != 0 && n > AD_MAX_DIM_ / dims[i])\n"
-    "            return 0;\n"
-    "        n *= dims[i];\n"
-    "    }\n"
-    "    return 1;\n"
-    "}\n"
-    "\n"
-    "/* Built with -fopenmp-simd -DAD_SIMD (ad-compile --cflags), the loops are\n"
-    " * vectorized, with the vector math of glibc's libmvec. */\n"
-    "#ifdef AD_SIMD\n"
-    "#define AD_PRAGMA_(x) _Pragma(#x)\n"
-    "#define AD_VEC_ _Pragma(\"omp simd\")\n"
-    "#define AD_VEC_SUM_(acc) AD_PRAGMA_(omp simd reduction(+ : acc))\n"
-    "#define AD_VEC_PROD_(acc) AD_PRAGMA_(omp simd reduction(* : acc))\n"
-    "#define AD_VEC_SUM4_(a, b, c, d) AD_PRAGMA_(omp simd reduction(+ : a, b, c, d))\n"
-    "#if defined(__GLIBC__) && defined(__x86_64__) && !defined(__clang__)\n"
-    "#define AD_MVEC_(decl) AD_PRAGMA_(omp declare simd notinbranch) decl;\n"
-    "AD_MVEC_(float sinf(float)) AD_MVEC_(double sin(double)) AD_MVEC_(float cosf(float)) AD_MVEC_(double "
-    "cos(double))\n"
-    "AD_MVEC_(float tanf(float)) AD_MVEC_(double tan(double)) AD_MVEC_(float expf(float)) AD_MVEC_(double "
-    "exp(double))\n"
-    "AD_MVEC_(float expm1f(float)) AD_MVEC_(double expm1(double)) AD_MVEC_(float logf(float))\n"
-    "AD_MVEC_(double log(double)) AD_MVEC_(float log1pf(float)) AD_MVEC_(double log1p(double))\n"
-    "AD_MVEC_(float asinf(float)) AD_MVEC_(double asin(double)) AD_MVEC_(float acosf(float))\n"
-    "AD_MVEC_(double acos(double)) AD_MVEC_(float atanf(float)) AD_MVEC_(double atan(double))\n"
-    "AD_MVEC_(float sinhf(float)) AD_MVEC_(double sinh(double)) AD_MVEC_(float coshf(float))\n"
-    "AD_MVEC_(double cosh(double)) AD_MVEC_(float tanhf(float)) AD_MVEC_(double tanh(double))\n"
-    "AD_MVEC_(float erff(float)) AD_MVEC_(double erf(double)) AD_MVEC_(float powf(float, float))\n"
-    "AD_MVEC_(double pow(double, double)) AD_MVEC_(float atan2f(float, float))\n"
-    "AD_MVEC_(double atan2(double, double))\n"
-    "#endif\n"
-    "#else\n"
-    "#define AD_VEC_\n"
-    "#define AD_VEC_SUM_(acc)\n"
-    "#define AD_VEC_PROD_(acc)\n"
-    "#define AD_VEC_SUM4_(a, b, c, d)\n"
-    "#endif\n"
-    "\n"
-    "/* Matrix products through BLAS with -DAD_BLAS (ad-compile --cflags --blas,\n"
-    " * linking --libs --blas); else built-in blocked loops. */\n"
-    "#ifdef AD_BLAS\n"
-    "#include <cblas.h>\n"
-    "#include <limits.h>\n"
-    "#endif\n";
+/* The prelude and the matrix kernels (emit_prelude.h, emit_blas.h,
+ * emit_gemm.h, as strings one a line). */
+static const char *const prelude_lines[] = {EMIT_PRELUDE_LINES};
+static const char *const blas_lines[] = {EMIT_BLAS_LINES};
+static const char *const gemm_lines_f32[] = {EMIT_GEMM_F32_LINES};
+static const char *const gemm_lines_f64[] = {EMIT_GEMM_F64_LINES};
 
-/* C = op(A) op(B) for one dtype: op(A) is m x k, op(B) is k x n, all
- * row-major and contiguous; A is stored k x m when ta, B n x k when tb.
- * T, S (s or d) and F stand for the type, the BLAS letter and the suffix. */
-static const char gemm_template[] =
-    "\n"
-    "/* A dot product with 16 independent partial sums, which vectorizes\n"
-    " * without reassociating the sum (no -ffast-math needed). */\n"
-    "static inline T ad_dot_F_(int64_t k, const T *a, const T *b)\n"
-    "{\n"
-    "    T acc[16] = {0}, s = 0;\n"
-    "    const int64_t k16 = k - k % 16;\n"
-    "    for (int64_t p = 0; p < k16; p += 16)\n"
-    "        for (int q = 0; q < 16; q++)\n"
-    "            acc[q] += a[p + q] * b[p + q];\n"
-    "    for (int64_t p = k16; p < k; p++)\n"
-    "        s += a[p] * b[p];\n"
-    "    for (int q = 0; q < 16; q++)\n"
-    "        s += acc[q];\n"
-    "    return s;\n"
-    "}\n"
-    "\n"
-    "static inline void ad_gemm_F_(int ta, int tb, int64_t m, int64_t n, int64_t k, const T *a, const T *b, T *c)\n"
-    "{\n"
-    "#ifdef AD_BLAS\n"
-    "    if (m <= INT_MAX && n <= INT_MAX && k <= INT_MAX) {\n"
-    "        if (n == 1) /* a matrix times a vector */\n"
-    "            cblas_SgemvX(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, ta ? (int)k : (int)m, ta ? (int)m : "
-    "(int)k, 1, a,\n"
-    "                        ta ? (int)m : (int)k, b, 1, 0, c, 1);\n"
-    "        else if (m == 1)\n"
-    "            cblas_SgemvX(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? (int)n : (int)k, tb ? (int)k : "
-    "(int)n, 1, b,\n"
-    "                        tb ? (int)k : (int)n, a, 1, 0, c, 1);\n"
-    "        else\n"
-    "            cblas_SgemmX(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, "
-    "(int)n,\n"
-    "                        (int)k, 1, a, ta ? (int)m : (int)k, b, tb ? (int)k : (int)n, 0, c, (int)n);\n"
-    "        return;\n"
-    "    }\n"
-    "#endif\n"
-    "    if (!ta && (tb || n == 1)) { /* rows of A times rows of B (or the vector b): dot products */\n"
-    "        for (int64_t i = 0; i < m; i++)\n"
-    "            for (int64_t j = 0; j < n; j++)\n"
-    "                c[i * n + j] = ad_dot_F_(k, a + i * k, b + j * k);\n"
-    "        return;\n"
-    "    }\n"
-    "    for (int64_t i = 0; i < m * n; i++)\n"
-    "        c[i] = 0;\n"
-    "    if (ta && n == 1) { /* the transpose of A times b: c += a[p, :] * b[p], four rows of A at a time */\n"
-    "        int64_t p = 0;\n"
-    "        for (; p + 4 <= k; p += 4) {\n"
-    "            const T *a0 = a + p * m, *a1 = a0 + m, *a2 = a1 + m, *a3 = a2 + m;\n"
-    "            const T b0 = b[p], b1 = b[p + 1], b2 = b[p + 2], b3 = b[p + 3];\n"
-    "            AD_VEC_\n"
-    "            for (int64_t i = 0; i < m; i++)\n"
-    "                c[i] += a0[i] * b0 + a1[i] * b1 + a2[i] * b2 + a3[i] * b3;\n"
-    "        }\n"
-    "        for (; p < k; p++) {\n"
-    "            const T *ap = a + p * m, bp = b[p];\n"
-    "            AD_VEC_\n"
-    "            for (int64_t i = 0; i < m; i++)\n"
-    "                c[i] += ap[i] * bp;\n"
-    "        }\n"
-    "        return;\n"
-    "    }\n"
-    "    /* c[i, :] += op(a)[i, p] * op(b)[p, :], in blocks of p that stay in cache */\n"
-    "    for (int64_t p0 = 0; p0 < k; p0 += 256) {\n"
-    "        int64_t p1 = p0 + 256 < k ? p0 + 256 : k;\n"
-    "        for (int64_t i = 0; i < m; i++)\n"
-    "            for (int64_t p = p0; p < p1; p++) {\n"
-    "                const T aip = ta ? a[p * m + i] : a[i * k + p];\n"
-    "                T *ci = c + i * n;\n"
-    "                if (tb) {\n"
-    "                    for (int64_t j = 0; j < n; j++)\n"
-    "                        ci[j] += aip * b[j * k + p];\n"
-    "                } else {\n"
-    "                    const T *bp = b + p * n;\n"
-    "                    AD_VEC_\n"
-    "                    for (int64_t j = 0; j < n; j++)\n"
-    "                        ci[j] += aip * bp[j];\n"
-    "                }\n"
-    "            }\n"
-    "    }\n"
-    "}\n";
+static void put_lines(Buf *b, const char *const *lines)
+{
+	for (int i = 0; lines[i]; i++)
+		buf_puts(b, lines[i]);
+}
 
-/* Matrix products of dtype dt in f (whose kernel the code then needs)? */
+/* The math functions of ops.def's L list. */
+static const struct {
+	const char *name;
+	int arity, vector;
+} libm[] = {
+#define L(name, arity, vector) {#name, arity, vector},
+#include "ops.def"
+};
+enum { NLIBM = sizeof libm / sizeof libm[0] };
+
+/* Which math functions f (and its bodies) calls, per dtype (0: float, 1: double). */
+static void math_used(const Func *f, bool (*used)[2])
+{
+	for (int v = 0; f && v < f->ins.len; v++) {
+		const Inst *in = ir_inst(f, v);
+		for (int j = 0; j < in->nbodies; j++)
+			math_used(in->bodies[j], used);
+		const char *t = op_info[in->op].c;
+		if (op_info[in->op].kind != K_EW || !t || (in->dt != DT_F32 && in->dt != DT_F64))
+			continue;
+		for (const char *p = strchr(t, '@'); p; p = strchr(p + 1, '@')) {
+			const char *s = p;
+			while (s > t &&
+			       (s[-1] == '_' || (s[-1] >= 'a' && s[-1] <= 'z') || (s[-1] >= '0' && s[-1] <= '9')))
+				s--;
+			for (int i = 0; i < NLIBM; i++)
+				if ((size_t)(p - s) == strlen(libm[i].name) &&
+				    strncmp(s, libm[i].name, (size_t)(p - s)) == 0)
+					used[i][in->dt == DT_F64] = true;
+		}
+	}
+}
+
+/* The vector versions of the math functions the code calls, declared for
+ * AD_SIMD builds (emit_prelude.h defines AD_MVEC_ where libmvec has them). */
+static void put_math_decls(Buf *c, bool (*used)[2])
+{
+	bool any = false;
+	for (int i = 0; i < NLIBM; i++)
+		any = any || (libm[i].vector && (used[i][0] || used[i][1]));
+	if (!any)
+		return;
+	buf_puts(c, "\n/* the vector versions of the math functions below (glibc's libmvec) */\n#ifdef AD_MVEC_\n");
+	for (int i = 0; i < NLIBM; i++) {
+		if (!libm[i].vector || !(used[i][0] || used[i][1]))
+			continue;
+		for (int d = 0; d < 2; d++) {
+			if (!used[i][d])
+				continue;
+			const char *ty = d ? "double" : "float";
+			buf_printf(c, "%sAD_MVEC_(%s %s%s(%s%s%s))", used[i][0] && d ? " " : "", ty, libm[i].name,
+			           d ? "" : "f", ty, libm[i].arity == 2 ? ", " : "", libm[i].arity == 2 ? ty : "");
+		}
+		buf_putc(c, '\n');
+	}
+	buf_puts(c, "#endif\n");
+}
+
+/* Matrix products of dtype dt in f or its bodies (whose kernel the code
+ * then needs)? */
 static bool has_matmul(const Func *f, DType dt)
 {
-	for (int v = 0; f && v < f->ins.len; v++)
-		if (ir_inst(f, v)->op == OP_matmul && ir_inst(f, v)->dt == dt)
+	for (int v = 0; f && v < f->ins.len; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (in->op == OP_matmul && in->dt == dt)
 			return true;
+		for (int j = 0; j < in->nbodies; j++)
+			if (has_matmul(in->bodies[j], dt))
+				return true;
+	}
 	return false;
 }
 
-static void put_gemm(Buf *c, DType dt)
+/* The prelude, the math the code vectorizes, and the matrix kernels it calls. */
+static void put_prelude(Buf *c, bool (*math)[2], const bool *gemm)
 {
-	for (const char *p = gemm_template; *p; p++) {
-		if (p[0] == 'F' && p[1] == '_')
-			buf_puts(c, dt == DT_F64 ? "f64" : "f32");
-		else if (p[0] == 'T' && (p[1] == ' ' || p[1] == '*'))
-			buf_puts(c, dt == DT_F64 ? "double" : "float");
-		else if (p[0] == 'S' && (strncmp(p, "SgemvX", 6) == 0 || strncmp(p, "SgemmX", 6) == 0)) {
-			buf_putc(c, dt == DT_F64 ? 'd' : 's');
-			buf_put(c, p + 1, 4);
-			p += 5;
-		} else
-			buf_putc(c, *p);
-	}
+	put_lines(c, prelude_lines);
+	put_math_decls(c, math);
+	if (gemm[0] || gemm[1])
+		put_lines(c, blas_lines);
+	if (gemm[0])
+		put_lines(c, gemm_lines_f32);
+	if (gemm[1])
+		put_lines(c, gemm_lines_f64);
 }
 
 /* The status codes and the run-time description of a function: the text of
@@ -269,14 +197,13 @@ void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o
 	buf_printf(c, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
 	if (o->header_name)
 		buf_printf(c, "#include \"%s\"\n", o->header_name);
-	buf_puts(c, prelude);
-	for (int dt = 0; dt < 2; dt++) {
-		bool used = false;
-		for (int i = 0; i < nfuncs; i++)
-			used = used || has_matmul(funcs[i], (DType)dt);
-		if (used)
-			put_gemm(c, (DType)dt);
+	bool math[NLIBM][2] = {{false}}, gemm[2] = {false, false};
+	for (int i = 0; i < nfuncs; i++) {
+		math_used(funcs[i], math);
+		for (int dt = 0; dt < 2; dt++)
+			gemm[dt] = gemm[dt] || has_matmul(funcs[i], (DType)dt);
 	}
+	put_prelude(c, math, gemm);
 	if (!o->header_name)
 		buf_putc(c, '\n'), put_shared_defs(c);
 	if (h) {
@@ -636,18 +563,19 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 	buf_printf(c, "/* Generated by ad-compile from %s. Do not edit. */\n", srcname);
 	if (o->header_name)
 		buf_printf(c, "#include \"%s\"\n", o->header_name);
-	buf_puts(c, prelude);
 	unsigned ent = o->entries ? o->entries : AD_ENTRY_ALL;
-	for (int dt = 0; dt < 2; dt++) {
-		bool used = false;
-		for (int i = 0; i < n; i++)
-			used = used || ((ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK)) && has_matmul(mf[i].opt, (DType)dt)) ||
-			       ((ent & AD_ENTRY_VJP) && has_matmul(mf[i].vjp, (DType)dt)) ||
-			       ((ent & AD_ENTRY_SPLIT) &&
-			        (has_matmul(mf[i].fwd, (DType)dt) || has_matmul(mf[i].bwd, (DType)dt)));
-		if (used)
-			put_gemm(c, (DType)dt);
+	bool math[NLIBM][2] = {{false}}, gemm[2] = {false, false};
+	for (int i = 0; i < n; i++) {
+		const Func *fs[4] = {ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK) ? mf[i].opt : NULL,
+		                     ent & AD_ENTRY_VJP ? mf[i].vjp : NULL, ent & AD_ENTRY_SPLIT ? mf[i].fwd : NULL,
+		                     ent & AD_ENTRY_SPLIT ? mf[i].bwd : NULL};
+		for (int k = 0; k < 4; k++) {
+			math_used(fs[k], math);
+			for (int dt = 0; dt < 2; dt++)
+				gemm[dt] = gemm[dt] || has_matmul(fs[k], (DType)dt);
+		}
 	}
+	put_prelude(c, math, gemm);
 	if (!o->header_name)
 		buf_putc(c, '\n'), put_shared_defs(c);
 	if (h) {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 const OpInfo op_info[OP_COUNT] = {
-#define X(name, arity, kind, flags, c) [OP_##name] = {#name, arity, kind, flags, c},
+#define X(name, arity, kind, flags, c, fold) [OP_##name] = {#name, arity, kind, flags, c},
 #include "ops.def"
 #undef X
 };
@@ -105,168 +105,228 @@ static const Dim *product(Func *f, int rank, const Dim **shape)
 	return p;
 }
 
+/* A source's shape is its own. */
+static const Dim **shape_src(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	(void)args, (void)why;
+	*rank = p->rank;
+	return p->shape ? p->shape : arena_alloc(f->A, sizeof(Dim *));
+}
+
+static const Dim **shape_ew(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
+	for (int k = 1; k < p->nargs; k++)
+		if (!ir_same_shape(a, ir_inst(f, args[k]))) {
+			*why = "elementwise operands differ in shape";
+			return NULL;
+		}
+	*rank = a->rank;
+	return a->shape;
+}
+
+static const Dim **shape_reduce(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
+	const Dim **s = arena_array(f->A, (size_t)a->rank + 1, sizeof *s);
+	int r = 0;
+	for (int i = 0, k = 0; i < a->rank; i++) {
+		if (k < p->nints && p->ints[k] == i) {
+			k++;
+			continue;
+		}
+		s[r++] = a->shape[i];
+	}
+	for (int k = 0; k < p->nints; k++)
+		if (p->ints[k] < 0 || p->ints[k] >= a->rank || (k > 0 && p->ints[k] <= p->ints[k - 1])) {
+			*why = "bad reduction axes";
+			return NULL;
+		}
+	*rank = r;
+	return s;
+}
+
+static const Dim **shape_matmul(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
+	const Inst *b = ir_inst(f, args[1]);
+	if (a->rank < 2 || a->rank != b->rank) {
+		*why = "matmul operands must have the same rank >= 2";
+		return NULL;
+	}
+	int r = a->rank;
+	for (int i = 0; i < r - 2; i++)
+		if (a->shape[i] != b->shape[i]) {
+			*why = "matmul batch dimensions differ";
+			return NULL;
+		}
+	bool ta = p->ints[0], tb = p->ints[1];
+	const Dim *m = a->shape[r - 2 + ta], *ka = a->shape[r - 1 - ta];
+	const Dim *kb = b->shape[r - 2 + tb], *n = b->shape[r - 1 - tb];
+	if (ka != kb) {
+		*why = "matmul inner dimensions differ";
+		return NULL;
+	}
+	const Dim **s = dims_copy(f, r, a->shape);
+	s[r - 2] = m;
+	s[r - 1] = n;
+	*rank = r;
+	return s;
+}
+
+/* A loop or cond has no value of its own: its results are extracted. */
+static const Dim **shape_ctrl(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	(void)p, (void)args, (void)why;
+	*rank = 0;
+	return arena_alloc(f->A, sizeof(Dim *));
+}
+
+static const Dim **shape_extract(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	DType dt;
+	const Dim **shape;
+	if (!ir_result_type(f, args[0], (int)p->ints[0], &dt, rank, &shape)) {
+		*why = "extract of a result that does not exist";
+		return NULL;
+	}
+	return shape;
+}
+
+static const Dim **shape_broadcast(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
+	if (p->rank < a->rank) {
+		*why = "broadcast to a lower rank";
+		return NULL;
+	}
+	for (int i = 0; i < a->rank; i++) {
+		const Dim *d = a->shape[i], *t = p->shape[p->rank - a->rank + i];
+		if (d != t && !is_one(d)) {
+			*why = "broadcast of an incompatible shape";
+			return NULL;
+		}
+	}
+	*rank = p->rank;
+	return p->shape;
+}
+
+static const Dim **shape_reshape(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
+	int64_t x, y;
+	const Dim *na = product(f, a->rank, a->shape), *nb = product(f, p->rank, p->shape);
+	if (dim_is_const(na, &x) && dim_is_const(nb, &y) && x != y) {
+		*why = "reshape changes the number of elements";
+		return NULL;
+	}
+	*rank = p->rank;
+	return p->shape;
+}
+
+static const Dim **shape_transpose(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
+	if (p->nints != a->rank) {
+		*why = "transpose permutation has the wrong length";
+		return NULL;
+	}
+	const Dim **s = arena_array(f->A, (size_t)a->rank + 1, sizeof *s);
+	unsigned seen = 0;
+	for (int i = 0; i < a->rank; i++) {
+		int64_t k = p->ints[i];
+		if (k < 0 || k >= a->rank || (seen >> k & 1)) {
+			*why = "transpose permutation is not a permutation";
+			return NULL;
+		}
+		seen |= 1u << k;
+		s[i] = a->shape[k];
+	}
+	*rank = a->rank;
+	return s;
+}
+
+static const Dim **shape_slice(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
+	if (p->rank != a->rank || p->nints != a->rank || p->ndims != a->rank) {
+		*why = "slice attributes do not match the rank";
+		return NULL;
+	}
+	for (int i = 0; i < p->rank; i++)
+		if (p->ints[i] == 0) {
+			*why = "slice step is zero";
+			return NULL;
+		}
+	*rank = p->rank;
+	return p->shape;
+}
+
+static const Dim **shape_unslice(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
+	if (p->rank != a->rank || p->nints != a->rank || p->ndims != a->rank) {
+		*why = "unslice attributes do not match the rank";
+		return NULL;
+	}
+	*rank = p->rank;
+	return p->shape;
+}
+
+static const Dim **shape_concat(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
+	int axis = (int)p->ints[0];
+	if (axis < 0 || axis >= a->rank) {
+		*why = "concat axis out of range";
+		return NULL;
+	}
+	const Dim **s = dims_copy(f, a->rank, a->shape);
+	for (int k = 1; k < p->nargs; k++) {
+		const Inst *b = ir_inst(f, args[k]);
+		if (b->rank != a->rank) {
+			*why = "concat operands differ in rank";
+			return NULL;
+		}
+		for (int i = 0; i < a->rank; i++)
+			if (i != axis && b->shape[i] != a->shape[i]) {
+				*why = "concat operands differ off the axis";
+				return NULL;
+			}
+		s[axis] = dim_add(f->dc, s[axis], b->shape[axis]);
+	}
+	*rank = a->rank;
+	return s;
+}
+
+/* The shape rules: by op where one has its own, else by kind. */
+static ShapeRule *const shape_by_kind[] = {
+    [K_SRC] = shape_src, [K_EW] = shape_ew, [K_REDUCE] = shape_reduce, [K_MATMUL] = shape_matmul};
+static ShapeRule *const shape_by_op[OP_COUNT] = {
+    [OP_broadcast] = shape_broadcast, [OP_reshape] = shape_reshape, [OP_transpose] = shape_transpose,
+    [OP_slice] = shape_slice,         [OP_unslice] = shape_unslice, [OP_concat] = shape_concat,
+    [OP_loop] = shape_ctrl,           [OP_cond] = shape_ctrl,       [OP_extract] = shape_extract,
+};
+
+ShapeRule *ir_shape_rule(Op op)
+{
+	if ((unsigned)op >= OP_COUNT)
+		return NULL;
+	OpKind k = op_info[op].kind;
+	if (shape_by_op[op])
+		return shape_by_op[op];
+	return k == K_SRC || k == K_EW || k == K_REDUCE || k == K_MATMUL ? shape_by_kind[k] : NULL;
+}
+
 const Dim **ir_infer_shape(Func *f, const Inst *p, const int *args, int *rank, const char **why)
 {
-	const OpInfo *info = &op_info[p->op];
-	const Inst *a = p->nargs > 0 ? ir_inst(f, args[0]) : NULL;
 	*why = NULL;
-	switch (info->kind) {
-	case K_SRC: *rank = p->rank; return p->shape ? p->shape : arena_alloc(f->A, sizeof(Dim *));
-	case K_EW:
-		for (int k = 1; k < p->nargs; k++)
-			if (!ir_same_shape(a, ir_inst(f, args[k]))) {
-				*why = "elementwise operands differ in shape";
-				return NULL;
-			}
-		*rank = a->rank;
-		return a->shape;
-	case K_REDUCE: {
-		const Dim **s = arena_array(f->A, (size_t)a->rank + 1, sizeof *s);
-		int r = 0;
-		for (int i = 0, k = 0; i < a->rank; i++) {
-			if (k < p->nints && p->ints[k] == i) {
-				k++;
-				continue;
-			}
-			s[r++] = a->shape[i];
-		}
-		for (int k = 0; k < p->nints; k++)
-			if (p->ints[k] < 0 || p->ints[k] >= a->rank || (k > 0 && p->ints[k] <= p->ints[k - 1])) {
-				*why = "bad reduction axes";
-				return NULL;
-			}
-		*rank = r;
-		return s;
+	ShapeRule *rule = ir_shape_rule(p->op);
+	if (!rule) {
+		*why = "no shape rule for the op";
+		return NULL;
 	}
-	case K_MATMUL: {
-		const Inst *b = ir_inst(f, args[1]);
-		if (a->rank < 2 || a->rank != b->rank) {
-			*why = "matmul operands must have the same rank >= 2";
-			return NULL;
-		}
-		int r = a->rank;
-		for (int i = 0; i < r - 2; i++)
-			if (a->shape[i] != b->shape[i]) {
-				*why = "matmul batch dimensions differ";
-				return NULL;
-			}
-		bool ta = p->ints[0], tb = p->ints[1];
-		const Dim *m = a->shape[r - 2 + ta], *ka = a->shape[r - 1 - ta];
-		const Dim *kb = b->shape[r - 2 + tb], *n = b->shape[r - 1 - tb];
-		if (ka != kb) {
-			*why = "matmul inner dimensions differ";
-			return NULL;
-		}
-		const Dim **s = dims_copy(f, r, a->shape);
-		s[r - 2] = m;
-		s[r - 1] = n;
-		*rank = r;
-		return s;
-	}
-	case K_CTRL:
-		if (p->op == OP_extract) {
-			DType dt;
-			const Dim **shape;
-			if (!ir_result_type(f, args[0], (int)p->ints[0], &dt, rank, &shape)) {
-				*why = "extract of a result that does not exist";
-				return NULL;
-			}
-			return shape;
-		}
-		*rank = 0; /* a loop or cond has no value of its own: its results are extracted */
-		return arena_alloc(f->A, sizeof(Dim *));
-	case K_SHAPE: break;
-	}
-	switch (p->op) {
-	case OP_broadcast:
-		if (p->rank < a->rank) {
-			*why = "broadcast to a lower rank";
-			return NULL;
-		}
-		for (int i = 0; i < a->rank; i++) {
-			const Dim *d = a->shape[i], *t = p->shape[p->rank - a->rank + i];
-			if (d != t && !is_one(d)) {
-				*why = "broadcast of an incompatible shape";
-				return NULL;
-			}
-		}
-		*rank = p->rank;
-		return p->shape;
-	case OP_reshape: {
-		int64_t x, y;
-		const Dim *na = product(f, a->rank, a->shape), *nb = product(f, p->rank, p->shape);
-		if (dim_is_const(na, &x) && dim_is_const(nb, &y) && x != y) {
-			*why = "reshape changes the number of elements";
-			return NULL;
-		}
-		*rank = p->rank;
-		return p->shape;
-	}
-	case OP_transpose: {
-		if (p->nints != a->rank) {
-			*why = "transpose permutation has the wrong length";
-			return NULL;
-		}
-		const Dim **s = arena_array(f->A, (size_t)a->rank + 1, sizeof *s);
-		unsigned seen = 0;
-		for (int i = 0; i < a->rank; i++) {
-			int64_t k = p->ints[i];
-			if (k < 0 || k >= a->rank || (seen >> k & 1)) {
-				*why = "transpose permutation is not a permutation";
-				return NULL;
-			}
-			seen |= 1u << k;
-			s[i] = a->shape[k];
-		}
-		*rank = a->rank;
-		return s;
-	}
-	case OP_slice:
-		if (p->rank != a->rank || p->nints != a->rank || p->ndims != a->rank) {
-			*why = "slice attributes do not match the rank";
-			return NULL;
-		}
-		for (int i = 0; i < p->rank; i++)
-			if (p->ints[i] == 0) {
-				*why = "slice step is zero";
-				return NULL;
-			}
-		*rank = p->rank;
-		return p->shape;
-	case OP_unslice:
-		if (p->rank != a->rank || p->nints != a->rank || p->ndims != a->rank) {
-			*why = "unslice attributes do not match the rank";
-			return NULL;
-		}
-		*rank = p->rank;
-		return p->shape;
-	case OP_concat: {
-		int axis = (int)p->ints[0];
-		if (axis < 0 || axis >= a->rank) {
-			*why = "concat axis out of range";
-			return NULL;
-		}
-		const Dim **s = dims_copy(f, a->rank, a->shape);
-		for (int k = 1; k < p->nargs; k++) {
-			const Inst *b = ir_inst(f, args[k]);
-			if (b->rank != a->rank) {
-				*why = "concat operands differ in rank";
-				return NULL;
-			}
-			for (int i = 0; i < a->rank; i++)
-				if (i != axis && b->shape[i] != a->shape[i]) {
-					*why = "concat operands differ off the axis";
-					return NULL;
-				}
-			s[axis] = dim_add(f->dc, s[axis], b->shape[axis]);
-		}
-		*rank = a->rank;
-		return s;
-	}
-	default: break;
-	}
-	*why = "unknown op";
-	return NULL;
+	return rule(f, p, args, rank, why);
 }
 
 static DType result_dtype(Func *f, const Inst *p, const int *args, const char **why)

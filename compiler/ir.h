@@ -19,7 +19,7 @@
 #include "dim.h"
 
 typedef enum {
-#define X(name, arity, kind, flags, c) OP_##name,
+#define X(name, arity, kind, flags, c, fold) OP_##name,
 #include "ops.def"
 #undef X
 	OP_COUNT
@@ -217,8 +217,12 @@ int ir_sum_to(Func *f, int a, int rank, const Dim **shape);            /* adjoin
 int ir_broadcast_to(Func *f, int a, int rank, const Dim **shape);      /* no-op if same */
 
 /* Shapes: the result shape an op gives, or NULL with *why set. Shared by the
- * builders and the verifier. */
+ * builders and the verifier. Each op's rule (its own, or its kind's) is in
+ * a table; ir_shape_rule gives it, NULL if the op has none
+ * (tests/check_ops.c checks that none lacks one). */
 const Dim **ir_infer_shape(Func *f, const Inst *proto, const int *args, int *rank, const char **why);
+typedef const Dim **ShapeRule(Func *f, const Inst *p, const int *args, int *rank, const char **why);
+ShapeRule *ir_shape_rule(Op op);
 
 /* One rebuild loop for every pass that maps a function to a new one
  * (rewrite.c). Instructions are visited in order with their operands

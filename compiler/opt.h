@@ -12,7 +12,8 @@ Func *opt_simplify(Func *f);
 /* Dead-code elimination: keep what the results need. */
 Func *opt_dce(Func *f);
 
-/* Evaluate an elementwise op on numbers, as the emitted code would. */
-double fold_eval(Op op, const double *x, DType dt);
+/* Evaluate an elementwise op on numbers, as the emitted code would; false
+ * for an op without a folding rule (ops.def's NOFOLD). */
+bool fold_eval(Op op, const double *x, DType dt, double *out);
 
 #endif

@@ -189,12 +189,13 @@ static bool is_val(Simp *S, int v, double x)
 
 static int fold_ew(Simp *S, const Inst *in, const int *args)
 {
-	double xs[3];
+	double xs[3] = {0, 0, 0};
 	bool all_scalar = true;
 	for (int k = 0; k < in->nargs; k++)
 		all_scalar = all_scalar && scalar_of(S, args[k], &xs[k]);
+	double r;
 	if (all_scalar)
-		return mk_fill(S, in, fold_eval(in->op, xs, in->dt));
+		return fold_eval(in->op, xs, in->dt, &r) ? mk_fill(S, in, r) : -1;
 	int64_t n = ir_numel_const(in);
 	if (n < 0 || n > FOLD_MAX)
 		return -1;
@@ -213,7 +214,8 @@ static int fold_ew(Simp *S, const Inst *in, const int *args)
 		for (int k = 0; k < in->nargs; k++)
 			if (src[k]->op == OP_const)
 				xs[k] = src[k]->nums[src[k]->nnums == 1 ? 0 : i];
-		c.nums[i] = fold_eval(in->op, xs, in->dt);
+		if (!fold_eval(in->op, xs, in->dt, &c.nums[i]))
+			return -1;
 	}
 	return emit(S, &c, NULL);
 }

@@ -1,0 +1,86 @@
+/* emit_gemm.h: the matrix-product kernels of emitted code, for f64; the
+ * build makes the f32 ones by renaming (double to float, _f64_ to _f32_,
+ * cblas_d to cblas_s) into compiler/emit_text.h, without this comment.
+ * Emitted only into a program that multiplies matrices of that dtype, after
+ * emit_blas.h. Real C, compiled and tested as it is (tests/check_kernels.c).
+ */
+/* clang-format off */
+
+/* A dot product with 16 independent partial sums, which vectorizes
+ * without reassociating the sum (no -ffast-math needed). */
+static inline double ad_dot_f64_(int64_t k, const double *a, const double *b)
+{
+    double acc[16] = {0}, s = 0;
+    const int64_t k16 = k - k % 16;
+    for (int64_t p = 0; p < k16; p += 16)
+        for (int q = 0; q < 16; q++)
+            acc[q] += a[p + q] * b[p + q];
+    for (int64_t p = k16; p < k; p++)
+        s += a[p] * b[p];
+    for (int q = 0; q < 16; q++)
+        s += acc[q];
+    return s;
+}
+
+/* c = op(a) op(b): op(a) is m x k, op(b) is k x n, all row-major and
+ * contiguous; a is stored k x m when ta, b n x k when tb. */
+static inline void ad_gemm_f64_(int ta, int tb, int64_t m, int64_t n, int64_t k, const double *a, const double *b, double *c)
+{
+#ifdef AD_BLAS
+    if (m <= INT_MAX && n <= INT_MAX && k <= INT_MAX) {
+        if (n == 1) /* a matrix times a vector */
+            cblas_dgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, ta ? (int)k : (int)m, ta ? (int)m : (int)k, 1, a,
+                        ta ? (int)m : (int)k, b, 1, 0, c, 1);
+        else if (m == 1)
+            cblas_dgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? (int)n : (int)k, tb ? (int)k : (int)n, 1, b,
+                        tb ? (int)k : (int)n, a, 1, 0, c, 1);
+        else
+            cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+                        (int)k, 1, a, ta ? (int)m : (int)k, b, tb ? (int)k : (int)n, 0, c, (int)n);
+        return;
+    }
+#endif
+    if (!ta && (tb || n == 1)) { /* rows of A times rows of B (or the vector b): dot products */
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++)
+                c[i * n + j] = ad_dot_f64_(k, a + i * k, b + j * k);
+        return;
+    }
+    for (int64_t i = 0; i < m * n; i++)
+        c[i] = 0;
+    if (ta && n == 1) { /* the transpose of A times b: c += a[p, :] * b[p], four rows of A at a time */
+        int64_t p = 0;
+        for (; p + 4 <= k; p += 4) {
+            const double *a0 = a + p * m, *a1 = a0 + m, *a2 = a1 + m, *a3 = a2 + m;
+            const double b0 = b[p], b1 = b[p + 1], b2 = b[p + 2], b3 = b[p + 3];
+            AD_VEC_
+            for (int64_t i = 0; i < m; i++)
+                c[i] += a0[i] * b0 + a1[i] * b1 + a2[i] * b2 + a3[i] * b3;
+        }
+        for (; p < k; p++) {
+            const double *ap = a + p * m, bp = b[p];
+            AD_VEC_
+            for (int64_t i = 0; i < m; i++)
+                c[i] += ap[i] * bp;
+        }
+        return;
+    }
+    /* c[i, :] += op(a)[i, p] * op(b)[p, :], in blocks of p that stay in cache */
+    for (int64_t p0 = 0; p0 < k; p0 += 256) {
+        int64_t p1 = p0 + 256 < k ? p0 + 256 : k;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t p = p0; p < p1; p++) {
+                const double aip = ta ? a[p * m + i] : a[i * k + p];
+                double *ci = c + i * n;
+                if (tb) {
+                    for (int64_t j = 0; j < n; j++)
+                        ci[j] += aip * b[j * k + p];
+                } else {
+                    const double *bp = b + p * n;
+                    AD_VEC_
+                    for (int64_t j = 0; j < n; j++)
+                        ci[j] += aip * bp[j];
+                }
+            }
+    }
+}

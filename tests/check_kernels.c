@@ -1,0 +1,164 @@
+/* check_kernels.c: the C that every emitted file starts with, tested as
+ * the C it is: the prelude's size check, and the matrix-product kernels
+ * (compiler/emit_gemm.h, compiled here directly for f64; the f32 version
+ * the build makes from it, compiled by gcc from the strings the emitter
+ * writes) against the plain triple loop, for every transpose, for shapes
+ * around the kernels' own sizes (16 partial sums, 4 rows, blocks of 256). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+
+/* the files as the emitter writes them (without AD_SIMD or AD_BLAS) */
+#include "emit_prelude.h"
+
+#include "emit_blas.h"
+
+#include "emit_gemm.h"
+
+#include "emit_text.h"
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+static double uniform(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0 * 2 - 1;
+}
+
+/* op(A)[i, p] with A stored as the kernels take it */
+static double at(const double *a, int ta, int64_t rows, int64_t cols, int64_t i, int64_t p)
+{
+	return ta ? a[p * rows + i] : a[i * cols + p];
+}
+
+START_TEST(numel_ok)
+{
+	ck_assert(ad_numel_ok_(2, (const int64_t[]){3, 4}));
+	ck_assert(ad_numel_ok_(2, (const int64_t[]){0, (int64_t)1 << 48}));
+	ck_assert(!ad_numel_ok_(2, (const int64_t[]){(int64_t)1 << 24, ((int64_t)1 << 24) + 1}));
+	ck_assert(!ad_numel_ok_(1, (const int64_t[]){-1}));
+	ck_assert(!ad_numel_ok_(1, (const int64_t[]){((int64_t)1 << 48) + 1}));
+	ck_assert_int_eq(AD_ALIGN_(1, 8), 64);
+	ck_assert_int_eq(AD_ALIGN_(8, 8), 64);
+	ck_assert_int_eq(AD_ALIGN_(9, 8), 128);
+	ck_assert_int_eq(AD_ALIGN_(0, 8), 0);
+}
+END_TEST
+
+START_TEST(gemm_f64)
+{
+	static const int64_t sizes[] = {1, 2, 3, 4, 5, 15, 16, 17, 33};
+	enum { NS = sizeof sizes / sizeof sizes[0] };
+	for (int ta = 0; ta < 2; ta++)
+		for (int tb = 0; tb < 2; tb++)
+			for (int x = 0; x < NS; x++)
+				for (int y = 0; y < NS; y++)
+					for (int z = 0; z < NS + 1; z++) {
+						int64_t m = sizes[x], n = sizes[y],
+						        k = z < NS ? sizes[z] : 300; /* past a block */
+						double *a = malloc(sizeof(double) * (size_t)(m * k));
+						double *b = malloc(sizeof(double) * (size_t)(k * n));
+						double *c = malloc(sizeof(double) * (size_t)(m * n));
+						for (int64_t i = 0; i < m * k; i++)
+							a[i] = uniform();
+						for (int64_t i = 0; i < k * n; i++)
+							b[i] = uniform();
+						ad_gemm_f64_(ta, tb, m, n, k, a, b, c);
+						for (int64_t i = 0; i < m; i++)
+							for (int64_t j = 0; j < n; j++) {
+								double want = 0;
+								for (int64_t p = 0; p < k; p++)
+									want += at(a, ta, m, k, i, p) *
+									        (tb ? b[j * k + p] : b[p * n + j]);
+								ck_assert_msg(fabs(c[i * n + j] - want) <=
+								                  1e-13 * (1 + fabs(want)) * (double)k,
+								              "ta=%d tb=%d m=%lld n=%lld k=%lld: "
+								              "c[%lld, %lld] = %.17g, "
+								              "not %.17g",
+								              ta, tb, (long long)m, (long long)n,
+								              (long long)k, (long long)i, (long long)j,
+								              c[i * n + j], want);
+							}
+						free(a);
+						free(b);
+						free(c);
+					}
+}
+END_TEST
+
+/* The f32 kernels exist only as the emitter's strings: compiled by gcc
+ * with a main that checks them against the triple loop in double. */
+START_TEST(gemm_f32)
+{
+	static const char *const prelude[] = {EMIT_PRELUDE_LINES};
+	static const char *const blas[] = {EMIT_BLAS_LINES};
+	static const char *const gemm[] = {EMIT_GEMM_F32_LINES};
+	char dir[] = "/tmp/ad-kernels-XXXXXX";
+	ck_assert(mkdtemp(dir));
+	char path[256], cmd[1024];
+	snprintf(path, sizeof path, "%s/k.c", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert(f);
+	const char *const *parts[] = {prelude, blas, gemm};
+	for (int p = 0; p < 3; p++)
+		for (int i = 0; parts[p][i]; i++)
+			fputs(parts[p][i], f);
+	fputs(
+	    "#include <stdio.h>\n"
+	    "int main(void)\n{\n"
+	    "    unsigned s = 1;\n"
+	    "    static float a[40 * 300], b[300 * 40], c[40 * 40];\n"
+	    "    const int64_t sizes[] = {1, 3, 4, 16, 17, 40};\n"
+	    "    for (int ta = 0; ta < 2; ta++) for (int tb = 0; tb < 2; tb++)\n"
+	    "    for (int x = 0; x < 6; x++) for (int y = 0; y < 6; y++) for (int z = 0; z < 7; z++) {\n"
+	    "        int64_t m = sizes[x], n = sizes[y], k = z < 6 ? sizes[z] : 300;\n"
+	    "        for (int64_t i = 0; i < m * k; i++) a[i] = (float)((s = s * 1103515245u + 12345u) >> 16) / 32768 "
+	    "- 1;\n"
+	    "        for (int64_t i = 0; i < k * n; i++) b[i] = (float)((s = s * 1103515245u + 12345u) >> 16) / 32768 "
+	    "- 1;\n"
+	    "        ad_gemm_f32_(ta, tb, m, n, k, a, b, c);\n"
+	    "        for (int64_t i = 0; i < m; i++) for (int64_t j = 0; j < n; j++) {\n"
+	    "            double want = 0;\n"
+	    "            for (int64_t p = 0; p < k; p++)\n"
+	    "                want += (double)(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);\n"
+	    "            if (fabs(c[i * n + j] - want) > 1e-5 * (1 + fabs(want)) * (double)k) {\n"
+	    "                printf(\"ta=%d tb=%d m=%lld n=%lld k=%lld: %g, not %g\\n\", ta, tb, (long long)m,\n"
+	    "                       (long long)n, (long long)k, c[i * n + j], want);\n"
+	    "                return 1;\n"
+	    "            }\n"
+	    "        }\n"
+	    "    }\n"
+	    "    return 0;\n}\n",
+	    f);
+	fclose(f);
+	snprintf(cmd, sizeof cmd,
+	         "cd %s && gcc -std=c99 -O1 -Wall -Wextra -pedantic -Werror k.c -o k -lm 2>&1 && ./k 2>&1; echo rc=$?",
+	         dir);
+	FILE *p = popen(cmd, "r");
+	ck_assert(p);
+	char out[4096];
+	size_t len = fread(out, 1, sizeof out - 1, p);
+	out[len] = 0;
+	pclose(p);
+	ck_assert_msg(strstr(out, "rc=0"), "the f32 kernels: %s", out);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("kernels");
+	TCase *tc = tcase_create("emitted");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, numel_ok);
+	tcase_add_test(tc, gemm_f64);
+	tcase_add_test(tc, gemm_f32);
+	suite_add_tcase(s, tc);
+	return t_run_suite(s) ? 1 : 0;
+}
