@@ -1,0 +1,762 @@
+/* lower_builtins.c: the builtin functions of the language, each checked
+ * and lowered to primitives, and their table (names, parameters). */
+#include "lower_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- builtins */
+
+static Val bi_unary(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	return lw_unary(L, call->loc, b->op, lw_want(L, a[0]), b->name);
+}
+
+static Val bi_binary(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]), y = lw_want(L, a[1]);
+	return lw_binary(L, call->loc, b->op, x, y, b->name);
+}
+
+static Val bi_where(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val args[3] = {lw_want(L, a[0]), lw_want(L, a[1]), lw_want(L, a[2])};
+	return lw_elementwise(L, call->loc, OP_where, args, 3, b->name);
+}
+
+/* The reduced axes of x for axis=... (none: all). */
+static int reduce_axes(Lower *L, Val x, const Ast *axis, int64_t *axes, const char *what)
+{
+	int r = lw_inst(L, x.id)->rank;
+	if (!axis || axis->kind == AST_NONE) {
+		for (int i = 0; i < r; i++)
+			axes[i] = i;
+		return r;
+	}
+	return lw_axis_list(L, axis, r, axes, what);
+}
+
+static bool get_keepdim(Lower *L, const Ast *a, bool *keep)
+{
+	*keep = false;
+	return !a || lw_const_bool(L, a, keep, false, "keepdim");
+}
+
+static Val reduce(Lower *L, Op op, Val x, const int64_t *axes, int n, bool keep)
+{
+	const Inst *src = lw_inst(L, x.id);
+	Val r = lw_tensor(ir_reduce(L->f, op, x.id, axes, n), x.weak);
+	if (keep && n > 0)
+		r = lw_keepdim_reshape(L, r, src, axes, n);
+	return r;
+}
+
+static Val bi_reduce(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	int64_t axes[IR_MAX_RANK];
+	bool keep;
+	if (x.kind != V_TENSOR || !get_keepdim(L, a[2], &keep))
+		return ERR;
+	int n = reduce_axes(L, x, a[1], axes, b->name);
+	if (n < 0)
+		return ERR;
+	if (n == 0) /* axis=[] reduces nothing */
+		return lw_tensor(ir_unary(L->f, OP_copy, x.id), x.weak);
+	if (b->op == OP_max || b->op == OP_min) {
+		const Inst *in = lw_inst(L, x.id);
+		for (int i = 0; i < n; i++) {
+			int64_t d;
+			if (dim_is_const(in->shape[axes[i]], &d) && d == 0) {
+				lw_err(L, call->loc, "%s of %s over an empty axis has no value", b->name,
+				       lw_type_str(L, x));
+				return ERR;
+			}
+		}
+	}
+	return reduce(L, b->op, x, axes, n, keep);
+}
+
+/* The number of elements over the reduced axes, as a scalar of x's dtype. */
+static Val count_of(Lower *L, Val x, const int64_t *axes, int n)
+{
+	const Inst *in = lw_inst(L, x.id);
+	const Dim *c = dim_const(L->dc, 1);
+	for (int i = 0; i < n; i++)
+		c = dim_mul(L->dc, c, in->shape[axes[i]]);
+	int64_t v;
+	if (dim_is_const(c, &v))
+		return lw_scalar(L, (double)v);
+	return lw_tensor(ir_dimval(L->f, DT_F64, c), true);
+}
+
+Val lw_mean(Lower *L, Loc loc, Val x, const int64_t *axes, int n, bool keep)
+{
+	Val s = reduce(L, OP_sum, x, axes, n, keep);
+	return lw_binary(L, loc, OP_div, s, count_of(L, x, axes, n), "mean");
+}
+
+static Val bi_mean(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	int64_t axes[IR_MAX_RANK];
+	bool keep;
+	if (x.kind != V_TENSOR || !get_keepdim(L, a[2], &keep))
+		return ERR;
+	int n = reduce_axes(L, x, a[1], axes, b->name);
+	if (n < 0)
+		return ERR;
+	if (n == 0)
+		return lw_tensor(ir_unary(L->f, OP_copy, x.id), x.weak);
+	return lw_mean(L, call->loc, x, axes, n, keep);
+}
+
+/* logsumexp(x) = m + log(sum(exp(x - m))) with m = detach(max(x)): exact for
+ * any m, stable, and its derivative through this form is softmax(x). Where
+ * the maximum is infinite, m is 0 instead (as PyTorch): all -inf gives
+ * log(0) = -inf, a +inf element log(inf) = +inf, not inf - inf = NaN. */
+static Val logsumexp(Lower *L, Loc loc, Val x, const int64_t *axes, int n, bool keep)
+{
+	Val m = reduce(L, OP_max, x, axes, n, true);
+	Func *f = L->f;
+	const Inst *mx = lw_inst(L, m.id);
+	int inf = ir_fill(f, mx->dt, INFINITY, mx->rank, mx->shape);
+	int infinite = ir_binary(f, OP_eq, ir_unary(f, OP_abs, m.id), inf);
+	m.id = ir_where(f, infinite, ir_fill(f, mx->dt, 0, mx->rank, mx->shape), m.id);
+	m = lw_tensor(ir_unary(L->f, OP_detach, m.id), m.weak);
+	Val e = lw_unary(L, loc, OP_exp, lw_binary(L, loc, OP_sub, x, m, "logsumexp"), "logsumexp");
+	Val s = lw_unary(L, loc, OP_log, reduce(L, OP_sum, e, axes, n, keep), "logsumexp");
+	if (!keep) {
+		const Inst *mi = lw_inst(L, m.id);
+		const Dim *shape[IR_MAX_RANK];
+		int r = 0;
+		for (int i = 0, k = 0; i < mi->rank; i++) {
+			if (k < n && axes[k] == i) {
+				k++;
+				continue;
+			}
+			shape[r++] = mi->shape[i];
+		}
+		m = lw_tensor(ir_reshape(L->f, m.id, r, shape), m.weak);
+	}
+	return lw_binary(L, loc, OP_add, s, m, "logsumexp");
+}
+
+static Val bi_logsumexp(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	int64_t axes[IR_MAX_RANK];
+	bool keep;
+	if (x.kind != V_TENSOR || !get_keepdim(L, a[2], &keep))
+		return ERR;
+	int n = reduce_axes(L, x, a[1], axes, b->name);
+	if (n < 0)
+		return ERR;
+	if (n == 0)
+		return lw_tensor(ir_unary(L->f, OP_copy, x.id), x.weak);
+	return logsumexp(L, call->loc, x, axes, n, keep);
+}
+
+static Val bi_softmax(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	int64_t axis;
+	if (lw_inst(L, x.id)->rank == 0) {
+		lw_err(L, call->loc, "%s needs a tensor of rank 1 or more, not %s", b->name, lw_type_str(L, x));
+		return ERR;
+	}
+	if (a[1]) {
+		if (!lw_one_axis(L, a[1], lw_inst(L, x.id)->rank, &axis, b->name))
+			return ERR;
+	} else {
+		axis = lw_inst(L, x.id)->rank - 1;
+	}
+	Loc loc = call->loc;
+	Val m = lw_tensor(ir_unary(L->f, OP_detach, reduce(L, OP_max, x, &axis, 1, true).id), x.weak);
+	Val z = lw_binary(L, loc, OP_sub, x, m, b->name);
+	Val e = lw_unary(L, loc, OP_exp, z, b->name);
+	Val s = reduce(L, OP_sum, e, &axis, 1, true);
+	if (b->op == OP_log) /* log_softmax */
+		return lw_binary(L, loc, OP_sub, z, lw_unary(L, loc, OP_log, s, b->name), b->name);
+	return lw_binary(L, loc, OP_div, e, s, b->name);
+}
+
+static Val bi_cross_entropy(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]), t = lw_want(L, a[1]);
+	if (x.kind != V_TENSOR || t.kind != V_TENSOR)
+		return ERR;
+	int r = lw_inst(L, x.id)->rank;
+	if (r == 0) {
+		lw_err(L, call->loc, "cross_entropy needs logits of rank 1 or more, not %s", lw_type_str(L, x));
+		return ERR;
+	}
+	Loc loc = call->loc;
+	int64_t axis = r - 1;
+	Val m = lw_tensor(ir_unary(L->f, OP_detach, reduce(L, OP_max, x, &axis, 1, true).id), x.weak);
+	Val z = lw_binary(L, loc, OP_sub, x, m, b->name);
+	Val ls = lw_binary(
+	    L, loc, OP_sub, z,
+	    lw_unary(L, loc, OP_log, reduce(L, OP_sum, lw_unary(L, loc, OP_exp, z, b->name), &axis, 1, true), b->name),
+	    b->name);
+	Val p = lw_binary(L, loc, OP_mul, t, ls, b->name);
+	if (p.kind != V_TENSOR)
+		return ERR;
+	if (lw_inst(L, p.id)->rank != r) {
+		lw_err(L, call->loc, "cross_entropy: target %s has a higher rank than logits %s", lw_type_str(L, t),
+		       lw_type_str(L, x));
+		return ERR;
+	}
+	Val rows = lw_unary(L, loc, OP_neg, reduce(L, OP_sum, p, &axis, 1, false), b->name);
+	if (r == 1)
+		return rows;
+	int64_t axes[IR_MAX_RANK];
+	for (int i = 0; i < r - 1; i++)
+		axes[i] = i;
+	return lw_mean(L, loc, rows, axes, r - 1, false);
+}
+
+static Val bi_matmul(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)b;
+	return lw_do_matmul(L, call->loc, lw_want(L, a[0]), lw_want(L, a[1]));
+}
+
+static Val bi_dot(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]), y = lw_want(L, a[1]);
+	if (x.kind != V_TENSOR || y.kind != V_TENSOR)
+		return ERR;
+	if (lw_inst(L, x.id)->rank != 1 || lw_inst(L, y.id)->rank != 1) {
+		lw_err(L, call->loc, "%s takes two 1-D tensors, not %s and %s; use matmul or @", b->name,
+		       lw_type_str(L, x), lw_type_str(L, y));
+		return ERR;
+	}
+	return lw_do_matmul(L, call->loc, x, y);
+}
+
+static Val bi_outer(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]), y = lw_want(L, a[1]);
+	if (x.kind != V_TENSOR || y.kind != V_TENSOR)
+		return ERR;
+	if (lw_inst(L, x.id)->rank != 1 || lw_inst(L, y.id)->rank != 1) {
+		lw_err(L, call->loc, "%s takes two 1-D tensors, not %s and %s", b->name, lw_type_str(L, x),
+		       lw_type_str(L, y));
+		return ERR;
+	}
+	const Dim *one = dim_const(L->dc, 1);
+	const Dim *sx[2] = {lw_inst(L, x.id)->shape[0], one}, *sy[2] = {one, lw_inst(L, y.id)->shape[0]};
+	Val xc = lw_tensor(ir_reshape(L->f, x.id, 2, sx), x.weak);
+	Val yr = lw_tensor(ir_reshape(L->f, y.id, 2, sy), y.weak);
+	return lw_binary(L, call->loc, OP_mul, xc, yr, b->name);
+}
+
+static Val bi_transpose(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)b;
+	return lw_do_transpose(L, call->loc, lw_want(L, a[0]), a[1]);
+}
+
+static Val bi_reshape(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)call;
+	Val x = lw_want(L, a[0]);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	const Dim *shape[IR_MAX_RANK];
+	int r = lw_shape_list(L, a[1], shape, true, b->name);
+	if (r < 0)
+		return ERR;
+	const Inst *in = lw_inst(L, x.id);
+	DimCtx *dc = L->dc;
+	const Dim *total = dim_const(dc, 1), *given = dim_const(dc, 1);
+	for (int i = 0; i < in->rank; i++)
+		total = dim_mul(dc, total, in->shape[i]);
+	int infer = -1;
+	for (int i = 0; i < r; i++) {
+		if (shape[i])
+			given = dim_mul(dc, given, shape[i]);
+		else
+			infer = i;
+	}
+	const char *what = arena_printf(L->A, "cannot reshape %s to %s", lw_type_str(L, x), lw_text_of(L, a[1]));
+	int64_t tv, gv;
+	if (infer >= 0) {
+		if (dim_is_const(given, &gv) && gv == 0) {
+			lw_err(L, a[1]->loc, "%s: the -1 is ambiguous with a zero-size dimension", what);
+			return ERR;
+		}
+		if (dim_is_const(total, &tv) && dim_is_const(given, &gv) && tv % gv != 0) {
+			lw_err(L, a[1]->loc, "%s", what);
+			return ERR;
+		}
+		if (!dim_divides(dc, total, given) && !(dim_is_const(total, &tv) && dim_is_const(given, &gv)))
+			lw_add_constraint(L, CONS_DIVIDES, total, given, what);
+		shape[infer] = dim_div(dc, total, given);
+	} else if (total != given) {
+		if (dim_is_const(total, &tv) && dim_is_const(given, &gv)) {
+			lw_err(L, a[1]->loc, "%s (%lld elements vs %lld)", what, (long long)tv, (long long)gv);
+			return ERR;
+		}
+		lw_add_constraint(L, CONS_EQ, total, given, what);
+	}
+	if (!lw_check_size(L, a[1]->loc, r, shape))
+		return ERR;
+	return lw_do_reshape(L, x, r, shape);
+}
+
+static Val bi_squeeze(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	const Inst *in = lw_inst(L, x.id);
+	int64_t axes[IR_MAX_RANK];
+	int n;
+	bool sq[IR_MAX_RANK] = {0};
+	if (!a[1] || a[1]->kind == AST_NONE) {
+		for (int i = 0; i < in->rank; i++)
+			sq[i] = lw_is_one(in->shape[i]);
+	} else {
+		n = lw_axis_list(L, a[1], in->rank, axes, b->name);
+		if (n < 0)
+			return ERR;
+		for (int i = 0; i < n; i++) {
+			if (!lw_is_one(in->shape[axes[i]])) {
+				lw_err(L, call->loc, "cannot squeeze axis %lld of %s: its size is not 1",
+				       (long long)axes[i], lw_type_str(L, x));
+				return ERR;
+			}
+			sq[axes[i]] = true;
+		}
+	}
+	const Dim *shape[IR_MAX_RANK];
+	int r = 0;
+	for (int i = 0; i < in->rank; i++)
+		if (!sq[i])
+			shape[r++] = in->shape[i];
+	return lw_do_reshape(L, x, r, shape);
+}
+
+static Val bi_unsqueeze(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	(void)call;
+	const Inst *in = lw_inst(L, x.id);
+	int n = a[1]->kind == AST_LIST ? a[1]->list.n : 1;
+	int r = in->rank + n;
+	if (r > IR_MAX_RANK) {
+		lw_err(L, a[1]->loc, "unsqueeze would give more than %d dimensions", IR_MAX_RANK);
+		return ERR;
+	}
+	int64_t axes[IR_MAX_RANK];
+	if (lw_axis_list(L, a[1], r, axes, b->name) < 0)
+		return ERR;
+	const Dim *shape[IR_MAX_RANK];
+	for (int i = 0, k = 0, j = 0; i < r; i++) {
+		if (k < n && axes[k] == i) {
+			shape[i] = dim_const(L->dc, 1);
+			k++;
+		} else {
+			shape[i] = in->shape[j++];
+		}
+	}
+	return lw_do_reshape(L, x, r, shape);
+}
+
+static Val bi_broadcast_to(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	const Dim *shape[IR_MAX_RANK];
+	int r = lw_shape_list(L, a[1], shape, false, b->name);
+	if (r < 0 || !lw_check_size(L, a[1]->loc, r, shape))
+		return ERR;
+	const Inst *in = lw_inst(L, x.id);
+	bool ok = r >= in->rank;
+	for (int i = 0; ok && i < in->rank; i++) {
+		const Dim *d = in->shape[i], *t = shape[r - in->rank + i];
+		ok = d == t || lw_is_one(d);
+	}
+	if (!ok) {
+		lw_err(L, call->loc, "cannot broadcast %s to %s", lw_type_str(L, x), lw_shape_str(L, r, shape));
+		return ERR;
+	}
+	if (in->rank == r) {
+		bool same = true;
+		for (int i = 0; i < r; i++)
+			same = same && in->shape[i] == shape[i];
+		if (same)
+			return lw_tensor(ir_unary(L->f, OP_copy, x.id), x.weak);
+	}
+	return lw_tensor(ir_broadcast(L->f, x.id, r, shape), x.weak);
+}
+
+/* The tensors of a list argument: [a, b] (items may be literals). */
+int lw_tensor_list(Lower *L, const Ast *e, Val **out, bool allow_none, bool *is_list, const char *what)
+{
+	const Ast *const *items = (const Ast *const *)&e;
+	int n = 1;
+	*is_list = e->kind == AST_LIST;
+	if (*is_list) {
+		items = (const Ast *const *)e->list.items;
+		n = e->list.n;
+	}
+	*out = arena_array(L->A, (size_t)n + 1, sizeof(Val));
+	bool ok = true;
+	for (int i = 0; i < n; i++) {
+		if (items[i]->kind == AST_NONE && allow_none) {
+			(*out)[i].kind = V_NONE;
+			continue;
+		}
+		Val v = items[i]->kind == AST_NONE ? lw_expr(L, items[i]) : lw_want(L, items[i]);
+		if (v.kind == V_NONE) {
+			lw_err(L, items[i]->loc, "none is not allowed in %s", what);
+			ok = false;
+		} else if (v.kind != V_TENSOR) {
+			ok = false;
+		}
+		(*out)[i] = v;
+	}
+	return ok ? n : -1;
+}
+
+static Val join(Lower *L, const Builtin *b, const Ast *call, const Ast **a, bool stack)
+{
+	if (a[0]->kind != AST_LIST) {
+		lw_err(L, a[0]->loc, "%s takes a list of tensors, like %s([a, b])", b->name, b->name);
+		return ERR;
+	}
+	Val *xs;
+	bool is_list;
+	int n = lw_tensor_list(L, a[0], &xs, false, &is_list, b->name);
+	if (n < 0)
+		return ERR;
+	if (n == 0) {
+		lw_err(L, a[0]->loc, "%s of an empty list", b->name);
+		return ERR;
+	}
+	DType dt;
+	bool weak = true;
+	for (int i = 0; i < n; i++)
+		weak = weak && xs[i].weak;
+	if (!lw_unify(L, call->loc, xs, n, b->name, &dt))
+		return ERR;
+	const Inst *first = lw_inst(L, xs[0].id);
+	int r = first->rank;
+	for (int i = 1; i < n; i++) {
+		const Inst *in = lw_inst(L, xs[i].id);
+		bool ok = in->rank == r;
+		for (int k = 0; ok && k < r; k++)
+			ok = stack ? in->shape[k] == first->shape[k] : true;
+		if (!ok) {
+			lw_err(L, a[0]->list.items[i]->loc, "%s: %s does not match %s", b->name, lw_type_str(L, xs[i]),
+			       lw_type_str(L, xs[0]));
+			return ERR;
+		}
+	}
+	int64_t axis = 0;
+	int rr = stack ? r + 1 : r;
+	if (rr == 0) {
+		lw_err(L, call->loc, "concat needs tensors of rank 1 or more");
+		return ERR;
+	}
+	if (a[1] && !lw_one_axis(L, a[1], rr, &axis, b->name))
+		return ERR;
+	int *ids = arena_array(L->A, (size_t)n, sizeof(int));
+	for (int i = 0; i < n; i++) {
+		ids[i] = xs[i].id;
+		const Inst *in = lw_inst(L, ids[i]);
+		if (stack) {
+			const Dim *shape[IR_MAX_RANK];
+			for (int k = 0, j = 0; k < rr; k++)
+				shape[k] = k == axis ? dim_const(L->dc, 1) : in->shape[j++];
+			ids[i] = ir_reshape(L->f, ids[i], rr, shape);
+		} else {
+			for (int k = 0; k < r; k++)
+				if (k != axis && in->shape[k] != first->shape[k]) {
+					lw_err(L, a[0]->list.items[i]->loc,
+					       "concat along axis %lld: %s does not match %s off that axis",
+					       (long long)axis, lw_type_str(L, xs[i]), lw_type_str(L, xs[0]));
+					return ERR;
+				}
+		}
+	}
+	if (n == 1)
+		return lw_tensor(stack ? ids[0] : ir_unary(L->f, OP_copy, ids[0]), weak);
+	return lw_tensor(ir_concat(L->f, ids, n, (int)axis), weak);
+}
+
+static Val bi_concat(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	return join(L, b, call, a, false);
+}
+
+static Val bi_stack(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	return join(L, b, call, a, true);
+}
+
+static Val bi_flip(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)call;
+	Val x = lw_want(L, a[0]);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	const Inst *in = lw_inst(L, x.id);
+	int64_t axes[IR_MAX_RANK];
+	int n = reduce_axes(L, x, a[1], axes, b->name);
+	if (n < 0)
+		return ERR;
+	const Dim *starts[IR_MAX_RANK], *lens[IR_MAX_RANK];
+	int64_t steps[IR_MAX_RANK];
+	for (int i = 0, k = 0; i < in->rank; i++) {
+		lens[i] = in->shape[i];
+		if (k < n && axes[k] == i) {
+			starts[i] = dim_sub(L->dc, in->shape[i], dim_const(L->dc, 1));
+			steps[i] = -1;
+			k++;
+		} else {
+			starts[i] = dim_const(L->dc, 0);
+			steps[i] = 1;
+		}
+	}
+	return lw_tensor(ir_slice(L->f, x.id, starts, steps, lens), x.weak);
+}
+
+static bool get_dtype(Lower *L, const Ast *a, DType *dt)
+{
+	*dt = dt_of(L, DT_F32);
+	if (!a)
+		return true;
+	if (a->kind != AST_DTYPE) {
+		lw_err(L, a->loc, "dtype must be f32 or f64, not '%s'", lw_text_of(L, a));
+		return false;
+	}
+	*dt = dt_of(L, a->dtype);
+	return true;
+}
+
+static Val bi_arange(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)b;
+	double start = 0, stop, step = 1;
+	bool is_int;
+	DType dt;
+	if (!get_dtype(L, a[3], &dt))
+		return ERR;
+	if (!lw_const_num(L, a[0], &stop, &is_int, true))
+		return ERR;
+	if (a[1]) {
+		start = stop;
+		if (!lw_const_num(L, a[1], &stop, &is_int, true))
+			return ERR;
+	}
+	if (a[2] && !lw_const_num(L, a[2], &step, &is_int, true))
+		return ERR;
+	if (step == 0 || !isfinite(step) || !isfinite(start) || !isfinite(stop)) {
+		lw_err(L, call->loc, "arange needs finite bounds and a nonzero step");
+		return ERR;
+	}
+	double len = ceil((stop - start) / step);
+	if (!(len < (double)((int64_t)1 << MAX_ELEMS_LOG2))) {
+		lw_err(L, call->loc, "arange(...) would have too many elements");
+		return ERR;
+	}
+	int64_t n = len > 0 ? (int64_t)len : 0;
+	/* NumPy fills in the array's dtype: x[i] = start + i * delta with delta =
+	 * (T)(start + step) - (T)start, so we do the same. */
+	double delta;
+	if (dt == DT_F32) {
+		float s = (float)start, nx = (float)(start + step);
+		delta = (double)(float)(nx - s);
+		start = s;
+	} else {
+		delta = (start + step) - start;
+	}
+	return lw_tensor(ir_iota(L->f, dt, dim_const(L->dc, n), start, delta, stop, false), false);
+}
+
+static Val bi_linspace(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)b;
+	double start, stop;
+	bool is_int;
+	int64_t num = 50;
+	DType dt;
+	if (!get_dtype(L, a[3], &dt) || !lw_const_num(L, a[0], &start, &is_int, true) ||
+	    !lw_const_num(L, a[1], &stop, &is_int, true))
+		return ERR;
+	if (a[2] && !lw_const_int(L, a[2], &num, "linspace's num"))
+		return ERR;
+	if (num < 0 || num > ((int64_t)1 << MAX_ELEMS_LOG2) || !isfinite(start) || !isfinite(stop)) {
+		lw_err(L, call->loc, "linspace needs finite bounds and 0 <= num <= 2^%d", MAX_ELEMS_LOG2);
+		return ERR;
+	}
+	double step = num > 1 ? (stop - start) / (double)(num - 1) : 0;
+	/* the last element is exactly stop, except that one element is start (NumPy) */
+	return lw_tensor(ir_iota(L->f, dt, dim_const(L->dc, num), start, step, num == 1 ? start : stop, true), false);
+}
+
+/* zeros / ones / full(shape, value) */
+static Val bi_fill(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	const Dim *shape[IR_MAX_RANK];
+	int r = lw_shape_list(L, a[0], shape, false, b->name);
+	if (r < 0 || !lw_check_size(L, a[0]->loc, r, shape))
+		return ERR;
+	bool full = strcmp(b->name, "full") == 0;
+	const Ast *dta = full ? a[2] : a[1];
+	DType dt;
+	if (!get_dtype(L, dta, &dt))
+		return ERR;
+	if (!full)
+		return lw_tensor(ir_fill(L->f, dt, b->arg, r, shape), false);
+	Val v = lw_want(L, a[1]);
+	if (v.kind != V_TENSOR)
+		return ERR;
+	if (lw_inst(L, v.id)->rank != 0) {
+		lw_err(L, a[1]->loc, "full's value must be a scalar, not %s", lw_type_str(L, v));
+		return ERR;
+	}
+	if (!v.weak && !dta)
+		dt = lw_inst(L, v.id)->dt;
+	int id = lw_inst(L, v.id)->dt == dt ? v.id : ir_cast(L->f, v.id, dt);
+	(void)call;
+	return lw_tensor(ir_broadcast_to(L->f, id, r, shape), false);
+}
+
+static Val bi_eye(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)call;
+	const Dim *n[1], *m[1];
+	DType dt;
+	if (lw_shape_list(L, a[0], n, false, b->name) != 1)
+		return ERR;
+	m[0] = n[0];
+	if (a[1] && a[1]->kind != AST_NONE && lw_shape_list(L, a[1], m, false, b->name) != 1)
+		return ERR;
+	if (!get_dtype(L, a[2], &dt))
+		return ERR;
+	const Dim *one = dim_const(L->dc, 1);
+	const Dim *shape[2] = {n[0], m[0]}, *col[2] = {n[0], one}, *row[2] = {one, m[0]};
+	if (!lw_check_size(L, a[0]->loc, 2, shape))
+		return ERR;
+	int r = ir_broadcast(L->f, ir_reshape(L->f, ir_iota(L->f, dt, n[0], 0, 1, 0, false), 2, col), 2, shape);
+	int c = ir_broadcast(L->f, ir_reshape(L->f, ir_iota(L->f, dt, m[0], 0, 1, 0, false), 2, row), 2, shape);
+	return lw_tensor(ir_binary(L->f, OP_eq, r, c), false);
+}
+
+static Val bi_like(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)call;
+	Val x = lw_want(L, a[0]);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	const Inst *in = lw_inst(L, x.id);
+	return lw_tensor(ir_fill(L->f, in->dt, b->arg, in->rank, in->shape), x.weak);
+}
+
+static Val bi_detach(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)b;
+	(void)call;
+	Val x = lw_want(L, a[0]);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	return lw_tensor(ir_unary(L->f, OP_detach, x.id), x.weak);
+}
+
+/* ---------------------------------------------------------------- the builtin table */
+
+/* clang-format off */
+static const Builtin builtins[] = {
+#define UN(n) {#n, {"x"}, 1, bi_unary, OP_##n, 0}
+    UN(abs), UN(sign), UN(sqrt), UN(exp), UN(expm1), UN(log), UN(log1p), UN(sin), UN(cos), UN(tan), UN(asin),
+    UN(acos), UN(atan), UN(sinh), UN(cosh), UN(tanh), UN(sigmoid), UN(relu), UN(softplus), UN(square), UN(erf),
+    UN(floor), UN(ceil), UN(round),
+#undef UN
+    {"pow", {"x", "y"}, 2, bi_binary, OP_pow, 0},
+    {"maximum", {"x", "y"}, 2, bi_binary, OP_maximum, 0},
+    {"minimum", {"x", "y"}, 2, bi_binary, OP_minimum, 0},
+    {"atan2", {"x", "y"}, 2, bi_binary, OP_atan2, 0},
+    {"where", {"condition", "x", "y"}, 3, bi_where, OP_where, 0},
+    {"sum", {"x", "axis", "keepdim"}, 1, bi_reduce, OP_sum, 0},
+    {"max", {"x", "axis", "keepdim"}, 1, bi_reduce, OP_max, 0},
+    {"min", {"x", "axis", "keepdim"}, 1, bi_reduce, OP_min, 0},
+    {"prod", {"x", "axis", "keepdim"}, 1, bi_reduce, OP_prod, 0},
+    {"norm", {"x", "axis", "keepdim"}, 1, bi_reduce, OP_norm, 0},
+    {"mean", {"x", "axis", "keepdim"}, 1, bi_mean, OP_sum, 0},
+    {"logsumexp", {"x", "axis", "keepdim"}, 1, bi_logsumexp, OP_sum, 0},
+    {"matmul", {"x", "y"}, 2, bi_matmul, OP_matmul, 0},
+    {"transpose", {"x", "perm"}, 1, bi_transpose, OP_transpose, 0},
+    {"dot", {"x", "y"}, 2, bi_dot, OP_matmul, 0},
+    {"outer", {"x", "y"}, 2, bi_outer, OP_mul, 0},
+    {"reshape", {"x", "shape"}, 2, bi_reshape, OP_reshape, 0},
+    {"squeeze", {"x", "axis"}, 1, bi_squeeze, OP_reshape, 0},
+    {"unsqueeze", {"x", "axis"}, 2, bi_unsqueeze, OP_reshape, 0},
+    {"broadcast_to", {"x", "shape"}, 2, bi_broadcast_to, OP_broadcast, 0},
+    {"concat", {"x", "axis"}, 1, bi_concat, OP_concat, 0},
+    {"stack", {"x", "axis"}, 1, bi_stack, OP_concat, 0},
+    {"flip", {"x", "axis"}, 1, bi_flip, OP_slice, 0},
+    {"arange", {"start", "stop", "step", "dtype"}, 1, bi_arange, OP_iota, 0},
+    {"linspace", {"start", "stop", "num", "dtype"}, 2, bi_linspace, OP_iota, 0},
+    {"zeros", {"shape", "dtype"}, 1, bi_fill, OP_const, 0},
+    {"ones", {"shape", "dtype"}, 1, bi_fill, OP_const, 1},
+    {"full", {"shape", "fill_value", "dtype"}, 2, bi_fill, OP_const, 0},
+    {"eye", {"n", "m", "dtype"}, 1, bi_eye, OP_eq, 0},
+    {"zeros_like", {"x"}, 1, bi_like, OP_const, 0},
+    {"ones_like", {"x"}, 1, bi_like, OP_const, 1},
+    {"softmax", {"x", "axis"}, 1, bi_softmax, OP_exp, 0},
+    {"log_softmax", {"x", "axis"}, 1, bi_softmax, OP_log, 0},
+    {"cross_entropy", {"logits", "target"}, 2, bi_cross_entropy, OP_log, 0},
+    {"detach", {"x"}, 1, bi_detach, OP_detach, 0},
+    {"stop_gradient", {"x"}, 1, bi_detach, OP_detach, 0},
+    {"grad",
+     {"outputs", "inputs", "grad_outputs", "retain_graph", "create_graph", "only_inputs", "allow_unused",
+      "no_grad_vars"},
+     2,
+     lw_bi_grad,
+     OP_copy,
+     0},
+    {"backward", {"tensors", "grad_tensors", "retain_graph"}, 1, lw_bi_backward, OP_copy, 0},
+    {"clear_grad", {"x"}, 1, lw_bi_clear_grad, OP_copy, 0},
+};
+/* clang-format on */
+
+enum { NBUILTINS = sizeof builtins / sizeof builtins[0] };
+
+const Builtin *lw_find_builtin(const char *name)
+{
+	for (int i = 0; i < NBUILTINS; i++)
+		if (strcmp(builtins[i].name, name) == 0)
+			return &builtins[i];
+	return NULL;
+}
+
+int lw_builtin_names(const char **out)
+{
+	for (int i = 0; i < NBUILTINS; i++)
+		out[i] = builtins[i].name;
+	return NBUILTINS;
+}
+
+bool lower_is_builtin(const char *name)
+{
+	return lw_find_builtin(name) != NULL;
+}
+
+Val lw_call_builtin(Lower *L, const Builtin *b, const Ast *call)
+{
+	const Ast *slots[8];
+	if (!lw_bind_args(L, b->name, b->params, b->nreq, call, slots))
+		return ERR;
+	return b->fn(L, b, call, slots);
+}

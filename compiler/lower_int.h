@@ -1,0 +1,140 @@
+/* lower_int.h: what the files of the checker and lowering share (lower.h
+ * is its interface to the rest of the compiler):
+ *   lower.c           the core: values, scopes, dtypes and broadcasting,
+ *                     constants of the source, expressions, statements,
+ *                     functions and calls
+ *   lower_index.c     indexing and slicing, x[...]
+ *   lower_builtins.c  the builtin functions and their table
+ *   lower_grad.c      grad, backward, clear_grad and .grad
+ * Their shared helpers have the prefix lw_. */
+#ifndef AD_LOWER_INT_H
+#define AD_LOWER_INT_H
+
+#include "lower.h"
+
+/* The largest number of elements a tensor may have, as a power of two. */
+enum { MAX_ELEMS_LOG2 = 48 };
+
+typedef enum { V_ERR, V_TENSOR, V_NONE, V_BOOL, V_DTYPE, V_TUPLE, V_VOID } VKind;
+
+typedef struct Val {
+	VKind kind;
+	int id;    /* TENSOR */
+	bool weak; /* TENSOR: a literal-derived value, stored as f64 */
+	/* NONE: the shape and dtype the missing gradient would have had */
+	bool has_type;
+	DType dt;
+	int rank;
+	const Dim **shape;
+	bool bval;         /* BOOL */
+	DType dtype;       /* DTYPE */
+	struct Val *items; /* TUPLE */
+	int nitems;
+} Val;
+
+static const Val ERR = {.kind = V_ERR};
+
+typedef struct Binding {
+	const char *name;
+	Val val;
+} Binding;
+
+typedef struct DimBind {
+	const char *name;
+	const Dim *dim;
+} DimBind;
+
+typedef struct GradAcc {
+	int leaf;
+	Val acc; /* V_NONE until a backward contributes */
+} GradAcc;
+
+typedef struct Scope {
+	const FuncAst *fn;
+	VEC(Binding) binds;
+	VEC(DimBind) dims;
+	VEC(GradAcc) grads; /* one per parameter: the .grad of each leaf */
+	struct Scope *parent;
+} Scope;
+
+typedef struct Lower {
+	Arena *A;
+	Diags *d;
+	DimCtx *dc;
+	SrcFile *src;
+	const Program *prog;
+	Func *f;
+	Scope *scope;
+	int inline_depth;
+	bool too_big;
+	bool promote; /* every f32 is f64 (for gradient checks) */
+} Lower;
+
+static inline DType dt_of(const Lower *L, DType dt)
+{
+	return L->promote ? DT_F64 : dt;
+}
+
+typedef struct Builtin Builtin;
+typedef Val (*BuiltinFn)(Lower *L, const Builtin *b, const Ast *call, const Ast **a);
+struct Builtin {
+	const char *name;
+	const char *params[8];
+	int nreq;
+	BuiltinFn fn;
+	Op op;
+	double arg; /* a constant the handler needs (fill value) */
+};
+
+/* ---------------------------------------------------------------- lower.c */
+Inst *lw_inst(Lower *L, int v);
+Val lw_tensor(int id, bool weak);
+Val lw_none_like(Lower *L, Val t);
+void lw_err(Lower *L, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *lw_shape_str(Lower *L, int rank, const Dim **shape);
+const char *lw_type_str(Lower *L, Val v);
+const char *lw_text_of(Lower *L, const Ast *e);
+GradAcc *lw_grad_acc(Lower *L, int leaf);
+void lw_add_constraint(Lower *L, ConsKind kind, const Dim *a, const Dim *b, const char *msg);
+bool lw_require_ge0(Lower *L, Loc loc, const Dim *a, const char *what);
+int lw_as_dtype(Lower *L, Val v, DType dt);
+int lw_strong(Lower *L, Val v);
+bool lw_unify(Lower *L, Loc loc, Val *vals, int n, const char *what, DType *out);
+bool lw_is_one(const Dim *d);
+Val lw_elementwise(Lower *L, Loc loc, Op op, Val *args, int n, const char *what);
+Val lw_unary(Lower *L, Loc loc, Op op, Val a, const char *what);
+Val lw_binary(Lower *L, Loc loc, Op op, Val a, Val b, const char *what);
+Val lw_scalar(Lower *L, double v);
+bool lw_const_num(Lower *L, const Ast *e, double *out, bool *is_int, bool report);
+bool lw_const_int(Lower *L, const Ast *e, int64_t *out, const char *what);
+bool lw_const_bool(Lower *L, const Ast *e, bool *out, bool allow_none, const char *what);
+int lw_axis_list(Lower *L, const Ast *e, int rank, int64_t *out, const char *what);
+bool lw_one_axis(Lower *L, const Ast *e, int rank, int64_t *out, const char *what);
+int lw_shape_list(Lower *L, const Ast *e, const Dim **out, bool allow_infer, const char *what);
+bool lw_check_size(Lower *L, Loc loc, int rank, const Dim **shape);
+Val lw_literal(Lower *L, const Ast *e);
+Val lw_want(Lower *L, const Ast *e);
+bool lw_bind_args(Lower *L, const char *fname, const char *const *params, int nreq, const Ast *call, const Ast **slots);
+Val lw_do_reshape(Lower *L, Val x, int rank, const Dim **shape);
+Val lw_keepdim_reshape(Lower *L, Val r, const Inst *src, const int64_t *axes, int naxes);
+Val lw_do_matmul(Lower *L, Loc loc, Val a, Val b);
+Val lw_do_transpose(Lower *L, Loc loc, Val x, const Ast *perm_ast);
+Val lw_expr(Lower *L, const Ast *e);
+
+/* ---------------------------------------------------------------- lower_index.c */
+Val lw_do_index(Lower *L, const Ast *e);
+
+/* ---------------------------------------------------------------- lower_builtins.c */
+Val lw_mean(Lower *L, Loc loc, Val x, const int64_t *axes, int n, bool keep);
+int lw_tensor_list(Lower *L, const Ast *e, Val **out, bool allow_none, bool *is_list, const char *what);
+const Builtin *lw_find_builtin(const char *name);
+int lw_builtin_names(const char **out);
+Val lw_call_builtin(Lower *L, const Builtin *b, const Ast *call);
+
+/* ---------------------------------------------------------------- lower_grad.c */
+Val lw_bi_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a);
+Val lw_bi_backward(Lower *L, const Builtin *b, const Ast *call, const Ast **a);
+Val lw_bi_clear_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a);
+Val lw_attr_grad(Lower *L, const Ast *e);
+
+#endif
