@@ -518,21 +518,21 @@ static const Rule rules[OP_COUNT] = {
 
 /* The rule of op: its own, or for an op flagged F_NODIFF in ops.def (zero
  * derivative almost everywhere) the zero rule. */
-static Rule ad_rule(Op op)
+static Rule rule_of(Op op)
 {
 	if (rules[op])
 		return rules[op];
 	return op_info[op].flags & F_NODIFF ? r_zero : NULL;
 }
 
-bool ad_has_rule(Op op)
+bool adj_has_rule(Op op)
 {
-	return ad_rule(op) != NULL;
+	return rule_of(op) != NULL;
 }
 
 /* ---------------------------------------------------------------- the pass */
 
-bool *ad_depends(const Func *f, const int *outs, int nout, const int *blocked, int nblocked)
+bool *adj_depends(const Func *f, const int *outs, int nout, const int *blocked, int nblocked)
 {
 	int n = f->ins.len;
 	bool *blk = arena_array(f->A, (size_t)n + 1, sizeof(bool));
@@ -555,11 +555,11 @@ bool *ad_depends(const Func *f, const int *outs, int nout, const int *blocked, i
 	return reach;
 }
 
-void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins, int nin, const int *blocked,
-            int nblocked, int *grads)
+void adj_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins, int nin, const int *blocked,
+             int nblocked, int *grads)
 {
 	int n = f->ins.len;
-	bool *bwd = ad_depends(f, outs, nout, blocked, nblocked);
+	bool *bwd = adj_depends(f, outs, nout, blocked, nblocked);
 	bool *blk = arena_array(f->A, (size_t)n + 1, sizeof(bool));
 	for (int i = 0; i < nblocked; i++)
 		blk[blocked[i]] = true;
@@ -606,7 +606,7 @@ void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins
 		}
 		if (!any)
 			continue;
-		Rule rule = ad_rule(in.op);
+		Rule rule = rule_of(in.op);
 		if (!rule)
 			ICE("no adjoint rule for the op '%s'", op_info[in.op].name);
 		rule(f, v, adj[v], a, c);
@@ -635,7 +635,7 @@ void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins
 
 /* ---------------------------------------------------------------- whole functions */
 
-void ad_vjp_info(const Func *f, VjpInfo *info)
+void adj_vjp_info(const Func *f, VjpInfo *info)
 {
 	int nr = f->results.len, np = f->params.len;
 	info->seed_result = arena_array(f->A, (size_t)nr + 1, sizeof(int));
@@ -652,18 +652,18 @@ void ad_vjp_info(const Func *f, VjpInfo *info)
 		int v = f->results.data[r].value;
 		if (v < 0)
 			continue;
-		bool *dep = ad_depends(f, &v, 1, NULL, 0);
+		bool *dep = adj_depends(f, &v, 1, NULL, 0);
 		for (int p = 0; p < np; p++)
 			info->depends[r * np + p] = dep[f->params.data[p]];
 	}
 }
 
-Func *ad_vjp_function(const Func *f, VjpInfo *info)
+Func *adj_vjp_function(const Func *f, VjpInfo *info)
 {
 	VjpInfo own;
 	if (!info)
 		info = &own;
-	ad_vjp_info(f, info);
+	adj_vjp_info(f, info);
 	Func *nf = ir_clone(f);
 	nf->name = arena_printf(f->A, "%s_vjp", f->name);
 	int ns = info->nseeds, ni = info->ngrads;
@@ -679,7 +679,7 @@ Func *ad_vjp_function(const Func *f, VjpInfo *info)
 	for (int i = 0; i < ni; i++)
 		ins[i] = f->params.data[info->grad_param[i]];
 	int *g = arena_array(f->A, (size_t)ni + 1, sizeof(int));
-	ad_vjp(nf, outs, seeds, ns, ins, ni, NULL, 0, g);
+	adj_vjp(nf, outs, seeds, ns, ins, ni, NULL, 0, g);
 	for (int i = 0; i < ni; i++) {
 		const Inst *p = ir_inst(nf, ins[i]);
 		FuncResult r = {arena_printf(f->A, "grad_%s", p->name), g[i], p->dt, p->rank, p->shape};

@@ -1,6 +1,6 @@
 /* adjoint.h: reverse-mode differentiation as an IR-to-IR pass.
  *
- * ad_vjp appends to f the instructions computing, for each value in `ins`,
+ * adj_vjp appends to f the instructions computing, for each value in `ins`,
  * the sum over `outs` of the vector-Jacobian product with that output's
  * seed. The appended code is ordinary IR, so differentiating it again gives
  * the next order. */
@@ -14,17 +14,17 @@
  * values. Dependence follows the ops as written: comparisons, detach and
  * the condition of `where` cut it; every other op keeps it, even where its
  * derivative is zero. */
-void ad_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins, int nin, const int *blocked,
-            int nblocked, int *grads);
+void adj_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins, int nin, const int *blocked,
+             int nblocked, int *grads);
 
 /* Does op have an adjoint rule (its own, or the zero rule of F_NODIFF)?
  * An op without one and without F_CUT is an internal error when
  * differentiated; tests/check_ops.c checks that every op has one. */
-bool ad_has_rule(Op op);
+bool adj_has_rule(Op op);
 
 /* depends[v] for every value: does some value of `outs` depend on v?
  * (same rules; used for allow_unused and the run-time metadata). */
-bool *ad_depends(const Func *f, const int *outs, int nout, const int *blocked, int nblocked);
+bool *adj_depends(const Func *f, const int *outs, int nout, const int *blocked, int nblocked);
 
 /* The vector-Jacobian function of f: f's parameters, then a seed for each
  * result that is not none (named seed_RESULT); f's results, then the
@@ -36,8 +36,8 @@ typedef struct VjpInfo {
 	int *grad_param;  /* for each gradient result, the index of its parameter in f */
 	bool *depends;    /* depends[r * nparams + p]: result r depends on parameter p */
 } VjpInfo;
-Func *ad_vjp_function(const Func *f, VjpInfo *info);
+Func *adj_vjp_function(const Func *f, VjpInfo *info);
 /* The correspondence alone, without building the function. */
-void ad_vjp_info(const Func *f, VjpInfo *info);
+void adj_vjp_info(const Func *f, VjpInfo *info);
 
 #endif

@@ -118,10 +118,8 @@ void adc_free(Compilation *c)
 	free(c);
 }
 
-typedef void (*StageFn)(Compilation *c, void *arg);
-
 /* Run a stage with recovery from out-of-memory and internal errors. */
-static AdcStatus guarded(Compilation *c, StageFn fn, void *arg)
+AdcStatus adc_guarded(Compilation *c, AdcStageFn fn, void *arg)
 {
 	if (c->status == ADC_ICE || c->status == ADC_NOMEM)
 		return c->status;
@@ -162,7 +160,7 @@ AdcStatus adc_parse(Compilation *c)
 		diag_error(&c->diags, (Loc){0, 0}, "the file is larger than %d MiB", ADC_MAX_SOURCE >> 20);
 		return c->status = ADC_ERRORS;
 	}
-	return guarded(c, do_parse, NULL);
+	return adc_guarded(c, do_parse, NULL);
 }
 
 static void do_lower(Compilation *c, void *arg)
@@ -207,11 +205,11 @@ AdcStatus adc_lower(Compilation *c)
 			diag_error(&c->diags, (Loc){0, 0}, "the file is larger than %d MiB", ADC_MAX_SOURCE >> 20);
 			return c->status = ADC_ERRORS;
 		}
-		return guarded(c, do_read_ir, NULL);
+		return adc_guarded(c, do_read_ir, NULL);
 	}
 	if (adc_parse(c) != ADC_OK)
 		return c->status;
-	return guarded(c, do_lower, NULL);
+	return adc_guarded(c, do_lower, NULL);
 }
 
 static void do_optimize(Compilation *c, void *arg)
@@ -229,7 +227,7 @@ AdcStatus adc_optimize(Compilation *c, bool verify)
 		return c->status;
 	if (adc_lower(c) != ADC_OK)
 		return c->status;
-	return guarded(c, do_optimize, NULL);
+	return adc_guarded(c, do_optimize, NULL);
 }
 
 static void do_prepare(Compilation *c, void *arg)
@@ -250,10 +248,10 @@ static void do_prepare(Compilation *c, void *arg)
 		if (!diff_param || !result || !(ent & (AD_ENTRY_VJP | AD_ENTRY_SPLIT))) {
 			/* nothing to differentiate, or no derivative entry wanted; the
 			 * metadata still says what depends on what */
-			ad_vjp_info(f, &m->info);
+			adj_vjp_info(f, &m->info);
 			continue;
 		}
-		Func *v = optimize(c, after(c, PASS_VJP, ad_vjp_function(f, &m->info)));
+		Func *v = optimize(c, after(c, PASS_VJP, adj_vjp_function(f, &m->info)));
 		m->vjp = v;
 		if (!(ent & AD_ENTRY_SPLIT))
 			continue;
@@ -270,7 +268,7 @@ AdcStatus adc_prepare_runtime(Compilation *c)
 		return c->status;
 	if (adc_optimize(c, false) != ADC_OK)
 		return c->status;
-	return guarded(c, do_prepare, NULL);
+	return adc_guarded(c, do_prepare, NULL);
 }
 
 typedef struct TextArg {
@@ -299,20 +297,20 @@ static void do_text(Compilation *c, void *arg)
 char *adc_tokens(Compilation *c)
 {
 	TextArg t = {0, NULL};
-	return guarded(c, do_text, &t) == ADC_OK ? t.out : NULL;
+	return adc_guarded(c, do_text, &t) == ADC_OK ? t.out : NULL;
 }
 
 char *adc_ast(Compilation *c)
 {
 	TextArg t = {1, NULL};
-	return adc_parse(c) == ADC_OK && guarded(c, do_text, &t) == ADC_OK ? t.out : NULL;
+	return adc_parse(c) == ADC_OK && adc_guarded(c, do_text, &t) == ADC_OK ? t.out : NULL;
 }
 
 char *adc_ir(Compilation *c, bool optimized)
 {
 	TextArg t = {optimized ? 3 : 2, NULL};
 	AdcStatus s = optimized ? adc_optimize(c, true) : adc_lower(c);
-	return s == ADC_OK && guarded(c, do_text, &t) == ADC_OK ? t.out : NULL;
+	return s == ADC_OK && adc_guarded(c, do_text, &t) == ADC_OK ? t.out : NULL;
 }
 
 typedef struct EmitArg {
@@ -353,7 +351,7 @@ AdcStatus adc_emit(Compilation *c, const EmitOptions *o, bool module, char **csr
 	if ((module ? adc_prepare_runtime(c) : adc_optimize(c, false)) != ADC_OK)
 		return c->status;
 	EmitArg e = {o, NULL, NULL, hsrc != NULL, module};
-	if (guarded(c, do_emit, &e) != ADC_OK)
+	if (adc_guarded(c, do_emit, &e) != ADC_OK)
 		return c->status;
 	*csrc = e.c;
 	if (hsrc)
@@ -370,24 +368,48 @@ typedef struct FuncsArg {
 static void do_emit_funcs(Compilation *c, void *arg)
 {
 	FuncsArg *a = arg;
+	ModFunc *mf = arena_array(c->A, (size_t)a->n + 1, sizeof *mf);
 	for (int i = 0; i < a->n; i++) {
-		a->funcs[i] = optimize(c, a->funcs[i]);
-		schedule(c, a->funcs[i], false, 0);
+		mf[i].f = a->funcs[i];
+		adj_vjp_info(a->funcs[i], &mf[i].info);
+		a->funcs[i] = mf[i].opt = optimize(c, a->funcs[i]);
+		schedule(c, mf[i].opt, false, 0);
 	}
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, AD_ENTRY_PLAIN | AD_ENTRY_WORK};
 	Buf cb;
 	buf_init(&cb, c->A);
-	emit_c(&cb, NULL, a->funcs, a->n, &eo, c->src->name);
+	emit_module(&cb, NULL, mf, a->n, &eo, c->src->name);
 	a->c = buf_finish(&cb, c->A);
 }
 
 AdcStatus adc_emit_funcs(Compilation *c, Func **funcs, int n, char **csrc)
 {
 	FuncsArg a = {funcs, n, NULL};
-	if (guarded(c, do_emit_funcs, &a) != ADC_OK)
+	if (adc_guarded(c, do_emit_funcs, &a) != ADC_OK)
 		return c->status;
 	*csrc = a.c;
 	return ADC_OK;
+}
+
+typedef struct SymsArg {
+	Func *const *funcs;
+	int n;
+	const char **syms;
+} SymsArg;
+
+static void do_meta_symbols(Compilation *c, void *arg)
+{
+	SymsArg *a = arg;
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
+	a->syms = arena_array(c->A, (size_t)a->n + 1, sizeof *a->syms);
+	for (int i = 0; i < a->n; i++)
+		a->syms[i] = emit_c_names(a->funcs, a->n, i, &eo, c->A).meta;
+}
+
+const char **adc_meta_symbols(Compilation *c, Func *const *funcs, int n)
+{
+	SymsArg a = {funcs, n, NULL};
+	return adc_guarded(c, do_meta_symbols, &a) == ADC_OK ? a.syms : NULL;
 }
 
 char *adc_messages(Compilation *c)

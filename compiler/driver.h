@@ -39,6 +39,12 @@ typedef struct Compilation {
 	                     functions it builds; 0: all */
 } Compilation;
 
+/* Run fn(c, arg) under the compilation's recovery point, as every stage
+ * runs: running out of the arena's memory or an internal error comes back
+ * as the status (the message in adc_messages), never as an abort. */
+typedef void (*AdcStageFn)(Compilation *c, void *arg);
+AdcStatus adc_guarded(Compilation *c, AdcStageFn fn, void *arg);
+
 Compilation *adc_new(const char *name, const char *text, size_t len);
 void adc_free(Compilation *c);
 AdcStatus adc_parse(Compilation *c);
@@ -51,12 +57,17 @@ char *adc_ir(Compilation *c, bool optimized);
 /* Build every function's VJP and forward/backward pair (for the runtime). */
 AdcStatus adc_prepare_runtime(Compilation *c);
 /* For callers that build functions of their own (gradient checks): each
- * through the optimization and scheduling passes, then the C of all (as
- * emit_c writes it); funcs[] get the optimized functions. */
+ * through the optimization and scheduling passes, then the C of all as a
+ * module with their plain and work entry points and ad_meta records (as
+ * emit_module writes it, in the order given); funcs[] get the optimized
+ * functions. */
 AdcStatus adc_emit_funcs(Compilation *c, Func **funcs, int n, char **csrc);
 /* C source and header (hsrc may be NULL). With `module`, the run-time entry
  * points and metadata too (as -o writes); without, the functions only. */
 AdcStatus adc_emit(Compilation *c, const EmitOptions *o, bool module, char **csrc, char **hsrc);
+/* The symbols of the ad_meta records of funcs[0..n) in a module emitted
+ * with them (NULL if out of memory). */
+const char **adc_meta_symbols(Compilation *c, Func *const *funcs, int n);
 /* Diagnostics, or the internal error, as text ("" if none). */
 char *adc_messages(Compilation *c);
 /* Index of function `name` among the lowered functions, or -1. */

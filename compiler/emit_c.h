@@ -17,6 +17,7 @@ typedef struct EmitOptions {
 /* The C names chosen for one function (after mangling reserved names). */
 typedef struct CNames {
 	const char *func, *work, *work_size, *call;
+	const char *meta; /* its ad_meta record (in a module) */
 } CNames;
 
 /* The entry points of one emitted function besides NAME_work and

@@ -72,6 +72,7 @@ CNames emit_c_names(Func *const *funcs, int nfuncs, int idx, const EmitOptions *
 	n.work = arena_printf(A, "%s_work", n.func);
 	n.work_size = arena_printf(A, "%s_work_size", n.func);
 	n.call = arena_printf(A, "%s_call", n.func);
+	n.meta = arena_printf(A, "%s_meta", n.func);
 	return n;
 }
 

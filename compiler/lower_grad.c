@@ -137,7 +137,7 @@ Val lw_bi_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 		x[i] = ins[i].id;
 	for (int i = 0; i < nnog; i++)
 		blk[i] = nog[i].id;
-	ad_vjp(L->f, o, seeds, nout, x, nin, blk, nnog, g);
+	adj_vjp(L->f, o, seeds, nout, x, nin, blk, nnog, g);
 	GradSite site = {call->loc, lw_text_of(L, call), nout, nin, o, seeds, x, g};
 	VEC_PUSH(L->A, L->f->grads, site);
 	Val *res = arena_array(L->A, (size_t)nin, sizeof(Val));
@@ -198,7 +198,7 @@ Val lw_bi_backward(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	    *g = arena_array(L->A, (size_t)nl + 1, sizeof(int));
 	for (int i = 0; i < nl; i++)
 		leaves[i] = s->grads.data[i].leaf;
-	ad_vjp(L->f, o, seeds, n, leaves, nl, NULL, 0, g);
+	adj_vjp(L->f, o, seeds, n, leaves, nl, NULL, 0, g);
 	for (int i = 0; i < nl; i++) {
 		if (g[i] < 0)
 			continue;

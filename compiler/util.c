@@ -298,7 +298,7 @@ void ice_pop(IceTrap *trap)
 		ice_top = trap->prev;
 }
 
-void ad_ice(const char *file, int line, const char *fmt, ...)
+void ice_raise(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -79,8 +79,8 @@ void fmt_shortest(char *out, size_t n, double v, bool f32);
 /* Internal compiler errors: a bug in ad-compile, never the user's fault.
  * Inside ice_catch() the error unwinds to the caller with its message (so a
  * long-lived process using the JIT survives it); elsewhere it aborts. */
-#define ICE(...) ad_ice(__FILE__, __LINE__, __VA_ARGS__)
-_Noreturn void ad_ice(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define ICE(...) ice_raise(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void ice_raise(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 typedef struct IceTrap {
 	jmp_buf env;

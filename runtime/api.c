@@ -139,18 +139,82 @@ static const char *shape_text(const ad_tensor *t, char *buf, size_t n)
 	return buf;
 }
 
+/* "[2, 3]": a shape as a list. */
+static const char *shape_list(int rank, const int64_t *shape, char *buf, size_t n)
+{
+	size_t k = (size_t)snprintf(buf, n, "[");
+	for (int a = 0; a < rank && k < n; a++)
+		k += (size_t)snprintf(buf + k, n - k, "%s%lld", a ? ", " : "", (long long)shape[a]);
+	if (k < n)
+		snprintf(buf + k, n - k, "]");
+	return buf;
+}
+
 /* "is a scalar" or "has shape [2, 3]": a shape in words, without a dtype,
  * for messages about shapes alone. */
 static const char *shape_phrase(int rank, const int64_t *shape, char *buf, size_t n)
 {
 	if (rank == 0)
 		return "is a scalar";
-	size_t k = (size_t)snprintf(buf, n, "has shape [");
-	for (int a = 0; a < rank && k < n; a++)
-		k += (size_t)snprintf(buf + k, n - k, "%s%lld", a ? ", " : "", (long long)shape[a]);
-	if (k < n)
-		snprintf(buf + k, n - k, "]");
+	char list[232];
+	snprintf(buf, n, "has shape %s", shape_list(rank, shape, list, sizeof list));
 	return buf;
+}
+
+/* The text of axis a of a declared type ("n" of "f32[n, 3]"), or "". */
+static const char *axis_text(const char *type, int a, char *buf, size_t n)
+{
+	const char *s = strchr(type, '[');
+	buf[0] = 0;
+	for (int k = 0; s && k < a; k++)
+		s = strchr(s + 1, ',');
+	if (!s)
+		return buf;
+	s += 1 + (s[1] == ' ');
+	size_t len = strcspn(s, ",]");
+	snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), s);
+	return buf;
+}
+
+/* Why shape[where] does not fit the parameter's type, for the message of
+ * a failed bind: a constant it is not, or a dimension an earlier axis set
+ * to another size (which one, and where), or else the type as a whole. */
+static int misfit(const ad_meta *m, ad_tensor *const *inputs, const int64_t *dims, int where, ad_error *err)
+{
+	int p = where / R, a = where % R;
+	const ad_meta_tensor *mp = &m->params[p];
+	int64_t have = inputs[p]->shape[a];
+	char ax[128], other[128], b[256];
+	axis_text(mp->type, a, ax, sizeof ax);
+	char *end;
+	strtoll(ax, &end, 10);
+	if (ax[0] && !*end)
+		return ad_error_set(err, AD_E_SHAPE,
+		                    "%s: input '%s' has %lld elements along axis %d but the parameter is %s", m->name,
+		                    mp->name, (long long)have, a, mp->type);
+	for (int s = 0; s < m->ndims; s++) {
+		if (strcmp(m->dims[s], ax) != 0)
+			continue;
+		/* the first axis of that name bound it */
+		for (int q = 0; q <= p; q++)
+			for (int e = 0; e < m->params[q].rank && (q < p || e < a); e++) {
+				if (strcmp(axis_text(m->params[q].type, e, other, sizeof other), ax) != 0)
+					continue;
+				if (q == p)
+					return ad_error_set(
+					    err, AD_E_SHAPE,
+					    "%s: input '%s' has %s = %lld along axis %d, but its axis %d "
+					    "set %s = %lld",
+					    m->name, mp->name, ax, (long long)have, a, e, ax, (long long)dims[s]);
+				return ad_error_set(
+				    err, AD_E_SHAPE,
+				    "%s: input '%s' has %s = %lld along axis %d, but input '%s' set %s = %lld", m->name,
+				    mp->name, ax, (long long)have, a, m->params[q].name, ax, (long long)dims[s]);
+			}
+	}
+	return ad_error_set(err, AD_E_SHAPE,
+	                    "%s: input '%s' is %s, which does not fit the parameter's type %s (axis %d)", m->name,
+	                    mp->name, shape_text(inputs[p], b, sizeof b), mp->type, a);
 }
 
 /* The inputs converted to the parameters' dtypes, and the dimensions. */
@@ -179,8 +243,10 @@ static ad_tensor **bind(const ad_function *f, ad_tensor *const *inputs, int64_t 
 			goto fail;
 		}
 		if (t->rank != mp->rank) {
-			ad_error_set(err, AD_E_SHAPE, "%s: input '%s' is %s but the parameter is %s", m->name, mp->name,
-			             shape_text(t, b, sizeof b), mp->type);
+			ad_error_set(err, AD_E_SHAPE,
+			             "%s: input '%s' has shape %s but the parameter is %s (rank %d, not %d)", m->name,
+			             mp->name, t->rank ? shape_list(t->rank, t->shape, b, sizeof b) : "[] (a scalar)",
+			             mp->type, t->rank, mp->rank);
 			goto fail;
 		}
 		for (int a = 0; a < t->rank; a++)
@@ -192,10 +258,7 @@ static ad_tensor **bind(const ad_function *f, ad_tensor *const *inputs, int64_t 
 	int where = 0;
 	int rc = m->bind(shapes, dims, &where);
 	if (rc == 1) {
-		int p = where / R, a = where % R;
-		ad_error_set(err, AD_E_SHAPE,
-		             "%s: input '%s' is %s, which does not fit the parameter's type %s (axis %d)", m->name,
-		             m->params[p].name, shape_text(inputs[p], b, sizeof b), m->params[p].type, a);
+		misfit(m, inputs, dims, where, err);
 		goto fail;
 	}
 	if (rc == 2) {

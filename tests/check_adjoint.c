@@ -35,6 +35,22 @@ static int64_t dim_value(const Dim *d)
 	return strcmp(s, "n") == 0 ? 3 : strcmp(s, "m") == 0 ? 4 : 2;
 }
 
+/* --check of function fn at inputs vals (one per parameter, in order):
+ * the number of failed checks, or -1 with err set. */
+static int gradcheck(Compilation *c, const char *fn, ad_tensor *const *vals, Buf *rep, ad_error *err)
+{
+	ck_assert_msg(adc_lower(c) == ADC_OK, "%s", adc_messages(c));
+	int fi = adc_find(c, fn);
+	ck_assert_int_ge(fi, 0);
+	GradCheck *g = gradcheck_new(c, fi, rep, err);
+	if (!g)
+		return -1;
+	CheckOptions o = gradcheck_defaults();
+	int failed = gradcheck_run(g, vals, &o, err);
+	gradcheck_free(g);
+	return failed;
+}
+
 static void check_file(const char *base)
 {
 	char rel[256];
@@ -45,14 +61,12 @@ static void check_file(const char *base)
 	free(src);
 	c->promote = true;
 	ck_assert_msg(adc_lower(c) == ADC_OK, "%s", adc_messages(c));
-	CheckOptions o = check_defaults();
 	int checked = 0;
 	for (int fi = 0; fi < c->nfuncs; fi++) {
 		const Func *f = c->mod->funcs[fi];
 		if (strncmp(f->name, "t_", 2) != 0)
 			continue;
 		int np = f->params.len;
-		const char **names = calloc((size_t)np + 1, sizeof *names);
 		ad_tensor **vals = calloc((size_t)np + 1, sizeof *vals);
 		for (int p = 0; p < np; p++) {
 			const Inst *in = ir_inst(f, f->params.data[p]);
@@ -63,12 +77,11 @@ static void check_file(const char *base)
 			vals[p] = ad_tensor_new(AD_F64, in->rank, shape, &err);
 			for (int64_t i = 0; i < ad_tensor_numel(vals[p]); i++)
 				ad_tensor_set(vals[p], i, uniform(0.2, 0.9));
-			names[p] = in->name;
 		}
 		Buf rep;
 		buf_init(&rep, c->A);
 		ad_error err = {0};
-		int failed = adc_check(c, f->name, names, vals, NULL, np, &o, &rep, &err);
+		int failed = gradcheck(c, f->name, vals, &rep, &err);
 		const char *text = rep.data ? rep.data : "";
 		ck_assert_msg(failed == 0, "%s: %s\n%s", f->name, failed < 0 ? err.msg : "finite differences disagree",
 		              text);
@@ -83,7 +96,6 @@ static void check_file(const char *base)
 		for (int p = 0; p < np; p++)
 			ad_tensor_free(vals[p]);
 		free(vals);
-		free(names);
 	}
 	ck_assert_int_gt(checked, 0);
 	adc_free(c);
@@ -106,13 +118,11 @@ START_TEST(second_order_is_checked)
 	c->promote = true;
 	ad_tensor *x = t_tensor(AD_F64, 1, (int64_t[]){3}, (double[]){0.3, 0.5, 0.7});
 	ad_tensor *s = t_tensor(AD_F64, 1, (int64_t[]){3}, (double[]){1, -2, 0.5});
-	const char *names[2] = {"x", "s"};
 	ad_tensor *vals[2] = {x, s};
-	CheckOptions o = check_defaults();
 	Buf rep;
 	buf_init(&rep, c->A);
 	ad_error err;
-	ck_assert_int_eq(adc_check(c, "f", names, vals, NULL, 2, &o, &rep, &err), 0);
+	ck_assert_int_eq(gradcheck(c, "f", vals, &rep, &err), 0);
 	ck_assert_ptr_nonnull(strstr(rep.data, "ok     vjp of result 'g'"));
 	buf_free(&rep);
 	ad_tensor_free(x);
@@ -129,12 +139,10 @@ START_TEST(kinks_are_caught)
 	Compilation *c = adc_new("t.ad", src, strlen(src));
 	c->promote = true;
 	ad_tensor *x = t_tensor(AD_F64, 1, (int64_t[]){3}, (double[]){0, 0.5, -1});
-	const char *names[1] = {"x"};
-	CheckOptions o = check_defaults();
 	Buf rep;
 	buf_init(&rep, c->A);
 	ad_error err;
-	ck_assert_int_eq(adc_check(c, "f", names, &x, NULL, 1, &o, &rep, &err), 1);
+	ck_assert_int_eq(gradcheck(c, "f", &x, &rep, &err), 1);
 	ck_assert_ptr_nonnull(strstr(rep.data, "FAILED vjp of result 'o'"));
 	buf_free(&rep);
 	ad_tensor_free(x);

@@ -41,12 +41,12 @@ START_TEST(adjoint_rules)
 		const OpInfo *in = &op_info[op];
 		bool needs = in->kind != K_SRC && !(in->flags & F_CUT);
 		if (awaiting_adjoint((Op)op)) {
-			ck_assert_msg(!ad_has_rule((Op)op),
+			ck_assert_msg(!adj_has_rule((Op)op),
 			              "'%s' has an adjoint rule now: take it off awaiting_adjoint", in->name);
 			continue;
 		}
 		if (needs)
-			ck_assert_msg(ad_has_rule((Op)op),
+			ck_assert_msg(adj_has_rule((Op)op),
 			              "the op '%s' has no adjoint rule (adjoint.c) and no F_CUT or F_NODIFF", in->name);
 		if (in->flags & F_NODIFF)
 			ck_assert_msg(in->kind == K_EW, "F_NODIFF on '%s', which is not elementwise", in->name);

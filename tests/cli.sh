@@ -111,7 +111,7 @@ expect 0 "$AD" --run h f.ad --input x=@col.csv
 expect 3 "$AD" --run f f.ad --input x='[1, 2]'
 has err "no input for parameter 'w' (f32\[n, m\])"
 expect 3 "$AD" --run f f.ad --input x='[1, 2]' --input w='[[1]]'
-has err "n = 1 along axis 0, but an earlier input set n = 2"
+has err "f: input 'w' has n = 1 along axis 0, but input 'x' set n = 2"
 expect 3 "$AD" --run f f.ad --input x='[[1, 2]]' --input w='[[1]]'
 has err "rank 2, not 1"
 expect 3 "$AD" --run f f.ad --input x='[1, 2]' --input w='[[1], [2, 3]]'
@@ -323,6 +323,31 @@ CXX
 		bad "the emitted header does not work from C++"
 	fi
 fi
+
+# ---- --run, --grad and --check call through the same module path
+printf 'func sq(A: f64[n, n]) -> (s) {\n    s = sum(A * A)\n}\n' >sq.ad
+expect 3 "$AD" --run sq sq.ad --input 'A=[[1, 2, 3], [4, 5, 6]]'
+has err "sq: input 'A' has n = 3 along axis 1, but its axis 0 set n = 2"
+expect 3 "$AD" --grad sq sq.ad --input 'A=[[1, 2, 3], [4, 5, 6]]'
+has err "sq: input 'A' has n = 3 along axis 1, but its axis 0 set n = 2"
+expect 3 "$AD" --check sq sq.ad --input 'A=[[1, 2, 3], [4, 5, 6]]'
+has err "sq: input 'A' has n = 3 along axis 1, but its axis 0 set n = 2"
+expect 0 "$AD" --grad sq sq.ad --input 'A=[[1, 2], [3, 4]]'
+has out "\[\[2, 4\],"
+# a none result is said and not written
+printf 'func f(x: f32, y: f32) -> (u, g) {\n    u = x * 2\n    g = grad(u, y, allow_unused=true)\n}\n' >none.ad
+rm -rf noneout
+expect 0 "$AD" --run f none.ad --input x=1 --input y=2 --output-dir noneout
+has err "g is none; no noneout/g.npy was written"
+[ -f noneout/u.npy ] && [ ! -f noneout/g.npy ] && ok || bad "--output-dir wrote a none result"
+# --dump-after with every mode that compiles, --grad included
+expect 0 "$AD" --grad sq sq.ad --input 'A=[[1]]' --dump-after=vjp
+has err "after vjp:"
+expect 0 "$AD" --run sq sq.ad --input 'A=[[1]]' --dump-after=fuse
+has err "after fuse:"
+"$AD" sq.ad --emit=ir >sq.ir
+expect 0 "$AD" --grad sq sq.ir --input 'A=[[3]]'
+has out "6"
 
 # ---- the manual page: every option of --help, and no groff warnings
 MAN=$(dirname "$AD")/man/ad-compile.1

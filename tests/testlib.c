@@ -8,8 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "invoke.h"
-#include "jit.h"
+#include "jit_module.h"
 
 Compilation *t_compile(const char *src, char **msgs)
 {
@@ -56,6 +55,46 @@ static bool close_ulps(const ad_tensor *a, const ad_tensor *b)
 	return true;
 }
 
+/* The inputs by name, in the order of the parameters of m. */
+static ad_tensor **by_param(const ad_meta *m, const char *const *names, ad_tensor *const *vals, int n, ad_error *err)
+{
+	ad_tensor **in = calloc((size_t)m->nparams + 1, sizeof *in);
+	for (int i = 0; in && i < n; i++) {
+		int k = -1;
+		for (int p = 0; p < m->nparams; p++)
+			if (strcmp(m->params[p].name, names[i]) == 0)
+				k = p;
+		if (k < 0) {
+			ad_error_set(err, AD_E_NAME, "%s has no parameter %s", m->name, names[i]);
+			free(in);
+			return NULL;
+		}
+		in[k] = vals[i];
+	}
+	return in;
+}
+
+/* f's results from the module built by gcc; NULL with err set. */
+static ad_tensor **gcc_results(Compilation *c, const char *csrc, int fi, ad_tensor *const *in, ad_error *err)
+{
+	const char **syms = adc_meta_symbols(c, c->opt, c->nfuncs);
+	char *msg = NULL;
+	ad_module *g = syms ? t_gcc_module(csrc, syms[fi], &msg) : NULL;
+	if (!g) {
+		ad_error_set(err, AD_E_INTERNAL, "gcc: %s", msg ? msg : "out of memory");
+		free(msg);
+		return NULL;
+	}
+	const ad_function *fn = ad_module_function_at(g, 0);
+	ad_tensor **out = calloc((size_t)ad_function_meta(fn)->nresults + 1, sizeof *out);
+	if (out && ad_call(fn, in, out, err)) {
+		free(out);
+		out = NULL;
+	}
+	ad_module_free(g);
+	return out;
+}
+
 static ad_tensor **run(Compilation *c, const char *fn, const char *const *names, ad_tensor *const *vals, int n,
                        int *nres, ad_error *err, bool gcc)
 {
@@ -64,75 +103,46 @@ static ad_tensor **run(Compilation *c, const char *fn, const char *const *names,
 		ad_error_set(err, AD_E_NAME, "no function %s", fn);
 		return NULL;
 	}
-	const Func *f = c->mod->funcs[fi];
-	Invocation iv;
-	if (inv_bind(&iv, f, names, vals, NULL, n, err)) {
-		inv_free(&iv);
-		return NULL;
-	}
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
+	/* the module as ad-compile -o --entry=plain,work writes it */
+	if (!c->mods)
+		c->entries = AD_ENTRY_PLAIN | AD_ENTRY_WORK;
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, c->entries};
 	char *csrc;
-	if (adc_emit(c, &eo, false, &csrc, NULL) != ADC_OK) {
+	if (adc_emit(c, &eo, true, &csrc, NULL) != ADC_OK) {
 		ad_error_set(err, AD_E_COMPILE, "%s", adc_messages(c));
-		inv_free(&iv);
 		return NULL;
 	}
-	char jerr[4096];
-	JitModule *jm = jit_compile(csrc, jerr, sizeof jerr, NULL);
-	if (!jm) {
-		ad_error_set(err, AD_E_INTERNAL, "tcc: %s", jerr);
-		inv_free(&iv);
+	ad_module *mod = jit_module_c(c, csrc, c->opt, c->nfuncs, err);
+	if (!mod)
 		return NULL;
+	const ad_function *f = ad_module_function_at(mod, fi);
+	const ad_meta *m = ad_function_meta(f);
+	int nr = m->nresults;
+	ad_tensor **in = by_param(m, names, vals, n, err);
+	ad_tensor **res = in ? calloc((size_t)nr + 1, sizeof *res) : NULL;
+	if (res && ad_call(f, in, res, err)) {
+		free(res);
+		res = NULL;
 	}
-	CNames nm = emit_c_names(c->opt, c->nfuncs, fi, &eo, c->A);
-	AdCallFn call = (AdCallFn)(uintptr_t)jit_symbol(jm, nm.call);
-	ad_tensor **res = NULL;
-	if (call && inv_call(&iv, call, err) == 0) {
-		if (gcc) {
-			/* the same C through gcc must agree */
-			int nr = f->results.len;
-			ad_tensor **g = calloc((size_t)nr + 1, sizeof *g);
-			const void **in = calloc((size_t)f->params.len + 1, sizeof *in);
-			void **out = calloc((size_t)nr + 1, sizeof *out);
-			for (int i = 0; i < f->params.len; i++)
-				in[i] = iv.in[i]->data;
-			for (int i = 0; i < nr; i++) {
-				g[i] = ad_tensor_new(iv.out[i]->dtype, iv.out[i]->rank, iv.out[i]->shape, err);
-				out[i] = g[i]->data;
+	if (res && gcc) {
+		/* the same C through gcc must agree */
+		ad_tensor **g = gcc_results(c, csrc, fi, in, err);
+		for (int i = 0; g && i < nr; i++)
+			if (!res[i] != !g[i] || (res[i] && !close_ulps(g[i], res[i]))) {
+				ad_error_set(err, AD_E_INTERNAL, "gcc and tcc disagree on %s", m->results[i].name);
+				t_free_results(res, nr);
+				res = NULL;
+				break;
 			}
-			char *msg = t_gcc_call(csrc, nm.call, iv.dims, (const void *const *)in, (void *const *)out);
-			if (msg[0])
-				ad_error_set(err, AD_E_INTERNAL, "gcc: %s", msg);
-			for (int i = 0; i < nr && !msg[0]; i++)
-				if (!close_ulps(g[i], iv.out[i]))
-					ad_error_set(err, AD_E_INTERNAL, "gcc and tcc disagree on %s",
-					             f->results.data[i].name);
-			bool bad = msg[0] || err->code == AD_E_INTERNAL;
-			free(msg);
-			for (int i = 0; i < nr; i++)
-				ad_tensor_free(g[i]);
-			free(g);
-			free(in);
-			free(out);
-			if (bad) {
-				jit_free(jm);
-				inv_free(&iv);
-				return NULL;
-			}
+		if (!g) {
+			t_free_results(res, nr);
+			res = NULL;
 		}
-		*nres = f->results.len;
-		res = calloc((size_t)*nres + 1, sizeof *res);
-		for (int i = 0; res && i < *nres; i++) {
-			if (f->results.data[i].value >= 0) {
-				res[i] = iv.out[i];
-				iv.out[i] = NULL;
-			}
-		}
-	} else if (!call) {
-		ad_error_set(err, AD_E_INTERNAL, "no symbol %s", nm.call);
+		t_free_results(g, nr);
 	}
-	jit_free(jm);
-	inv_free(&iv);
+	*nres = nr;
+	free(in);
+	ad_module_free(mod);
 	return res;
 }
 
@@ -213,16 +223,26 @@ char *t_strict_compile(const char *csrc, const char *hsrc)
 	return out ? out : strdup("out of memory");
 }
 
-char *t_gcc_call(const char *csrc, const char *call, const int64_t *dims, const void *const *in, void *const *out)
+static void close_so(void *h)
+{
+	dlclose(h);
+}
+
+ad_module *t_gcc_module(const char *csrc, const char *meta, char **msg)
 {
 	char dir[] = "/tmp/ad-test-XXXXXX";
-	if (!mkdtemp(dir))
-		return strdup("mkdtemp failed");
+	*msg = NULL;
+	if (!mkdtemp(dir)) {
+		*msg = strdup("mkdtemp failed");
+		return NULL;
+	}
 	char path[128], cmd[512];
 	snprintf(path, sizeof path, "%s/gen.c", dir);
 	FILE *f = fopen(path, "w");
-	if (!f)
-		return strdup("cannot write gen.c");
+	if (!f) {
+		*msg = strdup("cannot write gen.c");
+		return NULL;
+	}
 	fputs(csrc, f);
 	fclose(f);
 	snprintf(cmd, sizeof cmd,
@@ -231,32 +251,29 @@ char *t_gcc_call(const char *csrc, const char *call, const int64_t *dims, const 
 	FILE *p = popen(cmd, "r");
 	char *out_text = p ? slurp_fp(p) : NULL;
 	int rc = p ? pclose(p) : -1;
-	char *res = NULL;
+	ad_module *m = NULL;
 	if (rc != 0) {
-		res = out_text ? out_text : strdup("gcc failed");
+		*msg = out_text && out_text[0] ? out_text : strdup("gcc failed");
 		out_text = NULL;
 	} else {
 		snprintf(path, sizeof path, "%s/gen.so", dir);
 		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-		if (!h) {
-			res = strdup(dlerror());
-		} else {
-			typedef int (*Fn)(const int64_t *, const void *const *, void *const *, void *);
-			Fn fn = (Fn)(uintptr_t)dlsym(h, call);
-			if (!fn)
-				res = strdup("no such symbol");
-			else if (fn(dims, in, out, NULL) != 0)
-				res = strdup("the gcc-built function returned an error");
-			else
-				res = strdup("");
+		const ad_meta *md = h ? dlsym(h, meta) : NULL;
+		ad_error err;
+		if (!h)
+			*msg = strdup(dlerror());
+		else if (!md)
+			*msg = strdup("no ad_meta symbol");
+		else if (!(m = ad_module_wrap(&md, 1, h, close_so, &err)))
+			*msg = strdup(err.msg);
+		if (h && !m)
 			dlclose(h);
-		}
 	}
 	free(out_text);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
-	return res;
+	return m;
 }
 
 const char *t_srcdir(void)

@@ -10,9 +10,11 @@
 
 /* Compile (through optimization); NULL with the messages in *msgs. */
 Compilation *t_compile(const char *src, char **msgs);
-/* Run function fn on inputs (names[i] = vals[i]); returns the results
- * (NULL entries for none results) or NULL with err set. `nres` gets their
- * count. The caller frees with t_free_results. */
+/* Run function fn on inputs (names[i] = vals[i]) through the module
+ * ad-compile -o --entry=plain,work writes (the first call sets c->entries
+ * so, unless a module was made already), JIT-compiled, with ad_call;
+ * returns the results (NULL entries for none results) or NULL with err
+ * set. `nres` gets their count. The caller frees with t_free_results. */
 ad_tensor **t_run(Compilation *c, const char *fn, const char *const *names, ad_tensor *const *vals, int n, int *nres,
                   ad_error *err);
 /* The same, and also build the emitted C with gcc (strict warnings, -O2),
@@ -27,10 +29,10 @@ ad_tensor *t_tensor(ad_dtype dt, int rank, const int64_t *shape, const double *d
  * -Werror (and links with a main that calls nothing); returns "" or the
  * compiler's complaint. */
 char *t_strict_compile(const char *csrc, const char *hsrc);
-/* Build C with gcc -std=c99 -O2 -Wall -Wextra -pedantic -Werror as a shared
- * object and call its uniform entry `call` (name_call) with the given
- * dims/inputs/outputs. Returns "" or what went wrong (malloc'ed). */
-char *t_gcc_call(const char *csrc, const char *call, const int64_t *dims, const void *const *in, void *const *out);
+/* Build a module's C with gcc -std=c99 -O2 -Wall -Wextra -pedantic -Werror
+ * as a shared object: the runtime-API module of its function whose ad_meta
+ * record is `meta`, or NULL with what went wrong in *msg (malloc'ed). */
+ad_module *t_gcc_module(const char *csrc, const char *meta, char **msg);
 /* Read a whole file (relative to the source tree's tests/ directory). */
 char *t_read(const char *relpath);
 /* The directory of the test sources (from $srcdir, or "."). */

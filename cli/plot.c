@@ -12,9 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "adrt.h"
-
-int plot_results(const char *out, const char *const *names, ad_tensor *const *ts, int n, char *err, size_t errlen);
+#include "cli.h"
 
 static bool ends_with(const char *s, const char *suf)
 {
@@ -22,7 +20,7 @@ static bool ends_with(const char *s, const char *suf)
 	return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-int plot_results(const char *out, const char *const *names, ad_tensor *const *ts, int n, char *err, size_t errlen)
+int cli_plot(const char *out, const char *const *names, ad_tensor *const *ts, int n, char *err, size_t errlen)
 {
 	const char *term = ends_with(out, ".png")   ? "pngcairo size 900,600"
 	                   : ends_with(out, ".svg") ? "svg size 900,600"

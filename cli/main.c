@@ -10,20 +10,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "adrt.h"
-#include "driver.h"
-#include "gradcheck.h"
-#include "invoke.h"
-#include "jit.h"
+#include "cli.h"
 #include "readall.h"
 
-/* Exit statuses (LANGUAGE.md section 7). */
-enum { EXIT_COMPILE = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3, EXIT_CHECK = 4 };
+const char *const cli_prog = "ad-compile";
+#define prog cli_prog
 
-static const char *prog = "ad-compile";
-
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void usage_error(const char *fmt, ...)
+void cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -33,8 +26,7 @@ static void usage_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void runtime_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void runtime_error(const char *fmt, ...)
+void cli_runtime_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -157,15 +149,6 @@ static char *read_source(const char *path, size_t *len)
 	return buf;
 }
 
-typedef struct Opts {
-	const char *file, *out, *header, *emit, *run, *check, *grad, *format, *outdir, *plot, *prefix, *wrt;
-	const char **inputs, **seeds;
-	int ninputs, nseeds;
-	bool allow_unused;
-	unsigned entries; /* --entry: AD_ENTRY_* bits; 0 when not given (all) */
-	unsigned dump;    /* --dump-after: PASS_* bits */
-} Opts;
-
 /* --entry=plain,work,vjp,split (or all): the AD_ENTRY_* bits, 0 if malformed. */
 static unsigned parse_entries(const char *list)
 {
@@ -193,8 +176,7 @@ static unsigned parse_entries(const char *list)
 	}
 }
 
-/* Report diagnostics; returns the exit status for a failed compilation. */
-static int report(Compilation *c)
+int cli_report(Compilation *c)
 {
 	fputs(adc_messages(c), stderr);
 	return EXIT_COMPILE;
@@ -244,7 +226,7 @@ static int do_emit_files(Compilation *c, const Opts *o)
 	char *csrc, *hsrc = NULL;
 	int rc = 0;
 	if (adc_emit(c, &eo, true, &csrc, hpath ? &hsrc : NULL) != ADC_OK) {
-		rc = report(c);
+		rc = cli_report(c);
 	} else if (strcmp(cpath, "-") == 0) {
 		if (!hpath || (rc = write_text(hpath, hsrc)) == 0)
 			rc = write_text(cpath, csrc);
@@ -295,459 +277,9 @@ static int do_emit_stage(Compilation *c, const Opts *o)
 			text = strcmp(s, "c") == 0 ? csrc : hsrc;
 	}
 	if (!text || c->status != ADC_OK)
-		return report(c);
+		return cli_report(c);
 	fputs(text, stdout);
 	return 0;
-}
-
-static bool is_csv(const char *v)
-{
-	size_t n = strlen(v);
-	return v[0] == '@' && n > 4 && strcasecmp(v + n - 4, ".csv") == 0;
-}
-
-/* A value on the command line: JSON, @FILE (.npy, .json, .csv), or @- for
- * standard input (.npy bytes or JSON text), which can be read once. */
-static bool stdin_taken;
-
-static ad_tensor *read_value(const char *v, ad_error *err)
-{
-	if (strcmp(v, "@-") != 0)
-		return v[0] == '@' ? ad_read_file(v + 1, err) : ad_parse_json(v, err);
-	if (stdin_taken) {
-		ad_error_set(err, AD_E_IO, "standard input can be read once (the program or one @- value)");
-		return NULL;
-	}
-	stdin_taken = true;
-	size_t n;
-	char *buf;
-	int sys, rc = ad_read_stream(stdin, (size_t)1 << 30, &buf, &n, &sys);
-	if (rc) {
-		ad_error_set(err, AD_E_IO, "standard input: %s",
-		             rc == AD_E_NOMEM ? "out of memory"
-		             : sys == EFBIG   ? "larger than 1 GiB"
-		                              : strerror(sys));
-		return NULL;
-	}
-	ad_tensor *t;
-	if (n >= 6 && memcmp(buf, "\x93NUMPY", 6) == 0)
-		t = ad_parse_npy(buf, n, "<stdin>", err);
-	else if (strlen(buf) != n)
-		t = NULL, ad_error_set(err, AD_E_VALUE, "<stdin>: a NUL byte in JSON text");
-	else
-		t = ad_parse_json(buf, err);
-	free(buf);
-	return t;
-}
-
-static int parse_inputs(const Opts *o, char ***names, ad_tensor ***vals, bool **table)
-{
-	*names = calloc((size_t)o->ninputs + 1, sizeof **names);
-	*vals = calloc((size_t)o->ninputs + 1, sizeof **vals);
-	*table = calloc((size_t)o->ninputs + 1, sizeof **table);
-	if (!*names || !*vals || !*table) {
-		runtime_error("out of memory");
-		return EXIT_RUNTIME;
-	}
-	for (int i = 0; i < o->ninputs; i++) {
-		const char *arg = o->inputs[i];
-		const char *eq = strchr(arg, '=');
-		if (!eq || eq == arg) {
-			usage_error("--input takes NAME=VALUE, not '%s'", arg);
-			return EXIT_USAGE;
-		}
-		(*names)[i] = strndup(arg, (size_t)(eq - arg));
-		ad_error err;
-		const char *v = eq + 1;
-		(*table)[i] = is_csv(v);
-		(*vals)[i] = read_value(v, &err);
-		if (!(*vals)[i]) {
-			runtime_error("input '%s': %s", (*names)[i], err.msg);
-			return EXIT_RUNTIME;
-		}
-	}
-	return 0;
-}
-
-/* --output-dir: the directory, made if missing. */
-static int ensure_dir(const char *dir)
-{
-	struct stat st;
-	if (stat(dir, &st) != 0) {
-		if (mkdir(dir, 0777) != 0) {
-			runtime_error("cannot create the directory '%s': %s", dir, strerror(errno));
-			return EXIT_RUNTIME;
-		}
-	} else if (!S_ISDIR(st.st_mode)) {
-		runtime_error("'%s' is not a directory", dir);
-		return EXIT_RUNTIME;
-	}
-	return 0;
-}
-
-/* DIR/NAME.npy for each tensor that is not NULL, all or none. */
-static int write_npys(const char *dir, const char *const *names, const ad_tensor *const *ts, int n)
-{
-	if (ensure_dir(dir))
-		return EXIT_RUNTIME;
-	const char **paths = calloc((size_t)n + 1, sizeof *paths);
-	const void **data = calloc((size_t)n + 1, sizeof *data);
-	size_t *lens = calloc((size_t)n + 1, sizeof *lens);
-	int k = 0, rc = paths && data && lens ? 0 : EXIT_RUNTIME;
-	for (int i = 0; i < n && !rc; i++) {
-		if (!ts[i])
-			continue;
-		size_t len = strlen(dir) + strlen(names[i]) + 8;
-		char *path = malloc(len);
-		void *bytes = ad_format_npy(ts[i], &lens[k]);
-		if (path)
-			snprintf(path, len, "%s/%s.npy", dir, names[i]);
-		paths[k] = path;
-		data[k++] = bytes;
-		if (!path || !bytes)
-			rc = EXIT_RUNTIME;
-	}
-	ad_error err;
-	if (rc)
-		runtime_error("out of memory");
-	else if (ad_write_files_atomic(k, paths, data, lens, &err))
-		runtime_error("%s", err.msg), rc = EXIT_RUNTIME;
-	for (int i = 0; i < k; i++) {
-		free((void *)paths[i]);
-		free((void *)data[i]);
-	}
-	free(paths);
-	free(data);
-	free(lens);
-	return rc;
-}
-
-static int write_outputs(const char *dir, const Func *f, Invocation *iv)
-{
-	const char **names = calloc((size_t)f->results.len + 1, sizeof *names);
-	if (!names)
-		return EXIT_RUNTIME;
-	for (int i = 0; i < f->results.len; i++) {
-		names[i] = f->results.data[i].name;
-		if (f->results.data[i].value < 0)
-			fprintf(stderr, "%s: note: %s is none; no %s/%s.npy was written\n", prog,
-			        f->results.data[i].name, dir, f->results.data[i].name);
-	}
-	int rc = write_npys(dir, names, (const ad_tensor *const *)iv->out, f->results.len);
-	free(names);
-	return rc;
-}
-
-int plot_results(const char *out, const char *const *names, ad_tensor *const *ts, int n, char *err, size_t errlen);
-
-/* Print named tensors (NULL: none) as --format says. */
-static int print_named(const char *fmt, const char **names, const ad_tensor **ts, int n)
-{
-	char *text = strcmp(fmt, "json") == 0  ? ad_format_json(names, ts, n)
-	             : strcmp(fmt, "csv") == 0 ? ad_format_csv(names, ts, n)
-	                                       : ad_format_text(names, ts, n);
-	if (!text) {
-		runtime_error("out of memory");
-		return EXIT_RUNTIME;
-	}
-	fputs(text, stdout);
-	free(text);
-	return 0;
-}
-
-/* A CSV table feeds a 1-D parameter as one row or column, a scalar as 1x1. */
-static void fit_table(ad_tensor *t, int rank)
-{
-	if (t->rank != 2 || rank >= 2)
-		return;
-	if (rank == 1 && (t->shape[0] == 1 || t->shape[1] == 1)) {
-		t->shape[0] = t->shape[0] == 1 ? t->shape[1] : t->shape[0];
-		t->rank = 1;
-	} else if (rank == 0 && t->shape[0] == 1 && t->shape[1] == 1) {
-		t->rank = 0;
-	}
-}
-
-/* --grad: paddle.grad at run time, through the runtime API (adrt.h). */
-static int do_grad(const Opts *o, const char *text)
-{
-	ad_error err;
-	const char *fmt = o->format ? o->format : "text";
-	if (strcmp(fmt, "text") && strcmp(fmt, "json") && strcmp(fmt, "csv")) {
-		usage_error("--format must be text, json or csv, not '%s'", fmt);
-		return EXIT_USAGE;
-	}
-	ad_module *mod = ad_module_compile(text, strcmp(o->file, "-") == 0 ? "<stdin>" : o->file, &err);
-	if (!mod) {
-		fputs(err.msg, stderr);
-		if (err.msg[0] && err.msg[strlen(err.msg) - 1] != '\n')
-			fputc('\n', stderr);
-		return err.code == AD_E_COMPILE ? EXIT_COMPILE : EXIT_RUNTIME;
-	}
-	const ad_function *fn = ad_module_function(mod, o->grad, &err);
-	if (!fn) {
-		usage_error("'%s': %s", o->file, err.msg);
-		ad_module_free(mod);
-		return EXIT_USAGE;
-	}
-	const ad_meta *meta = ad_function_meta(fn);
-	int np = meta->nparams, nr = meta->nresults, rc = 0;
-	ad_tensor **in = calloc((size_t)np + 1, sizeof *in), **seeds = calloc((size_t)nr + 1, sizeof *seeds);
-	ad_tensor **grads = calloc((size_t)np + 1, sizeof *grads);
-	int *wrt = calloc((size_t)np + 1, sizeof *wrt);
-	const char **names = calloc((size_t)np + 1, sizeof *names);
-	const ad_tensor **shown = calloc((size_t)np + 1, sizeof *shown);
-	if (!in || !seeds || !grads || !wrt || !names || !shown) {
-		runtime_error("out of memory");
-		rc = EXIT_RUNTIME;
-		goto done;
-	}
-	for (int i = 0; i < o->ninputs && !rc; i++) {
-		const char *eq = strchr(o->inputs[i], '=');
-		if (!eq || eq == o->inputs[i]) {
-			usage_error("--input takes NAME=VALUE, not '%s'", o->inputs[i]);
-			rc = EXIT_USAGE;
-			break;
-		}
-		char *name = strndup(o->inputs[i], (size_t)(eq - o->inputs[i]));
-		int p = name ? ad_function_param(fn, name) : -1;
-		if (p < 0)
-			runtime_error("%s has no parameter '%s'", meta->name, name ? name : "?"), rc = EXIT_RUNTIME;
-		else if (in[p])
-			runtime_error("input '%s' is given twice", name), rc = EXIT_RUNTIME;
-		else if (!(in[p] = read_value(eq + 1, &err)))
-			runtime_error("input '%s': %s", name, err.msg), rc = EXIT_RUNTIME;
-		else if (is_csv(eq + 1))
-			fit_table(in[p], meta->params[p].rank);
-		free(name);
-	}
-	for (int i = 0; i < o->nseeds && !rc; i++) {
-		const char *eq = strchr(o->seeds[i], '=');
-		if (!eq || eq == o->seeds[i]) {
-			usage_error("--seed takes RESULT=VALUE, not '%s'", o->seeds[i]);
-			rc = EXIT_USAGE;
-			break;
-		}
-		char *name = strndup(o->seeds[i], (size_t)(eq - o->seeds[i]));
-		int r = name ? ad_function_result(fn, name) : -1;
-		if (r < 0)
-			runtime_error("%s has no result '%s'", meta->name, name ? name : "?"), rc = EXIT_RUNTIME;
-		else if (seeds[r])
-			runtime_error("the seed of '%s' is given twice", name), rc = EXIT_RUNTIME;
-		else if (meta->results[r].none)
-			runtime_error("result '%s' is always none; it takes no seed", name), rc = EXIT_RUNTIME;
-		else if (!(seeds[r] = read_value(eq + 1, &err)))
-			runtime_error("seed '%s': %s", name, err.msg), rc = EXIT_RUNTIME;
-		else if (is_csv(eq + 1))
-			fit_table(seeds[r], meta->results[r].rank);
-		free(name);
-	}
-	if (!rc && o->wrt) {
-		char *list = strdup(o->wrt);
-		for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok && !rc;
-		     tok = strtok_r(NULL, ",", &save)) {
-			int p = ad_function_param(fn, tok);
-			if (p < 0)
-				runtime_error("--wrt: %s has no parameter '%s'", meta->name, tok), rc = EXIT_RUNTIME;
-			else
-				wrt[p] = 1;
-		}
-		free(list);
-	}
-	for (int p = 0; p < np && !rc; p++)
-		if (!in[p]) {
-			runtime_error("no input for parameter '%s' (%s); pass --input %s=VALUE", meta->params[p].name,
-			              meta->params[p].type, meta->params[p].name);
-			rc = EXIT_RUNTIME;
-		}
-	int wanted = 0;
-	for (int p = 0; p < np; p++)
-		wanted += o->wrt ? wrt[p] : !meta->params[p].nograd;
-	if (!rc && wanted == 0) {
-		runtime_error("%s has nothing to differentiate: every parameter is nograd", meta->name);
-		rc = EXIT_RUNTIME;
-	}
-	if (!rc && ad_grad(fn, in, seeds, o->wrt ? wrt : NULL, o->allow_unused, grads, &err)) {
-		/* the API's advice, in the command line's words */
-		runtime_error("%s%s", err.msg, strstr(err.msg, "allow_unused") ? " (here: --allow-unused)" : "");
-		rc = EXIT_RUNTIME;
-	}
-	if (!rc) {
-		int n = 0;
-		for (int p = 0; p < np; p++)
-			if (o->wrt ? wrt[p] : !meta->params[p].nograd) {
-				names[n] = meta->params[p].name;
-				shown[n++] = grads[p];
-			}
-		rc = print_named(fmt, names, shown, n);
-		if (!rc && o->outdir)
-			rc = write_npys(o->outdir, names, shown, n);
-	}
-done:
-	for (int p = 0; p < np; p++) {
-		ad_tensor_free(in ? in[p] : NULL);
-		ad_tensor_free(grads ? grads[p] : NULL);
-	}
-	for (int r = 0; r < nr; r++)
-		ad_tensor_free(seeds ? seeds[r] : NULL);
-	free(in);
-	free(seeds);
-	free(grads);
-	free(wrt);
-	free(names);
-	free(shown);
-	ad_module_free(mod);
-	return rc;
-}
-
-static int do_run(Compilation *c, const Opts *o)
-{
-	if (adc_lower(c) != ADC_OK)
-		return report(c);
-	int fi = adc_find(c, o->run);
-	if (fi < 0) {
-		usage_error("'%s' has no function '%s' (it has: %s)", o->file, o->run, adc_func_list(c));
-		return EXIT_USAGE;
-	}
-	const char *fmt = o->format ? o->format : "text";
-	if (strcmp(fmt, "text") && strcmp(fmt, "json") && strcmp(fmt, "csv")) {
-		usage_error("--format must be text, json or csv, not '%s'", fmt);
-		return EXIT_USAGE;
-	}
-	char **names;
-	ad_tensor **vals;
-	bool *table;
-	int rc = parse_inputs(o, &names, &vals, &table);
-	Invocation iv = {0};
-	JitModule *jm = NULL;
-	if (rc)
-		goto out;
-	const Func *f = c->mod->funcs[fi];
-	ad_error err;
-	if (inv_bind(&iv, f, (const char *const *)names, vals, table, o->ninputs, &err)) {
-		runtime_error("%s", err.msg);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
-	char *csrc;
-	if (adc_emit(c, &eo, false, &csrc, NULL) != ADC_OK) {
-		rc = report(c);
-		goto out;
-	}
-	char jerr[2048];
-	jm = jit_compile(csrc, jerr, sizeof jerr, NULL);
-	if (!jm) {
-		runtime_error("%s", jerr);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	CNames nm = emit_c_names(c->opt, c->nfuncs, fi, &eo, c->A);
-	AdCallFn fn = (AdCallFn)(uintptr_t)jit_symbol(jm, nm.call);
-	if (!fn) {
-		runtime_error("internal error: %s is missing from the generated code", nm.call);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if (inv_call(&iv, fn, &err)) {
-		runtime_error("%s", err.msg);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	int nr = f->results.len;
-	const char **rn = calloc((size_t)nr + 1, sizeof *rn);
-	const ad_tensor **rt = calloc((size_t)nr + 1, sizeof *rt);
-	if (!rn || !rt) {
-		free(rn);
-		free(rt);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	for (int i = 0; i < nr; i++) {
-		rn[i] = f->results.data[i].name;
-		rt[i] = f->results.data[i].value < 0 ? NULL : iv.out[i];
-	}
-	char *text = strcmp(fmt, "json") == 0  ? ad_format_json(rn, rt, nr)
-	             : strcmp(fmt, "csv") == 0 ? ad_format_csv(rn, rt, nr)
-	                                       : ad_format_text(rn, rt, nr);
-	if (!text) {
-		runtime_error("out of memory");
-		rc = EXIT_RUNTIME;
-	} else {
-		fputs(text, stdout);
-		free(text);
-	}
-	if (!rc && o->outdir)
-		rc = write_outputs(o->outdir, f, &iv);
-	if (!rc && o->plot) {
-		char perr[1024];
-		if (plot_results(o->plot, rn, (ad_tensor *const *)rt, nr, perr, sizeof perr)) {
-			runtime_error("%s", perr);
-			rc = EXIT_RUNTIME;
-		}
-	}
-	free(rn);
-	free(rt);
-out:
-	inv_free(&iv);
-	jit_free(jm);
-	for (int i = 0; i < o->ninputs; i++) {
-		if (names)
-			free(names[i]);
-		if (vals)
-			ad_tensor_free(vals[i]);
-	}
-	free(names);
-	free(vals);
-	free(table);
-	return rc;
-}
-
-static int do_check(Compilation *c, const Opts *o)
-{
-	if (adc_lower(c) != ADC_OK)
-		return report(c);
-	if (adc_find(c, o->check) < 0) {
-		usage_error("'%s' has no function '%s' (it has: %s)", o->file, o->check, adc_func_list(c));
-		return EXIT_USAGE;
-	}
-	char **names;
-	ad_tensor **vals;
-	bool *table;
-	int rc = parse_inputs(o, &names, &vals, &table);
-	if (rc == 0) {
-		CheckOptions co = check_defaults();
-		Buf rep;
-		buf_init(&rep, c->A);
-		ad_error err;
-		int failed =
-		    adc_check(c, o->check, (const char *const *)names, vals, table, o->ninputs, &co, &rep, &err);
-		if (rep.data)
-			fputs(rep.data, stdout);
-		buf_free(&rep);
-		if (failed < 0) {
-			if (err.code == AD_E_COMPILE)
-				fputs(err.msg, stderr);
-			else
-				runtime_error("%s", err.msg);
-			rc = err.code == AD_E_COMPILE ? EXIT_COMPILE : EXIT_RUNTIME;
-		} else if (failed > 0) {
-			printf("%d check%s FAILED (eps %g, atol %g, rtol %g)\n", failed, failed == 1 ? "" : "s", co.eps,
-			       co.atol, co.rtol);
-			rc = EXIT_CHECK;
-		} else {
-			printf("all checks passed (f64, central differences, eps %g, atol %g, rtol %g)\n", co.eps,
-			       co.atol, co.rtol);
-		}
-	}
-	for (int i = 0; i < o->ninputs; i++) {
-		free(names[i]);
-		ad_tensor_free(vals[i]);
-	}
-	free(names);
-	free(vals);
-	free(table);
-	return rc;
 }
 
 int main(int argc, char **argv)
@@ -831,7 +363,7 @@ int main(int argc, char **argv)
 		case O_BLAS: blas = true; break;
 		case O_JIT:
 			if (strcmp(optarg, "tcc") && strcmp(optarg, "cc")) {
-				usage_error("--jit takes tcc or cc, not '%s'", optarg);
+				cli_usage_error("--jit takes tcc or cc, not '%s'", optarg);
 				rc = EXIT_USAGE;
 				goto out;
 			}
@@ -839,7 +371,7 @@ int main(int argc, char **argv)
 			break;
 		case O_ENTRY:
 			if (!(o.entries = parse_entries(optarg))) {
-				usage_error(
+				cli_usage_error(
 				    "--entry takes a comma-separated list of plain, work, vjp and split (or all), not "
 				    "'%s'",
 				    optarg);
@@ -849,8 +381,8 @@ int main(int argc, char **argv)
 			break;
 		case O_DUMP:
 			if (!(o.dump = adc_pass_bits(optarg))) {
-				usage_error("--dump-after takes a comma-separated list of passes (%s), not '%s'",
-				            adc_pass_list(), optarg);
+				cli_usage_error("--dump-after takes a comma-separated list of passes (%s), not '%s'",
+				                adc_pass_list(), optarg);
 				rc = EXIT_USAGE;
 				goto out;
 			}
@@ -881,18 +413,18 @@ int main(int argc, char **argv)
 	}
 	rc = EXIT_USAGE;
 	if (optind == argc) {
-		usage_error("no input file");
+		cli_usage_error("no input file");
 		goto out;
 	}
 	if (argc - optind > 1) {
-		usage_error("one input file at a time (got '%s' and '%s')", argv[optind], argv[optind + 1]);
+		cli_usage_error("one input file at a time (got '%s' and '%s')", argv[optind], argv[optind + 1]);
 		goto out;
 	}
 	o.file = argv[optind];
 	if (o.emit && strcmp(o.emit, "tokens") && strcmp(o.emit, "ast") && strcmp(o.emit, "ir") &&
 	    strcmp(o.emit, "ir-opt") && strcmp(o.emit, "c") && strcmp(o.emit, "h") && strcmp(o.emit, "memory") &&
 	    strcmp(o.emit, "schedule")) {
-		usage_error("--emit takes tokens, ast, ir, ir-opt, schedule, memory, c or h, not '%s'", o.emit);
+		cli_usage_error("--emit takes tokens, ast, ir, ir-opt, schedule, memory, c or h, not '%s'", o.emit);
 		goto out;
 	}
 	const char *bad = NULL;
@@ -908,31 +440,23 @@ int main(int argc, char **argv)
 		bad = "--seed, --wrt and --allow-unused go with --grad";
 	else if ((o.run || o.check || o.grad) && (o.emit || o.out || o.header))
 		bad = "--run, --grad and --check do not go with --emit, -o or --header";
-	else if (o.dump && o.grad)
-		bad = "--dump-after does not go with --grad";
 	else if (o.entries && (o.run || o.check || o.grad))
 		bad = "--entry goes with -o, --emit=c, --emit=h, --emit=schedule or --emit=memory";
 	if (bad) {
-		usage_error("%s", bad);
+		cli_usage_error("%s", bad);
 		goto out;
 	}
 	size_t len = 0;
-	stdin_taken = strcmp(o.file, "-") == 0;
+	if (strcmp(o.file, "-") == 0)
+		cli_take_stdin();
 	char *text = read_source(o.file, &len);
 	rc = EXIT_COMPILE;
 	if (!text)
 		goto out;
-	if (o.grad) {
-		rc = strlen(text) == len ? do_grad(&o, text) : EXIT_COMPILE;
-		if (strlen(text) != len)
-			fprintf(stderr, "%s: '%s' contains a NUL byte\n", prog, o.file);
-		free(text);
-		goto out;
-	}
 	Compilation *c = adc_new(strcmp(o.file, "-") == 0 ? "<stdin>" : o.file, text, len);
 	free(text);
 	if (!c) {
-		runtime_error("out of memory");
+		cli_runtime_error("out of memory");
 		goto out;
 	}
 	size_t fl = strlen(o.file);
@@ -947,9 +471,11 @@ int main(int argc, char **argv)
 		rc = do_emit_stage(c, &o);
 	else if (o.check) {
 		c->promote = true; /* gradient checks run in f64 */
-		rc = do_check(c, &o);
+		rc = cli_check(c, &o);
 	} else if (o.run)
-		rc = do_run(c, &o);
+		rc = cli_run(c, &o);
+	else if (o.grad)
+		rc = cli_grad(c, &o);
 	else
 		rc = do_emit_files(c, &o);
 	if (dump.len)
