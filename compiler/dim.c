@@ -4,10 +4,20 @@
 #include <stdio.h>
 #include <string.h>
 
+/* An interned shape. */
+typedef struct Shape {
+	struct Shape *next;
+	uint64_t hash;
+	int rank;
+	const Dim *dims[];
+} Shape;
+
 struct DimCtx {
 	Arena *A;
 	const Dim **table; /* chains by hash; the size doubles with the count */
 	size_t cap, count;
+	Shape **shapes; /* the same for shapes */
+	size_t scap, scount;
 	VEC(DimAtom *) atoms;
 	bool overflow;
 };
@@ -18,6 +28,8 @@ DimCtx *dim_ctx_new(Arena *A)
 	c->A = A;
 	c->cap = 1024;
 	c->table = arena_array(A, c->cap, sizeof *c->table);
+	c->scap = 1024;
+	c->shapes = arena_array(A, c->scap, sizeof *c->shapes);
 	return c;
 }
 
@@ -79,14 +91,14 @@ static int mono_cmp(const DimTerm *a, const DimTerm *b)
 
 static uint64_t hash_terms(const DimTerm *t, int n)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = HASH_SEED;
 	for (int i = 0; i < n; i++) {
-		h = (h ^ (uint64_t)t[i].coef) * 1099511628211ull;
-		h = (h ^ (uint64_t)t[i].n) * 1099511628211ull;
+		h = hash_step(h, (uint64_t)t[i].coef);
+		h = hash_step(h, (uint64_t)t[i].n);
 		for (int k = 0; k < t[i].n; k++)
-			h = (h ^ (uint64_t)t[i].atoms[k]->id) * 1099511628211ull;
+			h = hash_step(h, (uint64_t)t[i].atoms[k]->id);
 	}
-	return h;
+	return hash_final(h);
 }
 
 /* Sort, merge equal monomials, drop zeros, then intern. `t` is scratch. */
@@ -225,6 +237,38 @@ const Dim *dim_mul(DimCtx *c, const Dim *a, const Dim *b)
 		for (int j = 0; j < b->nterms; j++)
 			t[k++] = term_mul(c, &a->terms[i], &b->terms[j]);
 	return canon(c, t, k);
+}
+
+const Dim **dim_shape(DimCtx *c, int rank, const Dim *const *shape)
+{
+	uint64_t h = HASH_SEED;
+	for (int i = 0; i < rank; i++)
+		h = hash_step(h, (uint64_t)(uintptr_t)shape[i]);
+	h = hash_final(hash_step(h, (uint64_t)rank));
+	for (Shape *s = c->shapes[h % c->scap]; s; s = s->next)
+		if (s->hash == h && s->rank == rank &&
+		    (rank == 0 || memcmp(s->dims, shape, (size_t)rank * sizeof *shape) == 0))
+			return s->dims;
+	Shape *s = arena_alloc(c->A, sizeof *s + ((size_t)rank + 1) * sizeof *shape);
+	s->hash = h;
+	s->rank = rank;
+	if (rank)
+		memcpy(s->dims, shape, (size_t)rank * sizeof *shape);
+	s->next = c->shapes[h % c->scap];
+	c->shapes[h % c->scap] = s;
+	if (++c->scount > 2 * c->scap) {
+		size_t cap = 2 * c->scap;
+		Shape **t = arena_array(c->A, cap, sizeof *t);
+		for (size_t i = 0; i < c->scap; i++)
+			for (Shape *e = c->shapes[i], *next; e; e = next) {
+				next = e->next;
+				e->next = t[e->hash % cap];
+				t[e->hash % cap] = e;
+			}
+		c->shapes = t;
+		c->scap = cap;
+	}
+	return s->dims;
 }
 
 bool dim_is_const(const Dim *d, int64_t *v)

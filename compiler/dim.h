@@ -52,6 +52,10 @@ const Dim *dim_div(DimCtx *c, const Dim *a, const Dim *b);
 /* True when a / b is exact as polynomials (so no run-time check is needed). */
 bool dim_divides(DimCtx *c, const Dim *a, const Dim *b);
 
+/* The shape (rank dims) as a shared array: equal shapes are one array, so
+ * instructions keep no copy of their own. The array is never written. */
+const Dim **dim_shape(DimCtx *c, int rank, const Dim *const *shape);
+
 bool dim_is_const(const Dim *d, int64_t *v);
 /* True when d >= 0 for every binding of its symbols (symbols are >= 0). */
 bool dim_nonneg(const Dim *d);

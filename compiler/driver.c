@@ -64,12 +64,19 @@ static Func *after(Compilation *c, PassId p, Func *f)
 
 static void schedule(Compilation *c, Func *f, bool optional, int nullable_to);
 
-/* The optimization passes of one function, in their order. */
-static Func *optimize(Compilation *c, Func *f)
+/* The optimization passes of one function, in their order. The copies
+ * between passes are given back as soon as the next exists; f itself too
+ * when the caller `owns` it (a function made only to be optimized). */
+static Func *optimize(Compilation *c, Func *f, bool owns)
 {
 	for (int round = 0; round < 2; round++) {
-		f = after(c, PASS_SIMPLIFY, opt_simplify(f));
-		f = after(c, PASS_DCE, opt_dce(f));
+		for (int pass = PASS_SIMPLIFY; pass <= PASS_DCE; pass++) {
+			Func *g = after(c, pass, pass == PASS_SIMPLIFY ? opt_simplify(f) : opt_dce(f));
+			if (owns && g != f)
+				ir_release(f);
+			f = g;
+			owns = true;
+		}
 	}
 	return f;
 }
@@ -217,7 +224,7 @@ static void do_optimize(Compilation *c, void *arg)
 	(void)arg;
 	c->opt = arena_array(c->A, (size_t)c->nfuncs + 1, sizeof(Func *));
 	for (int i = 0; i < c->nfuncs; i++)
-		c->opt[i] = optimize(c, c->mod->funcs[i]);
+		c->opt[i] = optimize(c, c->mod->funcs[i], false);
 }
 
 AdcStatus adc_optimize(Compilation *c, bool verify)
@@ -251,13 +258,13 @@ static void do_prepare(Compilation *c, void *arg)
 			adj_vjp_info(f, &m->info);
 			continue;
 		}
-		Func *v = optimize(c, after(c, PASS_VJP, adj_vjp_function(f, &m->info)));
+		Func *v = optimize(c, after(c, PASS_VJP, adj_vjp_function(f, &m->info)), true);
 		m->vjp = v;
 		if (!(ent & AD_ENTRY_SPLIT))
 			continue;
 		Split s = ir_split(v, f->params.len, m->info.nseeds, f->results.len);
-		m->fwd = optimize(c, after(c, PASS_SPLIT, s.fwd));
-		m->bwd = optimize(c, after(c, PASS_SPLIT, s.bwd));
+		m->fwd = optimize(c, after(c, PASS_SPLIT, s.fwd), true);
+		m->bwd = optimize(c, after(c, PASS_SPLIT, s.bwd), true);
 		m->nsaved = s.nsaved;
 	}
 }
@@ -372,7 +379,7 @@ static void do_emit_funcs(Compilation *c, void *arg)
 	for (int i = 0; i < a->n; i++) {
 		mf[i].f = a->funcs[i];
 		adj_vjp_info(a->funcs[i], &mf[i].info);
-		a->funcs[i] = mf[i].opt = optimize(c, a->funcs[i]);
+		a->funcs[i] = mf[i].opt = optimize(c, a->funcs[i], false);
 		schedule(c, mf[i].opt, false, 0);
 	}
 	EmitOptions eo = {NULL, NULL, false, NULL, NULL, AD_ENTRY_PLAIN | AD_ENTRY_WORK};

@@ -25,7 +25,16 @@ typedef struct CacheEnt {
 	const char *key;
 	const char *expr; /* local name once emitted */
 	int count;
+	int slot; /* its place in the hash index */
 } CacheEnt;
+
+/* The common subexpressions of the kernel being emitted: the entries in
+ * order, and a hash index over their keys (open addressing, entry + 1). */
+typedef struct Cache {
+	VEC(CacheEnt) ents;
+	int *slots;
+	int cap;
+} Cache;
 
 typedef struct Emit Emit;
 
@@ -39,8 +48,18 @@ typedef struct CtrlStore {
 	int *extract;            /* per result: the extract value, or -1 */
 } CtrlStore;
 
+/* Literals already written, by the bits of the value (a direct-mapped
+ * cache: the same constants recur in every kernel). */
+enum { LIT_CACHE = 16 };
+typedef struct LitEnt {
+	uint64_t bits;
+	int dt; /* -1: empty */
+	const char *text;
+} LitEnt;
+
 struct Emit {
 	Arena *A;
+	LitEnt *lits; /* LIT_CACHE entries in A, or NULL */
 	Func *f;
 	const Func *root; /* the function being emitted (f, or the one whose body f is) */
 	const EmitOptions *o;
@@ -68,7 +87,7 @@ struct Emit {
 	Buf *body;
 	int depth;
 	bool counting;
-	VEC(CacheEnt) cache;
+	Cache cache;
 	VEC(int) named; /* cache entries given a C name since the innermost branch began */
 	int branches;   /* how many guarded branches the expression being built is inside */
 	int last_stmt;
@@ -128,6 +147,7 @@ void ec_line(Emit *E, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 /* The value of v at index ix, as an expression (its inlined operands fused
  * in); ec_compute is the same for v itself even where v is stored. */
 const char *ec_ex(Emit *E, int v, Index ix);
+void ec_cache_reset(Emit *E);
 const char *ec_compute(Emit *E, int v, Index ix);
 
 /* ---------------------------------------------------------------- emit_kernel.c */

@@ -139,7 +139,14 @@ static bool simple_expr(const char *s)
 
 const char *ec_paren(Emit *E, const char *s)
 {
-	return simple_expr(s) ? s : arena_printf(E->A, "(%s)", s);
+	if (simple_expr(s))
+		return s;
+	size_t n = strlen(s);
+	char *p = arena_alloc(E->A, n + 3);
+	p[0] = '(';
+	memcpy(p + 1, s, n);
+	memcpy(p + n + 1, ")", 2);
+	return p;
 }
 
 const char *ec_ctype(DType dt)
@@ -161,11 +168,24 @@ const char *ec_literal(Emit *E, double v, DType dt)
 		const char *inf = v > 0 ? "INFINITY" : "(-INFINITY)";
 		return dt == DT_F32 ? arena_printf(E->A, "(float)%s", inf) : inf;
 	}
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof bits);
+	if (!E->lits) {
+		E->lits = arena_array(E->A, LIT_CACHE, sizeof *E->lits);
+		for (int i = 0; i < LIT_CACHE; i++)
+			E->lits[i].dt = -1;
+	}
+	LitEnt *c = &E->lits[hash_final(bits ^ (uint64_t)dt) % LIT_CACHE];
+	if (c->dt == (int)dt && c->bits == bits)
+		return c->text;
 	fmt_shortest(s, sizeof s, v, dt == DT_F32);
 	if (!strpbrk(s, ".e"))
 		strcat(s, ".0");
 	const char *r = arena_printf(E->A, "%s%s", s, dt == DT_F32 ? "f" : "");
-	return v < 0 || (v == 0 && 1 / v < 0) ? arena_printf(E->A, "(%s)", r) : r;
+	if (v < 0 || (v == 0 && 1 / v < 0))
+		r = arena_printf(E->A, "(%s)", r);
+	*c = (LitEnt){bits, (int)dt, r};
+	return r;
 }
 
 /* ---------------------------------------------------------------- index expressions */
@@ -284,12 +304,50 @@ static const char *key_of(Emit *E, int v, Index ix)
 	return buf_finish(&b, E->A);
 }
 
+static int *cache_slot(const Cache *C, const char *key)
+{
+	for (size_t i = (size_t)hash_str(key);; i++) {
+		int *s = &C->slots[i & (size_t)(C->cap - 1)];
+		if (*s == 0 || strcmp(C->ents.data[*s - 1].key, key) == 0)
+			return s;
+	}
+}
+
 static CacheEnt *cache_find(Emit *E, const char *key)
 {
-	for (int i = E->cache.len - 1; i >= 0; i--)
-		if (strcmp(E->cache.data[i].key, key) == 0)
-			return &E->cache.data[i];
-	return NULL;
+	Cache *C = &E->cache;
+	if (!C->cap)
+		return NULL;
+	int *s = cache_slot(C, key);
+	return *s ? &C->ents.data[*s - 1] : NULL;
+}
+
+static void cache_add(Emit *E, CacheEnt ne)
+{
+	Cache *C = &E->cache;
+	if (2 * (C->ents.len + 1) > C->cap) {
+		arena_release(E->A, C->slots, (size_t)C->cap * sizeof(int));
+		C->cap = C->cap ? 2 * C->cap : 64;
+		C->slots = arena_array(E->A, (size_t)C->cap, sizeof(int));
+		for (int i = 0; i < C->ents.len; i++) {
+			int *s = cache_slot(C, C->ents.data[i].key);
+			*s = i + 1;
+			C->ents.data[i].slot = (int)(s - C->slots);
+		}
+	}
+	int *s = cache_slot(C, ne.key);
+	ne.slot = (int)(s - C->slots);
+	VEC_PUSH(E->A, C->ents, ne);
+	*s = C->ents.len;
+}
+
+/* Empty for the next kernel: only the slots in use are cleared. */
+void ec_cache_reset(Emit *E)
+{
+	Cache *C = &E->cache;
+	for (int i = 0; i < C->ents.len; i++)
+		C->slots[C->ents.data[i].slot] = 0;
+	C->ents.len = 0;
 }
 
 /* The operand index an inlined shape op reads for result index ix. */
@@ -451,7 +509,7 @@ static void branch_eval(Emit *E, int v, Index ix, Branch *br)
 	E->body = outer;
 	/* the names made inside are out of scope after the branch */
 	for (int i = mark; i < E->named.len; i++)
-		E->cache.data[E->named.data[i]].expr = NULL;
+		E->cache.ents.data[E->named.data[i]].expr = NULL;
 	E->named.len = mark;
 }
 
@@ -573,8 +631,7 @@ const char *ec_ex(Emit *E, int v, Index ix)
 			c->count++;
 			return "t";
 		}
-		CacheEnt ne = {key, NULL, 1};
-		VEC_PUSH(E->A, E->cache, ne);
+		cache_add(E, (CacheEnt){key, NULL, 1, 0});
 		return ec_compute(E, v, ix);
 	}
 	if (c && c->expr)
@@ -591,7 +648,7 @@ const char *ec_ex(Emit *E, int v, Index ix)
 	}
 	if (c && ec_trivial(e)) {
 		c->expr = e; /* valid until the branch it was made in ends */
-		VEC_PUSH(E->A, E->named, (int)(c - E->cache.data));
+		VEC_PUSH(E->A, E->named, (int)(c - E->cache.ents.data));
 	}
 	return e;
 }

@@ -214,16 +214,17 @@ static void signature_doc(Emit *E, Buf *doc, const FuncEmit *fe, const char **pn
 	              " * that are negative, too large or inconsistent, or AD_ERR_NOMEM. */\n");
 }
 
-/* --emit=schedule: the inlined values a kernel evaluates, in operand order. */
-static void list_inlined(Emit *E, int v, Buf *b, bool *seen)
+/* --emit=schedule: the inlined values a kernel evaluates, in operand order
+ * (seen[a] == stamp: listed already for this kernel). */
+static void list_inlined(Emit *E, int v, Buf *b, int *seen, int stamp)
 {
 	const Inst *in = ir_inst(E->f, v);
 	for (int k = 0; k < in->nargs; k++) {
 		int a = in->args[k];
-		if (E->mat[a] != M_INLINE || seen[a])
+		if (E->mat[a] != M_INLINE || seen[a] == stamp)
 			continue;
-		seen[a] = true;
-		list_inlined(E, a, b, seen);
+		seen[a] = stamp;
+		list_inlined(E, a, b, seen, stamp);
 		buf_printf(b, " %s%%%d", op_info[ir_inst(E->f, a)->op].name, a);
 	}
 }
@@ -232,7 +233,7 @@ static void schedule_report(Emit *E, Buf *r, const char *base, int indent)
 {
 	Func *f = E->f;
 	int n = f->ins.len;
-	bool *seen = arena_array(E->A, (size_t)n + 1, sizeof(bool));
+	int *seen = arena_array(E->A, (size_t)n + 1, sizeof(int));
 	buf_printf(r, "%*s%s:\n", indent, "", base);
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
@@ -269,8 +270,7 @@ static void schedule_report(Emit *E, Buf *r, const char *base, int indent)
 		if (m != M_ALIAS) {
 			Buf l;
 			buf_init(&l, E->A);
-			memset(seen, 0, (size_t)n + 1);
-			list_inlined(E, v, &l, seen);
+			list_inlined(E, v, &l, seen, v + 1);
 			if (l.len)
 				buf_printf(r, "; fused:%s", l.data);
 			buf_free(&l);
@@ -465,10 +465,14 @@ void ec_place(Emit *E)
 		}
 		if (E->mat[v] != M_SCRATCH)
 			continue;
-		const Dim *bytes_d = dim_const(f->dc, in->dt == DT_F64 || in->dt == DT_I64 ? 8 : 4);
-		for (int k = 0; k < in->rank; k++)
-			bytes_d = dim_mul(f->dc, bytes_d, in->shape[k]);
-		unshared = dim_add(f->dc, unshared, bytes_d);
+		/* the byte counts are for the report only */
+		const Dim *bytes_d = NULL;
+		if (E->report) {
+			bytes_d = dim_const(f->dc, in->dt == DT_F64 || in->dt == DT_I64 ? 8 : 4);
+			for (int k = 0; k < in->rank; k++)
+				bytes_d = dim_mul(f->dc, bytes_d, in->shape[k]);
+			unshared = dim_add(f->dc, unshared, bytes_d);
+		}
 		int prev = E->S->reuse[v];
 		if (prev >= 0) {
 			E->home[v] = ec_fresh(E, in->name ? in->name : "t");
@@ -479,7 +483,8 @@ void ec_place(Emit *E)
 				           E->home[v], type_doc(E, in->dt, in->rank, in->shape));
 			continue;
 		}
-		total = dim_add(f->dc, total, bytes_d);
+		if (E->report)
+			total = dim_add(f->dc, total, bytes_d);
 		E->home[v] = ec_scratch(E, in->name ? in->name : "t", in->dt, in->rank, in->shape);
 		if (E->report) {
 			Buf bytes;
@@ -553,7 +558,7 @@ void ec_copy(Emit *E, int v, const char *dst, bool dst_var)
 	Kernel K;
 	ec_kernel_begin(E, &K, NULL, NULL);
 	Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
-	E->cache.len = 0;
+	ec_cache_reset(E);
 	E->counting = true;
 	ec_ex(E, v, ix);
 	E->counting = false;
@@ -596,7 +601,7 @@ void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 	const char *base = fe->cname;
 	Emit E0, *E = &E0;
 	memset(E, 0, sizeof *E);
-	E->A = f->A;
+	E->A = arena_child(f->A); /* what the emission of f needs, freed with it */
 	ec_names_init(E);
 	E->root = f;
 	E->o = o;
@@ -824,4 +829,5 @@ void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 	buf_free(&sizes);
 	buf_free(&decls);
 	buf_free(&checks);
+	arena_free(E->A);
 }

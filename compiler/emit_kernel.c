@@ -158,7 +158,7 @@ void ec_store(Emit *E, int v, const char *dst)
 	ec_kernel_begin(E, &K, declare ? ec_ctype(in->dt) : NULL, dst);
 	int nopen;
 	Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
-	E->cache.len = 0;
+	ec_cache_reset(E);
 	E->counting = true;
 	int mat = E->mat[v];
 	E->mat[v] = M_INLINE;
@@ -211,7 +211,7 @@ static void emit_sum_rows(Emit *E, int v, const bool *red)
 	Index xi = ec_index(E, x->rank);
 	for (int k = 0, r = 0, o = 0; k < x->rank; k++)
 		xi.ax[k] = red[k] ? rix.ax[r++] : kix.ax[o++];
-	E->cache.len = 0;
+	ec_cache_reset(E);
 	E->counting = true;
 	ec_ex(E, in->args[0], xi);
 	E->counting = false;
@@ -308,7 +308,7 @@ void ec_reduce(Emit *E, int v)
 		E->depth++;
 		ninner++;
 	}
-	E->cache.len = 0;
+	ec_cache_reset(E);
 	E->counting = true;
 	ec_ex(E, in->args[0], xi);
 	E->counting = false;

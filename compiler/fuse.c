@@ -43,35 +43,28 @@ bool sched_unit_reshape(const Inst *r, const Inst *a, int *map)
 	return true;
 }
 
-/* Does inlining v bring expensive math (transcendentals, division) into a loop? */
-static bool expensive_tree(const Schedule *s, const Func *f, int v, signed char *memo)
+/* For every value, as placed so far: does inlining it bring expensive math
+ * (transcendentals, division) into a loop, and how many inlined
+ * operations (capped at 1000)? Operands come first, so one forward pass
+ * computes both, without recursion. */
+static void inline_costs(const Schedule *s, const Func *f, int *cost, bool *expensive)
 {
-	if (memo[v] >= 0)
-		return memo[v];
-	const Inst *in = ir_inst(f, v);
-	bool x = false;
-	if (s->mat[v] == M_INLINE) {
-		x = (op_info[in->op].flags & F_EXPENSIVE) != 0;
-		for (int k = 0; k < in->nargs && !x; k++)
-			x = expensive_tree(s, f, in->args[k], memo);
+	for (int v = 0; v < s->n; v++) {
+		const Inst *in = ir_inst(f, v);
+		cost[v] = 0;
+		expensive[v] = false;
+		if (s->mat[v] != M_INLINE)
+			continue;
+		int c = 1;
+		bool x = (op_info[in->op].flags & F_EXPENSIVE) != 0;
+		for (int k = 0; k < in->nargs; k++) {
+			if (c < 1000)
+				c += cost[in->args[k]];
+			x = x || expensive[in->args[k]];
+		}
+		cost[v] = c;
+		expensive[v] = x;
 	}
-	memo[v] = x;
-	return x;
-}
-
-/* How many inlined operations v brings into a loop, capped. */
-static int inline_cost(const Schedule *s, const Func *f, int v, int *memo)
-{
-	if (memo[v] >= 0)
-		return memo[v];
-	const Inst *in = ir_inst(f, v);
-	int c = 1;
-	if (s->mat[v] == M_INLINE)
-		for (int k = 0; k < in->nargs && c < 1000; k++)
-			c += inline_cost(s, f, in->args[k], memo);
-	else
-		c = 0;
-	return memo[v] = c;
 }
 
 /* Must operand k of a control-flow op be stored? What its bodies read
@@ -106,19 +99,23 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 		else if (in->op == OP_const && in->nnums > 1)
 			s->mat[v] = M_STATIC;
 	}
+	/* how many results each value is (a forward pass's saved values are
+	 * results too: there may be as many as instructions) */
+	int *nres = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	for (int i = 0; i < f->results.len; i++)
+		if (f->results.data[i].value >= 0)
+			nres[f->results.data[i].value]++;
 	for (int i = 0; i < f->results.len; i++) {
 		int v = f->results.data[i].value;
 		/* a result buffer that may be NULL cannot hold a value others read
 		 * (other instructions, or another result) */
-		int again = 0;
-		for (int k = 0; k < f->results.len; k++)
-			again += k != i && f->results.data[k].value == v;
 		bool nullable = optional && i < nullable_to;
-		if (v >= 0 && s->mat[v] == M_INLINE && !(nullable && (s->uses[v] > 0 || again))) {
+		if (v >= 0 && s->mat[v] == M_INLINE && !(nullable && (s->uses[v] > 0 || nres[v] > 1))) {
 			s->mat[v] = M_RESULT;
 			s->result_of[v] = i;
 		}
 	}
+	arena_release(f->A, nres, ((size_t)n + 1) * sizeof(int));
 	for (int v = n - 1; v >= 0; v--) {
 		const Inst *in = ir_inst(f, v);
 		OpKind kind = op_info[in->op].kind;
@@ -153,20 +150,19 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 /* Expensive values read by several loops, or many times by one through a
  * broadcast, are computed once into a buffer. Users come after their
  * operands, so walking backwards sees each reader's final placement; and a
- * value's placement is decided after everything that reads it, so the
- * memos of inline_cost and expensive_tree (which look only at a value's
- * operands, all still undecided) stay valid for the whole walk: one pass,
+ * value's placement is decided after everything that reads it, so what
+ * inlining a value costs (which depends only on its operands, all still
+ * undecided) can be computed once before the walk: one pass each way,
  * linear in the size of the function. */
 static void place_shared(Schedule *s, Func *f)
 {
 	int n = s->n;
-	int *memo = arena_array(f->A, (size_t)n + 1, sizeof(int));
-	signed char *xmemo = arena_array(f->A, (size_t)n + 1, 1);
+	int *cost = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	bool *expensive = arena_array(f->A, (size_t)n + 1, sizeof(bool));
 	bool *stretched = arena_array(f->A, (size_t)n + 1, sizeof(bool));
 	int *refs = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	inline_costs(s, f, cost, expensive);
 	for (int v = 0; v < n; v++) {
-		memo[v] = -1;
-		xmemo[v] = -1;
 		refs[v] = s->uses[v]; /* readers: instructions, and results it is copied to */
 		const Inst *in = ir_inst(f, v);
 		if (in->op == OP_broadcast && !ir_same_shape(in, ir_inst(f, in->args[0])))
@@ -179,14 +175,43 @@ static void place_shared(Schedule *s, Func *f)
 		const Inst *in = ir_inst(f, v);
 		if (s->mat[v] != M_INLINE || op_info[in->op].kind == K_SRC)
 			continue;
-		bool expensive = expensive_tree(s, f, v, xmemo);
-		int cost = inline_cost(s, f, v, memo);
-		if ((refs[v] > 1 && (expensive || cost > 24)) || (stretched[v] && (expensive || cost > 4)))
+		bool x = expensive[v];
+		if ((refs[v] > 1 && (x || cost[v] > 24)) || (stretched[v] && (x || cost[v] > 4)))
 			s->mat[v] = M_SCRATCH;
 	}
 	for (int v = 0; v < n; v++)
 		if (s->mat[v] == M_SCRATCH && ir_inst(f, v)->rank == 0)
 			s->mat[v] = M_LOCAL;
+	arena_release(f->A, cost, ((size_t)n + 1) * sizeof(int));
+	arena_release(f->A, expensive, (size_t)n + 1);
+	arena_release(f->A, stretched, (size_t)n + 1);
+	arena_release(f->A, refs, ((size_t)n + 1) * sizeof(int));
+}
+
+/* An inlined chain deeper than INLINE_DEPTH operations is cut where it
+ * reaches the limit, by storing that value (in a buffer, or a local for a
+ * scalar): the emitter's walk of an expression stays shallow, and so does
+ * the C compiler's. */
+enum { INLINE_DEPTH = 256 };
+
+static void place_deep(Schedule *s, Func *f)
+{
+	int n = s->n;
+	int *depth = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (s->mat[v] != M_INLINE || op_info[in->op].kind == K_SRC)
+			continue;
+		int d = 0;
+		for (int k = 0; k < in->nargs; k++)
+			d = depth[in->args[k]] > d ? depth[in->args[k]] : d;
+		if (++d > INLINE_DEPTH) {
+			s->mat[v] = in->rank == 0 ? M_LOCAL : M_SCRATCH;
+			d = 0;
+		}
+		depth[v] = d;
+	}
+	arena_release(f->A, depth, ((size_t)n + 1) * sizeof(int));
 }
 
 /* Reshapes cost no copy where row-major order allows it. */
@@ -233,6 +258,7 @@ Schedule *sched_fuse(Func *f, bool optional, int nullable_to)
 		s->result_of[v] = -1;
 	place_required(s, f, optional, nullable_to);
 	place_shared(s, f);
+	place_deep(s, f);
 	place_views(s, f, optional);
 	return s;
 }

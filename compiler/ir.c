@@ -27,6 +27,31 @@ Func *ir_func_new(Arena *A, DimCtx *dc, SrcFile *src, const char *name)
 	return f;
 }
 
+/* The number of instructions the first k pages hold. */
+static int64_t pages_hold(int k)
+{
+	return (((int64_t)1 << k) - 1) << IR_PAGE0_BITS;
+}
+
+void ir_reserve(Func *f, int n)
+{
+	InstPages *p = &f->ins;
+	while (pages_hold(p->npages) < (int64_t)p->len + n) {
+		if (p->npages == IR_MAX_PAGES || pages_hold(p->npages + 1) > INT32_MAX)
+			ICE("%s: more than 2^31 instructions", f->name);
+		p->pages[p->npages] = arena_array(f->A, (size_t)IR_PAGE0 << p->npages, sizeof(Inst));
+		p->npages++;
+	}
+}
+
+void ir_release(Func *f)
+{
+	InstPages *p = &f->ins;
+	for (int k = 0; k < p->npages; k++)
+		arena_release(f->A, p->pages[k], ((size_t)IR_PAGE0 << k) * sizeof(Inst));
+	memset(p, 0, sizeof *p);
+}
+
 Func *ir_func_like(const Func *g)
 {
 	Func *f = ir_func_new(g->A, g->dc, g->src, g->name);
@@ -83,6 +108,7 @@ bool ir_is_scalar_const(const Func *f, int v, double *val)
 	return true;
 }
 
+/* A copy the caller may write (shape rules build results in these). */
 static const Dim **dims_copy(Func *f, int rank, const Dim **shape)
 {
 	const Dim **s = arena_array(f->A, (size_t)rank + 1, sizeof *s);
@@ -366,11 +392,12 @@ static int append(Func *f, const Inst *proto, const int *args)
 	in.dt = result_dtype(f, proto, args, &why);
 	if (why)
 		ICE("%s: %s", info->name, why);
-	in.shape = dims_copy(f, in.rank, in.shape);
+	in.shape = dim_shape(f->dc, in.rank, in.shape);
 	in.args = arena_array(f->A, (size_t)in.nargs + 1, sizeof(int));
 	if (in.nargs)
 		memcpy(in.args, args, (size_t)in.nargs * sizeof(int));
-	VEC_PUSH(f->A, f->ins, in);
+	ir_reserve(f, 1);
+	*ir_inst(f, f->ins.len++) = in;
 	return f->ins.len - 1;
 }
 

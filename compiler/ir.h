@@ -52,11 +52,12 @@ enum {
 typedef struct Func Func;
 
 typedef struct Inst {
+	/* (the fields are ordered so that the struct packs without holes) */
 	Op op;
 	DType dt;
 	int rank;
-	const Dim **shape;
 	int nargs;
+	const Dim **shape; /* shared (dim_shape): never written */
 	int *args;
 	/* attributes, by op:
 	 *   reduce:    ints = reduced axes of the operand (sorted)
@@ -74,8 +75,8 @@ typedef struct Inst {
 	 *   cond:      bodies[0], bodies[1] = the then and else bodies
 	 *   extract:   ints[0] = which result of the operand */
 	int nints;
-	int64_t *ints;
 	int ndims;
+	int64_t *ints;
 	const Dim **dims;
 	int64_t nnums;
 	double *nums;
@@ -120,13 +121,22 @@ typedef struct StmtInfo {
 	int last_line;
 } StmtInfo;
 
+/* A function's instructions, in pages that never move once made (page k
+ * holds IR_PAGE0 << k of them), so that a pointer to an instruction stays
+ * valid while others are appended, and growing copies nothing. */
+enum { IR_PAGE0_BITS = 4, IR_PAGE0 = 1 << IR_PAGE0_BITS, IR_MAX_PAGES = 28 };
+typedef struct InstPages {
+	Inst *pages[IR_MAX_PAGES];
+	int len, npages;
+} InstPages;
+
 struct Func {
 	Arena *A;
 	DimCtx *dc;
 	SrcFile *src;
 	const char *name;
 	Loc loc;
-	VEC(Inst) ins;
+	InstPages ins;
 	VEC(int) params; /* value ids of the OP_param instructions */
 	VEC(FuncResult) results;
 	VEC(const char *) dimsyms; /* symbolic dims, in ABI order */
@@ -177,8 +187,17 @@ Func *ir_func_like(const Func *f);
 
 static inline Inst *ir_inst(const Func *f, int v)
 {
-	return &f->ins.data[v];
+	/* v lies in page k where IR_PAGE0 * (2^k - 1) <= v < IR_PAGE0 * (2^(k+1) - 1) */
+	unsigned u = ((unsigned)v >> IR_PAGE0_BITS) + 1;
+	int k = 31 - __builtin_clz(u);
+	return &f->ins.pages[k][v - (int)(((1u << k) - 1) << IR_PAGE0_BITS)];
 }
+/* Make room for n more instructions at once (a pass that knows how many
+ * it will append); optional. */
+void ir_reserve(Func *f, int n);
+/* Give back the instructions of a function no longer used (an
+ * intermediate result of the passes): f must not be read afterwards. */
+void ir_release(Func *f);
 int64_t ir_numel_const(const Inst *in); /* -1 if symbolic */
 bool ir_same_shape(const Inst *a, const Inst *b);
 bool ir_is_scalar_const(const Func *f, int v, double *val);

@@ -32,10 +32,7 @@ struct Names {
 
 static size_t hash(const char *s)
 {
-	size_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return (size_t)hash_str(s);
 }
 
 static void table_init(Arena *A, Table *t)

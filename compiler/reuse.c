@@ -55,6 +55,7 @@ static void liveness(Schedule *s, Func *f)
 		else if (s->last[sched_owner(s, f, v)] < n)
 			s->last[sched_owner(s, f, v)] = n;
 	}
+	arena_release(f->A, seen, ((size_t)n + 1) * sizeof(int));
 }
 
 /* A binary min-heap of block numbers, ordered by key[block]. */
@@ -168,4 +169,14 @@ void sched_reuse(Func *f)
 		free_after[b] = s->last[v] > v ? s->last[v] : v;
 		heap_push(f->A, &p->busy, free_after, b);
 	}
+	/* the working tables go back to the arena */
+	for (int i = 0; i < npools; i++) {
+		arena_release(f->A, pools[i].busy.b, (size_t)pools[i].busy.cap * sizeof(int));
+		arena_release(f->A, pools[i].idle.b, (size_t)pools[i].idle.cap * sizeof(int));
+	}
+	arena_release(f->A, slots, (size_t)cap * sizeof(int));
+	arena_release(f->A, pools, ((size_t)n + 1) * sizeof(Pool));
+	arena_release(f->A, number, ((size_t)n + 1) * sizeof(int));
+	arena_release(f->A, free_after, ((size_t)n + 1) * sizeof(int));
+	arena_release(f->A, holder, ((size_t)n + 1) * sizeof(int));
 }

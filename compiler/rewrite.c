@@ -63,6 +63,8 @@ Func *ir_rewrite(const Func *f, const bool *keep, const RewriteOps *ops, void *c
 	}
 	if (map)
 		*map = rw.map;
+	else
+		arena_release(f->A, rw.map, ((size_t)n + 1) * sizeof(int));
 	return nf;
 }
 

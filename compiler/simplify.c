@@ -14,38 +14,40 @@
 
 enum { FOLD_MAX = 1 << 16 };
 
+/* A value in the table, with the high bits of its hash so that most
+ * mismatches are seen without reading the instruction. */
+typedef struct Slot {
+	int v; /* -1: empty */
+	uint32_t tag;
+} Slot;
+
 typedef struct Simp {
 	const Func *old;
 	Func *nf;
-	int *table; /* open addressing over new value ids, -1 = empty */
-	int cap;
+	Slot *table; /* open addressing over new value ids */
+	int cap;     /* a power of two */
 } Simp;
-
-static uint64_t mix(uint64_t h, uint64_t x)
-{
-	return (h ^ x) * 1099511628211ull;
-}
 
 static uint64_t hash_inst(const Inst *in, const int *args)
 {
-	uint64_t h = 1469598103934665603ull;
-	h = mix(h, (uint64_t)in->op);
-	h = mix(h, (uint64_t)in->dt);
-	h = mix(h, (uint64_t)in->rank);
+	uint64_t h = HASH_SEED;
+	h = hash_step(h, (uint64_t)in->op);
+	h = hash_step(h, (uint64_t)in->dt);
+	h = hash_step(h, (uint64_t)in->rank);
 	for (int i = 0; i < in->rank; i++)
-		h = mix(h, (uint64_t)(uintptr_t)in->shape[i]);
+		h = hash_step(h, (uint64_t)(uintptr_t)in->shape[i]);
 	for (int i = 0; i < in->nargs; i++)
-		h = mix(h, (uint64_t)args[i]);
+		h = hash_step(h, (uint64_t)args[i]);
 	for (int i = 0; i < in->nints; i++)
-		h = mix(h, (uint64_t)in->ints[i]);
+		h = hash_step(h, (uint64_t)in->ints[i]);
 	for (int i = 0; i < in->ndims; i++)
-		h = mix(h, (uint64_t)(uintptr_t)in->dims[i]);
+		h = hash_step(h, (uint64_t)(uintptr_t)in->dims[i]);
 	for (int64_t i = 0; i < in->nnums && i < 64; i++) {
 		uint64_t bits;
 		memcpy(&bits, &in->nums[i], sizeof bits);
-		h = mix(h, bits);
+		h = hash_step(h, bits);
 	}
-	return mix(h, in->flags);
+	return hash_final(hash_step(h, in->flags));
 }
 
 static bool same_inst(const Inst *a, const Inst *b, const int *bargs)
@@ -76,37 +78,48 @@ static bool same_inst(const Inst *a, const Inst *b, const int *bargs)
 
 static void table_grow(Simp *S);
 
-static int *slot_for(Simp *S, const Inst *p, const int *args, int *found)
+static Slot *slot_for(Simp *S, const Inst *p, const int *args, int *found)
 {
 	uint64_t h = hash_inst(p, args);
+	uint32_t tag = (uint32_t)(h >> 32);
+	size_t mask = (size_t)S->cap - 1;
 	*found = -1;
-	for (size_t i = (size_t)(h % (uint64_t)S->cap);; i = (i + 1) % (size_t)S->cap) {
-		int v = S->table[i];
-		if (v < 0)
-			return &S->table[i];
-		if (same_inst(ir_inst(S->nf, v), p, args)) {
-			*found = v;
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		Slot *s = &S->table[i];
+		if (s->v < 0) {
+			s->tag = tag;
+			return s;
+		}
+		if (s->tag == tag && same_inst(ir_inst(S->nf, s->v), p, args)) {
+			*found = s->v;
 			return NULL;
 		}
 	}
 }
 
+static Slot *new_table(Arena *A, int cap)
+{
+	Slot *t = arena_array(A, (size_t)cap, sizeof *t);
+	for (int i = 0; i < cap; i++)
+		t[i].v = -1;
+	return t;
+}
+
 static void table_grow(Simp *S)
 {
 	int oldcap = S->cap;
-	int *old = S->table;
+	Slot *old = S->table;
 	S->cap = oldcap * 2;
-	S->table = arena_array(S->nf->A, (size_t)S->cap, sizeof(int));
-	for (int i = 0; i < S->cap; i++)
-		S->table[i] = -1;
+	S->table = new_table(S->nf->A, S->cap);
 	for (int i = 0; i < oldcap; i++)
-		if (old[i] >= 0) {
-			const Inst *in = ir_inst(S->nf, old[i]);
+		if (old[i].v >= 0) {
+			const Inst *in = ir_inst(S->nf, old[i].v);
 			int found;
-			int *slot = slot_for(S, in, in->args, &found);
+			Slot *slot = slot_for(S, in, in->args, &found);
 			if (slot)
-				*slot = old[i];
+				slot->v = old[i].v;
 		}
+	arena_release(S->nf->A, old, (size_t)oldcap * sizeof *old);
 }
 
 /* Emit (or find) an instruction like proto with these operands. */
@@ -119,7 +132,7 @@ static int emit(Simp *S, const Inst *proto, const int *args)
 		args = a2;
 	}
 	int found;
-	int *slot = slot_for(S, proto, args, &found);
+	Slot *slot = slot_for(S, proto, args, &found);
 	if (!slot) {
 		Inst *f = ir_inst(S->nf, found);
 		if (!f->name && proto->name)
@@ -127,7 +140,7 @@ static int emit(Simp *S, const Inst *proto, const int *args)
 		return found;
 	}
 	int v = proto->op == OP_param ? -1 : ir_rebuild(S->nf, proto, args);
-	*slot = v;
+	slot->v = v;
 	if (4 * (S->nf->ins.len + 1) > 3 * S->cap)
 		table_grow(S);
 	return v;
@@ -451,11 +464,11 @@ Func *opt_simplify(Func *f)
 	S.cap = 64;
 	while (S.cap < 4 * f->ins.len)
 		S.cap *= 2;
-	S.table = arena_array(f->A, (size_t)S.cap, sizeof(int));
-	for (int i = 0; i < S.cap; i++)
-		S.table[i] = -1;
+	S.table = new_table(f->A, S.cap);
 	static const RewriteOps ops = {simplify_hook, simplify_body, false, NULL};
-	return ir_rewrite(f, NULL, &ops, &S, NULL);
+	Func *nf = ir_rewrite(f, NULL, &ops, &S, NULL);
+	arena_release(f->A, S.table, (size_t)S.cap * sizeof *S.table);
+	return nf;
 }
 
 static Func *dce_body(const Func *b, void *ctx)
@@ -481,5 +494,7 @@ Func *opt_dce(Func *f)
 			live[in->args[k]] = true;
 	}
 	static const RewriteOps ops = {NULL, dce_body, false, NULL};
-	return ir_rewrite(f, live, &ops, NULL, NULL);
+	Func *nf = ir_rewrite(f, live, &ops, NULL, NULL);
+	arena_release(f->A, live, (size_t)n + 1);
+	return nf;
 }

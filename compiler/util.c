@@ -7,18 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { BLOCK_SIZE = 64 * 1024, ALIGN = 16 };
+enum { BLOCK_SIZE = 64 * 1024, ALIGN = 16, BIG = BLOCK_SIZE / 4 };
 
+/* Small allocations come from blocks of BLOCK_SIZE; one larger than BIG
+ * gets a block of its own, on a doubly linked list, so that it can grow in
+ * place (arena_grow) and be given back before the arena is (arena_release). */
 typedef struct Block {
-	struct Block *next;
+	struct Block *next, *prev;
 	size_t used, size;
 	_Alignas(ALIGN) unsigned char data[];
 } Block;
 
 struct Arena {
-	Block *head;
+	Block *head; /* the small blocks, the current one first */
+	Block *big;  /* the blocks of one allocation each */
 	jmp_buf *oom;
 	size_t total;
+	/* scratch arenas made from this one (arena_child), freed with it */
+	Arena *parent, *kids, *next_kid, *prev_kid;
 };
 
 Arena *arena_new(void)
@@ -26,14 +32,44 @@ Arena *arena_new(void)
 	return calloc(1, sizeof(Arena));
 }
 
+Arena *arena_child(Arena *parent)
+{
+	Arena *a = calloc(1, sizeof(Arena));
+	if (!a)
+		arena_oom(parent);
+	a->oom = parent->oom;
+	a->parent = parent;
+	a->next_kid = parent->kids;
+	if (parent->kids)
+		parent->kids->prev_kid = a;
+	parent->kids = a;
+	return a;
+}
+
+static void free_list(Block *b)
+{
+	for (Block *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+}
+
 void arena_free(Arena *a)
 {
 	if (!a)
 		return;
-	for (Block *b = a->head, *next; b; b = next) {
-		next = b->next;
-		free(b);
+	while (a->kids)
+		arena_free(a->kids);
+	if (a->parent) {
+		if (a->prev_kid)
+			a->prev_kid->next_kid = a->next_kid;
+		else
+			a->parent->kids = a->next_kid;
+		if (a->next_kid)
+			a->next_kid->prev_kid = a->prev_kid;
 	}
+	free_list(a->head);
+	free_list(a->big);
 	free(a);
 }
 
@@ -50,37 +86,77 @@ void arena_oom(Arena *a)
 	abort();
 }
 
-void *arena_alloc(Arena *a, size_t size)
+static size_t rounded(size_t size)
 {
 	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-	if (size == 0)
-		size = ALIGN;
+	return size ? size : ALIGN;
+}
+
+static Block *big_block(const void *p)
+{
+	return (Block *)(void *)((unsigned char *)p - offsetof(Block, data));
+}
+
+/* Block b (reallocated from old) takes old's place in the big list. */
+static void relink(Arena *a, Block *b)
+{
+	if (b->prev)
+		b->prev->next = b;
+	else
+		a->big = b;
+	if (b->next)
+		b->next->prev = b;
+}
+
+void *arena_alloc(Arena *a, size_t size)
+{
+	size = rounded(size);
+	if (size > BIG) {
+		if (size > SIZE_MAX - sizeof(Block))
+			arena_oom(a);
+		Block *b = calloc(1, sizeof(Block) + size);
+		if (!b)
+			arena_oom(a);
+		b->used = b->size = size;
+		b->next = a->big;
+		if (a->big)
+			a->big->prev = b;
+		a->big = b;
+		a->total += size;
+		return b->data;
+	}
 	Block *b = a->head;
 	if (!b || b->size - b->used < size) {
-		size_t bs = size > BLOCK_SIZE / 4 ? size : BLOCK_SIZE;
-		if (bs > SIZE_MAX - sizeof(Block))
-			arena_oom(a);
-		Block *nb = malloc(sizeof(Block) + bs);
+		Block *nb = malloc(sizeof(Block) + BLOCK_SIZE);
 		if (!nb)
 			arena_oom(a);
 		nb->used = 0;
-		nb->size = bs;
-		a->total += bs;
-		if (bs == BLOCK_SIZE || !b) {
-			nb->next = b;
-			a->head = nb;
-		} else {
-			/* a large one-off block goes behind the current one, which
-			 * keeps serving small allocations */
-			nb->next = b->next;
-			b->next = nb;
-		}
+		nb->size = BLOCK_SIZE;
+		nb->prev = NULL;
+		nb->next = b;
+		a->head = nb;
+		a->total += BLOCK_SIZE;
 		b = nb;
 	}
 	void *p = b->data + b->used;
 	b->used += size;
 	memset(p, 0, size);
 	return p;
+}
+
+void arena_release(Arena *a, void *p, size_t size)
+{
+	if (!p || rounded(size) <= BIG)
+		return; /* small: it goes with the arena */
+	Block *b = big_block(p);
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		a->big = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	a->total -= b->size;
+	free(b);
 }
 
 void *arena_array(Arena *a, size_t n, size_t elem)
@@ -92,6 +168,20 @@ void *arena_array(Arena *a, size_t n, size_t elem)
 
 void *arena_grow(Arena *a, void *old, size_t oldn, size_t newn, size_t elem)
 {
+	if (elem && newn > SIZE_MAX / elem)
+		arena_oom(a);
+	size_t olds = oldn * elem, news = rounded(newn * elem);
+	if (old && oldn && rounded(olds) > BIG && news > rounded(olds)) {
+		/* a block of its own: grown in place, the new part zeroed */
+		Block *b = big_block(old), *nb = realloc(b, sizeof(Block) + news);
+		if (!nb)
+			arena_oom(a);
+		relink(a, nb);
+		memset(nb->data + nb->size, 0, news - nb->size);
+		a->total += news - nb->size;
+		nb->used = nb->size = news;
+		return nb->data;
+	}
 	void *p = arena_array(a, newn, elem);
 	if (old && oldn)
 		memcpy(p, old, (oldn < newn ? oldn : newn) * elem);
@@ -121,16 +211,22 @@ char *arena_strdup(Arena *a, const char *s)
 	return arena_strndup(a, s, strlen(s));
 }
 
+/* Formatted once into a stack buffer; only a long result is formatted
+ * again, into its own allocation. */
 char *arena_vprintf(Arena *a, const char *fmt, va_list ap)
 {
+	char tmp[256];
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap2);
 	va_end(ap2);
 	if (n < 0)
 		n = 0;
 	char *p = arena_alloc(a, (size_t)n + 1);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	if ((size_t)n < sizeof tmp)
+		memcpy(p, tmp, (size_t)n + 1);
+	else
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
 	return p;
 }
 
@@ -155,9 +251,12 @@ void buf_init(Buf *b, Arena *oom)
 	b->oom = oom;
 }
 
+/* A buffer's bytes are the data of a Block of its own, so that
+ * buf_finish can hand them to an arena without a copy. */
 void buf_free(Buf *b)
 {
-	free(b->data);
+	if (b->data)
+		free(big_block(b->data));
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
@@ -168,14 +267,14 @@ static void buf_reserve(Buf *b, size_t extra)
 		return;
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < b->len + extra + 1) {
-		if (cap > SIZE_MAX / 2)
+		if (cap > (SIZE_MAX - sizeof(Block)) / 2)
 			arena_oom(b->oom);
 		cap *= 2;
 	}
-	char *p = realloc(b->data, cap);
-	if (!p)
+	Block *blk = realloc(b->data ? big_block(b->data) : NULL, sizeof(Block) + cap);
+	if (!blk)
 		arena_oom(b->oom);
-	b->data = p;
+	b->data = (char *)blk->data;
 	b->cap = cap;
 }
 
@@ -197,16 +296,24 @@ void buf_putc(Buf *b, char c)
 	buf_put(b, &c, 1);
 }
 
+/* Formatted straight into the free space; only when it does not fit
+ * is the buffer grown and the text formatted again. */
 void buf_vprintf(Buf *b, const char *fmt, va_list ap)
 {
+	buf_reserve(b, 128);
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
+	size_t room = b->cap - b->len;
+	int n = vsnprintf(b->data + b->len, room, fmt, ap2);
 	va_end(ap2);
-	if (n <= 0)
+	if (n <= 0) {
+		b->data[b->len] = 0;
 		return;
-	buf_reserve(b, (size_t)n);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		buf_reserve(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -226,8 +333,23 @@ void buf_indent(Buf *b, int level)
 
 char *buf_finish(Buf *b, Arena *a)
 {
-	char *s = arena_strndup(a, b->data ? b->data : "", b->len);
-	buf_free(b);
+	if (!b->data || b->len <= BIG) {
+		char *s = arena_strndup(a, b->data ? b->data : "", b->len);
+		buf_free(b);
+		return s;
+	}
+	/* a large buffer becomes one of the arena's blocks as it is */
+	Block *blk = big_block(b->data);
+	blk->used = blk->size = b->cap;
+	blk->prev = NULL;
+	blk->next = a->big;
+	if (a->big)
+		a->big->prev = blk;
+	a->big = blk;
+	a->total += b->cap;
+	char *s = b->data;
+	b->data = NULL;
+	b->len = b->cap = 0;
 	return s;
 }
 
@@ -316,4 +438,12 @@ void ice_raise(const char *file, int line, const char *fmt, ...)
 	fputs("\nThis is a bug in ad-compile; please report it with the input program.\n", stderr);
 	va_end(ap);
 	abort();
+}
+
+uint64_t hash_str(const char *s)
+{
+	uint64_t h = HASH_SEED;
+	for (; *s; s++)
+		h = hash_step(h, (unsigned char)*s);
+	return hash_final(h);
 }

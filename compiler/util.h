@@ -17,12 +17,22 @@
 typedef struct Arena Arena;
 
 Arena *arena_new(void);
+/* A scratch arena for one step of a pass (the emission of one function):
+ * it runs out of memory as its parent does, and goes with its parent if
+ * not freed before. */
+Arena *arena_child(Arena *parent);
 void arena_free(Arena *a);
 /* Where to jump (with value 1) when memory runs out; NULL: abort() (tests). */
 void arena_set_oom(Arena *a, jmp_buf *env);
 void *arena_alloc(Arena *a, size_t size);           /* zeroed */
 void *arena_array(Arena *a, size_t n, size_t elem); /* zeroed, overflow-checked */
+/* A copy of old (oldn elements) with room for newn, the new part zeroed;
+ * old is no longer valid. A large array grows in place, so repeated
+ * doubling leaves no copies behind. */
 void *arena_grow(Arena *a, void *old, size_t oldn, size_t newn, size_t elem);
+/* Give back an allocation of `size` bytes before the arena goes: large
+ * ones (more than 16 KiB) are freed now, small ones stay until arena_free. */
+void arena_release(Arena *a, void *p, size_t size);
 /* An array of n elements that only grows by appending, with room for one
  * more (amortized O(1): the capacity doubles, implied by n). */
 void *arena_append_slot(Arena *a, void *items, size_t n, size_t elem);
@@ -35,6 +45,28 @@ size_t arena_bytes(const Arena *a);
 void arena_oom(Arena *a);
 
 /* A growable vector of T in an arena: `VEC(int) v = {0}; VEC_PUSH(A, v, 3);` */
+/* Hashing for the tables: FNV-1a steps, then a finalizer (MurmurHash3's
+ * fmix64) so that the low bits a power-of-two table uses depend on every
+ * bit of the input; without it, keys that differ only in high bits (sizes,
+ * pointers, value numbers) share buckets and lookups go quadratic. */
+#define HASH_SEED 1469598103934665603ull
+
+static inline uint64_t hash_step(uint64_t h, uint64_t x)
+{
+	return (h ^ x) * 1099511628211ull;
+}
+
+static inline uint64_t hash_final(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+uint64_t hash_str(const char *s);
+
 #define VEC(T)                                                                                                         \
 	struct {                                                                                                       \
 		T *data;                                                                                               \

@@ -36,6 +36,20 @@ has out "y: f32 = 20001"
 expect 1 "$AD" s100k.ad -o s.c
 has err "error: a function may have at most 100000 statements"
 
+# ---- program size: compile time and memory grow linearly (bench/scaling
+# measures them; a quadratic pass once took 300 s at 16000 statements).
+# 32000 statements and a grad, to C within the time limit, on a 1 MiB
+# stack: no pass may recurse along the chain
+{ echo 'func f(x: f64[n]) -> (y, g) {'; echo '    y = x'; rep 32000 '    y = y * 1.0001 + sin(y)
+'; echo '    g = grad(sum(y), x)'; echo '}'; } >long.ad
+expect 0 sh -c 'ulimit -s 1024 && exec "$0" "$@"' "$AD" long.ad -o long.c
+grep -c '^    /\* long.ad:[0-9]*: y = y \* 1.0001 + sin(y) \*/$' long.c >out
+awk '{ exit !($1 >= 32000) }' out && ok || bad "long.c lacks the statements' comments: $(cat out)"
+# and 64000 additions (each fused into the next, up to a depth), likewise
+{ echo 'func f(x: f64[n]) -> (y) {'; echo '    y = x'; rep 64000 '    y = y + 1.5
+'; echo '}'; } >adds.ad
+expect 0 sh -c 'ulimit -s 1024 && exec "$0" "$@"' "$AD" adds.ad -o adds.c
+
 # ---- derivative order: bounded by the size of the differentiated function
 # nested_grad FIRST N: g = FIRST, then N times g = grad(g, x, create_graph=true)
 nested_grad() {
