@@ -237,6 +237,22 @@ AdcStatus adc_optimize(Compilation *c, bool verify)
 	return adc_guarded(c, do_optimize, NULL);
 }
 
+bool adc_differentiable(Compilation *c, const Func *f)
+{
+	for (int v = 0; v < f->ins.len; v++) {
+		const Inst *in = ir_inst(f, v);
+		if (op_info[in->op].kind != K_CTRL)
+			continue;
+		/* the adjoints of loop and cond come with LANGUAGE.md section 10 */
+		diag_error(&c->diags, in->loc.line ? in->loc : f->loc,
+		           "'%s' has a %s, which cannot be differentiated yet; emit it without derivative entries "
+		           "(--entry=plain,work)",
+		           f->name, op_info[in->op].name);
+		return false;
+	}
+	return true;
+}
+
 static void do_prepare(Compilation *c, void *arg)
 {
 	(void)arg;
@@ -258,6 +274,8 @@ static void do_prepare(Compilation *c, void *arg)
 			adj_vjp_info(f, &m->info);
 			continue;
 		}
+		if (!adc_differentiable(c, f))
+			continue;
 		Func *v = optimize(c, after(c, PASS_VJP, adj_vjp_function(f, &m->info)), true);
 		m->vjp = v;
 		if (!(ent & AD_ENTRY_SPLIT))

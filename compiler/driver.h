@@ -56,6 +56,9 @@ char *adc_ast(Compilation *c);
 char *adc_ir(Compilation *c, bool optimized);
 /* Build every function's VJP and forward/backward pair (for the runtime). */
 AdcStatus adc_prepare_runtime(Compilation *c);
+/* Whether f can be differentiated; if not, the reason is a diagnostic of c
+ * (a loop or cond: their adjoint rules are not written yet). */
+bool adc_differentiable(Compilation *c, const Func *f);
 /* For callers that build functions of their own (gradient checks): each
  * through the optimization and scheduling passes, then the C of all as a
  * module with their plain and work entry points and ad_meta records (as

@@ -291,17 +291,28 @@ static const char *load(Emit *E, int v, Index ix)
 	return arena_printf(E->A, "%s[%s]", E->home[v], ec_offset(E, in, &ix));
 }
 
+/* "v|i0|i1..." for an index per axis, "v#lin" for a linear one: written
+ * directly, as the emitter makes one for every inlined value it visits. */
 static const char *key_of(Emit *E, int v, Index ix)
 {
-	Buf b;
-	buf_init(&b, E->A);
-	buf_printf(&b, "%d", v);
-	if (ix.ax)
-		for (int k = 0; k < ix.rank; k++)
-			buf_printf(&b, "|%s", ix.ax[k]);
-	else
-		buf_printf(&b, "#%s", ix.lin);
-	return buf_finish(&b, E->A);
+	char num[16];
+	int nl = snprintf(num, sizeof num, "%d", v);
+	int nparts = ix.ax ? ix.rank : 1;
+	size_t len = (size_t)nl;
+	for (int k = 0; k < nparts; k++)
+		len += 1 + strlen(ix.ax ? ix.ax[k] : ix.lin);
+	char *key = arena_alloc(E->A, len + 1), *p = key;
+	memcpy(p, num, (size_t)nl);
+	p += nl;
+	for (int k = 0; k < nparts; k++) {
+		const char *part = ix.ax ? ix.ax[k] : ix.lin;
+		size_t n = strlen(part);
+		*p++ = ix.ax ? '|' : '#';
+		memcpy(p, part, n);
+		p += n;
+	}
+	*p = 0;
+	return key;
 }
 
 static int *cache_slot(const Cache *C, const char *key)
@@ -587,7 +598,8 @@ const char *ec_compute(Emit *E, int v, Index ix)
 				ops[k] = t;
 			}
 		}
-		return subst(E, in, ops);
+		/* the counting pass needs the operands visited, not the text */
+		return E->counting ? "(counted)" : subst(E, in, ops);
 	}
 	if (info->kind == K_SHAPE) {
 		if (in->op == OP_concat) {

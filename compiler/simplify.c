@@ -462,7 +462,7 @@ Func *opt_simplify(Func *f)
 	S.old = f;
 	S.nf = NULL;
 	S.cap = 64;
-	while (S.cap < 4 * f->ins.len)
+	while (S.cap < 2 * f->ins.len)
 		S.cap *= 2;
 	S.table = new_table(f->A, S.cap);
 	static const RewriteOps ops = {simplify_hook, simplify_body, false, NULL};

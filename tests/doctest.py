@@ -3,9 +3,10 @@
 
 Every ```console block is run in an empty directory: its "$ " lines are
 commands (all but the last must succeed); the `ad` block before it, if one
-came after the previous console block, is saved there as t.ad first. The
-last command must exit with the status of the section's "Exit N." line (0
-if the section has none). When it succeeds, its output (standard output,
+came after the section's heading, is saved there as t.ad first (an `ir`
+block, IR as --emit=ir prints it, as t.ir). The last command must exit
+with the status of the section's "Exit N." line (0 if the section has
+none). When it succeeds, its output (standard output,
 then standard error) must be exactly the lines shown; when it fails, the
 lines shown (the message) must appear in its output, in order.
 
@@ -24,8 +25,8 @@ import tempfile
 
 
 def blocks(lines):
-    """(index of the console block's first line, its lines, ad source or
-    None, expected exit status) for each console block."""
+    """(index of the console block's first line, its lines, (file name,
+    source) or None, expected exit status) for each console block."""
     out = []
     ad = None
     exit_status = 0
@@ -34,20 +35,20 @@ def blocks(lines):
         line = lines[i]
         if line.startswith("#"):
             exit_status = 0
+            ad = None
         m = re.match(r"Exit (\d+)\.", line)
         if m:
             exit_status = int(m.group(1))
-        if line in ("```ad", "```console"):
+        if line in ("```ad", "```ir", "```console"):
             kind = line[3:]
             j = i + 1
             while j < len(lines) and not lines[j].startswith("```"):
                 j += 1
             body = lines[i + 1:j]
-            if kind == "ad":
-                ad = "\n".join(body) + "\n"
+            if kind in ("ad", "ir"):
+                ad = ("t." + kind, "\n".join(body) + "\n")
             else:
                 out.append((i + 1, body, ad, exit_status))
-                ad = None
             i = j
         i += 1
     return out
@@ -58,8 +59,8 @@ def run_block(body, ad, env):
     d = tempfile.mkdtemp(prefix="ad-doctest-")
     try:
         if ad is not None:
-            with open(os.path.join(d, "t.ad"), "w") as f:
-                f.write(ad)
+            with open(os.path.join(d, ad[0]), "w") as f:
+                f.write(ad[1])
         for c in cmds[:-1]:
             r = subprocess.run(c, shell=True, cwd=d, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             if r.returncode != 0:
