@@ -127,6 +127,47 @@ static void print_type(Buf *b, const TypeAst *t)
 	buf_puts(b, "]");
 }
 
+/* Statements, one a line at `indent`; blocks nest (their depth is bounded
+ * by the scanner). */
+static void print_stmts(Buf *b, const Stmt *ss, int n, int indent)
+{
+	for (int i = 0; i < n; i++) {
+		const Stmt *s = &ss[i];
+		buf_printf(b, "\n%*s@%d:%d ", indent, "", s->loc.line, s->loc.col);
+		switch (s->kind) {
+		case STMT_ASSIGN:
+			if (s->targets) {
+				buf_puts(b, "(=");
+				for (int t = 0; t < s->ntargets; t++)
+					buf_printf(b, " %s", s->targets[t]);
+				buf_puts(b, " ");
+				ast_print_expr(b, s->expr);
+				buf_puts(b, ")");
+			} else {
+				ast_print_expr(b, s->expr);
+			}
+			break;
+		case STMT_FOR:
+			buf_printf(b, "(for %s ", s->var);
+			ast_print_expr(b, s->expr);
+			print_stmts(b, s->body.items, s->body.n, indent + 2);
+			buf_puts(b, ")");
+			break;
+		case STMT_IF:
+			buf_puts(b, "(if ");
+			ast_print_expr(b, s->expr);
+			print_stmts(b, s->body.items, s->body.n, indent + 2);
+			if (s->has_else) {
+				buf_printf(b, "\n%*selse", indent + 1, "");
+				print_stmts(b, s->els.items, s->els.n, indent + 2);
+			}
+			buf_puts(b, ")");
+			break;
+		case STMT_BREAK: buf_puts(b, "(break)"); break;
+		}
+	}
+}
+
 void ast_print(Buf *b, const Program *p)
 {
 	for (int f = 0; f < p->nfuncs; f++) {
@@ -147,20 +188,7 @@ void ast_print(Buf *b, const Program *p)
 			buf_puts(b, ")");
 		}
 		buf_puts(b, ")");
-		for (int i = 0; i < fn->nstmts; i++) {
-			const Stmt *s = &fn->stmts[i];
-			buf_printf(b, "\n  @%d:%d ", s->loc.line, s->loc.col);
-			if (s->targets) {
-				buf_puts(b, "(=");
-				for (int t = 0; t < s->ntargets; t++)
-					buf_printf(b, " %s", s->targets[t]);
-				buf_puts(b, " ");
-				ast_print_expr(b, s->expr);
-				buf_puts(b, ")");
-			} else {
-				ast_print_expr(b, s->expr);
-			}
-		}
+		print_stmts(b, fn->stmts, fn->nstmts, 2);
 		buf_puts(b, ")\n");
 	}
 }

@@ -96,14 +96,35 @@ typedef struct Result {
 	TypeAst type;
 } Result;
 
-typedef struct Stmt {
+typedef enum {
+	STMT_ASSIGN, /* targets = expr, or an expression statement */
+	STMT_FOR,    /* for var in expr { body } */
+	STMT_IF,     /* if expr { body } else { els } */
+	STMT_BREAK,
+} StmtKind;
+
+typedef struct Stmt Stmt;
+
+typedef struct StmtList {
+	Stmt *items;
+	int n;
+} StmtList;
+
+struct Stmt {
+	StmtKind kind;
 	Loc loc;
-	int last_line;        /* the statement's text spans loc.line..last_line */
+	int last_line;        /* the statement's text spans loc.line..last_line (a header's line for for and if) */
 	const char **targets; /* NULL: expression statement */
 	Loc *target_locs;
 	int ntargets;
-	Ast *expr;
-} Stmt;
+	Ast *expr;       /* ASSIGN: the value; FOR: the range(...) call; IF: the condition */
+	const char *var; /* FOR: the loop variable */
+	Loc var_loc;
+	StmtList body; /* FOR, IF: the body, the then branch */
+	StmtList els;  /* IF: the else branch (an else if is an IF alone in it) */
+	bool has_else;
+	Loc end; /* FOR, IF: the closing brace of the body */
+};
 
 typedef struct FuncAst {
 	Loc loc;
@@ -124,9 +145,11 @@ typedef struct Program {
 
 /* Limits that keep every later stage's recursion and sizes bounded. */
 enum {
-	AST_MAX_DEPTH = 512,   /* nested operations in one expression */
-	AST_MAX_RANK = 16,     /* tensor rank */
-	AST_MAX_STMTS = 100000 /* statements in one function */
+	AST_MAX_DEPTH = 512,    /* nested operations in one expression */
+	AST_MAX_RANK = 16,      /* tensor rank */
+	AST_MAX_STMTS = 100000, /* statements in one function */
+	AST_MAX_BLOCKS = 64,    /* blocks (loop and if bodies) nested in one another */
+	AST_MAX_LOOPS = 16      /* loops nested in one another (LANGUAGE.md section 10) */
 };
 
 Ast *ast_new(Arena *A, AstKind kind, Loc loc);

@@ -237,12 +237,19 @@ AdcStatus adc_optimize(Compilation *c, bool verify)
 	return adc_guarded(c, do_optimize, NULL);
 }
 
+/* The first control-flow instruction of f, or -1. */
+static int first_ctrl(const Func *f)
+{
+	for (int v = 0; v < f->ins.len; v++)
+		if (op_info[ir_inst(f, v)->op].kind == K_CTRL)
+			return v;
+	return -1;
+}
+
 bool adc_differentiable(Compilation *c, const Func *f)
 {
-	for (int v = 0; v < f->ins.len; v++) {
+	for (int v = first_ctrl(f); v >= 0; v = -1) {
 		const Inst *in = ir_inst(f, v);
-		if (op_info[in->op].kind != K_CTRL)
-			continue;
 		/* the adjoints of loop and cond come with LANGUAGE.md section 10 */
 		diag_error(&c->diags, in->loc.line ? in->loc : f->loc,
 		           "'%s' has a %s, which cannot be differentiated yet; emit it without derivative entries "
@@ -271,6 +278,12 @@ static void do_prepare(Compilation *c, void *arg)
 		if (!diff_param || !result || !(ent & (AD_ENTRY_VJP | AD_ENTRY_SPLIT))) {
 			/* nothing to differentiate, or no derivative entry wanted; the
 			 * metadata still says what depends on what */
+			adj_vjp_info(f, &m->info);
+			continue;
+		}
+		if (first_ctrl(f) >= 0 && !c->entries_asked) {
+			/* no derivative entries yet for loops and conds (their adjoint
+			 * rules come with LANGUAGE.md section 10); the metadata says so */
 			adj_vjp_info(f, &m->info);
 			continue;
 		}

@@ -35,8 +35,10 @@ typedef struct Compilation {
 	bool verify;         /* the IR verifier after every pass (tests) */
 	unsigned dump_after; /* PASS_* bits: print after these passes into `dump` */
 	Buf *dump;
-	unsigned entries; /* set before adc_prepare_runtime: the AD_ENTRY_* bits (ad_meta.h) whose
-	                     functions it builds; 0: all */
+	unsigned entries;   /* set before adc_prepare_runtime: the AD_ENTRY_* bits (ad_meta.h) whose
+	                       functions it builds; 0: all */
+	bool entries_asked; /* entries is what the user asked for (--entry): a derivative entry
+	                       that cannot be built is an error, not left out */
 } Compilation;
 
 /* Run fn(c, arg) under the compilation's recovery point, as every stage

@@ -60,7 +60,9 @@ void ec_comment(Emit *E, int v)
 	while (*t == ' ')
 		t++;
 	if (!E->counting) {
-		buf_putc(E->body, '\n');
+		const Buf *o = E->body;
+		if (!(o->len >= 2 && o->data[o->len - 2] == '{' && o->data[o->len - 1] == '\n'))
+			buf_putc(E->body, '\n'); /* a blank line between statements, not after a brace */
 		buf_indent(E->body, E->depth);
 		buf_printf(E->body, "/* %s:%d: %s */\n", E->root->src->name, s->loc.line, t);
 	}

@@ -170,7 +170,7 @@ const char *lw_text_of(Lower *L, const Ast *e)
 
 /* ---------------------------------------------------------------- scopes */
 
-static Binding *lookup(Lower *L, const char *name)
+Binding *lw_lookup(Lower *L, const char *name)
 {
 	Scope *s = L->scope;
 	for (int i = s->binds.len - 1; i >= 0; i--)
@@ -179,11 +179,11 @@ static Binding *lookup(Lower *L, const char *name)
 	return NULL;
 }
 
-static void bind(Lower *L, const char *name, Val v)
+void lw_bind(Lower *L, const char *name, Val v)
 {
-	if (v.kind == V_TENSOR && !lw_inst(L, v.id)->name)
+	if (v.kind == V_TENSOR && !lw_inst(L, v.id)->name && lw_is_ident(name))
 		lw_inst(L, v.id)->name = name;
-	Binding *b = lookup(L, name);
+	Binding *b = lw_lookup(L, name);
 	if (b) {
 		b->val = v;
 		return;
@@ -192,7 +192,7 @@ static void bind(Lower *L, const char *name, Val v)
 	VEC_PUSH(L->A, L->scope->binds, nb);
 }
 
-static const Dim *lookup_dim(Lower *L, const char *name)
+const Dim *lw_lookup_dim(Lower *L, const char *name)
 {
 	Scope *s = L->scope;
 	for (int i = 0; i < s->dims.len; i++)
@@ -220,7 +220,7 @@ static const FuncAst *find_func(Lower *L, const char *name)
 
 void lw_add_constraint(Lower *L, ConsKind kind, const Dim *a, const Dim *b, const char *msg)
 {
-	Func *f = L->f;
+	Func *f = L->root; /* checked on entry, bodies included */
 	for (int i = 0; i < f->cons.len; i++)
 		if (f->cons.data[i].kind == kind && f->cons.data[i].a == a && f->cons.data[i].b == b)
 			return;
@@ -516,7 +516,7 @@ int lw_shape_list(Lower *L, const Ast *e, const Dim **out, bool allow_infer, con
 	for (int i = 0; i < n; i++) {
 		const Ast *it = items[i];
 		if (it->kind == AST_NAME) {
-			const Dim *d = lookup_dim(L, it->name);
+			const Dim *d = lw_lookup_dim(L, it->name);
 			if (!d) {
 				lw_err(L, it->loc, "'%s' is not a dimension of this function's parameters (in %s)",
 				       it->name, what);
@@ -896,20 +896,23 @@ Val lw_expr(Lower *L, const Ast *e)
 	}
 	case AST_LIST: return lw_literal(L, e);
 	case AST_NAME: {
-		Binding *b = lookup(L, e->name);
+		Binding *b = lw_lookup(L, e->name);
 		if (b)
 			return b->val;
-		const Dim *d = lookup_dim(L, e->name);
+		const Dim *d = lw_lookup_dim(L, e->name);
 		if (d) /* a symbolic dimension used as a number */
 			return lw_tensor(ir_dimval(L->f, DT_F64, d), true);
 		if (lw_find_builtin(e->name) || find_func(L, e->name)) {
 			lw_err(L, e->loc, "'%s' is a function; call it as %s(...)", e->name, e->name);
 			return ERR;
 		}
+		if (lw_gone(L, e))
+			return ERR;
 		const char **cands = arena_array(L->A, (size_t)L->scope->binds.len + 1, sizeof(char *));
 		int n = 0;
 		for (int i = 0; i < L->scope->binds.len; i++)
-			cands[n++] = L->scope->binds.data[i].name;
+			if (lw_is_ident(L->scope->binds.data[i].name))
+				cands[n++] = L->scope->binds.data[i].name;
 		const char *hint = did_you_mean(e->name, cands, n);
 		if (hint)
 			lw_err(L, e->loc, "unknown name '%s'; did you mean '%s'?", e->name, hint);
@@ -959,7 +962,7 @@ Val lw_expr(Lower *L, const Ast *e)
 		const FuncAst *fn = find_func(L, callee->name);
 		if (fn)
 			return call_user(L, e, fn);
-		if (lookup(L, callee->name)) {
+		if (lw_lookup(L, callee->name)) {
 			lw_err(L, callee->loc, "'%s' is a tensor, not a function", callee->name);
 			return ERR;
 		}
@@ -1005,7 +1008,7 @@ static bool declared_shape(Lower *L, const TypeAst *t, const Dim **shape, const 
 			shape[i] = dim_const(L->dc, d->value);
 			continue;
 		}
-		shape[i] = lookup_dim(L, d->name);
+		shape[i] = lw_lookup_dim(L, d->name);
 		if (!shape[i]) {
 			lw_err(L, d->loc, "dimension '%s' of %s is not a dimension of any parameter", d->name, what);
 			return false;
@@ -1073,13 +1076,19 @@ static bool result_value(Lower *L, const Result *r, Val v, FuncResult *out)
 	return true;
 }
 
-static void lower_stmt(Lower *L, const Stmt *s)
+/* The statement's source position, for the comments of the emitted C (the
+ * statements of loop and if bodies are the enclosing function's too). */
+void lw_stmt_begin(Lower *L, const Stmt *s)
 {
-	Func *f = L->f;
 	StmtInfo si = {s->loc, s->last_line};
-	VEC_PUSH(L->A, f->stmts, si);
-	f->cur_stmt = f->stmts.len - 1;
-	f->cur_loc = s->loc;
+	VEC_PUSH(L->A, L->root->stmts, si);
+	L->f->cur_stmt = L->root->stmts.len - 1;
+	L->f->cur_loc = s->loc;
+}
+
+void lw_assign(Lower *L, const Stmt *s)
+{
+	lw_stmt_begin(L, s);
 	if (!s->targets) {
 		const Ast *e = s->expr;
 		bool call = e->kind == AST_CALL && e->a->kind == AST_NAME &&
@@ -1093,7 +1102,7 @@ static void lower_stmt(Lower *L, const Stmt *s)
 	if (v.kind == V_ERR) {
 		/* keep later uses of the names from cascading */
 		for (int i = 0; i < s->ntargets; i++)
-			bind(L, s->targets[i], ERR);
+			lw_bind(L, s->targets[i], ERR);
 		return;
 	}
 	if (v.kind == V_VOID) {
@@ -1108,10 +1117,10 @@ static void lower_stmt(Lower *L, const Stmt *s)
 		if (v.kind == V_TUPLE) {
 			lw_err(L, s->loc, "'%s' gives %d values; assign them to as many names", lw_text_of(L, s->expr),
 			       v.nitems);
-			bind(L, s->targets[0], ERR);
+			lw_bind(L, s->targets[0], ERR);
 			return;
 		}
-		bind(L, s->targets[0], v);
+		lw_bind(L, s->targets[0], v);
 		return;
 	}
 	int n = v.kind == V_TUPLE ? v.nitems : 1;
@@ -1119,17 +1128,16 @@ static void lower_stmt(Lower *L, const Stmt *s)
 		lw_err(L, s->loc, "%d names on the left but '%s' gives %d value%s", s->ntargets, lw_text_of(L, s->expr),
 		       n, n == 1 ? "" : "s");
 		for (int i = 0; i < s->ntargets; i++)
-			bind(L, s->targets[i], ERR);
+			lw_bind(L, s->targets[i], ERR);
 		return;
 	}
 	for (int i = 0; i < n; i++)
-		bind(L, s->targets[i], v.items[i]);
+		lw_bind(L, s->targets[i], v.items[i]);
 }
 
 static void lower_body(Lower *L, const FuncAst *fn)
 {
-	for (int i = 0; i < fn->nstmts && !L->too_big; i++)
-		lower_stmt(L, &fn->stmts[i]);
+	lw_stmts(L, fn->stmts, fn->nstmts);
 }
 
 /* The values of fn's results at the end of its body. */
@@ -1140,7 +1148,7 @@ static bool collect_results(Lower *L, const FuncAst *fn, FuncResult *out)
 	bool ok = true;
 	for (int i = 0; i < fn->nresults; i++) {
 		const Result *r = &fn->results[i];
-		Binding *b = lookup(L, r->name);
+		Binding *b = lw_lookup(L, r->name);
 		if (!b) {
 			lw_err(L, r->loc, "result '%s' is never assigned in '%s'", r->name, fn->name);
 			ok = false;
@@ -1260,7 +1268,7 @@ static Val call_user(Lower *L, const Ast *call, const FuncAst *fn)
 		int id = args[i].weak ? lw_as_dtype(L, args[i], dt_of(L, p->type.dtype)) : args[i].id;
 		id = ir_unary(L->f, p->nograd ? OP_detach : OP_copy, id);
 		lw_inst(L, id)->name = p->name;
-		bind(L, p->name, lw_tensor(id, false));
+		lw_bind(L, p->name, lw_tensor(id, false));
 		if (!p->nograd) {
 			GradAcc g = {id, lw_none_like(L, lw_tensor(id, false))};
 			VEC_PUSH(L->A, s->grads, g);
@@ -1299,7 +1307,7 @@ static Func *lower_function(Lower *L, const FuncAst *fn)
 {
 	Func *f = ir_func_new(L->A, L->dc, L->src, fn->name);
 	f->loc = fn->loc;
-	L->f = f;
+	L->f = L->root = f;
 	L->too_big = false;
 	Scope *s = arena_alloc(L->A, sizeof *s);
 	s->fn = fn;
@@ -1315,7 +1323,7 @@ static Func *lower_function(Lower *L, const FuncAst *fn)
 				shape[k] = dim_const(L->dc, d->value);
 				continue;
 			}
-			shape[k] = lookup_dim(L, d->name);
+			shape[k] = lw_lookup_dim(L, d->name);
 			if (!shape[k]) {
 				shape[k] = dim_sym(L->dc, d->name);
 				push_dim(L, d->name, shape[k]);
@@ -1323,12 +1331,12 @@ static Func *lower_function(Lower *L, const FuncAst *fn)
 			}
 		}
 		if (!lw_check_size(L, p->type.loc, p->type.rank, shape)) {
-			bind(L, p->name, ERR);
+			lw_bind(L, p->name, ERR);
 			continue;
 		}
 		f->cur_loc = p->loc;
 		int id = ir_param(f, p->name, dt_of(L, p->type.dtype), p->type.rank, shape, p->nograd);
-		bind(L, p->name, lw_tensor(id, false));
+		lw_bind(L, p->name, lw_tensor(id, false));
 		if (!p->nograd) {
 			GradAcc g = {id, lw_none_like(L, lw_tensor(id, false))};
 			VEC_PUSH(L->A, s->grads, g);

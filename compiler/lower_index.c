@@ -95,14 +95,12 @@ static bool slice_axis(Lower *L, const Ast *item, const Ast *base, const Dim *n,
 	return true;
 }
 
-Val lw_do_index(Lower *L, const Ast *e)
+/* x indexed by the items of e from `first` on (earlier ones were taken). */
+static Val index_items(Lower *L, const Ast *e, Val x, int first)
 {
-	Val x = lw_want(L, e->a);
-	if (x.kind != V_TENSOR)
-		return ERR;
 	const Inst *in = lw_inst(L, x.id);
-	int r = in->rank;
-	if (e->list.n > r) {
+	int r = in->rank, n = e->list.n - first;
+	if (n > r) {
 		lw_err(L, e->loc, "too many indices (%d) for %s", e->list.n, lw_type_str(L, x));
 		return ERR;
 	}
@@ -114,8 +112,8 @@ Val lw_do_index(Lower *L, const Ast *e)
 		steps[k] = 1;
 		lens[k] = in->shape[k];
 		drop[k] = false;
-		if (k < e->list.n &&
-		    !slice_axis(L, e->list.items[k], e->a, in->shape[k], &starts[k], &steps[k], &lens[k], &drop[k]))
+		if (k < n && !slice_axis(L, e->list.items[first + k], e->a, in->shape[k], &starts[k], &steps[k],
+		                         &lens[k], &drop[k]))
 			return ERR;
 	}
 	int v = ir_slice(L->f, x.id, starts, steps, lens);
@@ -127,4 +125,18 @@ Val lw_do_index(Lower *L, const Ast *e)
 	if (nk != r)
 		v = ir_reshape(L->f, v, nk, kept);
 	return lw_tensor(v, x.weak);
+}
+
+Val lw_do_index(Lower *L, const Ast *e)
+{
+	Val row;
+	int got = lw_loop_row(L, e, &row); /* x[t]: the row a loop reads */
+	if (got < 0)
+		return ERR;
+	if (got)
+		return e->list.n == 1 ? row : index_items(L, e, row, 1);
+	Val x = lw_want(L, e->a);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	return index_items(L, e, x, 0);
 }

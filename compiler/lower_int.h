@@ -6,6 +6,7 @@
  *   lower_index.c     indexing and slicing, x[...]
  *   lower_builtins.c  the builtin functions and their table
  *   lower_grad.c      grad, backward, clear_grad and .grad
+ *   lower_ctrl.c      statement lists, for loops, ifs and break
  * Their shared helpers have the prefix lw_. */
 #ifndef AD_LOWER_INT_H
 #define AD_LOWER_INT_H
@@ -49,13 +50,33 @@ typedef struct GradAcc {
 	Val acc; /* V_NONE until a backward contributes */
 } GradAcc;
 
+/* A name that was bound and is no longer visible: a loop's local after
+ * the loop, or one an if bound in only some branches (for the message
+ * when it is used). */
+typedef struct Gone {
+	const char *name;
+	Loc bound, block; /* where it was bound, the loop or if */
+	bool loop;        /* a loop's local (else bound in some branches only) */
+	const char *branch;
+} Gone;
+
 typedef struct Scope {
 	const FuncAst *fn;
 	VEC(Binding) binds;
 	VEC(DimBind) dims;
 	VEC(GradAcc) grads; /* one per parameter: the .grad of each leaf */
+	VEC(Gone) gone;
 	struct Scope *parent;
 } Scope;
+
+/* The loop whose body is being lowered (innermost first). */
+typedef struct LoopCtx {
+	struct LoopCtx *outer;
+	const char *var;
+	Loc loc;
+	int ifs; /* ifs entered since the body began (break needs one) */
+	bool breaks;
+} LoopCtx;
 
 typedef struct Lower {
 	Arena *A;
@@ -63,8 +84,11 @@ typedef struct Lower {
 	DimCtx *dc;
 	SrcFile *src;
 	const Program *prog;
-	Func *f;
+	Func *root; /* the function being lowered */
+	Func *f;    /* where instructions go: root, or the body being lowered */
 	Scope *scope;
+	LoopCtx *loop;
+	int loops; /* loops nested at this point */
 	int inline_depth;
 	bool too_big;
 	bool promote; /* every f32 is f64 (for gradient checks) */
@@ -88,6 +112,11 @@ struct Builtin {
 
 /* ---------------------------------------------------------------- lower.c */
 Inst *lw_inst(Lower *L, int v);
+Binding *lw_lookup(Lower *L, const char *name);
+void lw_bind(Lower *L, const char *name, Val v);
+const Dim *lw_lookup_dim(Lower *L, const char *name);
+void lw_stmt_begin(Lower *L, const Stmt *s);
+void lw_assign(Lower *L, const Stmt *s);
 Val lw_tensor(int id, bool weak);
 Val lw_none_like(Lower *L, Val t);
 void lw_err(Lower *L, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -130,6 +159,17 @@ int lw_tensor_list(Lower *L, const Ast *e, Val **out, bool allow_none, bool *is_
 const Builtin *lw_find_builtin(const char *name);
 int lw_builtin_names(const char **out);
 Val lw_call_builtin(Lower *L, const Builtin *b, const Ast *call);
+
+/* ---------------------------------------------------------------- lower_ctrl.c */
+void lw_stmts(Lower *L, const Stmt *ss, int n);
+/* x[t], x[t + 1]: a row of x a loop reads per iteration. 0: e is not one;
+ * 1: *row is it; -1: an error was reported. */
+int lw_loop_row(Lower *L, const Ast *e, Val *row);
+/* A use of a name that is no longer visible: reports why; false if the
+ * name was never bound. */
+bool lw_gone(Lower *L, const Ast *name);
+/* A name of the program (not one the lowering keeps for itself). */
+bool lw_is_ident(const char *name);
 
 /* ---------------------------------------------------------------- lower_grad.c */
 Val lw_bi_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a);

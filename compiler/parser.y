@@ -27,7 +27,7 @@
 	Result result;
 	struct { Result *items; int n; bool single; } results;
 	Stmt stmt;
-	struct { Stmt *items; int n; } stmts;
+	StmtList stmts;
 	struct { const char **names; Loc *locs; int n; } targets;
 	FuncAst *func;
 }
@@ -85,6 +85,7 @@ static Ast *binop(ParseCtx *ctx, BinOp op, Ast *a, Ast *b, Loc loc)
 %token <str> IDENT "identifier"
 %token <ast> NUMBER "number"
 %token FUNC "func" NONE "none" TRUE "true" FALSE "false" NOGRAD "nograd"
+%token FOR "for" IN "in" IF "if" ELSE "else" BREAK "break"
 %token F32 "f32" F64 "f64"
 %token ARROW "->" POW "**" LE "<=" GE ">=" EQ "==" NE "!="
 %token NEWLINE "newline"
@@ -98,7 +99,7 @@ static Ast *binop(ParseCtx *ctx, BinOp op, Ast *a, Ast *b, Loc loc)
 %type <params> params param_list
 %type <result> result
 %type <results> results result_list
-%type <stmt> stmt
+%type <stmt> stmt compound if_stmt
 %type <stmts> body stmt_list
 %type <targets> targets
 %type <func> func
@@ -223,14 +224,69 @@ stmt_list
 sep : NEWLINE | ';' ;
 
 stmt
-	: expr { $$.loc = $1->loc; $$.last_line = @1.last_line; $$.targets = NULL; $$.target_locs = NULL; $$.ntargets = 0; $$.expr = $1; }
+	: expr { memset(&$$, 0, sizeof $$); $$.kind = STMT_ASSIGN; $$.loc = $1->loc; $$.last_line = @1.last_line; $$.expr = $1; }
 	| targets '=' expr {
+		memset(&$$, 0, sizeof $$);
+		$$.kind = STMT_ASSIGN;
 		$$.loc = $1.locs[0];
 		$$.last_line = @3.last_line;
 		$$.targets = $1.names;
 		$$.target_locs = $1.locs;
 		$$.ntargets = $1.n;
 		$$.expr = $3;
+	}
+	| compound
+	| BREAK { memset(&$$, 0, sizeof $$); $$.kind = STMT_BREAK; $$.loc = L(@1); $$.last_line = @1.last_line; }
+	;
+
+compound
+	: FOR IDENT IN expr '{' body '}' {
+		memset(&$$, 0, sizeof $$);
+		$$.kind = STMT_FOR;
+		$$.loc = L(@1);
+		$$.last_line = @4.last_line;
+		$$.var = $2;
+		$$.var_loc = L(@2);
+		$$.expr = $4;
+		$$.body = $6;
+		$$.end = L(@7);
+	}
+	| if_stmt
+	;
+
+if_stmt
+	: IF expr '{' body '}' {
+		memset(&$$, 0, sizeof $$);
+		$$.kind = STMT_IF;
+		$$.loc = L(@1);
+		$$.last_line = @2.last_line;
+		$$.expr = $2;
+		$$.body = $4;
+		$$.end = L(@5);
+	}
+	| IF expr '{' body '}' ELSE '{' body '}' {
+		memset(&$$, 0, sizeof $$);
+		$$.kind = STMT_IF;
+		$$.loc = L(@1);
+		$$.last_line = @2.last_line;
+		$$.expr = $2;
+		$$.body = $4;
+		$$.els = $8;
+		$$.has_else = true;
+		$$.end = L(@9);
+	}
+	| IF expr '{' body '}' ELSE if_stmt {
+		memset(&$$, 0, sizeof $$);
+		$$.kind = STMT_IF;
+		$$.loc = L(@1);
+		$$.last_line = @2.last_line;
+		$$.expr = $2;
+		$$.body = $4;
+		$$.els.items = arena_alloc(ctx->A, sizeof *$$.els.items);
+		$$.els.items[0] = $7;
+		$$.els.n = 1;
+		$$.has_else = true;
+		$$.end = $7.end;
 	}
 	;
 

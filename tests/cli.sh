@@ -354,7 +354,9 @@ printf 'func count(a: f64) -> (x: f64)\n  %%0:f64 = param a\n  %%1:(f64) = loop 
 expect 0 "$AD" --run count count.ir --input a=1.5
 has out "x: f64 = 12"
 expect 0 "$AD" count.ir -o count.c --entry=plain,work
-for mode in "-o count2.c" "--grad count --input a=1" "--check count"; do
+expect 0 "$AD" count.ir -o count1.c
+hasnt count1.c "count_vjp"
+for mode in "-o count2.c --entry=plain,vjp" "--grad count --input a=1" "--check count"; do
 	# shellcheck disable=SC2086
 	expect 1 "$AD" count.ir $mode
 	has err "'count' has a loop, which cannot be differentiated yet"

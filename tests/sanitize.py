@@ -40,7 +40,7 @@ SANFLAGS = ["-std=c99", "-O0", "-g", "-fno-omit-frame-pointer", "-fsanitize=addr
             "-fsanitize=float-cast-overflow", "-fno-sanitize-recover=all"]
 # the programs with random inputs: (folder, pattern), relative to the source tree
 PROGRAMS = ["tests/emit", "tests/ir", "tests/regress", "tests/adjoint", "tests/grad", "tests/acceptance",
-            "tests/sanitize", "tests/ir-in", "samples", "bench"]
+            "tests/sanitize", "tests/ir-in", "tests/loops", "samples", "bench"]
 SIZES = ["", "*=4", "*=2", "*=1"]
 
 
@@ -239,7 +239,8 @@ def jobs_from(args):
         jobs.append(("values: " + c["name"], ("source", c["source"]),
                      [(c["func"], c["inputs"], c["expect"], (c["rtol"], c["atol"]))]))
     by_file = {}
-    for rel in ("acceptance/cases.json", "grad/cases.json", "infinity/cases.json", "ir-in/control.json"):
+    for rel in ("acceptance/cases.json", "grad/cases.json", "infinity/cases.json", "ir-in/control.json",
+                "loops/cases.json"):
         base = os.path.dirname(os.path.join(HERE, rel))
         for c in json.load(open(os.path.join(HERE, rel)))["cases"]:
             if c.get("exit", 0) != 0:

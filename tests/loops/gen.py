@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""Generate tests/loops/cases.json: the functions of loops.ad against the
+same algorithms written in plain Python loops over PyTorch float64 tensors
+(independently of ad-compile); gradients by PyTorch's autograd through the
+Python loops. Run by a developer when the cases change:
+    /usr/bin/python3 tests/loops/gen.py > tests/loops/cases.json"""
+import json
+import math
+
+import torch
+
+torch.set_default_dtype(torch.float64)
+cases = []
+
+
+def case(func, inputs, expect, about, mode="run", **kw):
+    c = {"file": "loops.ad", "func": func, "inputs": inputs, "expect": expect, "about": about,
+         "atol": kw.pop("atol", 1e-10), "rtol": kw.pop("rtol", 1e-10)}
+    if mode != "run":
+        c["mode"] = mode
+    c.update(kw)
+    cases.append(c)
+
+
+def val(t):
+    return t.tolist() if isinstance(t, torch.Tensor) else t
+
+
+# ---- the algorithms, as Python loops
+def decay(y0, k, dt):
+    y, s = y0, 0.0
+    for t in range(100):
+        y = y - dt * k * y
+        s = s + y
+    return y, s
+
+
+def rk4(y0, k, dt):
+    y = y0
+    for t in range(1000):
+        a = -k * y
+        b = -k * (y + 0.5 * dt * a)
+        c = -k * (y + 0.5 * dt * b)
+        d = -k * (y + dt * c)
+        y = y + dt / 6 * (a + 2 * b + 2 * c + d)
+    return y
+
+
+def pendulum(theta0, g, l, c, dt):
+    theta, omega = theta0, 0 * theta0
+    for t in range(500):
+        omega = omega + dt * (-(g / l) * torch.sin(theta) - c * omega)
+        theta = theta + dt * omega
+    energy = 0.5 * l * l * omega * omega + g * l * (1 - torch.cos(theta))
+    return theta, omega, energy
+
+
+def newton(a):
+    x, n = a, 0
+    for it in range(100):
+        x = 0.5 * (x + a / x)
+        n += 1
+        if abs(x * x - a) < 1e-12:
+            break
+    return x, n
+
+
+def piece(x):
+    s = x.sum()
+    if s > 0:
+        return 2 * x
+    if s < -10:
+        return -x
+    return x * x
+
+
+def rows(X, w):
+    acc = torch.zeros(X.shape[1])
+    for t in range(X.shape[0]):
+        acc = acc + X[t] * w
+        if t > 1:
+            acc = acc * 0.5
+    return acc
+
+
+def pairs(x):
+    d = 0.0
+    for i in range(1, len(x)):
+        d = d + (x[i] - x[i - 1]) ** 2
+    return d
+
+
+def backwards(x):
+    h = 0 * x[0]
+    for i in range(len(x) - 1, -1, -1):
+        h = 0.5 * h + x[i] * (i + 1)
+    return h
+
+
+def search(x, target):
+    found, steps = -1.0, 0.0
+    for i in range(len(x)):
+        steps += 1
+        if x[i] >= target:
+            found = float(i)
+            break
+        steps += 0.5
+    return found, steps
+
+
+def inside(x, n_iter):
+    y = x
+    if n_iter > 0:
+        for t in range(4):
+            y = y * y * 0.5 + t
+    else:
+        y = -y
+    return y
+
+
+def ckpt(x):
+    y = x
+    for t in range(37):
+        y = torch.sin(y) + 0.1 * t
+    return y
+
+
+def leapfrog(x0, k, dt):
+    x, v = x0, 0 * x0
+    for t in range(200):
+        f = -(k * x + 0.4 * x ** 3)
+        v = v + dt * f
+        x = x + dt * v
+    return x, v
+
+
+T = torch.tensor
+gen = torch.Generator().manual_seed(20261201)
+
+
+def rand(*shape):
+    return (torch.rand(*shape, generator=gen) * 4 - 2)
+
+
+# ---- values
+for y0, k in ((1.0, 0.5), (2.0, 3.0)):
+    y, s = decay(y0, k, 0.01)
+    case("decay", {"y0": y0, "k": k, "dt": 0.01}, {"y": y, "s": s}, "Euler steps of y' = -k y, and their sum")
+    case("decay", {"y0": y0, "k": k, "dt": 0.01}, {"y": "y0 * (1 - dt * k) ** 100"},
+         "the closed form of the Euler steps")
+y0 = rand(3)
+case("rk4", {"y0": val(y0), "k": 0.7, "dt": 0.001}, {"yT": val(rk4(y0, 0.7, 0.001))}, "RK4, 1000 steps")
+case("rk4", {"y0": val(y0), "k": 0.7, "dt": 0.001}, {"yT": "y0 * exp(-0.7)"}, "RK4 against the solution e^(-kt)",
+     atol=1e-12, rtol=1e-12)
+th, om, en = pendulum(T(1.2), T(9.81), T(0.8), T(0.3), 0.005)
+case("pendulum", {"theta0": 1.2, "g": 9.81, "l": 0.8, "c": 0.3, "dt": 0.005},
+     {"theta": th.item(), "omega": om.item(), "energy": en.item()}, "a damped pendulum, 500 steps")
+for a in (2.0, 10.0, 0.25):
+    x, n = newton(a)
+    case("newton", {"a": a}, {"x": "sqrt(a)", "n": n}, "Newton's iteration with a break when it converges",
+         atol=1e-12, rtol=1e-12)
+for x in ([1.0, 2.0, -0.5], [-11.0, -2.0, 0.5], [-1.0, -2.0, 0.25]):
+    case("piece", {"x": x}, {"y": val(piece(T(x)))}, "if / else if / else on sum(x)")
+X, w = rand(5, 3), rand(3)
+case("rows", {"X": val(X), "w": val(w)}, {"acc": val(rows(X, w))}, "the rows of X, with an if on t")
+x = rand(6)
+case("pairs", {"x": val(x)}, {"d": pairs(x).item()}, "x[i] and x[i - 1] for i in range(1, n)")
+case("backwards", {"x": val(x)}, {"h": backwards(x).item()}, "range(n - 1, -1, -1), t as a weight")
+case("nest", {"k": 1.5}, {"acc": sum(i * j * 1.5 for i in range(3) for j in range(2, 10, 3))},
+     "a loop in a loop with a step of 3")
+xw = [0.1, 0.2, 0.3, 0.4]
+case("weak", {"x": xw}, {"s": float(sum(torch.tensor(xw, dtype=torch.float32)))},
+     "s = 0 before the loop carries the dtype of the body: f32", atol=1e-6, rtol=1e-6)
+case("empty", {"x": 1.5}, {"a": 1.5, "b": 1.5}, "range(0) and range(5, 2) run no iteration")
+for target in (4.0, 100.0, -5.0):
+    f, st = search([1.0, 3.0, 5.0, 7.0], target)
+    case("search", {"x": [1.0, 3.0, 5.0, 7.0], "target": target}, {"found": f, "steps": st},
+         "a break inside an if, with statements after the if that must not run")
+for n_iter in (1.0, 0.0):
+    case("inside", {"x": 0.5, "n_iter": n_iter}, {"y": inside(0.5, n_iter)}, "a loop inside an if, calls in a loop")
+y = ckpt(T(0.5)).item()
+case("ckpt", {"x": 0.5}, {"y": y, "z": y}, "checkpoint=5 and checkpoint=true give the plain values")
+x0 = rand(3)
+xf, vf = leapfrog(x0, 1.3, 0.01)
+case("leapfrog", {"x0": val(x0), "k": 1.3, "dt": 0.01}, {"x": val(xf), "v": val(vf)},
+     "the force -grad(V(x), x) taken inside every step")
+
+json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
+print()
