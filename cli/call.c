@@ -126,8 +126,6 @@ int cli_grad(Compilation *c, const Opts *o)
 		return -fi;
 	if ((rc = cli_check_format(o)))
 		return rc;
-	if (!adc_differentiable(c, c->mod->funcs[fi]))
-		return cli_report(c);
 	ad_module *mod = module_of(c, AD_ENTRY_PLAIN | AD_ENTRY_WORK | AD_ENTRY_VJP, &rc);
 	if (!mod)
 		return rc;

@@ -303,11 +303,6 @@ GradCheck *gradcheck_new(Compilation *c, int fi, Buf *report, ad_error *err)
 	C->c = c;
 	C->f = c->mod->funcs[fi];
 	C->report = report;
-	if (!adc_differentiable(c, C->f)) {
-		ad_error_set(err, AD_E_COMPILE, "%s", adc_messages(c));
-		free(C);
-		return NULL;
-	}
 	if (adc_guarded(c, build_aux, C) != ADC_OK) {
 		ad_error_set(err, c->status == ADC_NOMEM ? AD_E_NOMEM : AD_E_INTERNAL, "%s", adc_messages(c));
 		free(C);

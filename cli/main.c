@@ -223,7 +223,6 @@ static int do_emit_files(Compilation *c, const Opts *o)
 	char *hpath = o->header ? strdup(o->header) : strcmp(cpath, "-") == 0 ? NULL : replace_ext(cpath, ".h");
 	EmitOptions eo = {hpath ? base_name(hpath) : NULL, o->prefix, true, NULL, NULL, o->entries};
 	c->entries = o->entries;
-	c->entries_asked = o->entries != 0;
 	char *csrc, *hsrc = NULL;
 	int rc = 0;
 	if (adc_emit(c, &eo, true, &csrc, hpath ? &hsrc : NULL) != ADC_OK) {
@@ -265,7 +264,6 @@ static int do_emit_stage(Compilation *c, const Opts *o)
 		bool mem = strcmp(s, "memory") == 0;
 		EmitOptions eo = {NULL, o->prefix, true, mem ? &rep : NULL, mem ? NULL : &rep, o->entries};
 		c->entries = o->entries;
-		c->entries_asked = o->entries != 0;
 		char *csrc;
 		if (adc_emit(c, &eo, true, &csrc, NULL) == ADC_OK)
 			text = buf_finish(&rep, c->A);
@@ -274,7 +272,6 @@ static int do_emit_stage(Compilation *c, const Opts *o)
 	} else if (strcmp(s, "c") == 0 || strcmp(s, "h") == 0) {
 		EmitOptions eo = {NULL, o->prefix, true, NULL, NULL, o->entries};
 		c->entries = o->entries;
-		c->entries_asked = o->entries != 0;
 		char *csrc, *hsrc;
 		if (adc_emit(c, &eo, true, &csrc, &hsrc) == ADC_OK)
 			text = strcmp(s, "c") == 0 ? csrc : hsrc;

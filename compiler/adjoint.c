@@ -527,7 +527,291 @@ static Rule rule_of(Op op)
 
 bool adj_has_rule(Op op)
 {
-	return rule_of(op) != NULL;
+	/* loop, cond and extract: the rules of control flow, below */
+	return rule_of(op) != NULL || op_info[op].kind == K_CTRL;
+}
+
+/* ---------------------------------------------------------------- control flow
+ *
+ * A loop's adjoint is two loops. The first runs the loop again and keeps,
+ * as rows, the carried values at the start of every iteration (the tape:
+ * T x the carries, in the work memory); the second runs backwards over the
+ * iterations, and its body is the adjoint of one iteration: the forward
+ * body recomputed from the taped carries, then differentiated (adj_vjp on
+ * that body, so loops and conds inside it get their own rules). Its carries
+ * are the cotangents of the carries, replaced every iteration, and those of
+ * the invariants, accumulated; its rows are the cotangents of the rows the
+ * loop read. After a break, the iterations that did not run pass the
+ * cotangents through (a cond on the count the taping loop gives). A cond's
+ * adjoint is a cond on the same predicate whose branches are the adjoints
+ * of the original branches. Everything is IR, so it differentiates again. */
+
+/* src's instructions appended to dst (src is closed: a body), with its
+ * parameters standing for params[i]; its results' values in out. */
+static void inline_body(Func *dst, const Func *src, const int *params, int *out)
+{
+	int n = src->ins.len;
+	int *map = arena_array(dst->A, (size_t)n + 1, sizeof(int));
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(src, v);
+		if (in->op == OP_param) {
+			map[v] = params[in->ints[0]];
+			continue;
+		}
+		int *args = arena_array(dst->A, (size_t)in->nargs + 1, sizeof(int));
+		for (int k = 0; k < in->nargs; k++)
+			args[k] = map[in->args[k]];
+		map[v] = ir_rebuild(dst, in, args);
+	}
+	for (int r = 0; r < src->results.len; r++)
+		out[r] = src->results.data[r].value >= 0 ? map[src->results.data[r].value] : -1;
+}
+
+/* A parameter of body b with the type of value x of f. */
+static int param_like(Func *b, const Func *f, int x, const char *name)
+{
+	const Inst *in = ir_inst(f, x);
+	return ir_param(b, name, in->dt, in->rank, in->shape, false);
+}
+
+static int zeros_like(Func *f, const Func *of, int x)
+{
+	const Inst *in = ir_inst(of, x);
+	return ir_fill(f, in->dt, 0.0, in->rank, in->shape);
+}
+
+static const char *pname(const Func *b, int i, const char *fallback)
+{
+	const char *n = ir_inst(b, b->params.data[i])->name;
+	return n ? n : fallback;
+}
+
+static void result(Func *b, const char *name, int v)
+{
+	const Inst *in = ir_inst(b, v);
+	FuncResult r = {name, v, in->dt, in->rank, in->shape};
+	VEC_PUSH(b->A, b->results, r);
+}
+
+/* The cotangents of a loop's or cond's results: ct[k] (-1: none). */
+static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
+{
+	const Inst *in = ir_inst(f, v);
+	Func *B = in->bodies[0];
+	int ninv = (int)in->ints[LOOP_NINV], nc = (int)in->ints[LOOP_NCARRY], nxs = (int)in->ints[LOOP_NXS];
+	unsigned flags = (unsigned)in->ints[LOOP_FLAGS];
+	bool brk = flags & LF_BREAK;
+	int off = brk ? 1 : 0, nys = B->results.len - off - nc;
+	int64_t step = in->ints[LOOP_STEP];
+	const Dim *start = in->dims[0], *stop = in->dims[1];
+	const int *inv = in->args, *init = in->args + ninv, *xs = in->args + ninv + nc;
+	Arena *A = f->A;
+	/* the taping loop: the body, with its carries as extra rows */
+	int *tape = arena_array(A, (size_t)nc + 1, sizeof(int)), count = -1;
+	if (nc > 0 || brk) {
+		Func *T = ir_clone(B);
+		T->name = arena_printf(A, "%s_tape", B->name);
+		for (int k = 0; k < nc; k++) {
+			int p = T->params.data[1 + ninv + k];
+			result(T, arena_printf(A, "%s_at_t", pname(T, 1 + ninv + k, "carry")), p);
+		}
+		int L2 = ir_loop(f, start, stop, step, flags, 0, inv, ninv, init, nc, xs, nxs, T);
+		for (int k = 0; k < nc; k++) {
+			tape[k] = ir_extract(f, L2, nc + nys + k);
+			ir_inst(f, tape[k])->name = arena_printf(A, "tape_%s", pname(B, 1 + ninv + k, "carry"));
+		}
+		if (brk)
+			count = ir_extract(f, L2, nc + nys + nc);
+	}
+	/* which invariants, rows and results take part */
+	int nai = 0, nct_y = 0;
+	int *ai = arena_array(A, (size_t)ninv + 1, sizeof(int)), *cy = arena_array(A, (size_t)nys + 1, sizeof(int));
+	for (int k = 0; k < ninv; k++)
+		if (act[k])
+			ai[nai++] = k;
+	for (int j = 0; j < nys; j++)
+		if (ct[nc + j] >= 0)
+			cy[nct_y++] = j;
+	/* the adjoint of one iteration: t, the invariants; the cotangents of the
+	 * carries and the active invariants' sums; the taped carries, the rows
+	 * read, the cotangents of the rows written */
+	Func *R = ir_body_new(f, arena_printf(A, "%s_adjoint", B->name));
+	R->cur_stmt = -1;
+	int np = 1 + ninv + nc + nai + nc + nxs + nct_y;
+	int *rp = arena_array(A, (size_t)np + 1, sizeof(int)), q = 0;
+	rp[q++] = ir_param(R, pname(B, 0, "t"), DT_I64, 0, NULL, false);
+	for (int k = 0; k < ninv; k++)
+		rp[q++] = param_like(R, B, B->params.data[1 + k], pname(B, 1 + k, "inv"));
+	for (int k = 0; k < nc; k++)
+		rp[q++] = param_like(R, B, B->params.data[1 + ninv + k],
+		                     arena_printf(A, "d_%s", pname(B, 1 + ninv + k, "carry")));
+	for (int k = 0; k < nai; k++)
+		rp[q++] =
+		    param_like(R, B, B->params.data[1 + ai[k]], arena_printf(A, "d_%s", pname(B, 1 + ai[k], "inv")));
+	for (int k = 0; k < nc; k++)
+		rp[q++] = param_like(R, B, B->params.data[1 + ninv + k], pname(B, 1 + ninv + k, "carry"));
+	for (int k = 0; k < nxs; k++)
+		rp[q++] = param_like(R, B, B->params.data[1 + ninv + nc + k], pname(B, 1 + ninv + nc + k, "row"));
+	for (int j = 0; j < nct_y; j++) {
+		const FuncResult *r = &B->results.data[off + nc + cy[j]];
+		rp[q++] =
+		    ir_param(R, arena_printf(A, "d_%s", r->name ? r->name : "row"), r->dt, r->rank, r->shape, false);
+	}
+	const int *Rinv = rp + 1, *Rct = rp + 1 + ninv, *Racc = Rct + nc, *Rtape = Racc + nai, *Rx = Rtape + nc,
+	          *Rcy = Rx + nxs;
+	/* the forward body again, from the taped carries */
+	int *bp = arena_array(A, (size_t)B->params.len + 1, sizeof(int));
+	bp[0] = rp[0];
+	for (int k = 0; k < ninv; k++)
+		bp[1 + k] = Rinv[k];
+	for (int k = 0; k < nc; k++)
+		bp[1 + ninv + k] = Rtape[k];
+	for (int k = 0; k < nxs; k++)
+		bp[1 + ninv + nc + k] = Rx[k];
+	int *bout = arena_array(A, (size_t)B->results.len + 1, sizeof(int));
+	inline_body(R, B, bp, bout);
+	/* its adjoint */
+	int nouts = nc + nct_y, nins = nai + nc + nxs;
+	int *outs = arena_array(A, (size_t)nouts + 1, sizeof(int)),
+	    *seeds = arena_array(A, (size_t)nouts + 1, sizeof(int));
+	for (int k = 0; k < nc; k++)
+		outs[k] = bout[off + k], seeds[k] = Rct[k];
+	for (int j = 0; j < nct_y; j++)
+		outs[nc + j] = bout[off + nc + cy[j]], seeds[nc + j] = Rcy[j];
+	int *ins = arena_array(A, (size_t)nins + 1, sizeof(int)), *g = arena_array(A, (size_t)nins + 1, sizeof(int));
+	for (int k = 0; k < nai; k++)
+		ins[k] = Rinv[ai[k]];
+	for (int k = 0; k < nc; k++)
+		ins[nai + k] = Rtape[k];
+	for (int k = 0; k < nxs; k++)
+		ins[nai + nc + k] = Rx[k];
+	adj_vjp(R, outs, seeds, nouts, ins, nins, NULL, 0, g);
+	for (int i = 0; i < nins; i++)
+		if (g[i] < 0)
+			g[i] = zeros_like(R, R, ins[i]);
+	for (int k = 0; k < nc; k++)
+		result(R, arena_printf(A, "d_%s_before", pname(B, 1 + ninv + k, "carry")), g[nai + k]);
+	for (int k = 0; k < nai; k++)
+		result(R, arena_printf(A, "d_%s_sum", pname(B, 1 + ai[k], "inv")), add(R, Racc[k], g[k]));
+	for (int k = 0; k < nxs; k++)
+		result(R, arena_printf(A, "d_%s", pname(B, 1 + ninv + nc + k, "row")), g[nai + nc + k]);
+	Func *body = R;
+	if (brk) {
+		/* only the iterations that ran: iteration index < count */
+		Func *W = ir_body_new(f, arena_printf(A, "%s_adjoint_ran", B->name));
+		W->cur_stmt = -1;
+		int *wp = arena_array(A, (size_t)np + 2, sizeof(int));
+		int w = 0;
+		wp[w++] = ir_param(W, pname(R, 0, "t"), DT_I64, 0, NULL, false);
+		for (int k = 0; k < ninv; k++)
+			wp[w++] = param_like(W, R, R->params.data[1 + k], pname(R, 1 + k, "inv"));
+		int wcount = ir_param(W, "iterations", DT_I64, 0, NULL, false);
+		for (int i = 1 + ninv; i < np; i++)
+			wp[w++] = param_like(W, R, R->params.data[i], pname(R, i, "x"));
+		int tf = ir_cast(W, wp[0], DT_F64);
+		int idx = dv(W, sub(W, tf, ir_dimval(W, DT_F64, start)), ir_scalar(W, DT_F64, (double)step));
+		if (flags & LF_REVERSE)
+			idx =
+			    sub(W,
+			        ir_dimval(W, DT_F64,
+			                  dim_sub(f->dc, ir_trip_count(f->dc, start, stop, step), dim_const(f->dc, 1))),
+			        idx);
+		int ran = ir_binary(W, OP_lt, idx, ir_cast(W, wcount, DT_F64));
+		/* the iterations after the break: the cotangents go through, rows 0 */
+		Func *P = ir_body_new(f, arena_printf(A, "%s_skipped", B->name));
+		P->cur_stmt = -1;
+		int *pp = arena_array(A, (size_t)np + 1, sizeof(int));
+		for (int i = 0; i < np; i++)
+			pp[i] = param_like(P, R, R->params.data[i], pname(R, i, "x"));
+		for (int k = 0; k < nc + nai; k++)
+			result(P, R->results.data[k].name, pp[1 + ninv + k]);
+		for (int k = 0; k < nxs; k++)
+			result(P, R->results.data[nc + nai + k].name,
+			       zeros_like(P, R, R->results.data[nc + nai + k].value));
+		int cw = ir_cond(W, ran, wp, np, R, P);
+		for (int k = 0; k < R->results.len; k++)
+			result(W, R->results.data[k].name, ir_extract(W, cw, k));
+		body = W;
+	}
+	/* the reverse loop */
+	int ninv2 = ninv + (brk ? 1 : 0), ncarry2 = nc + nai, nxs2 = nc + nxs + nct_y;
+	int *inv2 = arena_array(A, (size_t)ninv2 + 1, sizeof(int)),
+	    *init2 = arena_array(A, (size_t)ncarry2 + 1, sizeof(int));
+	int *xs2 = arena_array(A, (size_t)nxs2 + 1, sizeof(int));
+	for (int k = 0; k < ninv; k++)
+		inv2[k] = inv[k];
+	if (brk)
+		inv2[ninv] = count;
+	for (int k = 0; k < nc; k++)
+		init2[k] = ct[k] >= 0 ? ct[k] : zeros_like(f, f, init[k]);
+	for (int k = 0; k < nai; k++)
+		init2[nc + k] = zeros_like(f, f, inv[ai[k]]);
+	for (int k = 0; k < nc; k++)
+		xs2[k] = tape[k];
+	for (int k = 0; k < nxs; k++)
+		xs2[nc + k] = xs[k];
+	for (int j = 0; j < nct_y; j++)
+		xs2[nc + nxs + j] = ct[nc + cy[j]];
+	int RL = ir_loop(f, start, stop, step, flags & LF_REVERSE ? 0 : LF_REVERSE, 0, inv2, ninv2, init2, ncarry2, xs2,
+	                 nxs2, body);
+	for (int k = 0; k < nc; k++)
+		if (act[ninv + k])
+			c[ninv + k] = ir_extract(f, RL, k);
+	for (int k = 0; k < nai; k++)
+		c[ai[k]] = ir_extract(f, RL, nc + k);
+	for (int k = 0; k < nxs; k++)
+		if (act[ninv + nc + k])
+			c[ninv + nc + k] = ir_extract(f, RL, nc + nai + k);
+}
+
+static void r_cond(Func *f, int v, const int *ct, const bool *act, int *c)
+{
+	const Inst *in = ir_inst(f, v);
+	int nops = in->nargs - 1, nres = in->bodies[0]->results.len;
+	Arena *A = f->A;
+	int nai = 0, nct = 0;
+	int *ai = arena_array(A, (size_t)nops + 1, sizeof(int)), *cr = arena_array(A, (size_t)nres + 1, sizeof(int));
+	for (int k = 0; k < nops; k++)
+		if (act[1 + k])
+			ai[nai++] = k;
+	for (int r = 0; r < nres; r++)
+		if (ct[r] >= 0)
+			cr[nct++] = r;
+	Func *R[2];
+	for (int b = 0; b < 2; b++) {
+		Func *B = in->bodies[b];
+		R[b] = ir_body_new(f, arena_printf(A, "%s_adjoint", B->name));
+		R[b]->cur_stmt = -1;
+		int *p = arena_array(A, (size_t)(nops + nct) + 1, sizeof(int));
+		for (int k = 0; k < nops; k++)
+			p[k] = param_like(R[b], B, B->params.data[k], pname(B, k, "x"));
+		for (int j = 0; j < nct; j++) {
+			const FuncResult *r = &B->results.data[cr[j]];
+			p[nops + j] = ir_param(R[b], arena_printf(A, "d_%s", r->name ? r->name : "r"), r->dt, r->rank,
+			                       r->shape, false);
+		}
+		int *out = arena_array(A, (size_t)nres + 1, sizeof(int));
+		inline_body(R[b], B, p, out);
+		int *outs = arena_array(A, (size_t)nct + 1, sizeof(int)),
+		    *ins = arena_array(A, (size_t)nai + 1, sizeof(int));
+		int *g = arena_array(A, (size_t)nai + 1, sizeof(int));
+		for (int j = 0; j < nct; j++)
+			outs[j] = out[cr[j]];
+		for (int k = 0; k < nai; k++)
+			ins[k] = p[ai[k]];
+		adj_vjp(R[b], outs, p + nops, nct, ins, nai, NULL, 0, g);
+		for (int k = 0; k < nai; k++)
+			result(R[b], arena_printf(A, "d_%s", pname(B, ai[k], "x")),
+			       g[k] >= 0 ? g[k] : zeros_like(R[b], R[b], ins[k]));
+	}
+	int *ops = arena_array(A, (size_t)(nops + nct) + 1, sizeof(int));
+	for (int k = 0; k < nops; k++)
+		ops[k] = in->args[1 + k];
+	for (int j = 0; j < nct; j++)
+		ops[nops + j] = ct[cr[j]];
+	int c2 = ir_cond(f, in->args[0], ops, nops + nct, R[0], R[1]);
+	for (int k = 0; k < nai; k++)
+		c[1 + ai[k]] = ir_extract(f, c2, k);
 }
 
 /* ---------------------------------------------------------------- the pass */
@@ -555,6 +839,29 @@ bool *adj_depends(const Func *f, const int *outs, int nout, const int *blocked, 
 	return reach;
 }
 
+/* A loop's or cond's rule, its contributions added to its operands'. */
+static void ctrl_adjoint(Func *f, int v, const int *ct, const bool *act, int *adj)
+{
+	const Inst *in = ir_inst(f, v);
+	int n = in->nargs;
+	bool *a = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	int *c = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	for (int k = 0; k < n; k++) {
+		a[k] = act[in->args[k]] && !op_cuts_arg(in->op, k);
+		c[k] = -1;
+	}
+	if (in->op == OP_loop)
+		r_loop(f, v, ct, a, c);
+	else
+		r_cond(f, v, ct, a, c);
+	for (int k = 0; k < n; k++) {
+		if (!a[k] || c[k] < 0)
+			continue;
+		int x = ir_inst(f, v)->args[k];
+		adj[x] = adj[x] < 0 ? c[k] : add(f, adj[x], c[k]);
+	}
+}
+
 void adj_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *ins, int nin, const int *blocked,
              int nblocked, int *grads)
 {
@@ -578,9 +885,13 @@ void adj_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *in
 		for (int k = 0; k < in->nargs && !act[v]; k++)
 			act[v] = act[in->args[k]] && !op_cuts_arg(in->op, k);
 	}
+	for (int v = lo; v < n; v++) /* integers (loop counters) have no derivative */
+		if (act[v] && dtype_is_int(ir_inst(f, v)->dt))
+			act[v] = false;
 	int *adj = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	for (int v = 0; v < n; v++)
 		adj[v] = -1;
+	int **tadj = arena_array(f->A, (size_t)n + 1, sizeof(int *)); /* per result of a loop or cond */
 	for (int i = 0; i < nout; i++) {
 		int o = outs[i];
 		if (!act[o])
@@ -588,9 +899,25 @@ void adj_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *in
 		adj[o] = adj[o] < 0 ? seeds[i] : add(f, adj[o], seeds[i]);
 	}
 	for (int v = n - 1; v >= lo; v--) {
+		const Inst *iv = ir_inst(f, v);
+		if (act[v] && (iv->op == OP_loop || iv->op == OP_cond) && tadj[v]) {
+			ctrl_adjoint(f, v, tadj[v], act, adj);
+			continue;
+		}
 		if (!act[v] || adj[v] < 0)
 			continue;
-		Inst in = *ir_inst(f, v);
+		if (iv->op == OP_extract) {
+			int L = iv->args[0], k = (int)iv->ints[0];
+			if (!tadj[L]) {
+				int nr = ir_nresults(f, L);
+				tadj[L] = arena_array(f->A, (size_t)nr + 1, sizeof(int));
+				for (int r = 0; r < nr; r++)
+					tadj[L][r] = -1;
+			}
+			tadj[L][k] = tadj[L][k] < 0 ? adj[v] : add(f, tadj[L][k], adj[v]);
+			continue;
+		}
+		Inst in = *iv;
 		/* the adjoint of a named value is complete here: name it d_NAME */
 		if (in.name && !ir_inst(f, adj[v])->name && adj[v] >= n)
 			ir_inst(f, adj[v])->name = arena_printf(f->A, "d_%s", in.name);

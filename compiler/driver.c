@@ -237,29 +237,6 @@ AdcStatus adc_optimize(Compilation *c, bool verify)
 	return adc_guarded(c, do_optimize, NULL);
 }
 
-/* The first control-flow instruction of f, or -1. */
-static int first_ctrl(const Func *f)
-{
-	for (int v = 0; v < f->ins.len; v++)
-		if (op_info[ir_inst(f, v)->op].kind == K_CTRL)
-			return v;
-	return -1;
-}
-
-bool adc_differentiable(Compilation *c, const Func *f)
-{
-	for (int v = first_ctrl(f); v >= 0; v = -1) {
-		const Inst *in = ir_inst(f, v);
-		/* the adjoints of loop and cond come with LANGUAGE.md section 10 */
-		diag_error(&c->diags, in->loc.line ? in->loc : f->loc,
-		           "'%s' has a %s, which cannot be differentiated yet; emit it without derivative entries "
-		           "(--entry=plain,work)",
-		           f->name, op_info[in->op].name);
-		return false;
-	}
-	return true;
-}
-
 static void do_prepare(Compilation *c, void *arg)
 {
 	(void)arg;
@@ -281,14 +258,6 @@ static void do_prepare(Compilation *c, void *arg)
 			adj_vjp_info(f, &m->info);
 			continue;
 		}
-		if (first_ctrl(f) >= 0 && !c->entries_asked) {
-			/* no derivative entries yet for loops and conds (their adjoint
-			 * rules come with LANGUAGE.md section 10); the metadata says so */
-			adj_vjp_info(f, &m->info);
-			continue;
-		}
-		if (!adc_differentiable(c, f))
-			continue;
 		Func *v = optimize(c, after(c, PASS_VJP, adj_vjp_function(f, &m->info)), true);
 		m->vjp = v;
 		if (!(ent & AD_ENTRY_SPLIT))

@@ -35,10 +35,8 @@ typedef struct Compilation {
 	bool verify;         /* the IR verifier after every pass (tests) */
 	unsigned dump_after; /* PASS_* bits: print after these passes into `dump` */
 	Buf *dump;
-	unsigned entries;   /* set before adc_prepare_runtime: the AD_ENTRY_* bits (ad_meta.h) whose
-	                       functions it builds; 0: all */
-	bool entries_asked; /* entries is what the user asked for (--entry): a derivative entry
-	                       that cannot be built is an error, not left out */
+	unsigned entries; /* set before adc_prepare_runtime: the AD_ENTRY_* bits (ad_meta.h) whose
+	                     functions it builds; 0: all */
 } Compilation;
 
 /* Run fn(c, arg) under the compilation's recovery point, as every stage
@@ -58,9 +56,7 @@ char *adc_ast(Compilation *c);
 char *adc_ir(Compilation *c, bool optimized);
 /* Build every function's VJP and forward/backward pair (for the runtime). */
 AdcStatus adc_prepare_runtime(Compilation *c);
-/* Whether f can be differentiated; if not, the reason is a diagnostic of c
- * (a loop or cond: their adjoint rules are not written yet). */
-bool adc_differentiable(Compilation *c, const Func *f);
+
 /* For callers that build functions of their own (gradient checks): each
  * through the optimization and scheduling passes, then the C of all as a
  * module with their plain and work entry points and ad_meta records (as

@@ -13,7 +13,7 @@ bool op_cuts_arg(Op op, int k)
 {
 	if (op_info[op].flags & F_CUT)
 		return true;
-	return op == OP_where && k == 0;
+	return (op == OP_where || op == OP_cond) && k == 0; /* conditions are not differentiated */
 }
 
 Func *ir_func_new(Arena *A, DimCtx *dc, SrcFile *src, const char *name)
@@ -592,7 +592,9 @@ const Dim *ir_trip_count(DimCtx *dc, const Dim *start, const Dim *stop, int64_t 
 {
 	/* ceil((stop - start) / step), as floor((stop - start + step - 1) / step) */
 	const Dim *span = step > 0 ? dim_sub(dc, stop, start) : dim_sub(dc, start, stop);
-	int64_t s = step > 0 ? step : -step;
+	int64_t s = step > 0 ? step : -step, c;
+	if (dim_is_const(span, &c) && c <= 0)
+		return dim_const(dc, 0); /* an empty range, known now */
 	if (s == 1)
 		return span;
 	return dim_div(dc, dim_add(dc, span, dim_const(dc, s - 1)), dim_const(dc, s));

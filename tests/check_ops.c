@@ -19,15 +19,6 @@ static const char *const libm[] = {
 };
 enum { NLIBM = sizeof libm / sizeof libm[0] };
 
-/* The control-flow ops' adjoint rules come with the front end of
- * LANGUAGE.md section 10 (issue 13); until then differentiating them is an
- * internal error naming the op. The test fails once one has a rule, so the
- * list cannot outlive the gap. */
-static bool awaiting_adjoint(Op op)
-{
-	return op == OP_loop || op == OP_cond || op == OP_extract;
-}
-
 START_TEST(shape_rules)
 {
 	for (int op = 0; op < OP_COUNT; op++)
@@ -40,11 +31,6 @@ START_TEST(adjoint_rules)
 	for (int op = 0; op < OP_COUNT; op++) {
 		const OpInfo *in = &op_info[op];
 		bool needs = in->kind != K_SRC && !(in->flags & F_CUT);
-		if (awaiting_adjoint((Op)op)) {
-			ck_assert_msg(!adj_has_rule((Op)op),
-			              "'%s' has an adjoint rule now: take it off awaiting_adjoint", in->name);
-			continue;
-		}
 		if (needs)
 			ck_assert_msg(adj_has_rule((Op)op),
 			              "the op '%s' has no adjoint rule (adjoint.c) and no F_CUT or F_NODIFF", in->name);

@@ -128,7 +128,7 @@ def ckpt(x):
 def leapfrog(x0, k, dt):
     x, v = x0, 0 * x0
     for t in range(200):
-        f = -(k * x + 0.4 * x ** 3)
+        f = -(k * x + 0.4 * x ** 3).detach()  # grad without create_graph: detached, as in Paddle
         v = v + dt * f
         x = x + dt * v
     return x, v
@@ -148,7 +148,7 @@ for y0, k in ((1.0, 0.5), (2.0, 3.0)):
     case("decay", {"y0": y0, "k": k, "dt": 0.01}, {"y": y, "s": s}, "Euler steps of y' = -k y, and their sum")
     case("decay", {"y0": y0, "k": k, "dt": 0.01}, {"y": "y0 * (1 - dt * k) ** 100"},
          "the closed form of the Euler steps")
-y0 = rand(3)
+y0 = y0r = rand(3)
 case("rk4", {"y0": val(y0), "k": 0.7, "dt": 0.001}, {"yT": val(rk4(y0, 0.7, 0.001))}, "RK4, 1000 steps")
 case("rk4", {"y0": val(y0), "k": 0.7, "dt": 0.001}, {"yT": "y0 * exp(-0.7)"}, "RK4 against the solution e^(-kt)",
      atol=1e-12, rtol=1e-12)
@@ -161,9 +161,9 @@ for a in (2.0, 10.0, 0.25):
          atol=1e-12, rtol=1e-12)
 for x in ([1.0, 2.0, -0.5], [-11.0, -2.0, 0.5], [-1.0, -2.0, 0.25]):
     case("piece", {"x": x}, {"y": val(piece(T(x)))}, "if / else if / else on sum(x)")
-X, w = rand(5, 3), rand(3)
+X, w = Xr, wr = rand(5, 3), rand(3)
 case("rows", {"X": val(X), "w": val(w)}, {"acc": val(rows(X, w))}, "the rows of X, with an if on t")
-x = rand(6)
+x = xr = rand(6)
 case("pairs", {"x": val(x)}, {"d": pairs(x).item()}, "x[i] and x[i - 1] for i in range(1, n)")
 case("backwards", {"x": val(x)}, {"h": backwards(x).item()}, "range(n - 1, -1, -1), t as a weight")
 case("nest", {"k": 1.5}, {"acc": sum(i * j * 1.5 for i in range(3) for j in range(2, 10, 3))},
@@ -180,10 +180,84 @@ for n_iter in (1.0, 0.0):
     case("inside", {"x": 0.5, "n_iter": n_iter}, {"y": inside(0.5, n_iter)}, "a loop inside an if, calls in a loop")
 y = ckpt(T(0.5)).item()
 case("ckpt", {"x": 0.5}, {"y": y, "z": y}, "checkpoint=5 and checkpoint=true give the plain values")
-x0 = rand(3)
+x0 = x0r = rand(3)
 xf, vf = leapfrog(x0, 1.3, 0.01)
 case("leapfrog", {"x0": val(x0), "k": 1.3, "dt": 0.01}, {"x": val(xf), "v": val(vf)},
      "the force -grad(V(x), x) taken inside every step")
+
+
+
+def orders(y0, k):
+    y = y0
+    for t in range(50):
+        y = y + 0.02 * (-k * y + torch.sin(y))
+    return y
+
+
+def trajectory(x0, k):
+    x, v = x0, 0 * x0
+    for t in range(60):
+        f = -(k * x + 0.4 * x ** 3)
+        v = v + 0.05 * f
+        if (v * v).sum() > 4:
+            v = 0.5 * v
+        x = x + 0.05 * v
+    return (x * x + v * v).sum()
+
+
+def grads(fn, inputs, wrt, seeds=None):
+    """PyTorch's gradients of sum(results * seeds) w.r.t. wrt."""
+    ts = {k: torch.tensor(v, requires_grad=k in wrt) for k, v in inputs.items()}
+    out = fn(**ts)
+    out = out if isinstance(out, tuple) else (out,)
+    total = sum((o * (seeds[i] if seeds else 1.0)).sum() for i, o in enumerate(out) if isinstance(o, torch.Tensor))
+    gs = torch.autograd.grad(total, [ts[k] for k in wrt], allow_unused=True)
+    return {k: (val(g) if g is not None else val(torch.zeros_like(ts[k]))) for k, g in zip(wrt, gs)}
+
+
+# ---- second and third order
+y0, k = torch.tensor(0.8, requires_grad=True), torch.tensor(0.6, requires_grad=True)
+y = orders(y0, k)
+g, = torch.autograd.grad(y, k, create_graph=True)
+h, = torch.autograd.grad(g, k, create_graph=True)
+h3, = torch.autograd.grad(h, k)
+case("orders", {"y0": 0.8, "k": 0.6}, {"y": y.item(), "g": g.item(), "h": h.item(), "h3": h3.item()},
+     "grad of grad of grad through a loop (create_graph), against PyTorch's")
+x0 = rand(3)
+xt, kt = x0.clone().requires_grad_(True), torch.tensor(1.3, requires_grad=True)
+e = trajectory(xt, kt)
+gk, gx = torch.autograd.grad(e, [kt, xt])
+case("trajectory", {"x0": val(x0), "k": 1.3}, {"e": e.item(), "gk": gk.item(), "gx": val(gx)},
+     "a force by grad(create_graph) in every step and a cond, the trajectory differentiated again")
+
+# ---- reverse mode through the loops (--grad: every result seeded with ones)
+fns = {"decay": lambda y0, k, dt: decay(y0, k, dt), "rk4": rk4, "pendulum": pendulum,
+       "piece": piece, "rows": rows, "pairs": pairs, "backwards": backwards, "inside": inside,
+       "leapfrog": leapfrog}
+gcases = [
+    ("decay", {"y0": 1.0, "k": 0.5, "dt": 0.01}, ["y0", "k"]),
+    ("rk4", {"y0": val(y0r), "k": 0.7, "dt": 0.001}, ["y0", "k"]),
+    ("pendulum", {"theta0": 1.2, "g": 9.81, "l": 0.8, "c": 0.3, "dt": 0.005}, ["theta0", "g", "l", "c"]),
+    ("piece", {"x": [1.0, 2.0, -0.5]}, ["x"]),
+    ("piece", {"x": [-11.0, -2.0, 0.5]}, ["x"]),
+    ("piece", {"x": [-1.0, -2.0, 0.25]}, ["x"]),
+    ("rows", {"X": val(Xr), "w": val(wr)}, ["X", "w"]),
+    ("pairs", {"x": val(xr)}, ["x"]),
+    ("backwards", {"x": val(xr)}, ["x"]),
+    ("inside", {"x": 0.5, "n_iter": 1.0}, ["x"]),
+    ("inside", {"x": 0.5, "n_iter": 0.0}, ["x"]),
+    ("leapfrog", {"x0": val(x0r), "k": 1.3, "dt": 0.01}, ["x0", "k"]),
+]
+for name, inputs, wrt in gcases:
+    case(name, inputs, grads(fns[name], inputs, wrt), "reverse mode through the loop, against PyTorch", mode="grad")
+for a in (2.0, 10.0, 0.25):
+    case("newton", {"a": a}, {"a": 1 / (2 * math.sqrt(a))}, "the derivative of Newton's fixed point: d sqrt(a) / da",
+         mode="grad", atol=1e-12, rtol=1e-9)
+ck = {"x": 0.5}
+y = torch.tensor(0.5, requires_grad=True)
+yy = ckpt(y)
+gy, = torch.autograd.grad(2 * yy, y)
+case("ckpt", ck, {"x": gy.item()}, "checkpointed loops differentiate as the plain ones", mode="grad")
 
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
