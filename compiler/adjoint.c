@@ -593,48 +593,30 @@ static void result(Func *b, const char *name, int v)
 	VEC_PUSH(b->A, b->results, r);
 }
 
-/* The cotangents of a loop's or cond's results: ct[k] (-1: none). */
-static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
+/* What the loop rules need to know of a loop. */
+typedef struct LoopInfo {
+	Func *B;
+	int ninv, nc, nxs, nys, off;
+	bool brk;
+	unsigned flags;
+	int64_t step;
+	const Dim *start, *stop, *trip;
+	const int *inv, *init, *xs;
+	/* the active invariants, and the rows written that have cotangents */
+	int nai, nct_y;
+	int *ai, *cy;
+} LoopInfo;
+
+/* The adjoint of one iteration: parameters t, the invariants; the
+ * carries' cotangents, the active invariants' sums; the carries at the
+ * start of the iteration, the rows read, the cotangents of the rows
+ * written. Results: the carries' cotangents before the iteration, the sums,
+ * the cotangents of the rows read. */
+static Func *iter_adjoint(Func *f, const LoopInfo *I)
 {
-	const Inst *in = ir_inst(f, v);
-	Func *B = in->bodies[0];
-	int ninv = (int)in->ints[LOOP_NINV], nc = (int)in->ints[LOOP_NCARRY], nxs = (int)in->ints[LOOP_NXS];
-	unsigned flags = (unsigned)in->ints[LOOP_FLAGS];
-	bool brk = flags & LF_BREAK;
-	int off = brk ? 1 : 0, nys = B->results.len - off - nc;
-	int64_t step = in->ints[LOOP_STEP];
-	const Dim *start = in->dims[0], *stop = in->dims[1];
-	const int *inv = in->args, *init = in->args + ninv, *xs = in->args + ninv + nc;
+	Func *B = I->B;
 	Arena *A = f->A;
-	/* the taping loop: the body, with its carries as extra rows */
-	int *tape = arena_array(A, (size_t)nc + 1, sizeof(int)), count = -1;
-	if (nc > 0 || brk) {
-		Func *T = ir_clone(B);
-		T->name = arena_printf(A, "%s_tape", B->name);
-		for (int k = 0; k < nc; k++) {
-			int p = T->params.data[1 + ninv + k];
-			result(T, arena_printf(A, "%s_at_t", pname(T, 1 + ninv + k, "carry")), p);
-		}
-		int L2 = ir_loop(f, start, stop, step, flags, 0, inv, ninv, init, nc, xs, nxs, T);
-		for (int k = 0; k < nc; k++) {
-			tape[k] = ir_extract(f, L2, nc + nys + k);
-			ir_inst(f, tape[k])->name = arena_printf(A, "tape_%s", pname(B, 1 + ninv + k, "carry"));
-		}
-		if (brk)
-			count = ir_extract(f, L2, nc + nys + nc);
-	}
-	/* which invariants, rows and results take part */
-	int nai = 0, nct_y = 0;
-	int *ai = arena_array(A, (size_t)ninv + 1, sizeof(int)), *cy = arena_array(A, (size_t)nys + 1, sizeof(int));
-	for (int k = 0; k < ninv; k++)
-		if (act[k])
-			ai[nai++] = k;
-	for (int j = 0; j < nys; j++)
-		if (ct[nc + j] >= 0)
-			cy[nct_y++] = j;
-	/* the adjoint of one iteration: t, the invariants; the cotangents of the
-	 * carries and the active invariants' sums; the taped carries, the rows
-	 * read, the cotangents of the rows written */
+	int ninv = I->ninv, nc = I->nc, nxs = I->nxs, nai = I->nai, nct_y = I->nct_y, off = I->off;
 	Func *R = ir_body_new(f, arena_printf(A, "%s_adjoint", B->name));
 	R->cur_stmt = -1;
 	int np = 1 + ninv + nc + nai + nc + nxs + nct_y;
@@ -646,20 +628,20 @@ static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
 		rp[q++] = param_like(R, B, B->params.data[1 + ninv + k],
 		                     arena_printf(A, "d_%s", pname(B, 1 + ninv + k, "carry")));
 	for (int k = 0; k < nai; k++)
-		rp[q++] =
-		    param_like(R, B, B->params.data[1 + ai[k]], arena_printf(A, "d_%s", pname(B, 1 + ai[k], "inv")));
+		rp[q++] = param_like(R, B, B->params.data[1 + I->ai[k]],
+		                     arena_printf(A, "d_%s", pname(B, 1 + I->ai[k], "inv")));
 	for (int k = 0; k < nc; k++)
 		rp[q++] = param_like(R, B, B->params.data[1 + ninv + k], pname(B, 1 + ninv + k, "carry"));
 	for (int k = 0; k < nxs; k++)
 		rp[q++] = param_like(R, B, B->params.data[1 + ninv + nc + k], pname(B, 1 + ninv + nc + k, "row"));
 	for (int j = 0; j < nct_y; j++) {
-		const FuncResult *r = &B->results.data[off + nc + cy[j]];
+		const FuncResult *r = &B->results.data[off + nc + I->cy[j]];
 		rp[q++] =
 		    ir_param(R, arena_printf(A, "d_%s", r->name ? r->name : "row"), r->dt, r->rank, r->shape, false);
 	}
 	const int *Rinv = rp + 1, *Rct = rp + 1 + ninv, *Racc = Rct + nc, *Rtape = Racc + nai, *Rx = Rtape + nc,
 	          *Rcy = Rx + nxs;
-	/* the forward body again, from the taped carries */
+	/* the forward body again, from the carries at the start */
 	int *bp = arena_array(A, (size_t)B->params.len + 1, sizeof(int));
 	bp[0] = rp[0];
 	for (int k = 0; k < ninv; k++)
@@ -677,10 +659,10 @@ static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
 	for (int k = 0; k < nc; k++)
 		outs[k] = bout[off + k], seeds[k] = Rct[k];
 	for (int j = 0; j < nct_y; j++)
-		outs[nc + j] = bout[off + nc + cy[j]], seeds[nc + j] = Rcy[j];
+		outs[nc + j] = bout[off + nc + I->cy[j]], seeds[nc + j] = Rcy[j];
 	int *ins = arena_array(A, (size_t)nins + 1, sizeof(int)), *g = arena_array(A, (size_t)nins + 1, sizeof(int));
 	for (int k = 0; k < nai; k++)
-		ins[k] = Rinv[ai[k]];
+		ins[k] = Rinv[I->ai[k]];
 	for (int k = 0; k < nc; k++)
 		ins[nai + k] = Rtape[k];
 	for (int k = 0; k < nxs; k++)
@@ -692,73 +674,374 @@ static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
 	for (int k = 0; k < nc; k++)
 		result(R, arena_printf(A, "d_%s_before", pname(B, 1 + ninv + k, "carry")), g[nai + k]);
 	for (int k = 0; k < nai; k++)
-		result(R, arena_printf(A, "d_%s_sum", pname(B, 1 + ai[k], "inv")), add(R, Racc[k], g[k]));
+		result(R, arena_printf(A, "d_%s_sum", pname(B, 1 + I->ai[k], "inv")), add(R, Racc[k], g[k]));
 	for (int k = 0; k < nxs; k++)
 		result(R, arena_printf(A, "d_%s", pname(B, 1 + ninv + nc + k, "row")), g[nai + nc + k]);
-	Func *body = R;
-	if (brk) {
-		/* only the iterations that ran: iteration index < count */
-		Func *W = ir_body_new(f, arena_printf(A, "%s_adjoint_ran", B->name));
-		W->cur_stmt = -1;
-		int *wp = arena_array(A, (size_t)np + 2, sizeof(int));
-		int w = 0;
-		wp[w++] = ir_param(W, pname(R, 0, "t"), DT_I64, 0, NULL, false);
-		for (int k = 0; k < ninv; k++)
-			wp[w++] = param_like(W, R, R->params.data[1 + k], pname(R, 1 + k, "inv"));
-		int wcount = ir_param(W, "iterations", DT_I64, 0, NULL, false);
-		for (int i = 1 + ninv; i < np; i++)
-			wp[w++] = param_like(W, R, R->params.data[i], pname(R, i, "x"));
-		int tf = ir_cast(W, wp[0], DT_F64);
-		int idx = dv(W, sub(W, tf, ir_dimval(W, DT_F64, start)), ir_scalar(W, DT_F64, (double)step));
-		if (flags & LF_REVERSE)
-			idx =
-			    sub(W,
-			        ir_dimval(W, DT_F64,
-			                  dim_sub(f->dc, ir_trip_count(f->dc, start, stop, step), dim_const(f->dc, 1))),
-			        idx);
-		int ran = ir_binary(W, OP_lt, idx, ir_cast(W, wcount, DT_F64));
-		/* the iterations after the break: the cotangents go through, rows 0 */
-		Func *P = ir_body_new(f, arena_printf(A, "%s_skipped", B->name));
-		P->cur_stmt = -1;
-		int *pp = arena_array(A, (size_t)np + 1, sizeof(int));
-		for (int i = 0; i < np; i++)
-			pp[i] = param_like(P, R, R->params.data[i], pname(R, i, "x"));
-		for (int k = 0; k < nc + nai; k++)
-			result(P, R->results.data[k].name, pp[1 + ninv + k]);
-		for (int k = 0; k < nxs; k++)
-			result(P, R->results.data[nc + nai + k].name,
-			       zeros_like(P, R, R->results.data[nc + nai + k].value));
-		int cw = ir_cond(W, ran, wp, np, R, P);
-		for (int k = 0; k < R->results.len; k++)
-			result(W, R->results.data[k].name, ir_extract(W, cw, k));
-		body = W;
+	return R;
+}
+
+/* An iteration that does not run: R's parameters, its first `pass`
+ * results taken from the parameters after the leading `lead` ones, the
+ * others zeros of R's results' types. */
+static Func *skip_body(Func *f, const Func *R, int lead, int pass, const char *name)
+{
+	Func *P = ir_body_new(f, name);
+	P->cur_stmt = -1;
+	int np = R->params.len;
+	int *pp = arena_array(f->A, (size_t)np + 1, sizeof(int));
+	for (int i = 0; i < np; i++)
+		pp[i] = param_like(P, R, R->params.data[i], pname(R, i, "x"));
+	for (int k = 0; k < R->results.len; k++) {
+		const FuncResult *r = &R->results.data[k];
+		result(P, r->name, k < pass ? pp[lead + k] : ir_fill(P, r->dt, 0.0, r->rank, r->shape));
 	}
-	/* the reverse loop */
-	int ninv2 = ninv + (brk ? 1 : 0), ncarry2 = nc + nai, nxs2 = nc + nxs + nct_y;
-	int *inv2 = arena_array(A, (size_t)ninv2 + 1, sizeof(int)),
-	    *init2 = arena_array(A, (size_t)ncarry2 + 1, sizeof(int));
-	int *xs2 = arena_array(A, (size_t)nxs2 + 1, sizeof(int));
+	return P;
+}
+
+/* A body that runs `core` (whose parameter 0 is t) only where `ran` holds,
+ * else the skip body: its own parameters are core's with t replaced by
+ * `nlead` leading ones, from which build_t makes t and `ran`. */
+typedef void (*TimeFn)(Func *W, const int *lead, const void *ctx, int *t, int *ran);
+static Func *guarded(Func *f, Func *core, Func *skip, int nlead, const char *const *lead_names, TimeFn build,
+                     const void *ctx, int ninv_core)
+{
+	Func *W = ir_body_new(f, arena_printf(f->A, "%s_guarded", core->name));
+	W->cur_stmt = -1;
+	int np = core->params.len;
+	int *lp = arena_array(f->A, (size_t)nlead + 1, sizeof(int)),
+	    *wp = arena_array(f->A, (size_t)np + 1, sizeof(int));
+	/* the loop's layout: the counter, the invariants (the extra leading ones
+	 * after the first, then core's), the carries and rows */
+	lp[0] = ir_param(W, lead_names[0], DT_I64, 0, NULL, false);
+	for (int i = 1; i < nlead; i++)
+		lp[i] = ir_param(W, lead_names[i], DT_I64, 0, NULL, false);
+	for (int i = 1; i < np; i++)
+		wp[i] = param_like(W, core, core->params.data[i], pname(core, i, "x"));
+	(void)ninv_core;
+	int t, ran;
+	build(W, lp, ctx, &t, &ran);
+	wp[0] = t;
+	int cw = ir_cond(W, ran, wp, np, core, skip);
+	for (int k = 0; k < core->results.len; k++)
+		result(W, core->results.data[k].name, ir_extract(W, cw, k));
+	return W;
+}
+
+/* After a break: t is the loop's own; it ran if its index < the count. */
+typedef struct BreakTime {
+	const LoopInfo *I;
+	DimCtx *dc;
+} BreakTime;
+
+static void break_time(Func *W, const int *lead, const void *ctx, int *t, int *ran)
+{
+	const BreakTime *bt = ctx;
+	const LoopInfo *I = bt->I;
+	*t = lead[0];
+	int tf = ir_cast(W, lead[0], DT_F64);
+	int idx = dv(W, sub(W, tf, ir_dimval(W, DT_F64, I->start)), ir_scalar(W, DT_F64, (double)I->step));
+	if (I->flags & LF_REVERSE)
+		idx = sub(W, ir_dimval(W, DT_F64, dim_sub(bt->dc, I->trip, dim_const(bt->dc, 1))), idx);
+	*ran = ir_binary(W, OP_lt, idx, ir_cast(W, lead[1], DT_F64));
+}
+
+/* In a segment of K iterations: index i = s * K + j, t from i; it runs if
+ * i < T (the last segment may be short). */
+typedef struct SegTime {
+	const LoopInfo *I;
+	int64_t K;
+} SegTime;
+
+static void seg_time(Func *W, const int *lead, const void *ctx, int *t, int *ran)
+{
+	const SegTime *st = ctx;
+	const LoopInfo *I = st->I;
+	int i = add(W, mul(W, ir_cast(W, lead[1], DT_F64), ir_scalar(W, DT_F64, (double)st->K)),
+	            ir_cast(W, lead[0], DT_F64));
+	int tf = add(W, ir_dimval(W, DT_F64, I->start), mul(W, i, ir_scalar(W, DT_F64, (double)I->step)));
+	*t = ir_cast(W, tf, DT_I64);
+	*ran = ir_binary(W, OP_lt, i, ir_dimval(W, DT_F64, I->trip));
+}
+
+/* The forward body with the given results: its carries' next values, and
+ * with `tape`, the carries at the start as well. */
+static Func *carry_body(Func *f, const LoopInfo *I, bool tape)
+{
+	Func *T = ir_clone(I->B);
+	T->name = arena_printf(f->A, "%s_%s", I->B->name, tape ? "tape" : "carry");
+	FuncResult *keep = arena_array(f->A, (size_t)I->nc + 1, sizeof *keep);
+	for (int k = 0; k < I->nc; k++)
+		keep[k] = T->results.data[I->off + k];
+	T->results.len = 0;
+	for (int k = 0; k < I->nc; k++)
+		VEC_PUSH(T->A, T->results, keep[k]);
+	for (int k = 0; tape && k < I->nc; k++)
+		result(T, arena_printf(f->A, "%s_at_t", pname(T, 1 + I->ninv + k, "carry")),
+		       T->params.data[1 + I->ninv + k]);
+	return T;
+}
+
+/* A stack of T rows as nseg blocks of K rows (zero rows after the last). */
+static int blocks_of(Func *f, int x, const Dim *T, const Dim *nseg, int64_t K)
+{
+	const Inst *in = ir_inst(f, x);
+	DimCtx *dc = f->dc;
+	const Dim *P = dim_mul(dc, nseg, dim_const(dc, K));
+	int padded = x;
+	if (P != T) {
+		const Dim *shape[IR_MAX_RANK + 1];
+		shape[0] = dim_sub(dc, P, T);
+		for (int i = 1; i < in->rank; i++)
+			shape[i] = in->shape[i];
+		int z = ir_fill(f, in->dt, 0.0, in->rank, shape);
+		int parts[2] = {x, z};
+		padded = ir_concat(f, parts, 2, 0);
+	}
+	const Dim *bs[IR_MAX_RANK + 1];
+	bs[0] = nseg;
+	bs[1] = dim_const(dc, K);
+	for (int i = 1; i < in->rank; i++)
+		bs[i + 1] = in->shape[i];
+	return ir_reshape(f, padded, in->rank + 1, bs);
+}
+
+/* The first T rows of nseg blocks of K rows. */
+static int unblock(Func *f, int b, const Dim *T)
+{
+	const Inst *in = ir_inst(f, b);
+	DimCtx *dc = f->dc;
+	const Dim *shape[IR_MAX_RANK], *starts[IR_MAX_RANK], *lens[IR_MAX_RANK];
+	int64_t steps[IR_MAX_RANK];
+	shape[0] = dim_mul(dc, in->shape[0], in->shape[1]);
+	for (int i = 2; i < in->rank; i++)
+		shape[i - 1] = in->shape[i];
+	int flat = ir_reshape(f, b, in->rank - 1, shape);
+	for (int i = 0; i < in->rank - 1; i++) {
+		starts[i] = dim_const(dc, 0);
+		steps[i] = 1;
+		lens[i] = shape[i];
+	}
+	lens[0] = T;
+	return shape[0] == T ? flat : ir_slice(f, flat, starts, steps, lens);
+}
+
+/* The inner loop over a segment's K iterations, in body S: invariants s
+ * and inv, carries from init, rows the blocks. */
+static int segment_loop(Func *S, const LoopInfo *I, int64_t K, Func *body, int s, const int *inv, int ninv,
+                        const int *init, int ninit, const int *rows, int nrows, unsigned flags)
+{
+	int *iv = arena_array(S->A, (size_t)ninv + 2, sizeof(int));
+	iv[0] = s;
 	for (int k = 0; k < ninv; k++)
-		inv2[k] = inv[k];
-	if (brk)
-		inv2[ninv] = count;
-	for (int k = 0; k < nc; k++)
-		init2[k] = ct[k] >= 0 ? ct[k] : zeros_like(f, f, init[k]);
-	for (int k = 0; k < nai; k++)
-		init2[nc + k] = zeros_like(f, f, inv[ai[k]]);
-	for (int k = 0; k < nc; k++)
-		xs2[k] = tape[k];
+		iv[1 + k] = inv[k];
+	(void)I;
+	return ir_loop(S, dim_const(S->dc, 0), dim_const(S->dc, K), 1, flags, 0, iv, ninv + 1, init, ninit, rows, nrows,
+	               body);
+}
+
+/* The checkpointed adjoint: the carries kept every K iterations by a
+ * forward loop over segments; a reverse loop over segments that runs each
+ * segment again into a K-row tape, then backwards over it. Memory: T/K
+ * checkpoints and one segment's tape instead of T carries. */
+static void loop_adjoint_ckpt(Func *f, const LoopInfo *I, int64_t K, const int *ct, const bool *act, int *c)
+{
+	Arena *A = f->A;
+	DimCtx *dc = f->dc;
+	int ninv = I->ninv, nc = I->nc, nxs = I->nxs, nai = I->nai, nct_y = I->nct_y;
+	const Dim *T = I->trip, *nseg = dim_div(dc, dim_add(dc, T, dim_const(dc, K - 1)), dim_const(dc, K));
+	static const char *const lead[2] = {"j", "segment"};
+	SegTime st = {I, K};
+	/* the rows read, as blocks of K */
+	int *xb = arena_array(A, (size_t)nxs + 1, sizeof(int)), *yb = arena_array(A, (size_t)nct_y + 1, sizeof(int));
 	for (int k = 0; k < nxs; k++)
-		xs2[nc + k] = xs[k];
+		xb[k] = blocks_of(f, I->xs[k], T, nseg, K);
 	for (int j = 0; j < nct_y; j++)
-		xs2[nc + nxs + j] = ct[nc + cy[j]];
-	int RL = ir_loop(f, start, stop, step, flags & LF_REVERSE ? 0 : LF_REVERSE, 0, inv2, ninv2, init2, ncarry2, xs2,
-	                 nxs2, body);
+		yb[j] = blocks_of(f, ct[nc + I->cy[j]], T, nseg, K);
+	/* one iteration forward (nothing after the end): the next carries, and
+	 * with the tape the carries at the start */
+	Func *fw[2], *G[2];
+	for (int tp = 0; tp < 2; tp++) {
+		fw[tp] = carry_body(f, I, tp);
+		Func *skip = skip_body(f, fw[tp], 1 + ninv, nc, "after_the_end");
+		for (int k = 0; tp && k < nc; k++) /* a tape row after the end: its carry */
+			skip->results.data[nc + k].value = skip->params.data[1 + ninv + k];
+		G[tp] = guarded(f, fw[tp], skip, 2, lead, seg_time, &st, ninv);
+	}
+	/* the checkpoints: a loop over segments, each a loop over K iterations */
+	Func *S1 = ir_body_new(f, arena_printf(A, "%s_segment", I->B->name));
+	S1->cur_stmt = -1;
+	int s1 = ir_param(S1, "segment", DT_I64, 0, NULL, false);
+	int *p1 = arena_array(A, (size_t)(ninv + nc + nxs) + 1, sizeof(int));
+	for (int k = 0; k < ninv; k++)
+		p1[k] = param_like(S1, f, I->inv[k], pname(I->B, 1 + k, "inv"));
+	for (int k = 0; k < nc; k++)
+		p1[ninv + k] = param_like(S1, f, I->init[k], pname(I->B, 1 + ninv + k, "carry"));
+	for (int k = 0; k < nxs; k++)
+		p1[ninv + nc + k] = ir_param(S1, pname(I->B, 1 + ninv + nc + k, "rows"), ir_inst(f, xb[k])->dt,
+		                             ir_inst(f, xb[k])->rank - 1, ir_inst(f, xb[k])->shape + 1, false);
+	int in1 = segment_loop(S1, I, K, G[0], s1, p1, ninv, p1 + ninv, nc, p1 + ninv + nc, nxs, 0);
+	for (int k = 0; k < nc; k++)
+		result(S1, pname(I->B, 1 + ninv + k, "carry"), ir_extract(S1, in1, k));
+	for (int k = 0; k < nc; k++)
+		result(S1, arena_printf(A, "checkpoint_%s", pname(I->B, 1 + ninv + k, "carry")), p1[ninv + k]);
+	int LC = ir_loop(f, dim_const(dc, 0), nseg, 1, 0, 0, I->inv, ninv, I->init, nc, xb, nxs, S1);
+	int *ck = arena_array(A, (size_t)nc + 1, sizeof(int));
+	for (int k = 0; k < nc; k++) {
+		ck[k] = ir_extract(f, LC, nc + k);
+		ir_inst(f, ck[k])->name = arena_printf(A, "checkpoints_%s", pname(I->B, 1 + ninv + k, "carry"));
+	}
+	/* one iteration backwards, nothing after the end */
+	Func *R = iter_adjoint(f, I);
+	Func *Rskip = skip_body(f, R, 1 + ninv, nc + nai, "after_the_end_adjoint");
+	Func *V = guarded(f, R, Rskip, 2, lead, seg_time, &st, ninv);
+	/* a segment backwards: its tape again, then the reverse loop over it */
+	Func *S2 = ir_body_new(f, arena_printf(A, "%s_segment_adjoint", I->B->name));
+	S2->cur_stmt = -1;
+	int s2 = ir_param(S2, "segment", DT_I64, 0, NULL, false);
+	int n2 = ninv + nc + nai + nc + nxs + nct_y;
+	int *p2 = arena_array(A, (size_t)n2 + 1, sizeof(int));
+	int q = 0;
+	for (int k = 0; k < ninv; k++)
+		p2[q++] = param_like(S2, f, I->inv[k], pname(I->B, 1 + k, "inv"));
+	for (int k = 0; k < nc + nai; k++)
+		p2[q++] = param_like(S2, R, R->params.data[1 + ninv + k], pname(R, 1 + ninv + k, "d"));
+	for (int k = 0; k < nc; k++)
+		p2[q++] =
+		    param_like(S2, f, I->init[k], arena_printf(A, "checkpoint_%s", pname(I->B, 1 + ninv + k, "carry")));
+	for (int k = 0; k < nxs; k++)
+		p2[q++] = ir_param(S2, pname(I->B, 1 + ninv + nc + k, "rows"), ir_inst(f, xb[k])->dt,
+		                   ir_inst(f, xb[k])->rank - 1, ir_inst(f, xb[k])->shape + 1, false);
+	for (int j = 0; j < nct_y; j++)
+		p2[q++] = ir_param(S2, "d_rows", ir_inst(f, yb[j])->dt, ir_inst(f, yb[j])->rank - 1,
+		                   ir_inst(f, yb[j])->shape + 1, false);
+	const int *P2inv = p2, *P2d = p2 + ninv, *P2ck = P2d + nc + nai, *P2x = P2ck + nc, *P2y = P2x + nxs;
+	int tl = segment_loop(S2, I, K, G[1], s2, P2inv, ninv, P2ck, nc, P2x, nxs, 0);
+	int nrows3 = nc + nxs + nct_y;
+	int *rows3 = arena_array(A, (size_t)nrows3 + 1, sizeof(int));
+	for (int k = 0; k < nc; k++) {
+		rows3[k] = ir_extract(S2, tl, nc + k);
+		ir_inst(S2, rows3[k])->name = arena_printf(A, "segment_tape_%s", pname(I->B, 1 + ninv + k, "carry"));
+	}
+	for (int k = 0; k < nxs; k++)
+		rows3[nc + k] = P2x[k];
+	for (int j = 0; j < nct_y; j++)
+		rows3[nc + nxs + j] = P2y[j];
+	int rl = segment_loop(S2, I, K, V, s2, P2inv, ninv, P2d, nc + nai, rows3, nrows3, LF_REVERSE);
+	for (int k = 0; k < R->results.len; k++)
+		result(S2, R->results.data[k].name, ir_extract(S2, rl, k));
+	/* the reverse loop over segments */
+	int ncarry2 = nc + nai, nxs2 = nc + nxs + nct_y;
+	int *init2 = arena_array(A, (size_t)ncarry2 + 1, sizeof(int)),
+	    *xs2 = arena_array(A, (size_t)nxs2 + 1, sizeof(int));
+	for (int k = 0; k < nc; k++)
+		init2[k] = ct[k] >= 0 ? ct[k] : zeros_like(f, f, I->init[k]);
+	for (int k = 0; k < nai; k++)
+		init2[nc + k] = zeros_like(f, f, I->inv[I->ai[k]]);
+	for (int k = 0; k < nc; k++)
+		xs2[k] = ck[k];
+	for (int k = 0; k < nxs; k++)
+		xs2[nc + k] = xb[k];
+	for (int j = 0; j < nct_y; j++)
+		xs2[nc + nxs + j] = yb[j];
+	int RL = ir_loop(f, dim_const(dc, 0), nseg, 1, LF_REVERSE, 0, I->inv, ninv, init2, ncarry2, xs2, nxs2, S2);
 	for (int k = 0; k < nc; k++)
 		if (act[ninv + k])
 			c[ninv + k] = ir_extract(f, RL, k);
 	for (int k = 0; k < nai; k++)
-		c[ai[k]] = ir_extract(f, RL, nc + k);
+		c[I->ai[k]] = ir_extract(f, RL, nc + k);
+	for (int k = 0; k < nxs; k++)
+		if (act[ninv + nc + k])
+			c[ninv + nc + k] = unblock(f, ir_extract(f, RL, nc + nai + k), T);
+}
+
+/* The cotangents of a loop's or cond's results: ct[k] (-1: none). */
+static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
+{
+	const Inst *in = ir_inst(f, v);
+	Arena *A = f->A;
+	LoopInfo I;
+	I.B = in->bodies[0];
+	I.ninv = (int)in->ints[LOOP_NINV], I.nc = (int)in->ints[LOOP_NCARRY], I.nxs = (int)in->ints[LOOP_NXS];
+	I.flags = (unsigned)in->ints[LOOP_FLAGS];
+	I.brk = I.flags & LF_BREAK;
+	I.off = I.brk ? 1 : 0;
+	I.nys = I.B->results.len - I.off - I.nc;
+	I.step = in->ints[LOOP_STEP];
+	I.start = in->dims[0], I.stop = in->dims[1];
+	I.trip = ir_trip_count(f->dc, I.start, I.stop, I.step);
+	I.inv = in->args, I.init = in->args + I.ninv, I.xs = in->args + I.ninv + I.nc;
+	I.ai = arena_array(A, (size_t)I.ninv + 1, sizeof(int));
+	I.cy = arena_array(A, (size_t)I.nys + 1, sizeof(int));
+	I.nai = I.nct_y = 0;
+	for (int k = 0; k < I.ninv; k++)
+		if (act[k])
+			I.ai[I.nai++] = k;
+	for (int j = 0; j < I.nys; j++)
+		if (ct[I.nc + j] >= 0)
+			I.cy[I.nct_y++] = j;
+	int ninv = I.ninv, nc = I.nc, nxs = I.nxs, nys = I.nys, nai = I.nai, nct_y = I.nct_y;
+	/* checkpointing: K iterations a segment (true: near sqrt(T)); not with
+	 * a break or a loop that runs backwards */
+	int64_t ck = in->ints[LOOP_CKPT], T;
+	bool tconst = dim_is_const(I.trip, &T);
+	if (ck < 0)
+		ck = tconst ? (int64_t)ceil(sqrt((double)T)) : 64;
+	if (ck > 0 && nc > 0 && !I.brk && !(I.flags & LF_REVERSE) && !(tconst && ck >= T)) {
+		loop_adjoint_ckpt(f, &I, ck, ct, act, c);
+		return;
+	}
+	/* the taping loop: the body, with its carries as extra rows */
+	int *tape = arena_array(A, (size_t)nc + 1, sizeof(int)), count = -1;
+	if (nc > 0 || I.brk) {
+		Func *Tb = ir_clone(I.B);
+		Tb->name = arena_printf(A, "%s_tape", I.B->name);
+		for (int k = 0; k < nc; k++) {
+			int p = Tb->params.data[1 + ninv + k];
+			result(Tb, arena_printf(A, "%s_at_t", pname(Tb, 1 + ninv + k, "carry")), p);
+		}
+		int L2 = ir_loop(f, I.start, I.stop, I.step, I.flags, 0, I.inv, ninv, I.init, nc, I.xs, nxs, Tb);
+		for (int k = 0; k < nc; k++) {
+			tape[k] = ir_extract(f, L2, nc + nys + k);
+			ir_inst(f, tape[k])->name = arena_printf(A, "tape_%s", pname(I.B, 1 + ninv + k, "carry"));
+		}
+		if (I.brk)
+			count = ir_extract(f, L2, nc + nys + nc);
+	}
+	Func *R = iter_adjoint(f, &I), *body = R;
+	if (I.brk) {
+		/* only the iterations that ran: iteration index < count */
+		static const char *const lead[2] = {"t", "iterations"};
+		BreakTime bt = {&I, f->dc};
+		Func *P = skip_body(f, R, 1 + ninv, nc + nai, arena_printf(A, "%s_skipped", I.B->name));
+		body = guarded(f, R, P, 2, lead, break_time, &bt, ninv);
+	}
+	/* the reverse loop: invariants (and the count), the cotangents, the rows */
+	int ninv2 = ninv + (I.brk ? 1 : 0), ncarry2 = nc + nai, nxs2 = nc + nxs + nct_y;
+	int *inv2 = arena_array(A, (size_t)ninv2 + 1, sizeof(int)),
+	    *init2 = arena_array(A, (size_t)ncarry2 + 1, sizeof(int));
+	int *xs2 = arena_array(A, (size_t)nxs2 + 1, sizeof(int));
+	int q = 0;
+	if (I.brk)
+		inv2[q++] = count;
+	for (int k = 0; k < ninv; k++)
+		inv2[q++] = I.inv[k];
+	for (int k = 0; k < nc; k++)
+		init2[k] = ct[k] >= 0 ? ct[k] : zeros_like(f, f, I.init[k]);
+	for (int k = 0; k < nai; k++)
+		init2[nc + k] = zeros_like(f, f, I.inv[I.ai[k]]);
+	for (int k = 0; k < nc; k++)
+		xs2[k] = tape[k];
+	for (int k = 0; k < nxs; k++)
+		xs2[nc + k] = I.xs[k];
+	for (int j = 0; j < nct_y; j++)
+		xs2[nc + nxs + j] = ct[nc + I.cy[j]];
+	int RL = ir_loop(f, I.start, I.stop, I.step, I.flags & LF_REVERSE ? 0 : LF_REVERSE, 0, inv2, ninv2, init2,
+	                 ncarry2, xs2, nxs2, body);
+	for (int k = 0; k < nc; k++)
+		if (act[ninv + k])
+			c[ninv + k] = ir_extract(f, RL, k);
+	for (int k = 0; k < nai; k++)
+		c[I.ai[k]] = ir_extract(f, RL, nc + k);
 	for (int k = 0; k < nxs; k++)
 		if (act[ninv + nc + k])
 			c[ninv + nc + k] = ir_extract(f, RL, nc + nai + k);

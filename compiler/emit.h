@@ -57,9 +57,15 @@ typedef struct LitEnt {
 	const char *text;
 } LitEnt;
 
+/* --emit=memory: the bytes of a function's buffers, its bodies' included. */
+typedef struct MemTotals {
+	const Dim *total, *unshared;
+} MemTotals;
+
 struct Emit {
 	Arena *A;
-	LitEnt *lits; /* LIT_CACHE entries in A, or NULL */
+	MemTotals *mem; /* with a report: shared by a function and its bodies */
+	LitEnt *lits;   /* LIT_CACHE entries in A, or NULL */
 	Func *f;
 	const Func *root; /* the function being emitted (f, or the one whose body f is) */
 	const EmitOptions *o;
@@ -175,6 +181,9 @@ void ec_plan_ctrl(Emit *E, int v);
 const char *ec_numel(Emit *E, int rank, const Dim **shape);
 /* A scratch buffer of the work memory, declared at the top of the function. */
 const char *ec_scratch(Emit *E, const char *base, DType dt, int rank, const Dim **shape);
+/* --emit=memory: a buffer's bytes, and its line in the report. */
+const Dim *ec_bytes(Emit *E, DType dt, int rank, const Dim **shape);
+void ec_report_buffer(Emit *E, const char *name, DType dt, int rank, const Dim **shape, const Dim *bytes);
 /* An emitter for body b of a control-flow op of E's function, sharing its
  * names and work memory; ec_place plans where b's values live. */
 Emit *ec_sub(Emit *E, Func *b);

@@ -20,6 +20,20 @@ static const char *scalar_of(Emit *E, int v)
 	return ec_ex(E, v, scalar_ix);
 }
 
+/* A buffer of the op itself (a carry's two, a row nothing extracts), in
+ * the report as the function's own are. */
+static const char *ctrl_scratch(Emit *E, const char *name, DType dt, int rank, const Dim **shape)
+{
+	const char *home = ec_scratch(E, name, dt, rank, shape);
+	if (E->report) {
+		const Dim *b = ec_bytes(E, dt, rank, shape);
+		E->mem->total = dim_add(E->f->dc, E->mem->total, b);
+		E->mem->unshared = dim_add(E->f->dc, E->mem->unshared, b);
+		ec_report_buffer(E, home, dt, rank, shape, b);
+	}
+	return home;
+}
+
 void ec_plan_ctrl(Emit *E, int v)
 {
 	Func *f = E->f;
@@ -48,14 +62,14 @@ void ec_plan_ctrl(Emit *E, int v)
 				continue;
 			int e = cs->extract[k];
 			if (e < 0 || !(E->mat[e] == M_SCRATCH || E->mat[e] == M_RESULT))
-				cs->cur[k] = ec_scratch(E, p->name ? p->name : "carry", p->dt, p->rank, p->shape);
-			cs->nxt[k] = ec_scratch(E, arena_printf(E->A, "%s_next", p->name ? p->name : "carry"), p->dt,
-			                        p->rank, p->shape);
+				cs->cur[k] = ctrl_scratch(E, p->name ? p->name : "carry", p->dt, p->rank, p->shape);
+			cs->nxt[k] = ctrl_scratch(E, arena_printf(E->A, "%s_next", p->name ? p->name : "carry"), p->dt,
+			                          p->rank, p->shape);
 		}
 		for (int k = 0; k < nys; k++) {
 			const FuncResult *r = &b->results.data[off + nc + k];
 			if (cs->extract[nc + k] < 0) /* a row nothing reads: written, then forgotten */
-				cs->extra[nc + k] = ec_scratch(E, r->name, r->dt, r->rank, r->shape);
+				cs->extra[nc + k] = ctrl_scratch(E, r->name, r->dt, r->rank, r->shape);
 		}
 		const Dim *trip = ir_trip_count(f->dc, in->dims[0], in->dims[1], in->ints[LOOP_STEP]);
 		if ((nxs || nys) && !dim_nonneg(trip)) {
@@ -69,7 +83,7 @@ void ec_plan_ctrl(Emit *E, int v)
 		for (int k = 0; k < nres; k++) {
 			const FuncResult *r = &b->results.data[k];
 			if (cs->extract[k] < 0 && r->rank > 0)
-				cs->extra[k] = ec_scratch(E, r->name, r->dt, r->rank, r->shape);
+				cs->extra[k] = ctrl_scratch(E, r->name, r->dt, r->rank, r->shape);
 		}
 	}
 	E->subs[v] = arena_array(E->A, (size_t)in->nbodies, sizeof(Emit *));
@@ -118,6 +132,20 @@ static const char *name_of(const Func *b, int param, const char *fallback)
 {
 	const char *n = ir_inst(b, b->params.data[param])->name;
 	return n ? n : fallback;
+}
+
+/* Does an instruction of b other than a loop or cond read p? */
+static bool read_directly(const Func *b, int p)
+{
+	for (int v = 0; v < b->ins.len; v++) {
+		const Inst *in = ir_inst(b, v);
+		if (in->op == OP_loop || in->op == OP_cond)
+			continue;
+		for (int k = 0; k < in->nargs; k++)
+			if (in->args[k] == p)
+				return true;
+	}
+	return false;
 }
 
 void ec_loop(Emit *E, int v)
@@ -211,9 +239,14 @@ void ec_loop(Emit *E, int v)
 	for (int k = 0; k < nxs; k++) {
 		int a = in->args[ninv + nc + k], bp = 1 + ninv + nc + k;
 		const Inst *p = ir_inst(b, b->params.data[bp]);
+		const char *at =
+		    arena_printf(E->A, "%s + %s * %s", E->home[a], row, ec_paren(E, ec_numel(E, p->rank, p->shape)));
+		if (!read_directly(b, b->params.data[bp])) { /* unused, or only passed on (to a cond): no variable */
+			bind_param(S, bp, arena_printf(E->A, "(%s)", at), false);
+			continue;
+		}
 		const char *x = ec_fresh(E, name_of(b, bp, "row"));
-		ec_line(E, "const %s *%s = %s + %s * %s;", ec_ctype(p->dt), x, E->home[a], row,
-		        ec_paren(E, ec_numel(E, p->rank, p->shape)));
+		ec_line(E, "const %s *%s = %s;", ec_ctype(p->dt), x, at);
 		bind_param(S, bp, x, false);
 	}
 	for (int k = 0; k < nys; k++) {

@@ -402,6 +402,23 @@ const char *ec_scratch(Emit *E, const char *base, DType dt, int rank, const Dim 
 	return name;
 }
 
+const Dim *ec_bytes(Emit *E, DType dt, int rank, const Dim **shape)
+{
+	const Dim *b = dim_const(E->f->dc, dt == DT_F64 || dt == DT_I64 ? 8 : 4);
+	for (int k = 0; k < rank; k++)
+		b = dim_mul(E->f->dc, b, shape[k]);
+	return b;
+}
+
+void ec_report_buffer(Emit *E, const char *name, DType dt, int rank, const Dim **shape, const Dim *bytes)
+{
+	Buf b;
+	buf_init(&b, E->A);
+	dim_print(&b, bytes);
+	buf_printf(E->report, "    %-12s %-16s %s bytes\n", name, type_doc(E, dt, rank, shape), b.data);
+	buf_free(&b);
+}
+
 /* The per-value tables of an emitter for f. */
 static void emitter_tables(Emit *E, Func *f)
 {
@@ -457,7 +474,10 @@ void ec_place(Emit *E)
 		}
 		buf_puts(E->statics, "\n};\n");
 	}
-	const Dim *total = dim_const(f->dc, 0), *unshared = dim_const(f->dc, 0);
+	if (E->report && !E->mem) { /* the function's totals; its bodies add theirs */
+		E->mem = arena_alloc(E->A, sizeof *E->mem);
+		E->mem->total = E->mem->unshared = dim_const(f->dc, 0);
+	}
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
 		if (E->mat[v] == M_LOCAL) {
@@ -470,10 +490,8 @@ void ec_place(Emit *E)
 		/* the byte counts are for the report only */
 		const Dim *bytes_d = NULL;
 		if (E->report) {
-			bytes_d = dim_const(f->dc, in->dt == DT_F64 || in->dt == DT_I64 ? 8 : 4);
-			for (int k = 0; k < in->rank; k++)
-				bytes_d = dim_mul(f->dc, bytes_d, in->shape[k]);
-			unshared = dim_add(f->dc, unshared, bytes_d);
+			bytes_d = ec_bytes(E, in->dt, in->rank, in->shape);
+			E->mem->unshared = dim_add(f->dc, E->mem->unshared, bytes_d);
 		}
 		int prev = E->S->reuse[v];
 		if (prev >= 0) {
@@ -486,16 +504,10 @@ void ec_place(Emit *E)
 			continue;
 		}
 		if (E->report)
-			total = dim_add(f->dc, total, bytes_d);
+			E->mem->total = dim_add(f->dc, E->mem->total, bytes_d);
 		E->home[v] = ec_scratch(E, in->name ? in->name : "t", in->dt, in->rank, in->shape);
-		if (E->report) {
-			Buf bytes;
-			buf_init(&bytes, E->A);
-			dim_print(&bytes, bytes_d);
-			buf_printf(E->report, "    %-12s %-16s %s bytes\n", E->home[v],
-			           type_doc(E, in->dt, in->rank, in->shape), bytes.data);
-			buf_free(&bytes);
-		}
+		if (E->report)
+			ec_report_buffer(E, E->home[v], in->dt, in->rank, in->shape, bytes_d);
 	}
 	for (int v = 0; v < n; v++)
 		if (E->mat[v] == M_CTRL)
@@ -503,11 +515,11 @@ void ec_place(Emit *E)
 	if (E->report && !f->is_body) {
 		Buf t;
 		buf_init(&t, E->A);
-		dim_print(&t, total);
+		dim_print(&t, E->mem->total);
 		buf_printf(E->report, "  total: %s bytes (each buffer 64-byte aligned)", t.data);
-		if (total != unshared) {
+		if (E->mem->total != E->mem->unshared) {
 			t.len = 0;
-			dim_print(&t, unshared);
+			dim_print(&t, E->mem->unshared);
 			buf_printf(E->report, "; %s bytes without reuse", t.data);
 		}
 		buf_puts(E->report, "\n");

@@ -52,9 +52,19 @@ has mlp.out "^epoch 1000"
 build newton newton && ok || bad "newton did not build"
 ./newton >newton.out && ok || bad "newton failed: $(tail -3 newton.out)"
 has newton.out "max |x_i - 1| = 0.000e+00"
+build pendulum pendulum_fit && ok || bad "pendulum_fit did not build"
+./pendulum_fit >pendulum.out && ok || bad "pendulum_fit failed: $(tail -3 pendulum.out)"
+has pendulum.out "^fitted: c = 0.30[0-9]* (true 0.3), l = 0.80[0-9]* (true 0.8)$"
+# the loss falls to the noise's variance, 0.02^2 / 12
+awk '/^step/ { l[n++] = $4 } END { exit !(n >= 2 && l[n - 1] < 1e-3 * l[0] && l[n - 1] < 4e-5) }' pendulum.out && ok ||
+	bad "pendulum_fit: the loss did not fall: $(cat pendulum.out)"
 build projectile projectile && ok || bad "projectile did not build"
 ./projectile >projectile.out && ok || bad "projectile failed: $(tail -3 projectile.out)"
 has projectile.out "^hit: launch at"
+# the same aim through RK4 in a loop with a break: the closed form's angle
+# with linear drag, a steeper one with quadratic drag
+has projectile.out "^rk4, linear drag: launch at 25.8701"
+has projectile.out "^rk4, quadratic drag c = 0.002: launch at 28.2"
 # the hit, checked by integrating the equations of motion numerically (RK4),
 # independently of the closed form the sample differentiates
 theta=$(sed -n 's/^step [0-9]*  theta \([0-9.]*\) rad.*+5.000000000 m.*/\1/p' projectile.out)
@@ -77,7 +87,7 @@ while True:
 PY
 # ---- the same drivers with the emitted code under AddressSanitizer and UBSan
 SAN="-std=c99 -O0 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
-for pair in "logreg logreg_train" "mlp mlp_train" "newton newton" "projectile projectile"; do
+for pair in "logreg logreg_train" "mlp mlp_train" "newton newton" "projectile projectile" "pendulum pendulum_fit"; do
 	set -- $pair
 	# shellcheck disable=SC2086
 	if $CC $SAN -I. "$S/$2.c" "$1_gen.c" -o "$2-san" $("$AD" --libs) && ./"$2-san" >"$2-san.out" 2>&1; then

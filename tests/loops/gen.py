@@ -223,6 +223,8 @@ h, = torch.autograd.grad(g, k, create_graph=True)
 h3, = torch.autograd.grad(h, k)
 case("orders", {"y0": 0.8, "k": 0.6}, {"y": y.item(), "g": g.item(), "h": h.item(), "h3": h3.item()},
      "grad of grad of grad through a loop (create_graph), against PyTorch's")
+case("orders_ckpt", {"y0": 0.8, "k": 0.6}, {"y": y.item(), "g": g.item(), "h": h.item(), "h3": h3.item()},
+     "the same through a loop checkpointed every 7 iterations")
 x0 = rand(3)
 xt, kt = x0.clone().requires_grad_(True), torch.tensor(1.3, requires_grad=True)
 e = trajectory(xt, kt)
@@ -232,7 +234,7 @@ case("trajectory", {"x0": val(x0), "k": 1.3}, {"e": e.item(), "gk": gk.item(), "
 
 # ---- reverse mode through the loops (--grad: every result seeded with ones)
 fns = {"decay": lambda y0, k, dt: decay(y0, k, dt), "rk4": rk4, "pendulum": pendulum,
-       "piece": piece, "rows": rows, "pairs": pairs, "backwards": backwards, "inside": inside,
+       "piece": piece, "rows": rows, "rows_ckpt": rows, "pairs": pairs, "backwards": backwards, "inside": inside,
        "leapfrog": leapfrog}
 gcases = [
     ("decay", {"y0": 1.0, "k": 0.5, "dt": 0.01}, ["y0", "k"]),
@@ -242,6 +244,7 @@ gcases = [
     ("piece", {"x": [-11.0, -2.0, 0.5]}, ["x"]),
     ("piece", {"x": [-1.0, -2.0, 0.25]}, ["x"]),
     ("rows", {"X": val(Xr), "w": val(wr)}, ["X", "w"]),
+    ("rows_ckpt", {"X": val(Xr), "w": val(wr)}, ["X", "w"]),
     ("pairs", {"x": val(xr)}, ["x"]),
     ("backwards", {"x": val(xr)}, ["x"]),
     ("inside", {"x": 0.5, "n_iter": 1.0}, ["x"]),
