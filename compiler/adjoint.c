@@ -602,9 +602,10 @@ typedef struct LoopInfo {
 	int64_t step;
 	const Dim *start, *stop, *trip;
 	const int *inv, *init, *xs;
-	/* the active invariants, and the rows written that have cotangents */
-	int nai, nct_y;
-	int *ai, *cy;
+	/* the active invariants and rows read, the rows written that have
+	 * cotangents */
+	int nai, nax, nct_y;
+	int *ai, *ax, *cy;
 } LoopInfo;
 
 /* The adjoint of one iteration: parameters t, the invariants; the
@@ -653,7 +654,7 @@ static Func *iter_adjoint(Func *f, const LoopInfo *I)
 	int *bout = arena_array(A, (size_t)B->results.len + 1, sizeof(int));
 	inline_body(R, B, bp, bout);
 	/* its adjoint */
-	int nouts = nc + nct_y, nins = nai + nc + nxs;
+	int nouts = nc + nct_y, nins = nai + nc + I->nax;
 	int *outs = arena_array(A, (size_t)nouts + 1, sizeof(int)),
 	    *seeds = arena_array(A, (size_t)nouts + 1, sizeof(int));
 	for (int k = 0; k < nc; k++)
@@ -665,8 +666,8 @@ static Func *iter_adjoint(Func *f, const LoopInfo *I)
 		ins[k] = Rinv[I->ai[k]];
 	for (int k = 0; k < nc; k++)
 		ins[nai + k] = Rtape[k];
-	for (int k = 0; k < nxs; k++)
-		ins[nai + nc + k] = Rx[k];
+	for (int k = 0; k < I->nax; k++)
+		ins[nai + nc + k] = Rx[I->ax[k]];
 	adj_vjp(R, outs, seeds, nouts, ins, nins, NULL, 0, g);
 	for (int i = 0; i < nins; i++)
 		if (g[i] < 0)
@@ -675,8 +676,8 @@ static Func *iter_adjoint(Func *f, const LoopInfo *I)
 		result(R, arena_printf(A, "d_%s_before", pname(B, 1 + ninv + k, "carry")), g[nai + k]);
 	for (int k = 0; k < nai; k++)
 		result(R, arena_printf(A, "d_%s_sum", pname(B, 1 + I->ai[k], "inv")), add(R, Racc[k], g[k]));
-	for (int k = 0; k < nxs; k++)
-		result(R, arena_printf(A, "d_%s", pname(B, 1 + ninv + nc + k, "row")), g[nai + nc + k]);
+	for (int k = 0; k < I->nax; k++)
+		result(R, arena_printf(A, "d_%s", pname(B, 1 + ninv + nc + I->ax[k], "row")), g[nai + nc + k]);
 	return R;
 }
 
@@ -949,9 +950,8 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I, int64_t K, const int *
 			c[ninv + k] = ir_extract(f, RL, k);
 	for (int k = 0; k < nai; k++)
 		c[I->ai[k]] = ir_extract(f, RL, nc + k);
-	for (int k = 0; k < nxs; k++)
-		if (act[ninv + nc + k])
-			c[ninv + nc + k] = unblock(f, ir_extract(f, RL, nc + nai + k), T);
+	for (int k = 0; k < I->nax; k++)
+		c[ninv + nc + I->ax[k]] = unblock(f, ir_extract(f, RL, nc + nai + k), T);
 }
 
 /* The cotangents of a loop's or cond's results: ct[k] (-1: none). */
@@ -979,6 +979,11 @@ static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
 	for (int j = 0; j < I.nys; j++)
 		if (ct[I.nc + j] >= 0)
 			I.cy[I.nct_y++] = j;
+	I.ax = arena_array(A, (size_t)I.nxs + 1, sizeof(int));
+	I.nax = 0;
+	for (int k = 0; k < I.nxs; k++)
+		if (act[I.ninv + I.nc + k])
+			I.ax[I.nax++] = k;
 	int ninv = I.ninv, nc = I.nc, nxs = I.nxs, nys = I.nys, nai = I.nai, nct_y = I.nct_y;
 	/* checkpointing: K iterations a segment (true: near sqrt(T)); not with
 	 * a break or a loop that runs backwards */
@@ -1042,9 +1047,8 @@ static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
 			c[ninv + k] = ir_extract(f, RL, k);
 	for (int k = 0; k < nai; k++)
 		c[I.ai[k]] = ir_extract(f, RL, nc + k);
-	for (int k = 0; k < nxs; k++)
-		if (act[ninv + nc + k])
-			c[ninv + nc + k] = ir_extract(f, RL, nc + nai + k);
+	for (int k = 0; k < I.nax; k++)
+		c[ninv + nc + I.ax[k]] = ir_extract(f, RL, nc + nai + k);
 }
 
 static void r_cond(Func *f, int v, const int *ct, const bool *act, int *c)

@@ -1276,7 +1276,10 @@ static Val call_user(Lower *L, const Ast *call, const FuncAst *fn)
 	}
 	Loc saved_loc = L->f->cur_loc;
 	int saved_stmt = L->f->cur_stmt;
+	LoopCtx *saved_loop = L->loop; /* a break in the callee is not the caller's */
+	L->loop = NULL;
 	lower_body(L, fn);
+	L->loop = saved_loop;
 	FuncResult *res = arena_array(L->A, (size_t)fn->nresults + 1, sizeof *res);
 	ok = collect_results(L, fn, res);
 	L->scope = caller;

@@ -17,6 +17,8 @@
  * set it. */
 #include "lower_int.h"
 
+#include "adjoint.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -378,6 +380,61 @@ bool lw_gone(Lower *L, const Ast *e)
 	return false;
 }
 
+/* ---------------------------------------------------------------- derivatives inside bodies */
+
+static bool is_fresh(const Scope *s, int v)
+{
+	for (int i = 0; i < s->fresh.len; i++)
+		if (s->fresh.data[i] == v)
+			return true;
+	return false;
+}
+
+bool lw_body_grad_ok(Lower *L, const Ast *call, const int *outs, int nout, const int *ins, const Ast *const *in_ast,
+                     int nin)
+{
+	Func *f = L->f;
+	if (!f->is_body)
+		return true;
+	/* an input from outside the body (captured): the outputs may depend on
+	 * it through another parameter (a carried value, a value the if
+	 * captured), a path the body cannot see */
+	bool *dep = NULL;
+	for (int i = 0; i < nin; i++) {
+		const Inst *in = ir_inst(f, ins[i]);
+		if (in->op != OP_param || is_fresh(L->scope, ins[i]))
+			continue;
+		if (!dep)
+			dep = adj_depends(f, outs, nout, NULL, 0);
+		for (int k = 0; k < f->params.len; k++) {
+			int p = f->params.data[k];
+			bool input = false;
+			for (int j = 0; j < nin && !input; j++)
+				input = ins[j] == p;
+			if (!dep[p] || input || dtype_is_int(ir_inst(f, p)->dt))
+				continue;
+			const char *through = ir_inst(f, p)->name;
+			lw_err(L, call->loc,
+			       "grad inside a loop or if: '%s' comes from outside the body and the output depends on "
+			       "'%s', "
+			       "which may depend on it by a path outside the body; take the gradient after the loop or "
+			       "if, "
+			       "or with respect to a value of the body",
+			       lw_text_of(L, in_ast[i]), through ? through : "another value");
+			return false;
+		}
+	}
+	return true;
+}
+
+bool lw_not_in_body(Lower *L, Loc loc, const char *what)
+{
+	if (!L->f->is_body)
+		return true;
+	lw_err(L, loc, "%s inside a loop or if is not supported; use grad, or take it after the loop or if", what);
+	return false;
+}
+
 /* ---------------------------------------------------------------- range(...) */
 
 /* An integer expression of literals and dimensions, as a Dim. */
@@ -659,6 +716,7 @@ static void lower_for(Lower *L, const Stmt *s)
 		capture(L, &S.read, &skip, s->var, &caps, B.scope);
 		/* the parameters: t, the invariants, the carries, the rows */
 		int tp = ir_param(B.f, s->var, DT_I64, 0, NULL, false);
+		VEC_PUSH(L->A, B.scope->fresh, tp);
 		for (int i = 0; i < caps.names.len; i++) {
 			const Inst *in = lw_inst(L, caps.vals.data[i].id);
 			body_param(L, &B, caps.names.data[i], caps.vals.data[i], in->dt, in->rank, in->shape);
@@ -673,6 +731,7 @@ static void lower_for(Lower *L, const Stmt *s)
 			init[i] = v.id;
 			const Inst *in = lw_inst(L, v.id);
 			body_param(L, &B, cn.data[i], v, in->dt, in->rank, in->shape);
+			VEC_PUSH(L->A, B.scope->fresh, B.f->params.data[B.f->params.len - 1]);
 		}
 		int nxs = 0;
 		int *xs = arena_array(L->A, (size_t)nrows + 1, sizeof(int));
@@ -687,6 +746,7 @@ static void lower_for(Lower *L, const Stmt *s)
 			const Inst *in = lw_inst(L, row_src[i].id);
 			xs[nxs++] = stacks[i];
 			body_param(L, &B, key, row_src[i], in->dt, in->rank - 1, in->shape + 1);
+			VEC_PUSH(L->A, B.scope->fresh, B.f->params.data[B.f->params.len - 1]);
 		}
 		/* the body */
 		body_enter(L, &B);

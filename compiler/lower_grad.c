@@ -137,6 +137,8 @@ Val lw_bi_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 		x[i] = ins[i].id;
 	for (int i = 0; i < nnog; i++)
 		blk[i] = nog[i].id;
+	if (!lw_body_grad_ok(L, call, o, nout, x, in_ast, nin))
+		return ERR;
 	adj_vjp(L->f, o, seeds, nout, x, nin, blk, nnog, g);
 	GradSite site = {call->loc, lw_text_of(L, call), nout, nin, o, seeds, x, g};
 	VEC_PUSH(L->A, L->f->grads, site);
@@ -166,6 +168,8 @@ Val lw_bi_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 Val lw_bi_backward(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 {
 	(void)b;
+	if (!lw_not_in_body(L, call->loc, "backward"))
+		return ERR;
 	bool retain, is_list;
 	if (a[2] && !lw_const_bool(L, a[2], &retain, true, "retain_graph"))
 		return ERR;
@@ -216,7 +220,8 @@ Val lw_bi_backward(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 Val lw_bi_clear_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 {
 	(void)b;
-	(void)call;
+	if (!lw_not_in_body(L, call->loc, "clear_grad"))
+		return ERR;
 	Val x = lw_want(L, a[0]);
 	if (x.kind != V_TENSOR)
 		return ERR;
@@ -238,6 +243,8 @@ Val lw_bi_clear_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 
 Val lw_attr_grad(Lower *L, const Ast *e)
 {
+	if (!lw_not_in_body(L, e->loc, ".grad"))
+		return ERR;
 	Val x = lw_want(L, e->a);
 	if (x.kind != V_TENSOR)
 		return ERR;

@@ -66,6 +66,7 @@ typedef struct Scope {
 	VEC(DimBind) dims;
 	VEC(GradAcc) grads; /* one per parameter: the .grad of each leaf */
 	VEC(Gone) gone;
+	VEC(int) fresh; /* a loop body's parameters that are new every iteration (t, carries, rows) */
 	struct Scope *parent;
 } Scope;
 
@@ -170,6 +171,12 @@ int lw_loop_row(Lower *L, const Ast *e, Val *row);
 bool lw_gone(Lower *L, const Ast *name);
 /* A name of the program (not one the lowering keeps for itself). */
 bool lw_is_ident(const char *name);
+/* grad inside a loop or if body sees one iteration or branch: refused (with
+ * an error) when a path from an input to an output could leave it. */
+bool lw_body_grad_ok(Lower *L, const Ast *call, const int *outs, int nout, const int *ins, const Ast *const *in_ast,
+                     int nin);
+/* backward, .grad and clear_grad are not supported inside bodies. */
+bool lw_not_in_body(Lower *L, Loc loc, const char *what);
 
 /* ---------------------------------------------------------------- lower_grad.c */
 Val lw_bi_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a);

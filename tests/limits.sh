@@ -50,6 +50,17 @@ awk '{ exit !($1 >= 32000) }' out && ok || bad "long.c lacks the statements' com
 '; echo '}'; } >adds.ad
 expect 0 sh -c 'ulimit -s 1024 && exec "$0" "$@"' "$AD" adds.ad -o adds.c
 
+# ---- loops are never unrolled: the C of a loop and of its gradient is the
+# same size for 10 and for 1000000 iterations (up to the digits)
+for n in 10 1000000; do
+	printf 'func f(y0: f64, k: f64) -> (y, g) {\n    y = y0\n    for t in range(%s) {\n        y = y + 0.001 * sin(k * y)\n    }\n    g = grad(y, k)\n}\n' "$n" >"trip$n.ad"
+	"$AD" "trip$n.ad" -o "trip$n.c" || bad "trip$n.ad did not compile"
+done
+tr -d '0-9' <trip10.c >trip10.txt
+tr -d '0-9' <trip1000000.c >trip1000000.txt
+cmp -s trip10.txt trip1000000.txt && ok ||
+	bad "the C depends on the trip count: $(wc -c <trip10.c) bytes for 10, $(wc -c <trip1000000.c) for 1000000"
+
 # ---- derivative order: bounded by the size of the differentiated function
 # nested_grad FIRST N: g = FIRST, then N times g = grad(g, x, create_graph=true)
 nested_grad() {
