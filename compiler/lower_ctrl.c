@@ -110,36 +110,63 @@ static bool is_inner_var(const Scan *S, const char *name)
 
 static void scan_expr(Scan *S, const Ast *e);
 
-/* x[W + c, ...] with W a loop variable: this loop's row, or the hidden name
- * of an enclosing loop's row (read like any name). */
+/* The loop variable (of an enclosing loop, or `self` when not NULL) that
+ * index item e is an offset of; NULL if none. */
+static const char *loop_var_of(Lower *L, const Ast *e, const char *self, int64_t *off)
+{
+	if (self && row_offset(e, self, off))
+		return self;
+	for (LoopCtx *c = L->loop; c; c = c->outer)
+		if (row_offset(e, c->var, off))
+			return c->var;
+	return NULL;
+}
+
+/* x[W1 + c1, W2 + c2, ...] with loop variables: row by row, each index a
+ * row of what the ones before it gave. The prefix that enclosing loops
+ * read is a hidden name (read like any name); an index of this loop's
+ * variable after it makes a row this loop reads. */
 static bool scan_row(Scan *S, const Ast *e)
 {
 	if (e->kind != AST_INDEX || e->a->kind != AST_NAME || e->list.n < 1 || !e->list.items[0])
 		return false;
-	const Ast *item = e->list.items[0];
-	int64_t off;
-	for (int i = S->inner.len - 1; i >= 0; i--)
-		if (row_offset(item, S->inner.data[i], &off))
-			return false; /* a loop inside this one reads it */
-	if (S->var && row_offset(item, S->var, &off)) {
-		bool seen = false;
-		for (int i = 0; i < S->rows.len && !seen; i++)
-			seen = strcmp(S->rows.data[i].name, e->a->name) == 0 && S->rows.data[i].off == off;
-		if (!seen) {
-			RowRef r = {e->a->name, off, item->loc, e};
-			VEC_PUSH(S->L->A, S->rows, r);
-		}
-	} else {
-		bool found = false;
-		for (LoopCtx *c = S->L->loop; c && !found; c = c->outer)
-			if (row_offset(item, c->var, &off)) {
-				nl_add(S->L, &S->read, row_key(S->L, e->a->name, c->var, off), item->loc);
-				found = true;
+	Lower *L = S->L;
+	const char *base = e->a->name;
+	int k = 0;
+	bool own = false;
+	for (; k < e->list.n && e->list.items[k] && !own; k++) {
+		const Ast *item = e->list.items[k];
+		int64_t off;
+		bool inner = false;
+		for (int i = S->inner.len - 1; i >= 0 && !inner; i--)
+			inner = row_offset(item, S->inner.data[i], &off);
+		if (inner)
+			break; /* a loop inside this one reads the rest */
+		const char *w = loop_var_of(L, item, S->var, &off);
+		if (!w)
+			break;
+		if (w == S->var) {
+			bool seen = false;
+			for (int i = 0; i < S->rows.len && !seen; i++)
+				seen = strcmp(S->rows.data[i].name, base) == 0 && S->rows.data[i].off == off;
+			if (!seen) {
+				RowRef r = {base, off, item->loc, e};
+				VEC_PUSH(L->A, S->rows, r);
 			}
-		if (!found)
-			return false;
+			own = true;
+		} else {
+			base = row_key(L, base, w, off);
+		}
 	}
-	for (int i = 1; i < e->list.n; i++)
+	if (k == 0)
+		return false;
+	if (!own && base != e->a->name)
+		nl_add(L, &S->read, base, e->list.items[0]->loc);
+	else if (!own)
+		return false;
+	if (own && strcmp(base, e->a->name) != 0)
+		nl_add(L, &S->read, base, e->list.items[0]->loc); /* the rows of a row: the row from outside */
+	for (int i = k; i < e->list.n; i++)
 		scan_expr(S, e->list.items[i]);
 	return true;
 }
@@ -562,25 +589,62 @@ static bool parse_range(Lower *L, const Ast *e, Range *r)
 
 /* ---------------------------------------------------------------- rows: x[t] */
 
+bool lw_loop_var_index(Lower *L, const Ast *e)
+{
+	int64_t off;
+	for (int k = 0; k < e->list.n; k++)
+		if (e->list.items[k] && loop_var_of(L, e->list.items[k], NULL, &off))
+			return true;
+	return false;
+}
+
 int lw_loop_row(Lower *L, const Ast *e, Val *row)
 {
 	if (e->a->kind != AST_NAME || e->list.n < 1 || !e->list.items[0])
 		return 0;
-	for (LoopCtx *c = L->loop; c; c = c->outer) {
+	/* the longest prefix of loop-variable indices that has a row bound */
+	const char *key = e->a->name;
+	int got = 0;
+	Val v = ERR;
+	for (int k = 0; k < e->list.n && e->list.items[k]; k++) {
 		int64_t off;
-		if (!row_offset(e->list.items[0], c->var, &off))
-			continue;
-		Binding *b = lw_lookup(L, row_key(L, e->a->name, c->var, off));
-		if (!b) {
+		const char *w = loop_var_of(L, e->list.items[k], NULL, &off);
+		if (!w)
+			break;
+		key = row_key(L, key, w, off);
+		Binding *b = lw_lookup(L, key);
+		if (!b)
+			continue; /* a body may have been given only the longer prefix */
+		if (b->val.kind != V_TENSOR)
+			return -1; /* reported where the loop began */
+		v = b->val;
+		got = k + 1;
+	}
+	if (!got) {
+		int64_t off;
+		if (loop_var_of(L, e->list.items[0], NULL, &off)) {
 			lw_err(L, e->loc, "'%s' cannot be read by rows here", lw_text_of(L, e));
 			return -1;
 		}
-		if (b->val.kind != V_TENSOR)
-			return -1; /* reported where the loop began */
-		*row = b->val;
-		return 1;
+		return 0;
 	}
-	return 0;
+	*row = v;
+	return got;
+}
+
+/* A row's hidden name as the program wrote it: @@X[i+0][j+1] -> X[i][j+1]. */
+static const char *shown(Lower *L, const char *name)
+{
+	Buf b;
+	buf_init(&b, L->A);
+	for (const char *p = name; *p; p++) {
+		if (*p == '@' || (p[0] == '+' && p[1] == '0' && p[2] == ']'))
+			continue;
+		if (p[0] == '0' && p[-1] == '+' && p[1] == ']')
+			continue;
+		buf_putc(&b, *p);
+	}
+	return buf_finish(&b, L->A);
 }
 
 static const char *dim_text(Lower *L, const Dim *d)
@@ -602,7 +666,7 @@ static int row_stack(Lower *L, const RowRef *r, Val x, const Range *R)
 	    dim_add(dc, first, dim_mul(dc, dim_sub(dc, R->trip, dim_const(dc, 1)), dim_const(dc, R->step)));
 	const char *what =
 	    arena_printf(L->A, "%s reads rows %s to %s of '%s', which has %s rows", lw_text_of(L, r->index),
-	                 dim_text(L, first), dim_text(L, last), r->name, dim_text(L, n));
+	                 dim_text(L, first), dim_text(L, last), shown(L, r->name), dim_text(L, n));
 	const Dim *lo = R->step > 0 ? first : last, *hi = R->step > 0 ? last : first;
 	if (!lw_require_ge0(L, r->loc, lo, what) ||
 	    !lw_require_ge0(L, r->loc, dim_sub(dc, dim_sub(dc, n, dim_const(dc, 1)), hi), what))
@@ -697,7 +761,8 @@ static void lower_for(Lower *L, const Stmt *s)
 		}
 		const Inst *in = lw_inst(L, b->val.id);
 		if (in->rank == 0) {
-			lw_err(L, r->loc, "%s: '%s' is a scalar, it has no rows", lw_text_of(L, r->index), r->name);
+			lw_err(L, r->loc, "%s: '%s' is a scalar, it has no rows", lw_text_of(L, r->index),
+			       shown(L, r->name));
 			continue;
 		}
 		row_src[i] = b->val;

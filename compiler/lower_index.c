@@ -130,11 +130,16 @@ static Val index_items(Lower *L, const Ast *e, Val x, int first)
 Val lw_do_index(Lower *L, const Ast *e)
 {
 	Val row;
-	int got = lw_loop_row(L, e, &row); /* x[t]: the row a loop reads */
+	int got = lw_loop_row(L, e, &row); /* x[t], x[i, j]: the row a loop reads */
 	if (got < 0)
 		return ERR;
 	if (got)
-		return e->list.n == 1 ? row : index_items(L, e, row, 1);
+		return e->list.n == got ? row : index_items(L, e, row, got);
+	if (e->a->kind == AST_INDEX && lw_loop_var_index(L, e)) {
+		lw_err(L, e->loc, "'%s': to read by rows of several loops, index once: x[i, j], not x[i][j]",
+		       lw_text_of(L, e));
+		return ERR;
+	}
 	Val x = lw_want(L, e->a);
 	if (x.kind != V_TENSOR)
 		return ERR;

@@ -163,9 +163,12 @@ Val lw_call_builtin(Lower *L, const Builtin *b, const Ast *call);
 
 /* ---------------------------------------------------------------- lower_ctrl.c */
 void lw_stmts(Lower *L, const Stmt *ss, int n);
-/* x[t], x[t + 1]: a row of x a loop reads per iteration. 0: e is not one;
- * 1: *row is it; -1: an error was reported. */
+/* x[t], x[t + 1], x[i, j]: a row of x a loop reads per iteration. 0: e
+ * is not one; k > 0: *row is it, for the first k indices; -1: an error was
+ * reported. */
 int lw_loop_row(Lower *L, const Ast *e, Val *row);
+/* Is an index of e (x[...]) a loop variable? */
+bool lw_loop_var_index(Lower *L, const Ast *e);
 /* A use of a name that is no longer visible: reports why; false if the
  * name was never bound. */
 bool lw_gone(Lower *L, const Ast *name);

@@ -205,6 +205,19 @@ def trajectory(x0, k):
     return (x * x + v * v).sum()
 
 
+def matrix(X, w):
+    s = 0 * w[0]
+    for i in range(X.shape[0]):
+        acc = 0 * w[0]
+        for j in range(X.shape[1]):
+            if X[i, j] > 0:
+                acc = acc + X[i, j] * w[j]
+            else:
+                acc = acc - 0.5 * X[i, j] * w[j] * w[j]
+        s = s + torch.sin(acc)
+    return s
+
+
 def grads(fn, inputs, wrt, seeds=None):
     """PyTorch's gradients of sum(results * seeds) w.r.t. wrt."""
     ts = {k: torch.tensor(v, requires_grad=k in wrt) for k, v in inputs.items()}
@@ -235,7 +248,7 @@ case("trajectory", {"x0": val(x0), "k": 1.3}, {"e": e.item(), "gk": gk.item(), "
 # ---- reverse mode through the loops (--grad: every result seeded with ones)
 fns = {"decay": lambda y0, k, dt: decay(y0, k, dt), "rk4": rk4, "pendulum": pendulum,
        "piece": piece, "rows": rows, "rows_ckpt": rows, "pairs": pairs, "backwards": backwards, "inside": inside,
-       "leapfrog": leapfrog}
+       "leapfrog": leapfrog, "matrix": matrix}
 gcases = [
     ("decay", {"y0": 1.0, "k": 0.5, "dt": 0.01}, ["y0", "k"]),
     ("rk4", {"y0": val(y0r), "k": 0.7, "dt": 0.001}, ["y0", "k"]),
@@ -250,7 +263,9 @@ gcases = [
     ("inside", {"x": 0.5, "n_iter": 1.0}, ["x"]),
     ("inside", {"x": 0.5, "n_iter": 0.0}, ["x"]),
     ("leapfrog", {"x0": val(x0r), "k": 1.3, "dt": 0.01}, ["x0", "k"]),
+    ("matrix", {"X": val(Xr), "w": val(wr)}, ["X", "w"]),
 ]
+case("matrix", {"X": val(Xr), "w": val(wr)}, {"s": matrix(Xr, wr).item()}, "X[i, j] in two loops, an if inside")
 for name, inputs, wrt in gcases:
     case(name, inputs, grads(fns[name], inputs, wrt), "reverse mode through the loop, against PyTorch", mode="grad")
 for a in (2.0, 10.0, 0.25):
