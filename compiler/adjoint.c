@@ -574,12 +574,6 @@ static int param_like(Func *b, const Func *f, int x, const char *name)
 	return ir_param(b, name, in->dt, in->rank, in->shape, false);
 }
 
-static int zeros_like(Func *f, const Func *of, int x)
-{
-	const Inst *in = ir_inst(of, x);
-	return ir_fill(f, in->dt, 0.0, in->rank, in->shape);
-}
-
 static const char *pname(const Func *b, int i, const char *fallback)
 {
 	const char *n = ir_inst(b, b->params.data[i])->name;
@@ -671,7 +665,7 @@ static Func *iter_adjoint(Func *f, const LoopInfo *I)
 	adj_vjp(R, outs, seeds, nouts, ins, nins, NULL, 0, g);
 	for (int i = 0; i < nins; i++)
 		if (g[i] < 0)
-			g[i] = zeros_like(R, R, ins[i]);
+			g[i] = cst(R, ins[i], 0);
 	for (int k = 0; k < nc; k++)
 		result(R, arena_printf(A, "d_%s_before", pname(B, 1 + ninv + k, "carry")), g[nai + k]);
 	for (int k = 0; k < nai; k++)
@@ -681,10 +675,9 @@ static Func *iter_adjoint(Func *f, const LoopInfo *I)
 	return R;
 }
 
-/* An iteration that does not run: R's parameters, its first `pass`
- * results taken from the parameters after the leading `lead` ones, the
- * others zeros of R's results' types. */
-static Func *skip_body(Func *f, const Func *R, int lead, int pass, const char *name)
+/* An iteration that does not run: R's parameters; result k is parameter
+ * from[k], or zeros of its type where from[k] < 0. */
+static Func *skip_body(Func *f, const Func *R, const int *from, const char *name)
 {
 	Func *P = ir_body_new(f, name);
 	P->cur_stmt = -1;
@@ -694,9 +687,19 @@ static Func *skip_body(Func *f, const Func *R, int lead, int pass, const char *n
 		pp[i] = param_like(P, R, R->params.data[i], pname(R, i, "x"));
 	for (int k = 0; k < R->results.len; k++) {
 		const FuncResult *r = &R->results.data[k];
-		result(P, r->name, k < pass ? pp[lead + k] : ir_fill(P, r->dt, 0.0, r->rank, r->shape));
+		result(P, r->name, from[k] >= 0 ? pp[from[k]] : ir_fill(P, r->dt, 0.0, r->rank, r->shape));
 	}
 	return P;
+}
+
+/* from[] for skip_body: the first n results the parameters from `lead` on,
+ * wrapping around every `period` (a tape row is its carry again); then zeros. */
+static int *passing(Arena *A, int nres, int lead, int n, int period)
+{
+	int *from = arena_array(A, (size_t)nres + 1, sizeof(int));
+	for (int k = 0; k < nres; k++)
+		from[k] = k < n ? lead + k % period : -1;
+	return from;
 }
 
 /* A body that runs `core` (whose parameter 0 is t) only where `ran` holds,
@@ -704,7 +707,7 @@ static Func *skip_body(Func *f, const Func *R, int lead, int pass, const char *n
  * `nlead` leading ones, from which build_t makes t and `ran`. */
 typedef void (*TimeFn)(Func *W, const int *lead, const void *ctx, int *t, int *ran);
 static Func *guarded(Func *f, Func *core, Func *skip, int nlead, const char *const *lead_names, TimeFn build,
-                     const void *ctx, int ninv_core)
+                     const void *ctx)
 {
 	Func *W = ir_body_new(f, arena_printf(f->A, "%s_guarded", core->name));
 	W->cur_stmt = -1;
@@ -718,7 +721,6 @@ static Func *guarded(Func *f, Func *core, Func *skip, int nlead, const char *con
 		lp[i] = ir_param(W, lead_names[i], DT_I64, 0, NULL, false);
 	for (int i = 1; i < np; i++)
 		wp[i] = param_like(W, core, core->params.data[i], pname(core, i, "x"));
-	(void)ninv_core;
 	int t, ran;
 	build(W, lp, ctx, &t, &ran);
 	wp[0] = t;
@@ -729,20 +731,14 @@ static Func *guarded(Func *f, Func *core, Func *skip, int nlead, const char *con
 }
 
 /* After a break: t is the loop's own; it ran if its index < the count. */
-typedef struct BreakTime {
-	const LoopInfo *I;
-	DimCtx *dc;
-} BreakTime;
-
 static void break_time(Func *W, const int *lead, const void *ctx, int *t, int *ran)
 {
-	const BreakTime *bt = ctx;
-	const LoopInfo *I = bt->I;
+	const LoopInfo *I = ctx;
 	*t = lead[0];
 	int tf = ir_cast(W, lead[0], DT_F64);
 	int idx = dv(W, sub(W, tf, ir_dimval(W, DT_F64, I->start)), ir_scalar(W, DT_F64, (double)I->step));
 	if (I->flags & LF_REVERSE)
-		idx = sub(W, ir_dimval(W, DT_F64, dim_sub(bt->dc, I->trip, dim_const(bt->dc, 1))), idx);
+		idx = sub(W, ir_dimval(W, DT_F64, dim_sub(W->dc, I->trip, dim_const(W->dc, 1))), idx);
 	*ran = ir_binary(W, OP_lt, idx, ir_cast(W, lead[1], DT_F64));
 }
 
@@ -764,6 +760,26 @@ static void seg_time(Func *W, const int *lead, const void *ctx, int *t, int *ran
 	*ran = ir_binary(W, OP_lt, i, ir_dimval(W, DT_F64, I->trip));
 }
 
+/* The reverse loop's initial carries: the cotangents of the final carries
+ * (zeros where there are none), then zeros for the invariants' sums. */
+static int *cotangent_inits(Func *f, const LoopInfo *I, const int *ct)
+{
+	int *init = arena_array(f->A, (size_t)(I->nc + I->nai) + 1, sizeof(int));
+	for (int k = 0; k < I->nc; k++)
+		init[k] = ct[k] >= 0 ? ct[k] : cst(f, I->init[k], 0);
+	for (int k = 0; k < I->nai; k++)
+		init[I->nc + k] = cst(f, I->inv[I->ai[k]], 0);
+	return init;
+}
+
+/* The carries at the start of the iteration, as rows of T (the tape). */
+static void tape_rows(Func *T, const LoopInfo *I)
+{
+	for (int k = 0; k < I->nc; k++)
+		result(T, arena_printf(T->A, "%s_at_t", pname(T, 1 + I->ninv + k, "carry")),
+		       T->params.data[1 + I->ninv + k]);
+}
+
 /* The forward body with the given results: its carries' next values, and
  * with `tape`, the carries at the start as well. */
 static Func *carry_body(Func *f, const LoopInfo *I, bool tape)
@@ -776,9 +792,8 @@ static Func *carry_body(Func *f, const LoopInfo *I, bool tape)
 	T->results.len = 0;
 	for (int k = 0; k < I->nc; k++)
 		VEC_PUSH(T->A, T->results, keep[k]);
-	for (int k = 0; tape && k < I->nc; k++)
-		result(T, arena_printf(f->A, "%s_at_t", pname(T, 1 + I->ninv + k, "carry")),
-		       T->params.data[1 + I->ninv + k]);
+	if (tape)
+		tape_rows(T, I);
 	return T;
 }
 
@@ -828,14 +843,13 @@ static int unblock(Func *f, int b, const Dim *T)
 
 /* The inner loop over a segment's K iterations, in body S: invariants s
  * and inv, carries from init, rows the blocks. */
-static int segment_loop(Func *S, const LoopInfo *I, int64_t K, Func *body, int s, const int *inv, int ninv,
-                        const int *init, int ninit, const int *rows, int nrows, unsigned flags)
+static int segment_loop(Func *S, int64_t K, Func *body, int s, const int *inv, int ninv, const int *init, int ninit,
+                        const int *rows, int nrows, unsigned flags)
 {
 	int *iv = arena_array(S->A, (size_t)ninv + 2, sizeof(int));
 	iv[0] = s;
 	for (int k = 0; k < ninv; k++)
 		iv[1 + k] = inv[k];
-	(void)I;
 	return ir_loop(S, dim_const(S->dc, 0), dim_const(S->dc, K), 1, flags, 0, iv, ninv + 1, init, ninit, rows, nrows,
 	               body);
 }
@@ -863,10 +877,10 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I, int64_t K, const int *
 	Func *fw[2], *G[2];
 	for (int tp = 0; tp < 2; tp++) {
 		fw[tp] = carry_body(f, I, tp);
-		Func *skip = skip_body(f, fw[tp], 1 + ninv, nc, "after_the_end");
-		for (int k = 0; tp && k < nc; k++) /* a tape row after the end: its carry */
-			skip->results.data[nc + k].value = skip->params.data[1 + ninv + k];
-		G[tp] = guarded(f, fw[tp], skip, 2, lead, seg_time, &st, ninv);
+		/* after the end: the carries unchanged (and a tape row, its carry) */
+		int nr = fw[tp]->results.len;
+		Func *skip = skip_body(f, fw[tp], passing(A, nr, 1 + ninv, nr, nc), "after_the_end");
+		G[tp] = guarded(f, fw[tp], skip, 2, lead, seg_time, &st);
 	}
 	/* the checkpoints: a loop over segments, each a loop over K iterations */
 	Func *S1 = ir_body_new(f, arena_printf(A, "%s_segment", I->B->name));
@@ -880,7 +894,7 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I, int64_t K, const int *
 	for (int k = 0; k < nxs; k++)
 		p1[ninv + nc + k] = ir_param(S1, pname(I->B, 1 + ninv + nc + k, "rows"), ir_inst(f, xb[k])->dt,
 		                             ir_inst(f, xb[k])->rank - 1, ir_inst(f, xb[k])->shape + 1, false);
-	int in1 = segment_loop(S1, I, K, G[0], s1, p1, ninv, p1 + ninv, nc, p1 + ninv + nc, nxs, 0);
+	int in1 = segment_loop(S1, K, G[0], s1, p1, ninv, p1 + ninv, nc, p1 + ninv + nc, nxs, 0);
 	for (int k = 0; k < nc; k++)
 		result(S1, pname(I->B, 1 + ninv + k, "carry"), ir_extract(S1, in1, k));
 	for (int k = 0; k < nc; k++)
@@ -893,8 +907,9 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I, int64_t K, const int *
 	}
 	/* one iteration backwards, nothing after the end */
 	Func *R = iter_adjoint(f, I);
-	Func *Rskip = skip_body(f, R, 1 + ninv, nc + nai, "after_the_end_adjoint");
-	Func *V = guarded(f, R, Rskip, 2, lead, seg_time, &st, ninv);
+	Func *Rskip =
+	    skip_body(f, R, passing(A, R->results.len, 1 + ninv, nc + nai, nc + nai), "after_the_end_adjoint");
+	Func *V = guarded(f, R, Rskip, 2, lead, seg_time, &st);
 	/* a segment backwards: its tape again, then the reverse loop over it */
 	Func *S2 = ir_body_new(f, arena_printf(A, "%s_segment_adjoint", I->B->name));
 	S2->cur_stmt = -1;
@@ -916,7 +931,7 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I, int64_t K, const int *
 		p2[q++] = ir_param(S2, "d_rows", ir_inst(f, yb[j])->dt, ir_inst(f, yb[j])->rank - 1,
 		                   ir_inst(f, yb[j])->shape + 1, false);
 	const int *P2inv = p2, *P2d = p2 + ninv, *P2ck = P2d + nc + nai, *P2x = P2ck + nc, *P2y = P2x + nxs;
-	int tl = segment_loop(S2, I, K, G[1], s2, P2inv, ninv, P2ck, nc, P2x, nxs, 0);
+	int tl = segment_loop(S2, K, G[1], s2, P2inv, ninv, P2ck, nc, P2x, nxs, 0);
 	int nrows3 = nc + nxs + nct_y;
 	int *rows3 = arena_array(A, (size_t)nrows3 + 1, sizeof(int));
 	for (int k = 0; k < nc; k++) {
@@ -927,17 +942,12 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I, int64_t K, const int *
 		rows3[nc + k] = P2x[k];
 	for (int j = 0; j < nct_y; j++)
 		rows3[nc + nxs + j] = P2y[j];
-	int rl = segment_loop(S2, I, K, V, s2, P2inv, ninv, P2d, nc + nai, rows3, nrows3, LF_REVERSE);
+	int rl = segment_loop(S2, K, V, s2, P2inv, ninv, P2d, nc + nai, rows3, nrows3, LF_REVERSE);
 	for (int k = 0; k < R->results.len; k++)
 		result(S2, R->results.data[k].name, ir_extract(S2, rl, k));
 	/* the reverse loop over segments */
 	int ncarry2 = nc + nai, nxs2 = nc + nxs + nct_y;
-	int *init2 = arena_array(A, (size_t)ncarry2 + 1, sizeof(int)),
-	    *xs2 = arena_array(A, (size_t)nxs2 + 1, sizeof(int));
-	for (int k = 0; k < nc; k++)
-		init2[k] = ct[k] >= 0 ? ct[k] : zeros_like(f, f, I->init[k]);
-	for (int k = 0; k < nai; k++)
-		init2[nc + k] = zeros_like(f, f, I->inv[I->ai[k]]);
+	int *init2 = cotangent_inits(f, I, ct), *xs2 = arena_array(A, (size_t)nxs2 + 1, sizeof(int));
 	for (int k = 0; k < nc; k++)
 		xs2[k] = ck[k];
 	for (int k = 0; k < nxs; k++)
@@ -1000,10 +1010,7 @@ static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
 	if (nc > 0 || I.brk) {
 		Func *Tb = ir_clone(I.B);
 		Tb->name = arena_printf(A, "%s_tape", I.B->name);
-		for (int k = 0; k < nc; k++) {
-			int p = Tb->params.data[1 + ninv + k];
-			result(Tb, arena_printf(A, "%s_at_t", pname(Tb, 1 + ninv + k, "carry")), p);
-		}
+		tape_rows(Tb, &I);
 		int L2 = ir_loop(f, I.start, I.stop, I.step, I.flags, 0, I.inv, ninv, I.init, nc, I.xs, nxs, Tb);
 		for (int k = 0; k < nc; k++) {
 			tape[k] = ir_extract(f, L2, nc + nys + k);
@@ -1016,24 +1023,19 @@ static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
 	if (I.brk) {
 		/* only the iterations that ran: iteration index < count */
 		static const char *const lead[2] = {"t", "iterations"};
-		BreakTime bt = {&I, f->dc};
-		Func *P = skip_body(f, R, 1 + ninv, nc + nai, arena_printf(A, "%s_skipped", I.B->name));
-		body = guarded(f, R, P, 2, lead, break_time, &bt, ninv);
+		Func *P = skip_body(f, R, passing(A, R->results.len, 1 + ninv, nc + nai, nc + nai),
+		                    arena_printf(A, "%s_skipped", I.B->name));
+		body = guarded(f, R, P, 2, lead, break_time, &I);
 	}
 	/* the reverse loop: invariants (and the count), the cotangents, the rows */
 	int ninv2 = ninv + (I.brk ? 1 : 0), ncarry2 = nc + nai, nxs2 = nc + nxs + nct_y;
-	int *inv2 = arena_array(A, (size_t)ninv2 + 1, sizeof(int)),
-	    *init2 = arena_array(A, (size_t)ncarry2 + 1, sizeof(int));
+	int *inv2 = arena_array(A, (size_t)ninv2 + 1, sizeof(int)), *init2 = cotangent_inits(f, &I, ct);
 	int *xs2 = arena_array(A, (size_t)nxs2 + 1, sizeof(int));
 	int q = 0;
 	if (I.brk)
 		inv2[q++] = count;
 	for (int k = 0; k < ninv; k++)
 		inv2[q++] = I.inv[k];
-	for (int k = 0; k < nc; k++)
-		init2[k] = ct[k] >= 0 ? ct[k] : zeros_like(f, f, I.init[k]);
-	for (int k = 0; k < nai; k++)
-		init2[nc + k] = zeros_like(f, f, I.inv[I.ai[k]]);
 	for (int k = 0; k < nc; k++)
 		xs2[k] = tape[k];
 	for (int k = 0; k < nxs; k++)
@@ -1089,7 +1091,7 @@ static void r_cond(Func *f, int v, const int *ct, const bool *act, int *c)
 		adj_vjp(R[b], outs, p + nops, nct, ins, nai, NULL, 0, g);
 		for (int k = 0; k < nai; k++)
 			result(R[b], arena_printf(A, "d_%s", pname(B, ai[k], "x")),
-			       g[k] >= 0 ? g[k] : zeros_like(R[b], R[b], ins[k]));
+			       g[k] >= 0 ? g[k] : cst(R[b], ins[k], 0));
 	}
 	int *ops = arena_array(A, (size_t)(nops + nct) + 1, sizeof(int));
 	for (int k = 0; k < nops; k++)

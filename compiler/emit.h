@@ -180,10 +180,9 @@ void ec_plan_ctrl(Emit *E, int v);
 /* ---------------------------------------------------------------- emit_func.c */
 const char *ec_numel(Emit *E, int rank, const Dim **shape);
 /* A scratch buffer of the work memory, declared at the top of the function. */
+/* A buffer in the work memory (with a report: its line, and the totals). */
 const char *ec_scratch(Emit *E, const char *base, DType dt, int rank, const Dim **shape);
-/* --emit=memory: a buffer's bytes, and its line in the report. */
-const Dim *ec_bytes(Emit *E, DType dt, int rank, const Dim **shape);
-void ec_report_buffer(Emit *E, const char *name, DType dt, int rank, const Dim **shape, const Dim *bytes);
+
 /* An emitter for body b of a control-flow op of E's function, sharing its
  * names and work memory; ec_place plans where b's values live. */
 Emit *ec_sub(Emit *E, Func *b);

@@ -20,20 +20,6 @@ static const char *scalar_of(Emit *E, int v)
 	return ec_ex(E, v, scalar_ix);
 }
 
-/* A buffer of the op itself (a carry's two, a row nothing extracts), in
- * the report as the function's own are. */
-static const char *ctrl_scratch(Emit *E, const char *name, DType dt, int rank, const Dim **shape)
-{
-	const char *home = ec_scratch(E, name, dt, rank, shape);
-	if (E->report) {
-		const Dim *b = ec_bytes(E, dt, rank, shape);
-		E->mem->total = dim_add(E->f->dc, E->mem->total, b);
-		E->mem->unshared = dim_add(E->f->dc, E->mem->unshared, b);
-		ec_report_buffer(E, home, dt, rank, shape, b);
-	}
-	return home;
-}
-
 void ec_plan_ctrl(Emit *E, int v)
 {
 	Func *f = E->f;
@@ -62,14 +48,14 @@ void ec_plan_ctrl(Emit *E, int v)
 				continue;
 			int e = cs->extract[k];
 			if (e < 0 || !(E->mat[e] == M_SCRATCH || E->mat[e] == M_RESULT))
-				cs->cur[k] = ctrl_scratch(E, p->name ? p->name : "carry", p->dt, p->rank, p->shape);
-			cs->nxt[k] = ctrl_scratch(E, arena_printf(E->A, "%s_next", p->name ? p->name : "carry"), p->dt,
-			                          p->rank, p->shape);
+				cs->cur[k] = ec_scratch(E, p->name ? p->name : "carry", p->dt, p->rank, p->shape);
+			cs->nxt[k] = ec_scratch(E, arena_printf(E->A, "%s_next", p->name ? p->name : "carry"), p->dt,
+			                        p->rank, p->shape);
 		}
 		for (int k = 0; k < nys; k++) {
 			const FuncResult *r = &b->results.data[off + nc + k];
 			if (cs->extract[nc + k] < 0) /* a row nothing reads: written, then forgotten */
-				cs->extra[nc + k] = ctrl_scratch(E, r->name, r->dt, r->rank, r->shape);
+				cs->extra[nc + k] = ec_scratch(E, r->name, r->dt, r->rank, r->shape);
 		}
 		const Dim *trip = ir_trip_count(f->dc, in->dims[0], in->dims[1], in->ints[LOOP_STEP]);
 		if ((nxs || nys) && !dim_nonneg(trip)) {
@@ -83,7 +69,7 @@ void ec_plan_ctrl(Emit *E, int v)
 		for (int k = 0; k < nres; k++) {
 			const FuncResult *r = &b->results.data[k];
 			if (cs->extract[k] < 0 && r->rank > 0)
-				cs->extra[k] = ctrl_scratch(E, r->name, r->dt, r->rank, r->shape);
+				cs->extra[k] = ec_scratch(E, r->name, r->dt, r->rank, r->shape);
 		}
 	}
 	E->subs[v] = arena_array(E->A, (size_t)in->nbodies, sizeof(Emit *));

@@ -391,6 +391,23 @@ static SavedVal *saved_values(Emit *E, const FuncEmit *fe, const char **pnames, 
 	return sv;
 }
 
+static const Dim *bytes_of(Emit *E, DType dt, int rank, const Dim **shape)
+{
+	const Dim *b = dim_const(E->f->dc, dt == DT_F64 || dt == DT_I64 ? 8 : 4);
+	for (int k = 0; k < rank; k++)
+		b = dim_mul(E->f->dc, b, shape[k]);
+	return b;
+}
+
+static void report_buffer(Emit *E, const char *name, DType dt, int rank, const Dim **shape, const Dim *bytes)
+{
+	Buf b;
+	buf_init(&b, E->A);
+	dim_print(&b, bytes);
+	buf_printf(E->report, "    %-12s %-16s %s bytes\n", name, type_doc(E, dt, rank, shape), b.data);
+	buf_free(&b);
+}
+
 const char *ec_scratch(Emit *E, const char *base, DType dt, int rank, const Dim **shape)
 {
 	const char *name = ec_fresh(E, base);
@@ -399,24 +416,13 @@ const char *ec_scratch(Emit *E, const char *base, DType dt, int rank, const Dim 
 	buf_printf(E->decls, "    %s *%s = (%s *)%s;\n", ec_ctype(dt), name, ec_ctype(dt), E->wp);
 	buf_printf(E->decls, "    %s += AD_ALIGN_(%s, sizeof(%s));\n", E->wp, numel, ec_ctype(dt));
 	*E->any_scratch = true;
+	if (E->report) { /* --emit=memory: its line, and the totals */
+		const Dim *b = bytes_of(E, dt, rank, shape);
+		E->mem->total = dim_add(E->f->dc, E->mem->total, b);
+		E->mem->unshared = dim_add(E->f->dc, E->mem->unshared, b);
+		report_buffer(E, name, dt, rank, shape, b);
+	}
 	return name;
-}
-
-const Dim *ec_bytes(Emit *E, DType dt, int rank, const Dim **shape)
-{
-	const Dim *b = dim_const(E->f->dc, dt == DT_F64 || dt == DT_I64 ? 8 : 4);
-	for (int k = 0; k < rank; k++)
-		b = dim_mul(E->f->dc, b, shape[k]);
-	return b;
-}
-
-void ec_report_buffer(Emit *E, const char *name, DType dt, int rank, const Dim **shape, const Dim *bytes)
-{
-	Buf b;
-	buf_init(&b, E->A);
-	dim_print(&b, bytes);
-	buf_printf(E->report, "    %-12s %-16s %s bytes\n", name, type_doc(E, dt, rank, shape), b.data);
-	buf_free(&b);
 }
 
 /* The per-value tables of an emitter for f. */
@@ -487,27 +493,20 @@ void ec_place(Emit *E)
 		}
 		if (E->mat[v] != M_SCRATCH)
 			continue;
-		/* the byte counts are for the report only */
-		const Dim *bytes_d = NULL;
-		if (E->report) {
-			bytes_d = ec_bytes(E, in->dt, in->rank, in->shape);
-			E->mem->unshared = dim_add(f->dc, E->mem->unshared, bytes_d);
-		}
 		int prev = E->S->reuse[v];
 		if (prev >= 0) {
 			E->home[v] = ec_fresh(E, in->name ? in->name : "t");
 			buf_printf(E->decls, "    %s *%s = %s; /* %s is no longer needed */\n", ec_ctype(in->dt),
 			           E->home[v], E->home[prev], E->home[prev]);
-			if (E->report)
+			if (E->report) {
+				E->mem->unshared =
+				    dim_add(f->dc, E->mem->unshared, bytes_of(E, in->dt, in->rank, in->shape));
 				buf_printf(E->report, "    %-12s %-16s in the memory of an earlier buffer\n",
 				           E->home[v], type_doc(E, in->dt, in->rank, in->shape));
+			}
 			continue;
 		}
-		if (E->report)
-			E->mem->total = dim_add(f->dc, E->mem->total, bytes_d);
 		E->home[v] = ec_scratch(E, in->name ? in->name : "t", in->dt, in->rank, in->shape);
-		if (E->report)
-			ec_report_buffer(E, E->home[v], in->dt, in->rank, in->shape, bytes_d);
 	}
 	for (int v = 0; v < n; v++)
 		if (E->mat[v] == M_CTRL)

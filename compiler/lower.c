@@ -69,6 +69,19 @@ const char *lw_shape_str(Lower *L, int rank, const Dim **shape)
 	return buf_finish(&b, L->A);
 }
 
+const char *lw_type_text(Lower *L, DType dt, int rank, const Dim **shape, bool weak)
+{
+	Buf b;
+	buf_init(&b, L->A);
+	if (weak) {
+		buf_puts(&b, "literal");
+		ir_print_shape(&b, rank, shape);
+	} else {
+		ir_print_type(&b, dt, rank, shape);
+	}
+	return buf_finish(&b, L->A);
+}
+
 const char *lw_type_str(Lower *L, Val v)
 {
 	if (v.kind == V_NONE)
@@ -76,15 +89,7 @@ const char *lw_type_str(Lower *L, Val v)
 	if (v.kind != V_TENSOR)
 		return "?";
 	Inst *in = lw_inst(L, v.id);
-	Buf b;
-	buf_init(&b, L->A);
-	if (v.weak) {
-		buf_puts(&b, "literal");
-		ir_print_shape(&b, in->rank, in->shape);
-	} else {
-		ir_print_type(&b, in->dt, in->rank, in->shape);
-	}
-	return buf_finish(&b, L->A);
+	return lw_type_text(L, in->dt, in->rank, in->shape, v.weak);
 }
 
 /* The expression as the user wrote it (near enough), for messages. */

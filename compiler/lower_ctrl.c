@@ -325,29 +325,6 @@ static void body_leave(Lower *L, Body *B)
 	L->scope = B->saved_scope;
 }
 
-static const char *type_text(Lower *L, DType dt, int rank, const Dim **shape, bool weak)
-{
-	Buf b;
-	buf_init(&b, L->A);
-	if (weak) {
-		buf_puts(&b, "literal");
-		ir_print_shape(&b, rank, shape);
-	} else {
-		ir_print_type(&b, dt, rank, shape);
-	}
-	return buf_finish(&b, L->A);
-}
-
-static bool same_shape(int ra, const Dim **a, int rb, const Dim **b)
-{
-	if (ra != rb)
-		return false;
-	for (int i = 0; i < ra; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
 /* The values the body reads from outside: the names of `read` bound to a
  * tensor here, except those in `skip`; others (none, errors) are bound in
  * the body as they are. */
@@ -673,7 +650,6 @@ static int row_stack(Lower *L, const RowRef *r, Val x, const Range *R)
 		return -1;
 	const Dim *starts[IR_MAX_RANK], *lens[IR_MAX_RANK];
 	int64_t steps[IR_MAX_RANK];
-	int64_t tc;
 	for (int k = 0; k < in->rank; k++) {
 		starts[k] = dim_const(dc, 0);
 		steps[k] = 1;
@@ -681,7 +657,7 @@ static int row_stack(Lower *L, const RowRef *r, Val x, const Range *R)
 	}
 	starts[0] = first;
 	steps[0] = R->step;
-	lens[0] = dim_is_const(R->trip, &tc) && tc < 0 ? dim_const(dc, 0) : R->trip;
+	lens[0] = R->trip; /* 0 for an empty constant range */
 	return ir_slice(L->f, x.id, starts, steps, lens);
 }
 
@@ -777,8 +753,7 @@ static void lower_for(Lower *L, const Stmt *s)
 		Captures caps = {0};
 		Body B;
 		body_open(L, &B, arena_printf(L->A, "for_%s", s->var));
-		NameList skip = S.assigned;
-		capture(L, &S.read, &skip, s->var, &caps, B.scope);
+		capture(L, &S.read, &S.assigned, s->var, &caps, B.scope);
 		/* the parameters: t, the invariants, the carries, the rows */
 		int tp = ir_param(B.f, s->var, DT_I64, 0, NULL, false);
 		VEC_PUSH(L->A, B.scope->fresh, tp);
@@ -848,14 +823,13 @@ static void lower_for(Lower *L, const Stmt *s)
 			}
 			const Inst *in = lw_inst(L, v.id);
 			bool was_weak = cv.data[i].weak && !force[i];
-			if (!same_shape(p->rank, p->shape, in->rank, in->shape) ||
-			    (!v.weak && !was_weak && in->dt != p->dt)) {
+			if (!ir_same_shape(p, in) || (!v.weak && !was_weak && in->dt != p->dt)) {
 				lw_err(L, S.assigned.locs.data[nl_find(&S.assigned, cn.data[i])],
 				       "'%s' is carried by the loop: it is %s before the body and %s after it; a "
 				       "carried value "
 				       "keeps its dtype and shape",
-				       cn.data[i], type_text(L, p->dt, p->rank, p->shape, was_weak),
-				       type_text(L, in->dt, in->rank, in->shape, v.weak));
+				       cn.data[i], lw_type_text(L, p->dt, p->rank, p->shape, was_weak),
+				       lw_type_text(L, in->dt, in->rank, in->shape, v.weak));
 				bad = true;
 				break;
 			}
@@ -1001,12 +975,12 @@ static void lower_if(Lower *L, const Stmt *s)
 			break;
 		}
 		const Inst *ia = ir_inst(B[0].f, a.id), *ib = ir_inst(B[1].f, b.id);
-		if (!same_shape(ia->rank, ia->shape, ib->rank, ib->shape) || (!a.weak && !b.weak && ia->dt != ib->dt)) {
+		if (!ir_same_shape(ia, ib) || (!a.weak && !b.weak && ia->dt != ib->dt)) {
 			lw_err(L, out.locs.data[i],
 			       "'%s' is %s in the then branch and %s in the else branch; both must give one dtype and "
 			       "shape",
-			       n, type_text(L, ia->dt, ia->rank, ia->shape, a.weak),
-			       type_text(L, ib->dt, ib->rank, ib->shape, b.weak));
+			       n, lw_type_text(L, ia->dt, ia->rank, ia->shape, a.weak),
+			       lw_type_text(L, ib->dt, ib->rank, ib->shape, b.weak));
 			bad = true;
 			break;
 		}

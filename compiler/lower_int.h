@@ -123,6 +123,8 @@ Val lw_none_like(Lower *L, Val t);
 void lw_err(Lower *L, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *lw_shape_str(Lower *L, int rank, const Dim **shape);
 const char *lw_type_str(Lower *L, Val v);
+/* A type as messages show it ("f64[n]", "literal[2]" for a weak one). */
+const char *lw_type_text(Lower *L, DType dt, int rank, const Dim **shape, bool weak);
 const char *lw_text_of(Lower *L, const Ast *e);
 GradAcc *lw_grad_acc(Lower *L, int leaf);
 void lw_add_constraint(Lower *L, ConsKind kind, const Dim *a, const Dim *b, const char *msg);

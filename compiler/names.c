@@ -30,11 +30,6 @@ struct Names {
 	VEC(Ent *) free_ents; /* released name entries, reused */
 };
 
-static size_t hash(const char *s)
-{
-	return (size_t)hash_str(s);
-}
-
 static void table_init(Arena *A, Table *t)
 {
 	t->nb = 64;
@@ -44,7 +39,7 @@ static void table_init(Arena *A, Table *t)
 
 static Ent *table_find(const Table *t, const char *s)
 {
-	for (Ent *e = t->b[hash(s) & (t->nb - 1)]; e; e = e->next)
+	for (Ent *e = t->b[hash_str(s) & (t->nb - 1)]; e; e = e->next)
 		if (strcmp(e->s, s) == 0)
 			return e;
 	return NULL;
@@ -58,14 +53,14 @@ static void table_insert(Arena *A, Table *t, Ent *e)
 		for (size_t i = 0; i < t->nb; i++)
 			for (Ent *x = t->b[i], *next; x; x = next) {
 				next = x->next;
-				size_t h = hash(x->s) & (nb - 1);
+				size_t h = hash_str(x->s) & (nb - 1);
 				x->next = b[h];
 				b[h] = x;
 			}
 		t->b = b;
 		t->nb = nb;
 	}
-	size_t h = hash(e->s) & (t->nb - 1);
+	size_t h = hash_str(e->s) & (t->nb - 1);
 	e->next = t->b[h];
 	t->b[h] = e;
 	t->count++;
@@ -73,7 +68,7 @@ static void table_insert(Arena *A, Table *t, Ent *e)
 
 static void table_remove(Table *t, Ent *e)
 {
-	for (Ent **p = &t->b[hash(e->s) & (t->nb - 1)]; *p; p = &(*p)->next)
+	for (Ent **p = &t->b[hash_str(e->s) & (t->nb - 1)]; *p; p = &(*p)->next)
 		if (*p == e) {
 			*p = e->next;
 			t->count--;
