@@ -86,7 +86,9 @@ test)
 	build build
 	rm -f tests/*.log tests/*.trs # a test removed since the last run leaves its log, which totals would count
 	make -s check -j"$jobs" || rc=1
-	if make -s -j"$jobs" distcheck >distcheck.log 2>&1; then
+	# distcheck: the tarball builds and passes; what depends only on the
+	# Makefile (tests/targets.sh) the plain build above has tested
+	if AD_DISTCHECK=yes make -s -j"$jobs" distcheck >distcheck.log 2>&1; then
 		dist="1 0"
 		grep -A3 "archives ready for distribution" distcheck.log || true
 	else

@@ -11,6 +11,10 @@ if [ "${AD_SANITIZED:-no}" = yes ]; then
 	echo "SKIP: the dependencies are those of the plain build, which tests them"
 	exit 77
 fi
+if [ "${AD_DISTCHECK:-no}" = yes ]; then
+	echo "SKIP: the same Makefile as the plain build, which tests it"
+	exit 77
+fi
 if [ ! -x "$top/configure" ]; then
 	echo "SKIP: no configure script in $top"
 	exit 77
