@@ -548,10 +548,11 @@ bool adj_has_rule(Op op)
 
 /* src's instructions appended to dst (src is closed: a body), with its
  * parameters standing for params[i]; its results' values in out. */
-static void inline_body(Func *dst, const Func *src, const int *params, int *out)
+static void inline_body(Func *dst, const Func *src, const int *params, int *out, int *map)
 {
 	int n = src->ins.len;
-	int *map = arena_array(dst->A, (size_t)n + 1, sizeof(int));
+	if (!map)
+		map = arena_array(dst->A, (size_t)n + 1, sizeof(int));
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(src, v);
 		if (in->op == OP_param) {
@@ -602,12 +603,109 @@ typedef struct LoopInfo {
 	int *ai, *ax, *cy;
 } LoopInfo;
 
+/* What the reverse loop reads of the forward loop, one row per iteration:
+ * the carries at the start (needed[k]: going back reads carry k; a carry
+ * only added to, a sum or a count, is not needed to undo an iteration) and
+ * the residuals, values of the body that are costly to compute again
+ * (transcendental math: a gate's sigmoid), res[j] in the body's numbering. */
+typedef struct RowPlan {
+	bool *needed;
+	int *res, nres;
+} RowPlan;
+
+/* The values of body B that going back would compute again at a cost: its
+ * expensive elementwise ops that change from one iteration to the next
+ * (that depend on t, the carries or the rows, not only the invariants). */
+static int costly_values(const Func *B, int ninv, int *out)
+{
+	int n = B->ins.len, k = 0;
+	bool *varies = arena_array(B->A, (size_t)n + 1, sizeof(bool));
+	for (int i = 0; i < B->params.len; i++)
+		varies[B->params.data[i]] = i == 0 || i > ninv;
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(B, v);
+		for (int a = 0; a < in->nargs && !varies[v]; a++)
+			varies[v] = varies[in->args[a]];
+		if (varies[v] && op_info[in->op].kind == K_EW && (op_info[in->op].flags & F_EXPENSIVE))
+			out[k++] = v;
+	}
+	arena_release(B->A, varies, (size_t)n + 1);
+	return k;
+}
+
+/* R with the residuals read from rows: each value map[res[j]] that R
+ * computes again is replaced, wherever R reads it, by a new parameter (a
+ * row), so what only computed it is left dead; then what nothing reads is
+ * dropped: the dead instructions, the carries' rows that nothing reads
+ * (parameters Rtape[k]) and the residuals' rows that nothing reads. P says
+ * which stay. */
+static Func *read_rows(Func *R, const Func *B, const int *map, const int *Rtape, int nc, RowPlan *P)
+{
+	int *row = arena_array(R->A, (size_t)P->nres + 1, sizeof(int));
+	int nrow = 0;
+	for (int j = 0; j < P->nres; j++) {
+		int u = P->res[j], ru = map[u];
+		if (ir_inst(R, ru)->op == OP_param)
+			continue;
+		const Inst *bu = ir_inst(B, u);
+		const char *name = bu->name ? bu->name : op_info[bu->op].name;
+		int p = ir_param(R, arena_printf(R->A, "%s_at_t", name), bu->dt, bu->rank, bu->shape, false);
+		int n = R->ins.len;
+		for (int v = 0; v < n; v++) {
+			Inst *in = ir_inst(R, v);
+			for (int a = 0; v != p && a < in->nargs; a++)
+				if (in->args[a] == ru)
+					in->args[a] = p;
+		}
+		for (int i = 0; i < R->results.len; i++)
+			if (R->results.data[i].value == ru)
+				R->results.data[i].value = p;
+		P->res[nrow] = u;
+		row[nrow++] = p;
+	}
+	P->nres = nrow;
+	int n = R->ins.len;
+	bool *live = arena_array(R->A, (size_t)n + 1, sizeof(bool));
+	for (int i = 0; i < R->results.len; i++)
+		if (R->results.data[i].value >= 0)
+			live[R->results.data[i].value] = true;
+	for (int v = n - 1; v >= 0; v--) {
+		const Inst *in = ir_inst(R, v);
+		for (int k = 0; live[v] && k < in->nargs; k++)
+			live[in->args[k]] = true;
+	}
+	for (int k = 0; k < nc; k++)
+		P->needed[k] = live[Rtape[k]];
+	bool *row_live = arena_array(R->A, (size_t)nrow + 1, sizeof(bool));
+	for (int j = 0; j < nrow; j++)
+		row_live[j] = live[row[j]];
+	/* the signature stays, less the rows nothing reads */
+	for (int i = 0; i < R->params.len; i++)
+		live[R->params.data[i]] = true;
+	for (int k = 0; k < nc; k++)
+		live[Rtape[k]] = P->needed[k];
+	int kept = 0;
+	for (int j = 0; j < nrow; j++) {
+		live[row[j]] = row_live[j];
+		if (row_live[j])
+			P->res[kept++] = P->res[j];
+	}
+	P->nres = kept;
+	static const RewriteOps ops = {NULL, NULL, true, NULL}; /* parameters first: the rows came last */
+	Func *nf = ir_rewrite(R, live, &ops, NULL, NULL);
+	arena_release(R->A, row_live, (size_t)nrow + 1);
+	arena_release(R->A, live, (size_t)n + 1);
+	return nf;
+}
+
 /* The adjoint of one iteration: parameters t, the invariants; the
  * carries' cotangents, the active invariants' sums; the carries at the
  * start of the iteration, the rows read, the cotangents of the rows
  * written. Results: the carries' cotangents before the iteration, the sums,
- * the cotangents of the rows read. */
-static Func *iter_adjoint(Func *f, const LoopInfo *I)
+ * the cotangents of the rows read. With a plan (plan->res holding the
+ * candidates), it reads those residuals from rows, parameters after all
+ * the others, and leaves out the rows it does not read (read_rows). */
+static Func *iter_adjoint(Func *f, const LoopInfo *I, RowPlan *plan)
 {
 	Func *B = I->B;
 	Arena *A = f->A;
@@ -646,7 +744,8 @@ static Func *iter_adjoint(Func *f, const LoopInfo *I)
 	for (int k = 0; k < nxs; k++)
 		bp[1 + ninv + nc + k] = Rx[k];
 	int *bout = arena_array(A, (size_t)B->results.len + 1, sizeof(int));
-	inline_body(R, B, bp, bout);
+	int *map = plan ? arena_array(A, (size_t)B->ins.len + 1, sizeof(int)) : NULL;
+	inline_body(R, B, bp, bout, map);
 	/* its adjoint */
 	int nouts = nc + nct_y, nins = nai + nc + I->nax;
 	int *outs = arena_array(A, (size_t)nouts + 1, sizeof(int)),
@@ -672,7 +771,7 @@ static Func *iter_adjoint(Func *f, const LoopInfo *I)
 		result(R, arena_printf(A, "d_%s_sum", pname(B, 1 + I->ai[k], "inv")), add(R, Racc[k], g[k]));
 	for (int k = 0; k < I->nax; k++)
 		result(R, arena_printf(A, "d_%s", pname(B, 1 + ninv + nc + I->ax[k], "row")), g[nai + nc + k]);
-	return R;
+	return plan ? read_rows(R, B, map, Rtape, nc, plan) : R;
 }
 
 /* An iteration that does not run: R's parameters; result k is parameter
@@ -906,7 +1005,7 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I, int64_t K, const int *
 		ir_inst(f, ck[k])->name = arena_printf(A, "checkpoints_%s", pname(I->B, 1 + ninv + k, "carry"));
 	}
 	/* one iteration backwards, nothing after the end */
-	Func *R = iter_adjoint(f, I);
+	Func *R = iter_adjoint(f, I, NULL);
 	Func *Rskip =
 	    skip_body(f, R, passing(A, R->results.len, 1 + ninv, nc + nai, nc + nai), "after_the_end_adjoint");
 	Func *V = guarded(f, R, Rskip, 2, lead, seg_time, &st);
@@ -1005,21 +1104,65 @@ static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
 		loop_adjoint_ckpt(f, &I, ck, ct, act, c);
 		return;
 	}
-	/* the taping loop: the body, with its carries as extra rows */
-	int *tape = arena_array(A, (size_t)nc + 1, sizeof(int)), count = -1;
-	if (nc > 0 || I.brk) {
-		Func *Tb = ir_clone(I.B);
-		Tb->name = arena_printf(A, "%s_tape", I.B->name);
-		tape_rows(Tb, &I);
-		int L2 = ir_loop(f, I.start, I.stop, I.step, I.flags, 0, I.inv, ninv, I.init, nc, I.xs, nxs, Tb);
-		for (int k = 0; k < nc; k++) {
-			tape[k] = ir_extract(f, L2, nc + nys + k);
-			ir_inst(f, tape[k])->name = arena_printf(A, "tape_%s", pname(I.B, 1 + ninv + k, "carry"));
+	/* one iteration backwards, reading what it can from rows */
+	RowPlan plan = {arena_array(A, (size_t)nc + 1, sizeof(bool)),
+	                arena_array(A, (size_t)I.B->ins.len + 1, sizeof(int)), 0};
+	plan.nres = costly_values(I.B, ninv, plan.res);
+	Func *R = iter_adjoint(f, &I, &plan), *body = R;
+	/* the tape: the loop itself keeps, as extra rows (results of its body
+	 * after its own), the carries at the start of each iteration that
+	 * going back reads and the residuals, so the values and the tape come
+	 * from one run of the loop; its other results stay where they were. A
+	 * row an earlier derivative of the loop added is used again. */
+	int ntape = 0, *taped = arena_array(A, (size_t)(nc + plan.nres) + 1, sizeof(int));
+	const char **tname = arena_array(A, (size_t)(nc + plan.nres) + 1, sizeof(char *));
+	for (int k = 0; k < nc; k++)
+		if (plan.needed[k]) {
+			taped[ntape] = I.B->params.data[1 + ninv + k];
+			tname[ntape++] = pname(I.B, 1 + ninv + k, "carry");
+		}
+	for (int j = 0; j < plan.nres; j++) {
+		const Inst *u = ir_inst(I.B, plan.res[j]);
+		taped[ntape] = plan.res[j];
+		tname[ntape++] = u->name ? u->name : op_info[u->op].name;
+	}
+	int *tape = arena_array(A, (size_t)ntape + 1, sizeof(int)), count = -1;
+	if (ntape > 0 || I.brk) {
+		Func *Tb = I.B;
+		int *row = arena_array(A, (size_t)ntape + 1, sizeof(int));
+		for (int k = 0; k < ntape; k++) {
+			row[k] = -1;
+			for (int j = 0; j < nys && row[k] < 0; j++)
+				if (I.B->results.data[I.off + nc + j].value == taped[k])
+					row[k] = nc + j;
+			if (row[k] < 0) {
+				if (Tb == I.B) {
+					Tb = ir_clone(I.B);
+					Tb->name = arena_printf(A, "%s_tape", I.B->name);
+				}
+				row[k] = Tb->results.len - I.off;
+				result(Tb, arena_printf(A, "%s_at_t", tname[k]), taped[k]);
+			}
+		}
+		if (Tb != I.B) {
+			Func **bodies = arena_array(A, 1, sizeof *bodies); /* a clone of f shares the old array */
+			bodies[0] = Tb;
+			ir_inst(f, v)->bodies = bodies;
+		}
+		for (int k = 0; k < ntape; k++) {
+			tape[k] = -1; /* a row an earlier derivative extracted: the same value */
+			for (int u = v + 1; u < f->ins.len && tape[k] < 0; u++)
+				if (ir_inst(f, u)->op == OP_extract && ir_inst(f, u)->args[0] == v &&
+				    ir_inst(f, u)->ints[0] == row[k])
+					tape[k] = u;
+			if (tape[k] < 0) {
+				tape[k] = ir_extract(f, v, row[k]);
+				ir_inst(f, tape[k])->name = arena_printf(A, "tape_%s", tname[k]);
+			}
 		}
 		if (I.brk)
-			count = ir_extract(f, L2, nc + nys + nc);
+			count = ir_extract(f, v, Tb->results.len - I.off);
 	}
-	Func *R = iter_adjoint(f, &I), *body = R;
 	if (I.brk) {
 		/* only the iterations that ran: iteration index < count */
 		static const char *const lead[2] = {"t", "iterations"};
@@ -1036,12 +1179,18 @@ static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
 		inv2[q++] = count;
 	for (int k = 0; k < ninv; k++)
 		inv2[q++] = I.inv[k];
-	for (int k = 0; k < nc; k++)
-		xs2[k] = tape[k];
+	int ncarried = ntape - plan.nres;
+	nxs2 = ntape + nxs + nct_y;
+	xs2 = arena_array(A, (size_t)nxs2 + 1, sizeof(int));
+	nxs2 = 0;
+	for (int k = 0; k < ncarried; k++)
+		xs2[nxs2++] = tape[k];
 	for (int k = 0; k < nxs; k++)
-		xs2[nc + k] = I.xs[k];
+		xs2[nxs2++] = I.xs[k];
 	for (int j = 0; j < nct_y; j++)
-		xs2[nc + nxs + j] = ct[nc + I.cy[j]];
+		xs2[nxs2++] = ct[nc + I.cy[j]];
+	for (int j = 0; j < plan.nres; j++)
+		xs2[nxs2++] = tape[ncarried + j];
 	int RL = ir_loop(f, I.start, I.stop, I.step, I.flags & LF_REVERSE ? 0 : LF_REVERSE, 0, inv2, ninv2, init2,
 	                 ncarry2, xs2, nxs2, body);
 	for (int k = 0; k < nc; k++)
@@ -1080,7 +1229,7 @@ static void r_cond(Func *f, int v, const int *ct, const bool *act, int *c)
 			                       r->shape, false);
 		}
 		int *out = arena_array(A, (size_t)nres + 1, sizeof(int));
-		inline_body(R[b], B, p, out);
+		inline_body(R[b], B, p, out, NULL);
 		int *outs = arena_array(A, (size_t)nct + 1, sizeof(int)),
 		    *ins = arena_array(A, (size_t)nai + 1, sizeof(int));
 		int *g = arena_array(A, (size_t)nai + 1, sizeof(int));

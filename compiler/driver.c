@@ -263,8 +263,11 @@ static void do_prepare(Compilation *c, void *arg)
 		if (!(ent & AD_ENTRY_SPLIT))
 			continue;
 		Split s = ir_split(v, f->params.len, m->info.nseeds, f->results.len);
-		m->fwd = optimize(c, after(c, PASS_SPLIT, s.fwd), true);
-		m->bwd = optimize(c, after(c, PASS_SPLIT, s.bwd), true);
+		s.fwd = optimize(c, after(c, PASS_SPLIT, s.fwd), true);
+		s.bwd = optimize(c, after(c, PASS_SPLIT, s.bwd), true);
+		ir_split_trim(&s, f->params.len, m->info.nseeds, f->results.len);
+		m->fwd = s.fwd;
+		m->bwd = s.bwd;
 		m->nsaved = s.nsaved;
 	}
 }

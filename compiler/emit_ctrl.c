@@ -211,12 +211,12 @@ void ec_loop(Emit *E, int v)
 		row = plain && !rev ? t : ec_fresh(E, "it");
 		ec_line(E, "for (int64_t %s = 0; %s < %s; %s++) {", row, row, ec_paren(E, trip), row);
 		E->depth++;
-		if (rev) {
+		bool t_read = S->uses[b->params.data[0]] > 0;
+		if (rev && (nxs || nys || t_read)) { /* (nothing to count: the iterations are alike) */
 			const char *it = row;
 			row = ec_fresh(E, "row");
 			ec_line(E, "const int64_t %s = %s - 1 - %s;", row, ec_paren(E, trip), it);
 		}
-		bool t_read = S->uses[b->params.data[0]] > 0;
 		if (!(plain && !rev) && t_read)
 			ec_line(E, "const int64_t %s = %s;", t,
 			        plain ? row
@@ -324,6 +324,15 @@ void ec_cond(Emit *E, int v)
 		emit_body(E, S);
 		E->depth--;
 		ec_line(E, j == 0 ? "} else {" : "}");
+	}
+	/* a scalar result both branches set that nothing after reads */
+	for (int k = 0; k < nres; k++) {
+		int e = cs->extract[k];
+		bool read = e >= 0 && E->uses[e] > 0;
+		for (int r = 0; e >= 0 && r < f->results.len; r++)
+			read = read || f->results.data[r].value == e;
+		if (var[k] && !read)
+			ec_line(E, "(void)%s; /* not read after the if */", home[k]);
 	}
 	ec_kernel_end(E, &K);
 }

@@ -534,8 +534,19 @@ void ec_bind(Emit *E)
 			E->home[v] = E->rhome[E->result_of[v]];
 			E->var[v] = E->rvar[E->result_of[v]];
 		}
-		if (E->mat[v] == M_ALIAS) /* a view: its operand comes first */
-			E->home[v] = E->home[ir_inst(f, v)->args[0]];
+		if (E->mat[v] == M_ALIAS) { /* a view: its operand comes first */
+			const Inst *in = ir_inst(f, v), *x = ir_inst(f, in->args[0]);
+			const char *base = E->home[in->args[0]];
+			int64_t s0 = 0;
+			bool known = in->op != OP_slice || dim_is_const(in->dims[0], &s0);
+			const char *row = ec_paren(E, ec_numel(E, x->rank - 1, x->shape + 1));
+			if (in->op == OP_slice && known && s0 == 1)
+				base = arena_printf(E->A, "(%s + %s)", base, row);
+			else if (in->op == OP_slice && !(known && s0 == 0))
+				base = arena_printf(E->A, "(%s + %s * %s)", base, ec_paren(E, ec_dim(E, in->dims[0])),
+				                    row);
+			E->home[v] = base;
+		}
 	}
 }
 

@@ -106,6 +106,7 @@ void ec_kernel_end(Emit *E, Kernel *k)
 	names_release(E->names, k->names_mark);
 	const char *text = k->buf.data ? k->buf.data : "";
 	int ind = 4 * (E->depth + 1), top = 0;
+	bool has_else = false;
 	for (const char *p = text; *p;) {
 		const char *nl = strchr(p, '\n');
 		int sp = 0;
@@ -113,9 +114,10 @@ void ec_kernel_end(Emit *E, Kernel *k)
 			sp++;
 		if (sp == ind && p[sp] != '}')
 			top++;
+		has_else = has_else || (sp == ind && strncmp(p + sp, "} else", 6) == 0);
 		p = nl ? nl + 1 : p + strlen(p);
 	}
-	if (k->guard && top <= 1) {
+	if (k->guard && top <= 1 && !has_else) { /* (an if with an else is braced: no dangling else) */
 		/* if (guard) STATEMENT */
 		ec_line(E, "if (%s)", k->guard);
 		buf_puts(E->body, text);

@@ -108,9 +108,13 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 	for (int i = 0; i < f->results.len; i++) {
 		int v = f->results.data[i].value;
 		/* a result buffer that may be NULL cannot hold a value others read
-		 * (other instructions, or another result) */
+		 * (other instructions, or another result), nor a result of a loop
+		 * or cond (which runs when any of its results is wanted) */
 		bool nullable = optional && i < nullable_to;
-		if (v >= 0 && s->mat[v] == M_INLINE && !(nullable && (s->uses[v] > 0 || nres[v] > 1))) {
+		bool of_ctrl = v >= 0 && ir_inst(f, v)->op == OP_extract &&
+		               (ir_inst(f, ir_inst(f, v)->args[0])->op == OP_loop ||
+		                ir_inst(f, ir_inst(f, v)->args[0])->op == OP_cond);
+		if (v >= 0 && s->mat[v] == M_INLINE && !(nullable && (s->uses[v] > 0 || nres[v] > 1 || of_ctrl))) {
 			s->mat[v] = M_RESULT;
 			s->result_of[v] = i;
 		}
@@ -154,6 +158,16 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
  * inlining a value costs (which depends only on its operands, all still
  * undecided) can be computed once before the walk: one pass each way,
  * linear in the size of the function. */
+enum {
+	/* inlined operations past which a value read twice is stored: in a
+	 * function, where arrays are large and memory traffic costs most; in a
+	 * loop body, where they are one iteration's (small, in cache) and
+	 * recomputing them every iteration costs more, sooner (RK4's stages,
+	 * each read shifted by the next, were recomputed 10 times for 4) */
+	SHARE = 24,
+	SHARE_BODY = 12
+};
+
 static void place_shared(Schedule *s, Func *f)
 {
 	int n = s->n;
@@ -176,7 +190,8 @@ static void place_shared(Schedule *s, Func *f)
 		if (s->mat[v] != M_INLINE || op_info[in->op].kind == K_SRC)
 			continue;
 		bool x = expensive[v];
-		if ((refs[v] > 1 && (x || cost[v] > 24)) || (stretched[v] && (x || cost[v] > 4)))
+		if ((refs[v] > 1 && (x || cost[v] > (f->is_body ? SHARE_BODY : SHARE))) ||
+		    (stretched[v] && (x || cost[v] > 4)))
 			s->mat[v] = M_SCRATCH;
 	}
 	for (int v = 0; v < n; v++)
@@ -234,13 +249,29 @@ static void place_views(Schedule *s, Func *f, bool optional)
 		}
 	}
 	/* a reshape of a stored array that must be stored itself is the same
-	 * memory seen with another shape */
+	 * memory seen with another shape; so are consecutive rows of one (the
+	 * rows a loop reads, x[t + 1]) */
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
-		if (in->op == OP_reshape && s->mat[v] == M_SCRATCH && in->rank > 0 &&
-		    array_backed(s->mat[in->args[0]]) && ir_inst(f, in->args[0])->rank > 0)
+		if (s->mat[v] != M_SCRATCH || in->rank == 0 || !array_backed(s->mat[in->args[0]]) ||
+		    ir_inst(f, in->args[0])->rank == 0)
+			continue;
+		if (in->op == OP_reshape || (in->op == OP_slice && sched_row_slice(f, v)))
 			s->mat[v] = M_ALIAS;
 	}
+}
+
+bool sched_row_slice(const Func *f, int v)
+{
+	const Inst *in = ir_inst(f, v), *x = ir_inst(f, in->args[0]);
+	if (in->op != OP_slice || in->rank == 0 || in->ints[0] != 1)
+		return false;
+	for (int k = 1; k < in->rank; k++) {
+		int64_t s0;
+		if (in->ints[k] != 1 || !dim_is_const(in->dims[k], &s0) || s0 != 0 || in->shape[k] != x->shape[k])
+			return false;
+	}
+	return true;
 }
 
 Schedule *sched_fuse(Func *f, bool optional, int nullable_to)

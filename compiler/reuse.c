@@ -133,42 +133,60 @@ void sched_reuse(Func *f)
 	int *slots = arena_array(f->A, (size_t)cap, sizeof(int));
 	for (int i = 0; i < cap; i++)
 		slots[i] = -1;
-	int nblocks = 0, npools = 0;
-	for (int v = 0; v < n; v++) {
+	/* the extracts of each loop or cond, in order: a loop writes its
+	 * results' buffers while it runs, so they are born with it (and must
+	 * not take the memory of what it still reads), however far after it
+	 * the extracts stand */
+	int *first_ex = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	int *next_ex = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	for (int v = n - 1; v >= 0; v--) {
+		first_ex[v] = next_ex[v] = -1;
 		s->reuse[v] = -1;
-		if (s->mat[v] != M_SCRATCH)
-			continue;
-		const Inst *in = ir_inst(f, v);
-		const Dim *ne = dim_const(f->dc, 1);
-		for (int k = 0; k < in->rank; k++)
-			ne = dim_mul(f->dc, ne, in->shape[k]);
-		size_t i = (size_t)(((uintptr_t)ne >> 4) * 31 + (uintptr_t)in->dt) & (size_t)(cap - 1);
-		while (slots[i] >= 0 && !(pools[slots[i]].numel == ne && pools[slots[i]].dt == in->dt))
-			i = (i + 1) & (size_t)(cap - 1);
-		if (slots[i] < 0) {
-			slots[i] = npools;
-			pools[npools++] = (Pool){ne, in->dt, {0}, {0}};
-		}
-		Pool *p = &pools[slots[i]];
-		/* a loop writes its results' buffers while it runs: they are born
-		 * with it, and must not take the memory of what it still reads */
-		int born = in->op == OP_extract ? in->args[0] : v;
-		while (p->busy.n && free_after[p->busy.b[0]] < born) {
-			int b = heap_pop(&p->busy, free_after);
-			heap_push(f->A, &p->idle, number, b);
-		}
-		int b;
-		if (p->idle.n) {
-			b = heap_pop(&p->idle, number);
-			s->reuse[v] = holder[b];
-		} else {
-			b = nblocks++;
-			number[b] = b;
-		}
-		holder[b] = v;
-		free_after[b] = s->last[v] > v ? s->last[v] : v;
-		heap_push(f->A, &p->busy, free_after, b);
 	}
+	for (int v = n - 1; v >= 0; v--)
+		if (ir_inst(f, v)->op == OP_extract) {
+			int c = ir_inst(f, v)->args[0];
+			next_ex[v] = first_ex[c];
+			first_ex[c] = v;
+		}
+	int nblocks = 0, npools = 0;
+	for (int at = 0; at < n; at++) {
+		if (ir_inst(f, at)->op == OP_extract)
+			continue; /* placed with its loop or cond */
+		for (int v = at; v >= 0; v = v == at ? first_ex[at] : next_ex[v]) {
+			if (s->mat[v] != M_SCRATCH)
+				continue;
+			const Inst *in = ir_inst(f, v);
+			const Dim *ne = dim_const(f->dc, 1);
+			for (int k = 0; k < in->rank; k++)
+				ne = dim_mul(f->dc, ne, in->shape[k]);
+			size_t i = (size_t)(((uintptr_t)ne >> 4) * 31 + (uintptr_t)in->dt) & (size_t)(cap - 1);
+			while (slots[i] >= 0 && !(pools[slots[i]].numel == ne && pools[slots[i]].dt == in->dt))
+				i = (i + 1) & (size_t)(cap - 1);
+			if (slots[i] < 0) {
+				slots[i] = npools;
+				pools[npools++] = (Pool){ne, in->dt, {0}, {0}};
+			}
+			Pool *p = &pools[slots[i]];
+			while (p->busy.n && free_after[p->busy.b[0]] < at) {
+				int b = heap_pop(&p->busy, free_after);
+				heap_push(f->A, &p->idle, number, b);
+			}
+			int b;
+			if (p->idle.n) {
+				b = heap_pop(&p->idle, number);
+				s->reuse[v] = holder[b];
+			} else {
+				b = nblocks++;
+				number[b] = b;
+			}
+			holder[b] = v;
+			free_after[b] = s->last[v] > v ? s->last[v] : v;
+			heap_push(f->A, &p->busy, free_after, b);
+		}
+	}
+	arena_release(f->A, next_ex, ((size_t)n + 1) * sizeof(int));
+	arena_release(f->A, first_ex, ((size_t)n + 1) * sizeof(int));
 	/* the working tables go back to the arena */
 	for (int i = 0; i < npools; i++) {
 		arena_release(f->A, pools[i].busy.b, (size_t)pools[i].busy.cap * sizeof(int));

@@ -43,7 +43,10 @@ void sched_print(Buf *b, const Func *f);
 /* Is reshape r of a just r's axes with size-1 axes dropped or inserted? If
  * so, map[k] is the axis of a that r's axis k reads, or -1. */
 bool sched_unit_reshape(const Inst *r, const Inst *a, int *map);
-/* The value whose buffer v lives in (through reshape views). */
+/* Is slice v of its operand consecutive whole rows (axis 0 with step 1,
+ * every other axis whole), so that it is the operand's memory from a row on? */
+bool sched_row_slice(const Func *f, int v);
+/* The value whose buffer v lives in (through views). */
 int sched_owner(const Schedule *s, const Func *f, int v);
 
 #endif

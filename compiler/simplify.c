@@ -477,6 +477,76 @@ static Func *dce_body(const Func *b, void *ctx)
 	return opt_dce((Func *)b);
 }
 
+/* Which parameters of body b something reads (an instruction or a result). */
+static bool *params_read(const Func *b)
+{
+	int n = b->ins.len;
+	bool *read = arena_array(b->A, (size_t)n + 1, sizeof(bool));
+	for (int v = 0; v < n; v++) {
+		const Inst *x = ir_inst(b, v);
+		read[v] = read[v] || x->op != OP_param;
+		for (int k = 0; k < x->nargs; k++)
+			read[x->args[k]] = true;
+	}
+	for (int i = 0; i < b->results.len; i++)
+		if (b->results.data[i].value >= 0)
+			read[b->results.data[i].value] = true;
+	return read;
+}
+
+/* A loop whose body (already without its dead code) no longer reads an
+ * invariant or a row, or a cond neither of whose bodies reads an operand:
+ * the op without it, which then no longer keeps that value alive (a tape
+ * row that going back does not read, say). */
+static int dce_ctrl(Rewrite *rw, const Inst *in, const int *args)
+{
+	if (in->op != OP_loop && in->op != OP_cond)
+		return -1;
+	bool loop = in->op == OP_loop;
+	int nb = loop ? 1 : 2, first = loop ? 1 : 0; /* a loop's body starts with t */
+	int nops = loop ? in->nargs : in->nargs - 1; /* a cond's first operand is its predicate */
+	const int *ops = loop ? args : args + 1;
+	bool *read[2];
+	for (int j = 0; j < nb; j++)
+		read[j] = params_read(in->bodies[j]);
+	bool *keep = arena_array(rw->nf->A, (size_t)nops + 1, sizeof(bool));
+	int ninv = loop ? (int)in->ints[LOOP_NINV] : 0, nc = loop ? (int)in->ints[LOOP_NCARRY] : 0, unread = 0;
+	for (int k = 0; k < nops; k++) {
+		keep[k] = loop && k >= ninv && k < ninv + nc; /* carries stay */
+		for (int j = 0; j < nb; j++)
+			keep[k] = keep[k] || read[j][in->bodies[j]->params.data[first + k]];
+		unread += !keep[k];
+	}
+	int r = -1;
+	if (unread) {
+		Inst p = *in;
+		p.ints = arena_array(rw->nf->A, (size_t)in->nints + 1, sizeof(int64_t));
+		memcpy(p.ints, in->ints, (size_t)in->nints * sizeof(int64_t));
+		int *a = arena_array(rw->nf->A, (size_t)in->nargs + 1, sizeof(int)), na = 0;
+		if (!loop)
+			a[na++] = args[0];
+		for (int k = 0; k < nops; k++)
+			if (keep[k])
+				a[na++] = ops[k];
+			else if (loop)
+				p.ints[k < ninv ? LOOP_NINV : LOOP_NXS]--;
+		p.nargs = na;
+		p.bodies = arena_array(rw->nf->A, (size_t)nb, sizeof *p.bodies);
+		for (int j = 0; j < nb; j++) {
+			const Func *b = in->bodies[j];
+			for (int k = 0; k < nops; k++)
+				read[j][b->params.data[first + k]] = keep[k];
+			if (loop)
+				read[j][b->params.data[0]] = true;
+			p.bodies[j] = ir_rewrite(b, read[j], NULL, NULL, NULL);
+		}
+		r = ir_rebuild(rw->nf, &p, a);
+	}
+	for (int j = 0; j < nb; j++)
+		arena_release(in->bodies[j]->A, read[j], (size_t)in->bodies[j]->ins.len + 1);
+	return r;
+}
+
 Func *opt_dce(Func *f)
 {
 	int n = f->ins.len;
@@ -493,7 +563,7 @@ Func *opt_dce(Func *f)
 		for (int k = 0; k < in->nargs; k++)
 			live[in->args[k]] = true;
 	}
-	static const RewriteOps ops = {NULL, dce_body, false, NULL};
+	static const RewriteOps ops = {dce_ctrl, dce_body, false, NULL};
 	Func *nf = ir_rewrite(f, live, &ops, NULL, NULL);
 	arena_release(f->A, live, (size_t)n + 1);
 	return nf;

@@ -1,13 +1,17 @@
 /* split.c: cutting a VJP function into forward and backward (see split.h). */
 #include "split.h"
 
+#include "opt.h"
+
 #include <string.h>
 
+/* Saved rather than recomputed: what takes work; a result of a loop or a
+ * cond (a loop's tape among them) would cost the whole loop again. */
 static bool worth_saving(const Inst *in)
 {
 	OpKind k = op_info[in->op].kind;
 	return k == K_REDUCE || k == K_MATMUL || (k == K_EW && (op_info[in->op].flags & F_EXPENSIVE)) ||
-	       in->op == OP_concat;
+	       in->op == OP_concat || in->op == OP_extract;
 }
 
 /* Mark what the backward pass needs of the forward part, recursively:
@@ -134,4 +138,42 @@ Split ir_split(const Func *f, int nparams, int nseeds, int nresults)
 	s.fwd->name = arena_printf(f->A, "%s_fwd", f->name);
 	s.bwd->name = arena_printf(f->A, "%s_bwd", f->name);
 	return s;
+}
+
+void ir_split_trim(Split *s, int nparams, int nseeds, int nresults)
+{
+	Func *b = s->bwd, *f = s->fwd;
+	int n = b->ins.len, first = nparams + nseeds, dropped = 0;
+	bool *read = arena_array(b->A, (size_t)n + 1, sizeof(bool));
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(b, v);
+		for (int k = 0; k < in->nargs; k++)
+			read[in->args[k]] = true;
+	}
+	for (int i = 0; i < b->results.len; i++)
+		if (b->results.data[i].value >= 0)
+			read[b->results.data[i].value] = true;
+	for (int i = first; i < b->params.len; i++)
+		dropped += !read[b->params.data[i]];
+	if (dropped) {
+		/* the backward pass without those parameters, the forward pass
+		 * without those results (and what only they needed) */
+		for (int v = 0; v < n; v++)
+			read[v] = ir_inst(b, v)->op != OP_param || read[v];
+		for (int i = 0; i < first; i++)
+			read[b->params.data[i]] = true;
+		int keep = nresults;
+		for (int i = first; i < b->params.len; i++)
+			if (read[b->params.data[i]])
+				f->results.data[keep++] = f->results.data[nresults + i - first];
+		f->results.len = keep;
+		s->bwd = ir_rewrite(b, read, NULL, NULL, NULL);
+		s->fwd = opt_dce(f);
+		s->nsaved -= dropped;
+	}
+	arena_release(b->A, read, (size_t)n + 1);
+	if (s->bwd != b)
+		ir_release(b);
+	if (s->fwd != f)
+		ir_release(f);
 }

@@ -218,6 +218,17 @@ def matrix(X, w):
     return s
 
 
+def gru(X, Wz, Uz, Wh, Uh, Wy):
+    h = 0 * Wy
+    loss = 0 * Wy[0]
+    for t in range(X.shape[0]):
+        z = torch.sigmoid(X[t] @ Wz + h @ Uz)
+        cand = torch.tanh(X[t] @ Wh + h @ Uh)
+        h = (1 - z) * h + z * cand
+        loss = loss + torch.exp((h * Wy).sum())
+    return loss
+
+
 def grads(fn, inputs, wrt, seeds=None):
     """PyTorch's gradients of sum(results * seeds) w.r.t. wrt."""
     ts = {k: torch.tensor(v, requires_grad=k in wrt) for k, v in inputs.items()}
@@ -245,10 +256,20 @@ gk, gx = torch.autograd.grad(e, [kt, xt])
 case("trajectory", {"x0": val(x0), "k": 1.3}, {"e": e.item(), "gk": gk.item(), "gx": val(gx)},
      "a force by grad(create_graph) in every step and a cond, the trajectory differentiated again")
 
+gi = {"X": rand(5, 3), "Wz": rand(3, 4), "Uz": rand(4, 4), "Wh": rand(3, 4), "Uh": rand(4, 4), "Wy": rand(4)}
+D = rand(3, 4)
+gt = {k: v.clone().requires_grad_(True) for k, v in gi.items()}
+loss = gru(**gt)
+g, = torch.autograd.grad(loss, gt["Wz"], create_graph=True)
+hv, = torch.autograd.grad((g * D).sum(), gt["Wz"])
+case("gru_hvp", dict({k: val(v) for k, v in gi.items()}, D=val(D)),
+     {"loss": loss.item(), "g": val(g), "hv": val(hv)},
+     "a GRU's gradient and Hessian-vector product through its loop (sigmoid, tanh taped), against PyTorch's")
+
 # ---- reverse mode through the loops (--grad: every result seeded with ones)
 fns = {"decay": lambda y0, k, dt: decay(y0, k, dt), "rk4": rk4, "pendulum": pendulum,
        "piece": piece, "rows": rows, "rows_ckpt": rows, "pairs": pairs, "backwards": backwards, "inside": inside,
-       "leapfrog": leapfrog, "matrix": matrix}
+       "leapfrog": leapfrog, "matrix": matrix, "gru": gru}
 gcases = [
     ("decay", {"y0": 1.0, "k": 0.5, "dt": 0.01}, ["y0", "k"]),
     ("rk4", {"y0": val(y0r), "k": 0.7, "dt": 0.001}, ["y0", "k"]),
@@ -264,6 +285,7 @@ gcases = [
     ("inside", {"x": 0.5, "n_iter": 0.0}, ["x"]),
     ("leapfrog", {"x0": val(x0r), "k": 1.3, "dt": 0.01}, ["x0", "k"]),
     ("matrix", {"X": val(Xr), "w": val(wr)}, ["X", "w"]),
+    ("gru", {k: val(v) for k, v in gi.items()}, ["X", "Wz", "Uz", "Wh", "Uh", "Wy"]),
 ]
 case("matrix", {"X": val(Xr), "w": val(wr)}, {"s": matrix(Xr, wr).item()}, "X[i, j] in two loops, an if inside")
 for name, inputs, wrt in gcases:
