@@ -85,9 +85,18 @@ while True:
         sys.exit(0 if abs(y - 5.0) < 1e-6 else 1)
     s = n
 PY
+build kepler kepler && ok || bad "kepler did not build"
+./kepler >kepler.out && ok || bad "kepler failed: $(tail -3 kepler.out)"
+has kepler.out "^ 1.00  0.60  1.599748548  0.982927622  0.982515691 -0.569552582    4$"
+has kepler.out "^largest relative difference from the implicit function theorem"
+build gru gru_train && ok || bad "gru_train did not build"
+./gru_train >gru.out && ok || bad "gru_train failed: $(tail -3 gru.out)"
+has gru.out "^epoch   0  loss 3\.1798$" # about log(24): 24 letters, all equally likely
+has gru.out "^trained: a loop means its unrolled form"
 # ---- the same drivers with the emitted code under AddressSanitizer and UBSan
 SAN="-std=c99 -O0 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
-for pair in "logreg logreg_train" "mlp mlp_train" "newton newton" "projectile projectile" "pendulum pendulum_fit"; do
+for pair in "logreg logreg_train" "mlp mlp_train" "newton newton" "projectile projectile" "pendulum pendulum_fit" \
+	"kepler kepler" "gru gru_train"; do
 	set -- $pair
 	# shellcheck disable=SC2086
 	if $CC $SAN -I. "$S/$2.c" "$1_gen.c" -o "$2-san" $("$AD" --libs) && ./"$2-san" >"$2-san.out" 2>&1; then
