@@ -1,7 +1,8 @@
 // bench/adolc.cpp: the benchmark problems with ADOL-C 2.7 (operator
 // overloading, a tape). Each problem is taped once; what is timed is the
 // evaluation of the value and the gradient from the tape (zos_forward then
-// fos_reverse, or gradient(); hess_vec() for the Hessian-vector product).
+// fos_reverse, or gradient(); hess_vec() for the Hessian-vector product;
+// zos_forward alone for the objective-only problems, named *_f).
 // usage: adolc PROBLEM DATADIR
 #include <adolc/adolc.h>
 #include <cmath>
@@ -30,6 +31,21 @@ static void run_hvp(void *)
 	hess_vec(1, n_in, xin, vdir, grad);
 }
 
+static void run_forward(void *)
+{
+	zos_forward(1, n_out, n_in, 0, xin, yout);
+}
+
+/* What the reverse sweep reads: the tape (operations, one byte each;
+ * locations; constants) and the values zos_forward keeps (the Taylor stack). */
+static size_t tape_bytes(void)
+{
+	size_t st[STAT_SIZE];
+	tapestats(1, st);
+	return st[NUM_OPERATIONS] + st[NUM_LOCATIONS] * sizeof(locint) + st[NUM_VALUES] * sizeof(double) +
+	       st[TAY_STACK_SIZE] * sizeof(double);
+}
+
 static double *f32_to_f64(const float *p, size_t n)
 {
 	double *d = (double *)malloc(n * sizeof *d);
@@ -55,6 +71,98 @@ static void rosen_tape(int n)
 	delete[] x;
 }
 
+/* GradBench's ode: y(0) = 0, y' = f(x, y), f_0 = x_0, f_i = x_i y_{i-1},
+ * RK4 with `steps` steps to t = 2. The dependents are the whole y(2), so that
+ * one zos_forward gives the value; the gradient of y_{n-1} is fos_reverse
+ * with the weights e_{n-1} (the same sweep as gradient() of y_{n-1} alone). */
+static void ode_f(const adouble *x, const adouble *z, adouble *k)
+{
+	k[0] = x[0];
+	for (int i = 1; i < ODE_N; i++)
+		k[i] = x[i] * z[i - 1];
+}
+
+static void ode_tape(int steps)
+{
+	const double h = 2.0 / steps;
+	trace_on(1);
+	adouble x[ODE_N], y[ODE_N], z[ODE_N], k1[ODE_N], k2[ODE_N], k3[ODE_N], k4[ODE_N];
+	for (int i = 0; i < ODE_N; i++) {
+		x[i] <<= xin[i];
+		y[i] = 0;
+	}
+	for (int t = 0; t < steps; t++) {
+		ode_f(x, y, k1);
+		for (int i = 0; i < ODE_N; i++)
+			z[i] = y[i] + h / 2 * k1[i];
+		ode_f(x, z, k2);
+		for (int i = 0; i < ODE_N; i++)
+			z[i] = y[i] + h / 2 * k2[i];
+		ode_f(x, z, k3);
+		for (int i = 0; i < ODE_N; i++)
+			z[i] = y[i] + h * k3[i];
+		ode_f(x, z, k4);
+		for (int i = 0; i < ODE_N; i++)
+			y[i] += h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+	}
+	for (int i = 0; i < ODE_N; i++)
+		y[i] >>= yout[i];
+	trace_off();
+}
+
+/* ADBench's D-LSTM (../shared/adbench/README.md, "LSTM"); the independents
+ * are main_params (8lb) then extra_params (3b), row-major. */
+static adouble sigmoid(const adouble &a)
+{
+	return 1 / (1 + exp(-a));
+}
+
+static void lstm_tape(const double *state, const double *seq)
+{
+	enum { L = LSTM_L, C = LSTM_C, B = LSTM_B };
+	trace_on(1);
+	adouble *w = new adouble[n_in];
+	for (int i = 0; i < n_in; i++)
+		w[i] <<= xin[i];
+	const adouble *win = w + 8 * L * B, *wout = win + B, *bout = wout + B;
+	adouble h[L][B], c[L][B], x[B], y[B];
+	for (int i = 0; i < L; i++)
+		for (int j = 0; j < B; j++) {
+			h[i][j] = state[2 * i * B + j];
+			c[i][j] = state[(2 * i + 1) * B + j];
+		}
+	adouble total = 0;
+	for (int t = 0; t < C - 1; t++) {
+		const double *in = seq + t * B, *gold = in + B;
+		for (int j = 0; j < B; j++)
+			x[j] = in[j] * win[j];
+		for (int i = 0; i < L; i++) {
+			const adouble *wi = w + 8 * i * B, *bi = wi + 4 * B;
+			for (int j = 0; j < B; j++) {
+				adouble f = sigmoid(x[j] * wi[j] + bi[j]);
+				adouble gi = sigmoid(h[i][j] * wi[B + j] + bi[B + j]);
+				adouble o = sigmoid(x[j] * wi[2 * B + j] + bi[2 * B + j]);
+				adouble g = tanh(h[i][j] * wi[3 * B + j] + bi[3 * B + j]);
+				c[i][j] = c[i][j] * f + gi * g;
+				h[i][j] = o * tanh(c[i][j]);
+				x[j] = h[i][j];
+			}
+		}
+		adouble sum = 0;
+		for (int j = 0; j < B; j++) {
+			y[j] = x[j] * wout[j] + bout[j];
+			sum += exp(y[j]);
+		}
+		adouble lse = log(sum + 2);
+		for (int j = 0; j < B; j++)
+			total += gold[j] * (y[j] - lse);
+	}
+	adouble loss = -total / ((C - 1) * B);
+	loss >>= yout[0];
+	trace_off();
+	delete[] w;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -68,6 +176,7 @@ int main(int argc, char **argv)
 	void (*run)(void *) = run_vjp;
 	size_t nsave = 0;
 	double *save_from = NULL;
+	size_t tape = 0; /* bytes kept for the reverse sweep, where there is one */
 	if (strcmp(p, "sin") == 0) {
 		n_in = n_out = SIN_N;
 		xin = f32_to_f64((const float *)load(dir, "sin_x", SIN_N * 4), SIN_N);
@@ -201,12 +310,56 @@ int main(int argc, char **argv)
 		o[0] = yv;
 		memcpy(o + 1, grad, (LR_D + 1) * sizeof(double));
 		save(dir, p, "adolc", o, 2 + LR_D);
+	} else if (!strcmp(p, "ode1k") || !strcmp(p, "ode10k") || !strcmp(p, "ode1k_f") || !strcmp(p, "ode10k_f")) {
+		n_in = n_out = ODE_N;
+		xin = (double *)load(dir, "ode_x", ODE_N * 8);
+		yout = (double *)malloc(ODE_N * sizeof(double));
+		ode_tape(strncmp(p, "ode10k", 6) == 0 ? ODE_S2 : ODE_S1);
+		if (strchr(p, '_')) {
+			time_it(run_forward, NULL, 3000, &med, &best, &reps);
+			save(dir, p, "adolc", yout, ODE_N);
+		} else {
+			weights = (double *)calloc(ODE_N, sizeof(double));
+			weights[ODE_N - 1] = 1;
+			grad = (double *)malloc(ODE_N * sizeof(double));
+			time_it(run_vjp, NULL, 3000, &med, &best, &reps);
+			tape = tape_bytes();
+			double o[2 * ODE_N];
+			memcpy(o, yout, ODE_N * sizeof(double));
+			memcpy(o + ODE_N, grad, ODE_N * sizeof(double));
+			save(dir, p, "adolc", o, 2 * ODE_N);
+		}
+	} else if (strcmp(p, "lstm") == 0 || strcmp(p, "lstm_f") == 0) {
+		enum { L = LSTM_L, C = LSTM_C, B = LSTM_B };
+		n_in = 8 * L * B + 3 * B;
+		n_out = 1;
+		xin = (double *)malloc(n_in * sizeof(double));
+		memcpy(xin, load(dir, "lstm_main", 8 * L * B * 8), 8 * L * B * 8);
+		memcpy(xin + 8 * L * B, load(dir, "lstm_extra", 3 * B * 8), 3 * B * 8);
+		yout = (double *)malloc(sizeof(double));
+		lstm_tape((const double *)load(dir, "lstm_state", 2 * L * B * 8),
+		          (const double *)load(dir, "lstm_seq", (size_t)C * B * 8));
+		if (strcmp(p, "lstm_f") == 0) {
+			time_it(run_forward, NULL, 3000, &med, &best, &reps);
+			save(dir, p, "adolc", yout, 1);
+		} else {
+			grad = (double *)malloc(n_in * sizeof(double));
+			time_it(run_grad, NULL, 3000, &med, &best, &reps);
+			tape = tape_bytes();
+			double *o = (double *)malloc((n_in + 1) * sizeof(double));
+			zos_forward(1, 1, n_in, 0, xin, o);
+			memcpy(o + 1, grad, n_in * sizeof(double));
+			save(dir, p, "adolc", o, n_in + 1);
+		}
 	} else {
 		fprintf(stderr, "unknown problem %s\n", p);
 		return 2;
 	}
 	(void)nsave;
 	(void)save_from;
-	report(p, "adolc", med, best, reps);
+	if (tape)
+		report_bytes(p, "adolc", med, best, reps, tape);
+	else
+		report(p, "adolc", med, best, reps);
 	return 0;
 }

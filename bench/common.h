@@ -21,7 +21,15 @@ enum {
 	MLP_OUT = 10,
 	ROSEN_N = 1000000,
 	LR_M = 4096,
-	LR_D = 256
+	LR_D = 256,
+	/* GradBench's / cmpad's ode: n states, RK4 with s steps to tf = 2 */
+	ODE_N = 10,
+	ODE_S1 = 1000,
+	ODE_S2 = 10000,
+	/* ADBench's D-LSTM, ../shared/adbench/data/lstm/lstm_l2_c1024.txt */
+	LSTM_L = 2,
+	LSTM_C = 1024,
+	LSTM_B = 14
 };
 
 static inline double now_ms(void)
@@ -100,6 +108,17 @@ static inline void report(const char *problem, const char *impl, double median, 
 	printf(
 	    "{\"problem\": \"%s\", \"impl\": \"%s\", \"ms\": %.6f, \"min_ms\": %.6f, \"reps\": %d, \"peak_kb\": %ld}\n",
 	    problem, impl, median, best, reps, peak_kb());
+}
+
+/* The same, with the bytes an implementation keeps for the reverse sweep
+ * (work memory, tape), where it can say. */
+static inline void report_bytes(const char *problem, const char *impl, double median, double best, int reps,
+                                size_t bytes)
+{
+	printf(
+	    "{\"problem\": \"%s\", \"impl\": \"%s\", \"ms\": %.6f, \"min_ms\": %.6f, \"reps\": %d, \"peak_kb\": %ld, "
+	    "\"tape_bytes\": %zu}\n",
+	    problem, impl, median, best, reps, peak_kb(), bytes);
 }
 
 #endif

@@ -1,6 +1,7 @@
 /* bench/data.c: the benchmark's inputs, deterministic (xorshift64*), written
  * once as raw arrays so that every implementation (C, PyTorch, ADOL-C) reads
- * the same numbers. usage: data DIR */
+ * the same numbers. usage: data DIR [ADBENCH_DATA_DIR]
+ * (the second, ADBench's data directory, for the LSTM problem's inputs) */
 #include "common.h"
 
 #include <math.h>
@@ -44,10 +45,59 @@ static void f64s(const char *dir, const char *name, size_t n, double lo, double 
 	free(p);
 }
 
+/* ADBench's D-LSTM instance lstm/lstm_lL_cC.txt under the ADBench data
+ * directory (format: ../shared/adbench/README.md, "File formats"): `l c b`,
+ * then main_params (2l x 4b), extra_params (3 x b), state (2l x b) and
+ * sequence (c x b), all row by row; written as the f64 arrays lstm_main,
+ * lstm_extra, lstm_state and lstm_seq. Nothing is written, with a note, if
+ * the directory is not given or the file is not there. */
+static void lstm_data(const char *dir, const char *adbench)
+{
+	if (!adbench) {
+		fprintf(stderr, "data: no ADBench data directory given: no lstm inputs\n");
+		return;
+	}
+	char path[1024];
+	snprintf(path, sizeof path, "%s/lstm/lstm_l%d_c%d.txt", adbench, LSTM_L, LSTM_C);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "data: cannot open %s: no lstm inputs\n", path);
+		return;
+	}
+	int l, c, b;
+	if (fscanf(f, "%d %d %d", &l, &c, &b) != 3 || l != LSTM_L || c != LSTM_C || b != LSTM_B) {
+		fprintf(stderr, "data: %s: expected l c b = %d %d %d\n", path, LSTM_L, LSTM_C, LSTM_B);
+		exit(2);
+	}
+	const struct {
+		const char *name;
+		size_t n;
+	} part[4] = {{"lstm_main", (size_t)8 * LSTM_L * LSTM_B},
+	             {"lstm_extra", (size_t)3 * LSTM_B},
+	             {"lstm_state", (size_t)2 * LSTM_L * LSTM_B},
+	             {"lstm_seq", (size_t)LSTM_C * LSTM_B}};
+	for (int k = 0; k < 4; k++) {
+		double *p = malloc(part[k].n * sizeof *p);
+		for (size_t i = 0; i < part[k].n; i++)
+			if (fscanf(f, "%lf", &p[i]) != 1) {
+				fprintf(stderr, "data: %s: too few numbers for %s\n", path, part[k].name);
+				exit(2);
+			}
+		put(dir, part[k].name, p, part[k].n * sizeof *p);
+		free(p);
+	}
+	double extra;
+	if (fscanf(f, "%lf", &extra) == 1) {
+		fprintf(stderr, "data: %s: more numbers than l c b say\n", path);
+		exit(2);
+	}
+	fclose(f);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: data DIR\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: data DIR [ADBENCH_DATA_DIR]\n");
 		return 2;
 	}
 	const char *d = argv[1];
@@ -73,5 +123,8 @@ int main(int argc, char **argv)
 	f32s(d, "lr_w", LR_D, -0.1, 0.1);
 	float b = 0.1f;
 	put(d, "lr_b", &b, sizeof b);
+	/* drawn last, so that the inputs above stay what they were */
+	f64s(d, "ode_x", ODE_N, 0.5, 1.5);
+	lstm_data(d, argc == 3 ? argv[2] : NULL);
 	return 0;
 }

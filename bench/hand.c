@@ -205,6 +205,229 @@ static void run_lr(void *c)
 #endif
 }
 
+/* ---- ode (GradBench's): y(0) = 0, y' = f(x, y) with f_0 = x_0 and f_i =
+ * x_i y_{i-1}, classic RK4 with `osteps` steps to t = 2; the value is y(2),
+ * the derivative the gradient of y_{n-1}(2) with respect to x. The tape is
+ * the state at the start of every step (osteps x n); the reverse sweep
+ * recomputes the step's stages from it and goes back through them. Element
+ * i of a stage reads element i - 1 of the one before, so a step is one loop
+ * over i carrying element i - 1 (loops per stage, which gcc vectorizes,
+ * reload shifted vectors that were just stored, and are twice as slow). */
+enum { ON = ODE_N };
+static double ox[ON], oy[ON], og[ON], *otape; /* x an array, not a pointer: no store can alias it (25 % faster) */
+static int osteps;
+
+/* One RK4 step, y in place: k_j = f(x, z_j) with z_1 = y, z_2 = y + h/2 k_1,
+ * z_3 = y + h/2 k_2, z_4 = y + h k_3; y += h/6 (k_1 + 2 k_2 + 2 k_3 + k_4).
+ * With z, also the arguments z_2, z_3, z_4 (rows of n). */
+static void ode_step(double *y, double h, double (*z)[ON])
+{
+	double y1 = 0, z2p = 0, z3p = 0, z4p = 0; /* element i - 1 of z_1 .. z_4 */
+	for (int i = 0; i < ON; i++) {
+		double xi = ox[i], yi = y[i];
+		double k1 = i ? xi * y1 : xi, z2 = yi + h / 2 * k1;
+		double k2 = i ? xi * z2p : xi, z3 = yi + h / 2 * k2;
+		double k3 = i ? xi * z3p : xi, z4 = yi + h * k3;
+		double k4 = i ? xi * z4p : xi;
+		y[i] = yi + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
+		if (z) {
+			z[0][i] = z2;
+			z[1][i] = z3;
+			z[2][i] = z4;
+		}
+		y1 = yi;
+		z2p = z2;
+		z3p = z3;
+		z4p = z4;
+	}
+}
+
+static void run_ode_f(void *c)
+{
+	(void)c;
+	const double h = 2.0 / osteps;
+	for (int i = 0; i < ON; i++)
+		oy[i] = 0;
+	for (int t = 0; t < osteps; t++)
+		ode_step(oy, h, NULL);
+}
+
+static void run_ode(void *c)
+{
+	(void)c;
+	const double h = 2.0 / osteps;
+	for (int i = 0; i < ON; i++)
+		oy[i] = og[i] = 0;
+	for (int t = 0; t < osteps; t++) {
+		memcpy(otape + (size_t)t * ON, oy, sizeof oy);
+		ode_step(oy, h, NULL);
+	}
+	/* yb: the adjoint of the state, e_{n-1} at t = 2, back to t = 0 */
+	double yb[ON] = {0};
+	yb[ON - 1] = 1;
+	for (int t = osteps - 1; t >= 0; t--) {
+		const double *y = otape + (size_t)t * ON;
+		double w[ON], z[3][ON];
+		memcpy(w, y, sizeof w);
+		ode_step(w, h, z);
+		/* Element i, from the last down: kb_j = h/6 yb (j = 1, 4) or h/3 yb
+		 * (j = 2, 3), plus what z_{j+1} = y + c k_j passes back; z_jb[i] =
+		 * kb_j[i + 1] x_{i+1}, as k_j[i + 1] = x_{i+1} z_j[i]. The kb_j
+		 * carried are element i + 1's. */
+		double kb1 = 0, kb2 = 0, kb3 = 0, kb4 = 0, xn = 0;
+		for (int i = ON - 1; i >= 0; i--) {
+			double b = yb[i];
+			double z1b = kb1 * xn, z2b = kb2 * xn, z3b = kb3 * xn, z4b = kb4 * xn;
+			kb4 = h / 6 * b;
+			kb3 = h / 3 * b + h * z4b;
+			kb2 = h / 3 * b + h / 2 * z3b;
+			kb1 = h / 6 * b + h / 2 * z2b;
+			yb[i] = b + z4b + z3b + z2b + z1b;
+			/* k_j[0] = x_0, k_j[i] = x_i z_j[i - 1] */
+			if (i)
+				og[i] += kb1 * y[i - 1] + kb2 * z[0][i - 1] + kb3 * z[1][i - 1] + kb4 * z[2][i - 1];
+			else
+				og[0] += kb1 + kb2 + kb3 + kb4;
+			xn = ox[i];
+		}
+	}
+}
+
+/* ---- lstm (ADBench's D-LSTM, ../shared/adbench/README.md "LSTM"): l layers
+ * of b cells, c - 1 steps. main: row 2i layer i's weights [forget | input |
+ * output | change], row 2i + 1 their biases; extra: [in_weight, out_weight,
+ * out_bias]; the state's row 2i is h_i, row 2i + 1 c_i. */
+enum { LL = LSTM_L, LC = LSTM_C, LB = LSTM_B };
+/* The tape, per step: for each layer the rows below (b each), then the
+ * output's softmax weights exp(y) / (sum(exp(y)) + 2). */
+enum { T_X, T_H, T_C, T_F, T_I, T_O, T_G, T_TC, T_ROWS }; /* input, h and c before, gates, tanh(new c) */
+enum { LSTEP = (LL * T_ROWS + 1) * LB };
+/* the parameters and the gradient as arrays, as x above (3 % faster than pointers) */
+static double lmain[8 * LL * LB], lextra[3 * LB], lstate[2 * LL * LB], lgrad[(8 * LL + 3) * LB];
+static double *lseq, lsloss, *ltape;
+
+static double sigmoid(double a)
+{
+	return 1 / (1 + exp(-a));
+}
+
+/* the loss; with a tape, what the reverse sweep needs */
+static double lstm_forward(double *tape)
+{
+	double h[LL][LB], c[LL][LB], x[LB], y[LB], e[LB];
+	for (int i = 0; i < LL; i++) {
+		memcpy(h[i], lstate + 2 * i * LB, sizeof h[i]);
+		memcpy(c[i], lstate + (2 * i + 1) * LB, sizeof c[i]);
+	}
+	const double *win = lextra, *wout = lextra + LB, *bout = lextra + 2 * LB;
+	double total = 0;
+	for (int t = 0; t < LC - 1; t++) {
+		const double *in = lseq + t * LB, *gold = in + LB;
+		double *tp = tape ? tape + (size_t)t * LSTEP : NULL;
+		for (int j = 0; j < LB; j++)
+			x[j] = in[j] * win[j];
+		for (int i = 0; i < LL; i++) {
+			const double *w = lmain + 8 * i * LB, *bb = w + 4 * LB;
+			double *r = tp ? tp + i * T_ROWS * LB : NULL;
+			for (int j = 0; j < LB; j++) {
+				double f = sigmoid(x[j] * w[j] + bb[j]);
+				double gi = sigmoid(h[i][j] * w[LB + j] + bb[LB + j]);
+				double o = sigmoid(x[j] * w[2 * LB + j] + bb[2 * LB + j]);
+				double g = tanh(h[i][j] * w[3 * LB + j] + bb[3 * LB + j]);
+				double cn = c[i][j] * f + gi * g, tc = tanh(cn);
+				if (r) {
+					r[T_X * LB + j] = x[j];
+					r[T_H * LB + j] = h[i][j];
+					r[T_C * LB + j] = c[i][j];
+					r[T_F * LB + j] = f;
+					r[T_I * LB + j] = gi;
+					r[T_O * LB + j] = o;
+					r[T_G * LB + j] = g;
+					r[T_TC * LB + j] = tc;
+				}
+				c[i][j] = cn;
+				h[i][j] = x[j] = o * tc;
+			}
+		}
+		double sum = 0;
+		for (int j = 0; j < LB; j++) {
+			y[j] = x[j] * wout[j] + bout[j];
+			e[j] = exp(y[j]);
+			sum += e[j];
+		}
+		sum += 2;
+		double lse = log(sum);
+		for (int j = 0; j < LB; j++)
+			total += gold[j] * (y[j] - lse);
+		if (tp)
+			for (int j = 0; j < LB; j++)
+				tp[LL * T_ROWS * LB + j] = e[j] / sum;
+	}
+	return -total / ((LC - 1) * LB);
+}
+
+static void run_lstm_f(void *c)
+{
+	(void)c;
+	lsloss = lstm_forward(NULL);
+}
+
+/* loss and gradient: lgrad = [main (8lb), extra (3b)] */
+static void run_lstm(void *c)
+{
+	(void)c;
+	lsloss = lstm_forward(ltape);
+	double *gmain = lgrad, *gin = lgrad + 8 * LL * LB, *gout = gin + LB, *gbout = gout + LB;
+	memset(lgrad, 0, (8 * LL + 3) * LB * sizeof *lgrad);
+	const double *wout = lextra + LB;
+	/* dh, dc: the adjoints of the states carried back from step t + 1; dx
+	 * that of the layer's output, from the layer above or the loss */
+	double dh[LL][LB] = {{0}}, dc[LL][LB] = {{0}}, dx[LB];
+	const double dtotal = -1.0 / ((LC - 1) * LB);
+	for (int t = LC - 2; t >= 0; t--) {
+		const double *tp = ltape + (size_t)t * LSTEP, *in = lseq + t * LB, *gold = in + LB;
+		const double *p = tp + LL * T_ROWS * LB, *top = tp + (LL - 1) * T_ROWS * LB;
+		/* total += sum_j gold_j (y_j - lse): dy_j = gold_j - sum(gold) p_j */
+		double gs = 0;
+		for (int j = 0; j < LB; j++)
+			gs += gold[j];
+		for (int j = 0; j < LB; j++) {
+			double dy = dtotal * (gold[j] - gs * p[j]);
+			gout[j] += dy * (top[T_O * LB + j] * top[T_TC * LB + j]);
+			gbout[j] += dy;
+			dx[j] = dy * wout[j];
+		}
+		for (int i = LL - 1; i >= 0; i--) {
+			const double *r = tp + i * T_ROWS * LB, *w = lmain + 8 * i * LB;
+			double *gw = gmain + 8 * i * LB, *gb = gw + 4 * LB;
+			for (int j = 0; j < LB; j++) {
+				double f = r[T_F * LB + j], gi = r[T_I * LB + j], o = r[T_O * LB + j],
+				       g = r[T_G * LB + j], tc = r[T_TC * LB + j];
+				double dhn = dh[i][j] + dx[j];
+				double dcn = dc[i][j] + dhn * o * (1 - tc * tc);
+				/* the gates' pre-activations */
+				double af = dcn * r[T_C * LB + j] * f * (1 - f), ai = dcn * g * gi * (1 - gi),
+				       ao = dhn * tc * o * (1 - o), ag = dcn * gi * (1 - g * g);
+				double xin = r[T_X * LB + j], hp = r[T_H * LB + j];
+				gw[j] += af * xin;
+				gb[j] += af;
+				gw[LB + j] += ai * hp;
+				gb[LB + j] += ai;
+				gw[2 * LB + j] += ao * xin;
+				gb[2 * LB + j] += ao;
+				gw[3 * LB + j] += ag * hp;
+				gb[3 * LB + j] += ag;
+				dc[i][j] = dcn * f;
+				dh[i][j] = ai * w[LB + j] + ag * w[3 * LB + j];
+				dx[j] = af * w[j] + ao * w[2 * LB + j];
+			}
+		}
+		/* x = seq[t] .* in_weight */
+		for (int j = 0; j < LB; j++)
+			gin[j] += dx[j] * in[j];
+	}
+}
+
 static double *to_f64(const float *p, size_t n, double *out)
 {
 	for (size_t i = 0; i < n; i++)
@@ -221,6 +444,7 @@ int main(int argc, char **argv)
 	const char *p = argv[1], *dir = argv[2];
 	double med, best;
 	int reps;
+	size_t tape = 0; /* bytes kept for the reverse sweep, where there is one */
 	if (strcmp(p, "sin") == 0) {
 		sx = load(dir, "sin_x", SIN_N * 4);
 		sy = malloc(SIN_N * 4);
@@ -283,10 +507,46 @@ int main(int argc, char **argv)
 		to_f64(lgw, LR_D, o + 1);
 		o[1 + LR_D] = lgb;
 		save(dir, p, IMPL, o, 2 + LR_D);
+	} else if (!strcmp(p, "ode1k") || !strcmp(p, "ode10k") || !strcmp(p, "ode1k_f") || !strcmp(p, "ode10k_f")) {
+		memcpy(ox, load(dir, "ode_x", ON * 8), sizeof ox);
+		osteps = strncmp(p, "ode10k", 6) == 0 ? ODE_S2 : ODE_S1;
+		if (strchr(p, '_')) {
+			time_it(run_ode_f, NULL, 1500, &med, &best, &reps);
+			save(dir, p, IMPL, oy, ON);
+		} else {
+			tape = (size_t)osteps * ON * sizeof *otape;
+			otape = malloc(tape);
+			time_it(run_ode, NULL, 1500, &med, &best, &reps);
+			double o[2 * ON];
+			memcpy(o, oy, sizeof oy);
+			memcpy(o + ON, og, sizeof og);
+			save(dir, p, IMPL, o, 2 * ON);
+		}
+	} else if (strcmp(p, "lstm") == 0 || strcmp(p, "lstm_f") == 0) {
+		memcpy(lmain, load(dir, "lstm_main", sizeof lmain), sizeof lmain);
+		memcpy(lextra, load(dir, "lstm_extra", sizeof lextra), sizeof lextra);
+		memcpy(lstate, load(dir, "lstm_state", sizeof lstate), sizeof lstate);
+		lseq = load(dir, "lstm_seq", (size_t)LC * LB * 8);
+		if (strcmp(p, "lstm_f") == 0) {
+			time_it(run_lstm_f, NULL, 1500, &med, &best, &reps);
+			save(dir, p, IMPL, &lsloss, 1);
+		} else {
+			tape = (size_t)(LC - 1) * LSTEP * sizeof *ltape;
+			ltape = malloc(tape);
+			time_it(run_lstm, NULL, 1500, &med, &best, &reps);
+			size_t n = 1 + (8 * LL + 3) * LB;
+			double *o = malloc(n * sizeof *o);
+			o[0] = lsloss;
+			memcpy(o + 1, lgrad, (n - 1) * sizeof *o);
+			save(dir, p, IMPL, o, n);
+		}
 	} else {
 		fprintf(stderr, "unknown problem %s\n", p);
 		return 2;
 	}
-	report(p, IMPL, med, best, reps);
+	if (tape)
+		report_bytes(p, IMPL, med, best, reps, tape);
+	else
+		report(p, IMPL, med, best, reps);
 	return 0;
 }

@@ -2,8 +2,13 @@
  * (the _work entries, with scratch memory allocated once, as embedded users
  * call it). usage: ours PROBLEM DATADIR */
 #include "common.h"
+
+#include <stdbool.h>
+
 #include "logreg_gen.h"
+#include "lstm_gen.h"
 #include "mlp_gen.h"
+#include "ode_gen.h"
 #include "rosenbrock_gen.h"
 #include "sin_gen.h"
 
@@ -62,6 +67,54 @@ static void run_lr(void *c)
 {
 	(void)c;
 	check(logreg_work(LR_M, LR_D, lx, ly, lw, lb, &lloss, lgw, &lgb, work));
+}
+
+/* ---- ode (bench/ode.ad): the final state, and the gradient of its last
+ * component; s = 1000 or 10000 steps, with checkpoints every ~sqrt(s) */
+static double ox[ODE_N], oy[ODE_N], odx[ODE_N];
+static void run_ode1k_f(void *c)
+{
+	(void)c;
+	check(ode1k_work(ox, oy, work));
+}
+static void run_ode10k_f(void *c)
+{
+	(void)c;
+	check(ode10k_work(ox, oy, work));
+}
+static void run_ode1k(void *c)
+{
+	(void)c;
+	check(ode1k_grad_work(ox, oy, odx, work));
+}
+static void run_ode10k(void *c)
+{
+	(void)c;
+	check(ode10k_grad_work(ox, oy, odx, work));
+}
+static void run_ode10k_ckpt(void *c)
+{
+	(void)c;
+	check(ode10k_ckpt_grad_work(ox, oy, odx, work));
+}
+
+/* ---- lstm (bench/lstm.ad): ADBench's D-LSTM, l = 2 */
+static double lmain[8 * LSTM_L * LSTM_B], lextra[3 * LSTM_B], lstate[2 * LSTM_L * LSTM_B], *lseq, lloss_,
+    lgmain[8 * LSTM_L * LSTM_B], lgextra[3 * LSTM_B];
+static void run_lstm_f(void *c)
+{
+	(void)c;
+	check(lstm_loss_work(LSTM_B, LSTM_C, lmain, lextra, lstate, lseq, &lloss_, work));
+}
+static void run_lstm(void *c)
+{
+	(void)c;
+	check(lstm_grad_work(LSTM_B, LSTM_C, lmain, lextra, lstate, lseq, &lloss_, lgmain, lgextra, work));
+}
+static void run_lstm_ckpt(void *c)
+{
+	(void)c;
+	check(lstm_ckpt_grad_work(LSTM_B, LSTM_C, lmain, lextra, lstate, lseq, &lloss_, lgmain, lgextra, work));
 }
 
 static double *to_f64(const float *p, size_t n, double *out)
@@ -141,6 +194,57 @@ int main(int argc, char **argv)
 		to_f64(lgw, LR_D, o + 1);
 		o[1 + LR_D] = lgb;
 		save(dir, p, "ours", o, 2 + LR_D);
+	} else if (strncmp(p, "ode", 3) == 0) {
+		static const struct {
+			const char *name;
+			void (*run)(void *);
+			size_t (*size)(void);
+			bool grad;
+		} odes[] = {{"ode1k_f", run_ode1k_f, ode1k_work_size, false},
+		            {"ode10k_f", run_ode10k_f, ode10k_work_size, false},
+		            {"ode1k", run_ode1k, ode1k_grad_work_size, true},
+		            {"ode10k", run_ode10k, ode10k_grad_work_size, true},
+		            {"ode10k_ckpt", run_ode10k_ckpt, ode10k_ckpt_grad_work_size, true}};
+		size_t i = 0;
+		while (i < sizeof odes / sizeof *odes && strcmp(odes[i].name, p) != 0)
+			i++;
+		if (i == sizeof odes / sizeof *odes) {
+			fprintf(stderr, "unknown problem %s\n", p);
+			return 2;
+		}
+		memcpy(ox, load(dir, "ode_x", sizeof ox), sizeof ox);
+		size_t bytes = odes[i].size();
+		work = scratch(bytes);
+		time_it(odes[i].run, NULL, 1500, &med, &best, &reps);
+		double o[2 * ODE_N];
+		memcpy(o, oy, sizeof oy);
+		memcpy(o + ODE_N, odx, sizeof odx);
+		save(dir, p, "ours", o, odes[i].grad ? 2 * ODE_N : ODE_N);
+		report_bytes(p, "ad-compile", med, best, reps, bytes);
+		return 0;
+	} else if (strncmp(p, "lstm", 4) == 0) {
+		bool f_only = strcmp(p, "lstm_f") == 0, ckpt = strcmp(p, "lstm_ckpt") == 0;
+		if (!f_only && !ckpt && strcmp(p, "lstm") != 0) {
+			fprintf(stderr, "unknown problem %s\n", p);
+			return 2;
+		}
+		memcpy(lmain, load(dir, "lstm_main", sizeof lmain), sizeof lmain);
+		memcpy(lextra, load(dir, "lstm_extra", sizeof lextra), sizeof lextra);
+		memcpy(lstate, load(dir, "lstm_state", sizeof lstate), sizeof lstate);
+		lseq = load(dir, "lstm_seq", (size_t)LSTM_C * LSTM_B * 8);
+		size_t bytes = f_only ? lstm_loss_work_size(LSTM_B, LSTM_C)
+		               : ckpt ? lstm_ckpt_grad_work_size(LSTM_B, LSTM_C)
+		                      : lstm_grad_work_size(LSTM_B, LSTM_C);
+		work = scratch(bytes);
+		time_it(f_only ? run_lstm_f : ckpt ? run_lstm_ckpt : run_lstm, NULL, 1500, &med, &best, &reps);
+		size_t n = 1 + sizeof lgmain / 8 + sizeof lgextra / 8;
+		double o[1 + sizeof lgmain / 8 + sizeof lgextra / 8];
+		o[0] = lloss_;
+		memcpy(o + 1, lgmain, sizeof lgmain);
+		memcpy(o + 1 + sizeof lgmain / 8, lgextra, sizeof lgextra);
+		save(dir, p, "ours", o, f_only ? 1 : n);
+		report_bytes(p, "ad-compile", med, best, reps, bytes);
+		return 0;
 	} else {
 		fprintf(stderr, "unknown problem %s\n", p);
 		return 2;

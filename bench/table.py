@@ -35,7 +35,7 @@ def load(p, i):
 
 def agreement(p, i):
     try:
-        a, b = load(p, i), load(p, "hand")
+        a, b = load(p, i), load(p.replace("_ckpt", ""), "hand")  # checkpointed: the plain loop's numbers
     except OSError:
         return None
     if len(a) != len(b):
@@ -61,10 +61,15 @@ print("within 1e-5, f64 within 1e-10):\n")
 print("| problem | " + " | ".join(i for i in impls if i != "hand") + " |")
 print("| --- | " + " | ".join("---" for i in impls if i != "hand") + " |")
 bad = []
-for p in problems:
+checked = problems + [p for p in ("ode1k", "ode1k_f", "ode10k", "ode10k_f", "ode10k_ckpt", "lstm", "lstm_f", "lstm_ckpt")
+                      if (p, "ours") in med and (p.replace("_ckpt", ""), "hand") in med]
+for p in checked:
     cells = []
     for i in impls:
         if i == "hand":
+            continue
+        if p not in problems and (i.endswith("-blas") or (p.endswith("_ckpt") and i != "ours")):
+            cells.append("-")  # not run: the loops have no BLAS variant, checkpoints only ours
             continue
         e = agreement(p, i)
         cells.append("-" if e is None else "%.1e" % e)
@@ -78,6 +83,49 @@ for p in problems:
     m = {i: statistics.median(mem[(p, i)]) / 1024 for i in impls if (p, i) in mem}
     ours = min(m.get(i, 1e30) for i in ("ours", "ours-blas"))
     print("| %s | %s | %.2f |" % (p, " | ".join("%.1f" % m[i] if i in m else "-" for i in impls), ours / m["hand"]))
+# the loops: gradient against objective, and the tape each keeps
+loops = [("ode1k", "ode, n = 10, RK4, s = 1000: gradient of y_9(2)"),
+         ("ode10k", "ode, n = 10, RK4, s = 10000"),
+         ("lstm", "D-LSTM, l = 2, c = 1024, b = 14: gradient of the loss")]
+loops = [(p, t) for p, t in loops if (p, "ours") in med]
+if loops:
+    tape = {}
+    for r in rows:
+        if "tape_bytes" in r:
+            tape.setdefault((r["problem"], r["impl"]), []).append(r["tape_bytes"])
+    peers = [i for i in ["ours", "hand", "hand-fastmath", "pytorch", "adolc"] if any((p, i) in med for p, _ in loops)]
+    print("\nLoops (bench/ode.ad, bench/lstm.ad): value and gradient in milliseconds, and the gradient's time over")
+    print("the objective's alone (grad / obj, each implementation its own objective):\n")
+    print("| problem | " + " | ".join(peers) + " | ours / best hand | PyTorch / ours | ADOL-C / ours"
+          " | grad / obj, ours | grad / obj, best hand |")
+    print("| --- | " + " | ".join("---" for _ in peers) + " | --- | --- | --- | --- | --- |")
+    for p, title in loops:
+        cells = ["%.3f" % med[(p, i)] if (p, i) in med else "-" for i in peers]
+        hands = [i for i in ("hand", "hand-fastmath") if (p, i) in med]
+        best = min(hands, key=lambda i: med[(p, i)]) if hands else None
+        ours = med[(p, "ours")]
+        pt, ad = med.get((p, "pytorch")), med.get((p, "adolc"))
+        obj = lambda i: med.get((p + "_f", i))
+        print("| %s | %s | %s | %s | %s | %s | %s |" % (
+            title, " | ".join(cells), "%.2f" % (ours / med[(p, best)]) if best else "-",
+            "%.0f" % (pt / ours) if pt else "-", "%.1f" % (ad / ours) if ad else "-",
+            "%.2f" % (ours / obj("ours")) if obj("ours") else "-",
+            "%.2f" % (med[(p, best)] / obj(best)) if best and obj(best) else "-"))
+    print("\nWhat each keeps for the reverse sweep, in KiB (ours: the work memory, `f_work_size`; hand: its tape;")
+    print("ADOL-C: its tape and Taylor stack), and checkpointing (`range(T, checkpoint=true)`) against the plain")
+    print("loop:\n")
+    print("| problem | ours | hand | adolc | ours / hand | checkpointed: ms | its time / plain | its memory, KiB | plain / it |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    kib = lambda p, i: statistics.median(tape[(p, i)]) / 1024 if (p, i) in tape else None
+    for p, title in loops:
+        o, h, a = kib(p, "ours"), kib(p, "hand"), kib(p, "adolc")
+        ck = p + "_ckpt"
+        c = kib(ck, "ours")
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            p, "%.1f" % o if o else "-", "%.1f" % h if h else "-", "%.1f" % a if a else "-",
+            "%.2f" % (o / h) if o and h else "-", "%.3f" % med[(ck, "ours")] if (ck, "ours") in med else "-",
+            "%.2f" % (med[(ck, "ours")] / med[(p, "ours")]) if (ck, "ours") in med else "-",
+            "%.1f" % c if c else "-", "%.1f" % (o / c) if o and c else "-"))
 ct = os.path.join(out, "compile.jsonl")
 if os.path.exists(ct):
     print("\nFrom .ad source to callable code in process, through libtcc (median ms): `--run` compiles the")
