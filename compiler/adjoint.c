@@ -957,12 +957,45 @@ static int segment_loop(Func *S, int64_t K, Func *body, int s, const int *inv, i
  * forward loop over segments; a reverse loop over segments that runs each
  * segment again into a K-row tape, then backwards over it. Memory: T/K
  * checkpoints and one segment's tape instead of T carries. */
-static void loop_adjoint_ckpt(Func *f, const LoopInfo *I, int64_t K, const int *ct, const bool *act, int *c)
+static void loop_adjoint(Func *f, int v, const int *ct, const bool *act, int *c, bool residuals);
+
+/* Rows [from, from + len) of x (a view where x is stored). */
+static int rows_of(Func *f, int x, const Dim *from, const Dim *len)
+{
+	const Inst *in = ir_inst(f, x);
+	const Dim *starts[IR_MAX_RANK], *lens[IR_MAX_RANK];
+	int64_t steps[IR_MAX_RANK];
+	for (int i = 0; i < in->rank; i++) {
+		starts[i] = i ? dim_const(f->dc, 0) : from;
+		lens[i] = i ? in->shape[i] : len;
+		steps[i] = 1;
+	}
+	return ir_slice(f, x, starts, steps, lens);
+}
+
+static void loop_adjoint_ckpt(Func *f, const LoopInfo *I0, int64_t K, const int *ct0, const bool *act, int *c)
 {
 	Arena *A = f->A;
 	DimCtx *dc = f->dc;
-	int ninv = I->ninv, nc = I->nc, nxs = I->nxs, nai = I->nai, nct_y = I->nct_y;
-	const Dim *T = I->trip, *nseg = dim_div(dc, dim_add(dc, T, dim_const(dc, K - 1)), dim_const(dc, K));
+	int ninv = I0->ninv, nc = I0->nc, nxs = I0->nxs, nai = I0->nai, nct_y = I0->nct_y;
+	/* whole segments: the first P = K floor(T / K) iterations; the last
+	 * T - P (a tail shorter than a segment) are a plain loop of their own,
+	 * so the rows read are views of whole blocks, never padded copies */
+	const Dim *nseg = dim_div(dc, I0->trip, dim_const(dc, K)), *T = dim_mul(dc, nseg, dim_const(dc, K));
+	bool tail = T != I0->trip;
+	LoopInfo H = *I0;
+	const LoopInfo *I = &H;
+	int *ct = arena_array(A, (size_t)(nc + I0->nys) + 1, sizeof(int));
+	memcpy(ct, ct0, (size_t)(nc + I0->nys) * sizeof(int));
+	if (tail) {
+		int *xs = arena_array(A, (size_t)nxs + 1, sizeof(int));
+		for (int k = 0; k < nxs; k++)
+			xs[k] = rows_of(f, I0->xs[k], dim_const(dc, 0), T);
+		H.xs = xs;
+		H.trip = T;
+		for (int j = 0; j < nct_y; j++)
+			ct[nc + I0->cy[j]] = rows_of(f, ct0[nc + I0->cy[j]], dim_const(dc, 0), T);
+	}
 	static const char *const lead[2] = {"j", "segment"};
 	SegTime st = {I, K};
 	/* the rows read, as blocks of K */
@@ -1003,6 +1036,33 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I, int64_t K, const int *
 	for (int k = 0; k < nc; k++) {
 		ck[k] = ir_extract(f, LC, nc + k);
 		ir_inst(f, ck[k])->name = arena_printf(A, "checkpoints_%s", pname(I->B, 1 + ninv + k, "carry"));
+	}
+	/* the tail, from the carries after the segments: differentiated as a
+	 * loop of its own, its carries' cotangents are the segments' */
+	int *tc = NULL;
+	if (tail) {
+		const Dim *rest = dim_sub(dc, I0->trip, T);
+		int *init = arena_array(A, (size_t)nc + 1, sizeof(int)),
+		    *xs = arena_array(A, (size_t)nxs + 1, sizeof(int));
+		for (int k = 0; k < nc; k++)
+			init[k] = ir_extract(f, LC, k);
+		for (int k = 0; k < nxs; k++)
+			xs[k] = rows_of(f, I0->xs[k], T, rest);
+		int Lt = ir_loop(f, dim_add(dc, I0->start, dim_mul(dc, T, dim_const(dc, I0->step))), I0->stop, I0->step,
+		                 I0->flags, 0, I0->inv, ninv, init, nc, xs, nxs, I0->B);
+		int na = ninv + nc + nxs;
+		int *tct = arena_array(A, (size_t)(nc + I0->nys) + 1, sizeof(int));
+		bool *tact = arena_array(A, (size_t)na + 1, sizeof(bool));
+		tc = arena_array(A, (size_t)na + 1, sizeof(int));
+		for (int k = 0; k < nc + I0->nys; k++)
+			tct[k] = k < nc || ct0[k] < 0 ? ct0[k] : rows_of(f, ct0[k], T, rest);
+		for (int k = 0; k < na; k++) {
+			tact[k] = act[k] || (k >= ninv && k < ninv + nc);
+			tc[k] = -1;
+		}
+		loop_adjoint(f, Lt, tct, tact, tc, false); /* taping only the carries, as the segments do */
+		for (int k = 0; k < nc; k++)
+			ct[k] = tc[ninv + k];
 	}
 	/* one iteration backwards, nothing after the end */
 	Func *R = iter_adjoint(f, I, NULL);
@@ -1057,14 +1117,29 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I, int64_t K, const int *
 	for (int k = 0; k < nc; k++)
 		if (act[ninv + k])
 			c[ninv + k] = ir_extract(f, RL, k);
-	for (int k = 0; k < nai; k++)
-		c[I->ai[k]] = ir_extract(f, RL, nc + k);
-	for (int k = 0; k < I->nax; k++)
-		c[ninv + nc + I->ax[k]] = unblock(f, ir_extract(f, RL, nc + nai + k), T);
+	for (int k = 0; k < nai; k++) {
+		int a = I->ai[k];
+		c[a] = ir_extract(f, RL, nc + k);
+		if (tail && tc[a] >= 0)
+			c[a] = add(f, c[a], tc[a]);
+	}
+	for (int k = 0; k < I->nax; k++) {
+		int a = ninv + nc + I->ax[k];
+		c[a] = unblock(f, ir_extract(f, RL, nc + nai + k), T);
+		if (tail) { /* the segments' rows, then the tail's */
+			int parts[2] = {
+			    c[a],
+			    tc[a] >= 0 ? tc[a] : cst(f, rows_of(f, I0->xs[I->ax[k]], T, dim_sub(dc, I0->trip, T)), 0)};
+			c[a] = ir_concat(f, parts, 2, 0);
+		}
+	}
 }
 
 /* The cotangents of a loop's or cond's results: ct[k] (-1: none). */
-static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
+/* A loop's adjoint; `residuals`: keep the body's costly values as rows
+ * rather than compute them again going back (not for the tail of a
+ * checkpointed loop, whose point is memory). */
+static void loop_adjoint(Func *f, int v, const int *ct, const bool *act, int *c, bool residuals)
 {
 	const Inst *in = ir_inst(f, v);
 	Arena *A = f->A;
@@ -1107,7 +1182,7 @@ static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
 	/* one iteration backwards, reading what it can from rows */
 	RowPlan plan = {arena_array(A, (size_t)nc + 1, sizeof(bool)),
 	                arena_array(A, (size_t)I.B->ins.len + 1, sizeof(int)), 0};
-	plan.nres = costly_values(I.B, ninv, plan.res);
+	plan.nres = residuals ? costly_values(I.B, ninv, plan.res) : 0;
 	Func *R = iter_adjoint(f, &I, &plan), *body = R;
 	/* the tape: the loop itself keeps, as extra rows (results of its body
 	 * after its own), the carries at the start of each iteration that
@@ -1200,6 +1275,11 @@ static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
 		c[I.ai[k]] = ir_extract(f, RL, nc + k);
 	for (int k = 0; k < I.nax; k++)
 		c[ninv + nc + I.ax[k]] = ir_extract(f, RL, nc + nai + k);
+}
+
+static void r_loop(Func *f, int v, const int *ct, const bool *act, int *c)
+{
+	loop_adjoint(f, v, ct, act, c, true);
 }
 
 static void r_cond(Func *f, int v, const int *ct, const bool *act, int *c)
