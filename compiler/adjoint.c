@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opt.h"
+
 /* A rule fills c[k] with the contribution to operand k where act[k]; -1
  * means a zero contribution. */
 typedef void (*Rule)(Func *f, int v, int g, const bool *act, int *c);
@@ -665,15 +667,7 @@ static Func *read_rows(Func *R, const Func *B, const int *map, const int *Rtape,
 	}
 	P->nres = nrow;
 	int n = R->ins.len;
-	bool *live = arena_array(R->A, (size_t)n + 1, sizeof(bool));
-	for (int i = 0; i < R->results.len; i++)
-		if (R->results.data[i].value >= 0)
-			live[R->results.data[i].value] = true;
-	for (int v = n - 1; v >= 0; v--) {
-		const Inst *in = ir_inst(R, v);
-		for (int k = 0; live[v] && k < in->nargs; k++)
-			live[in->args[k]] = true;
-	}
+	bool *live = opt_live(R);
 	for (int k = 0; k < nc; k++)
 		P->needed[k] = live[Rtape[k]];
 	bool *row_live = arena_array(R->A, (size_t)nrow + 1, sizeof(bool));

@@ -11,6 +11,9 @@
 Func *opt_simplify(Func *f);
 /* Dead-code elimination: keep what the results need. */
 Func *opt_dce(Func *f);
+/* What the results need, per value (in f's arena, ins.len + 1 entries):
+ * the liveness opt_dce keeps, parameters only where something reads them. */
+bool *opt_live(const Func *f);
 
 /* Evaluate an elementwise op on numbers, as the emitted code would; false
  * for an op without a folding rule (ops.def's NOFOLD). */

@@ -520,8 +520,10 @@ static int dce_ctrl(Rewrite *rw, const Inst *in, const int *args)
 	int r = -1;
 	if (unread) {
 		Inst p = *in;
-		p.ints = arena_array(rw->nf->A, (size_t)in->nints + 1, sizeof(int64_t));
-		memcpy(p.ints, in->ints, (size_t)in->nints * sizeof(int64_t));
+		if (loop) { /* its counts change */
+			p.ints = arena_array(rw->nf->A, (size_t)in->nints + 1, sizeof(int64_t));
+			memcpy(p.ints, in->ints, (size_t)in->nints * sizeof(int64_t));
+		}
 		int *a = arena_array(rw->nf->A, (size_t)in->nargs + 1, sizeof(int)), na = 0;
 		if (!loop)
 			a[na++] = args[0];
@@ -547,7 +549,7 @@ static int dce_ctrl(Rewrite *rw, const Inst *in, const int *args)
 	return r;
 }
 
-Func *opt_dce(Func *f)
+bool *opt_live(const Func *f)
 {
 	int n = f->ins.len;
 	bool *live = arena_array(f->A, (size_t)n + 1, sizeof(bool));
@@ -556,13 +558,18 @@ Func *opt_dce(Func *f)
 			live[f->results.data[i].value] = true;
 	for (int v = n - 1; v >= 0; v--) {
 		const Inst *in = ir_inst(f, v);
-		if (in->op == OP_param)
-			live[v] = true; /* the signature stays */
-		if (!live[v])
-			continue;
-		for (int k = 0; k < in->nargs; k++)
+		for (int k = 0; live[v] && k < in->nargs; k++)
 			live[in->args[k]] = true;
 	}
+	return live;
+}
+
+Func *opt_dce(Func *f)
+{
+	int n = f->ins.len;
+	bool *live = opt_live(f);
+	for (int i = 0; i < f->params.len; i++)
+		live[f->params.data[i]] = true; /* the signature stays */
 	static const RewriteOps ops = {dce_ctrl, dce_body, false, NULL};
 	Func *nf = ir_rewrite(f, live, &ops, NULL, NULL);
 	arena_release(f->A, live, (size_t)n + 1);
