@@ -977,6 +977,11 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I0, int64_t K, const int 
 	 * so the rows read are views of whole blocks, never padded copies */
 	const Dim *nseg = dim_div(dc, I0->trip, dim_const(dc, K)), *T = dim_mul(dc, nseg, dim_const(dc, K));
 	bool tail = T != I0->trip;
+	/* the tail: rest = trip - T iterations from tail_start (its loop stops
+	 * after them, so that it counts them as rest) */
+	const Dim *tail_start = dim_add(dc, I0->start, dim_mul(dc, T, dim_const(dc, I0->step)));
+	const Dim *rest = dim_sub(dc, I0->trip, T);
+	const Dim *tail_stop = dim_add(dc, tail_start, dim_mul(dc, rest, dim_const(dc, I0->step)));
 	LoopInfo H = *I0;
 	const LoopInfo *I = &H;
 	int *ct = arena_array(A, (size_t)(nc + I0->nys) + 1, sizeof(int));
@@ -1035,15 +1040,14 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I0, int64_t K, const int 
 	 * loop of its own, its carries' cotangents are the segments' */
 	int *tc = NULL;
 	if (tail) {
-		const Dim *rest = dim_sub(dc, I0->trip, T);
 		int *init = arena_array(A, (size_t)nc + 1, sizeof(int)),
 		    *xs = arena_array(A, (size_t)nxs + 1, sizeof(int));
 		for (int k = 0; k < nc; k++)
 			init[k] = ir_extract(f, LC, k);
 		for (int k = 0; k < nxs; k++)
 			xs[k] = rows_of(f, I0->xs[k], T, rest);
-		int Lt = ir_loop(f, dim_add(dc, I0->start, dim_mul(dc, T, dim_const(dc, I0->step))), I0->stop, I0->step,
-		                 I0->flags, 0, I0->inv, ninv, init, nc, xs, nxs, I0->B);
+		int Lt =
+		    ir_loop(f, tail_start, tail_stop, I0->step, I0->flags, 0, I0->inv, ninv, init, nc, xs, nxs, I0->B);
 		int na = ninv + nc + nxs;
 		int *tct = arena_array(A, (size_t)(nc + I0->nys) + 1, sizeof(int));
 		bool *tact = arena_array(A, (size_t)na + 1, sizeof(bool));
@@ -1121,9 +1125,7 @@ static void loop_adjoint_ckpt(Func *f, const LoopInfo *I0, int64_t K, const int 
 		int a = ninv + nc + I->ax[k];
 		c[a] = unblock(f, ir_extract(f, RL, nc + nai + k), T);
 		if (tail) { /* the segments' rows, then the tail's */
-			int parts[2] = {
-			    c[a],
-			    tc[a] >= 0 ? tc[a] : cst(f, rows_of(f, I0->xs[I->ax[k]], T, dim_sub(dc, I0->trip, T)), 0)};
+			int parts[2] = {c[a], tc[a] >= 0 ? tc[a] : cst(f, rows_of(f, I0->xs[I->ax[k]], T, rest), 0)};
 			c[a] = ir_concat(f, parts, 2, 0);
 		}
 	}
@@ -1217,6 +1219,13 @@ static void loop_adjoint(Func *f, int v, const int *ct, const bool *act, int *c,
 			Func **bodies = arena_array(A, 1, sizeof *bodies); /* a clone of f shares the old array */
 			bodies[0] = Tb;
 			ir_inst(f, v)->bodies = bodies;
+			/* the count comes after the results: an earlier derivative's
+			 * extract of it moves past the rows just added */
+			int64_t was = I.B->results.len - I.off, now = Tb->results.len - I.off;
+			for (int u = v + 1; I.brk && u < f->ins.len; u++)
+				if (ir_inst(f, u)->op == OP_extract && ir_inst(f, u)->args[0] == v &&
+				    ir_inst(f, u)->ints[0] == was)
+					ir_inst(f, u)->ints[0] = now;
 		}
 		for (int k = 0; k < ntape; k++) {
 			tape[k] = -1; /* a row an earlier derivative extracted: the same value */

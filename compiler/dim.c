@@ -173,16 +173,16 @@ const Dim *dim_sym(DimCtx *c, const char *name)
 	return from_atom(c, a);
 }
 
-static const Dim *div_atom(DimCtx *c, const Dim *num, const Dim *den)
+static const Dim *op_atom(DimCtx *c, int kind, const Dim *num, const Dim *den)
 {
 	for (int i = 0; i < c->atoms.len; i++) {
 		DimAtom *a = c->atoms.data[i];
-		if (a->kind == DIM_ATOM_DIV && a->num == num && a->den == den)
+		if (a->kind == kind && a->num == num && a->den == den)
 			return from_atom(c, a);
 	}
 	DimAtom *a = arena_alloc(c->A, sizeof *a);
 	a->id = c->atoms.len;
-	a->kind = DIM_ATOM_DIV;
+	a->kind = kind;
 	a->num = num;
 	a->den = den;
 	VEC_PUSH(c->A, c->atoms, a);
@@ -326,7 +326,55 @@ const Dim *dim_div(DimCtx *c, const Dim *a, const Dim *b)
 	if (dim_is_const(a, &x) && dim_is_const(b, &y) && y > 0)
 		return dim_const(c, x >= 0 ? x / y : -((-x + y - 1) / y));
 	const Dim *q = exact_div(c, a, b);
-	return q ? q : div_atom(c, a, b);
+	if (q)
+		return q;
+	/* floor((y*p + r) / y) = p + floor(r / y) for a constant r (the
+	 * constant term comes last) */
+	const DimTerm *last = a->nterms ? &a->terms[a->nterms - 1] : NULL;
+	if (dim_is_const(b, &y) && y > 0 && last && last->n == 0) {
+		int64_t r = last->coef;
+		q = exact_div(c, dim_sub(c, a, dim_const(c, r)), b);
+		if (q)
+			return dim_add(c, q, dim_const(c, r >= 0 ? r / y : -((-r + y - 1) / y)));
+	}
+	return op_atom(c, DIM_ATOM_DIV, a, b);
+}
+
+/* Is a = g*(p - k*floor(p/k)) (g times p mod k) for positive constants g
+ * and k and a p that cannot be negative? (The length of a checkpointed
+ * loop's tail, times its step.) */
+static bool is_mod(DimCtx *c, const Dim *a)
+{
+	int64_t g = 0; /* the gcd of the coefficients */
+	for (int i = 0; i < a->nterms; i++) {
+		int64_t x = a->terms[i].coef < 0 ? -a->terms[i].coef : a->terms[i].coef;
+		while (x) {
+			int64_t r = g % x;
+			g = x;
+			x = r;
+		}
+	}
+	if (g > 1)
+		a = exact_div(c, a, dim_const(c, g));
+	for (int i = 0; i < a->nterms; i++) {
+		const DimTerm *t = &a->terms[i];
+		int64_t k;
+		if (t->n != 1 || t->atoms[0]->kind != DIM_ATOM_DIV || !dim_is_const(t->atoms[0]->den, &k) || k <= 0 ||
+		    t->coef != -k)
+			continue;
+		const Dim *p = t->atoms[0]->num;
+		if (dim_nonneg(p) && dim_add(c, a, dim_mul(c, dim_const(c, k), from_atom(c, t->atoms[0]))) == p)
+			return true;
+	}
+	return false;
+}
+
+const Dim *dim_max0(DimCtx *c, const Dim *a)
+{
+	int64_t x;
+	if (dim_is_const(a, &x))
+		return dim_const(c, x > 0 ? x : 0);
+	return dim_nonneg(a) || is_mod(c, a) ? a : op_atom(c, DIM_ATOM_MAX0, a, NULL);
 }
 
 bool dim_nonneg(const Dim *d)
@@ -348,6 +396,10 @@ bool dim_eval(const Dim *d, DimLookup sym, void *ctx, int64_t *out)
 			if (a->kind == DIM_ATOM_SYM) {
 				if (!sym(ctx, a->name, &v))
 					return false;
+			} else if (a->kind == DIM_ATOM_MAX0) {
+				if (!dim_eval(a->num, sym, ctx, &v))
+					return false;
+				v = v > 0 ? v : 0;
 			} else {
 				int64_t nv, dv;
 				if (!dim_eval(a->num, sym, ctx, &nv) || !dim_eval(a->den, sym, ctx, &dv) || dv <= 0)
@@ -369,9 +421,10 @@ int dim_symbols(const Dim *d, const char **names, int n, int cap)
 	for (int i = 0; i < d->nterms; i++)
 		for (int k = 0; k < d->terms[i].n; k++) {
 			const DimAtom *a = d->terms[i].atoms[k];
-			if (a->kind == DIM_ATOM_DIV) {
+			if (a->kind != DIM_ATOM_SYM) {
 				n = dim_symbols(a->num, names, n, cap);
-				n = dim_symbols(a->den, names, n, cap);
+				if (a->den)
+					n = dim_symbols(a->den, names, n, cap);
 				continue;
 			}
 			bool seen = false;
@@ -389,6 +442,18 @@ static void print_atom(Buf *b, const DimAtom *a, bool c_syntax, DimName cname, v
 {
 	if (a->kind == DIM_ATOM_SYM) {
 		buf_puts(b, c_syntax && cname ? cname(ctx, a->name) : a->name);
+		return;
+	}
+	if (a->kind == DIM_ATOM_MAX0) {
+		/* C: (p > 0 ? p : 0); text: max(0, p) */
+		Buf p;
+		buf_init(&p, b->oom);
+		print_poly(&p, a->num, c_syntax, cname, ctx);
+		if (c_syntax)
+			buf_printf(b, "(%s > 0 ? %s : 0)", p.data, p.data);
+		else
+			buf_printf(b, "max(0, %s)", p.data);
+		buf_free(&p);
 		return;
 	}
 	bool outer = c_syntax || !alone;

@@ -1,8 +1,9 @@
 /* dim.h: symbolic dimensions.
  *
  * A dimension is a polynomial with integer coefficients over atoms; an atom
- * is a symbol bound at call time (`n`) or an exact-or-floor quotient of two
- * dimensions ((n + 1) / 2 for x[::2]). Dimensions are hash-consed per
+ * is a symbol bound at call time (`n`), an exact-or-floor quotient of two
+ * dimensions ((n + 1) / 2 for x[::2]) or the positive part of one (max(0,
+ * m - n), the trip count of range(n, m) with symbolic bounds). Dimensions are hash-consed per
  * compilation, so two dimensions are equal exactly when their pointers are:
  * x[1:] and x[:-1] of f32[n] both have the one dimension `n - 1`. */
 #ifndef AD_DIM_H
@@ -14,13 +15,13 @@ typedef struct Dim Dim;
 typedef struct DimAtom DimAtom;
 typedef struct DimCtx DimCtx;
 
-enum { DIM_ATOM_SYM, DIM_ATOM_DIV };
+enum { DIM_ATOM_SYM, DIM_ATOM_DIV, DIM_ATOM_MAX0 };
 
 struct DimAtom {
 	int id;
 	int kind;
 	const char *name;     /* SYM */
-	const Dim *num, *den; /* DIV: floor(num / den) */
+	const Dim *num, *den; /* DIV: floor(num / den); MAX0: max(0, num) */
 };
 
 typedef struct DimTerm {
@@ -49,6 +50,8 @@ const Dim *dim_sub(DimCtx *c, const Dim *a, const Dim *b);
 const Dim *dim_mul(DimCtx *c, const Dim *a, const Dim *b);
 /* floor(a / b), exact where the polynomial divides. */
 const Dim *dim_div(DimCtx *c, const Dim *a, const Dim *b);
+/* max(0, a): a itself when it cannot be negative. */
+const Dim *dim_max0(DimCtx *c, const Dim *a);
 /* True when a / b is exact as polynomials (so no run-time check is needed). */
 bool dim_divides(DimCtx *c, const Dim *a, const Dim *b);
 

@@ -37,7 +37,7 @@ void ec_plan_ctrl(Emit *E, int v)
 	}
 	if (in->op == OP_loop) {
 		const Func *b = in->bodies[0];
-		int ninv = (int)in->ints[LOOP_NINV], nc = (int)in->ints[LOOP_NCARRY], nxs = (int)in->ints[LOOP_NXS];
+		int ninv = (int)in->ints[LOOP_NINV], nc = (int)in->ints[LOOP_NCARRY];
 		bool brk = in->ints[LOOP_FLAGS] & LF_BREAK;
 		int off = brk ? 1 : 0, nys = b->results.len - off - nc;
 		cs->cur = arena_array(E->A, (size_t)nc + 1, sizeof(char *));
@@ -56,13 +56,6 @@ void ec_plan_ctrl(Emit *E, int v)
 			const FuncResult *r = &b->results.data[off + nc + k];
 			if (cs->extract[nc + k] < 0) /* a row nothing reads: written, then forgotten */
 				cs->extra[nc + k] = ec_scratch(E, r->name, r->dt, r->rank, r->shape);
-		}
-		const Dim *trip = ir_trip_count(f->dc, in->dims[0], in->dims[1], in->ints[LOOP_STEP]);
-		if ((nxs || nys) && !dim_nonneg(trip)) {
-			buf_printf(E->checks,
-			           "    if (%s < 0) /* a loop with rows runs a negative number of times */\n",
-			           ec_dim(E, trip));
-			buf_puts(E->checks, "        return AD_ERR_DIM;\n");
 		}
 	} else {
 		const Func *b = in->bodies[0];
@@ -211,8 +204,13 @@ void ec_loop(Emit *E, int v)
 		row = plain && !rev ? t : ec_fresh(E, "it");
 		ec_line(E, "for (int64_t %s = 0; %s < %s; %s++) {", row, row, ec_paren(E, trip), row);
 		E->depth++;
-		bool t_read = S->uses[b->params.data[0]] > 0;
-		if (rev && (nxs || nys || t_read)) { /* (nothing to count: the iterations are alike) */
+		/* the row is read by t, by rows read and by rows written and kept */
+		bool t_read = S->uses[b->params.data[0]] > 0, row_read = t_read;
+		for (int k = 0; k < nxs && !row_read; k++)
+			row_read = S->uses[b->params.data[1 + ninv + nc + k]] > 0;
+		for (int k = 0; k < nys && !row_read; k++)
+			row_read = cs->extract[nc + k] >= 0;
+		if (rev && row_read) { /* (else nothing to count: the iterations are alike) */
 			const char *it = row;
 			row = ec_fresh(E, "row");
 			ec_line(E, "const int64_t %s = %s - 1 - %s;", row, ec_paren(E, trip), it);

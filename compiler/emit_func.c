@@ -767,7 +767,10 @@ void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 	for (int i = 0; i < f->cons.len; i++) {
 		const Constraint *k = &f->cons.data[i];
 		const char *a = ec_dim(E, k->a);
-		if (k->kind == CONS_GE0)
+		if (k->kind == CONS_GE0 && k->b)
+			buf_printf(c, "    if (%s > 0 && %s < 0) /* %s */\n        return AD_ERR_DIM;\n",
+			           ec_dim(E, k->b), a, k->msg);
+		else if (k->kind == CONS_GE0)
 			buf_printf(c, "    if (%s < 0) /* %s */\n        return AD_ERR_DIM;\n", a, k->msg);
 		else if (k->kind == CONS_EQ)
 			buf_printf(c, "    if (%s != %s) /* %s */\n        return AD_ERR_DIM;\n", a, ec_dim(E, k->b),

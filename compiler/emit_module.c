@@ -290,11 +290,12 @@ static void emit_bind(Buf *c, const ModFunc *m, const char *base)
 	for (int i = 0; i < f->cons.len; i++) {
 		const Constraint *k = &f->cons.data[i];
 		const char *a = ec_dim(E, k->a);
-		const char *cond = k->kind == CONS_GE0 ? arena_printf(E->A, "%s < 0", a)
-		                   : k->kind == CONS_EQ
-		                       ? arena_printf(E->A, "%s != %s", a, ec_dim(E, k->b))
-		                       : arena_printf(E->A, "%s == 0 || %s %% %s != 0", ec_dim(E, k->b), ec_paren(E, a),
-		                                      ec_paren(E, ec_dim(E, k->b)));
+		const char *cond =
+		    k->kind == CONS_GE0 && k->b ? arena_printf(E->A, "%s > 0 && %s < 0", ec_dim(E, k->b), a)
+		    : k->kind == CONS_GE0       ? arena_printf(E->A, "%s < 0", a)
+		    : k->kind == CONS_EQ        ? arena_printf(E->A, "%s != %s", a, ec_dim(E, k->b))
+		                                : arena_printf(E->A, "%s == 0 || %s %% %s != 0", ec_dim(E, k->b),
+		                                               ec_paren(E, a), ec_paren(E, ec_dim(E, k->b)));
 		buf_printf(c, "    if (%s) {\n        *where = %d;\n        return 2;\n    }\n", cond, i);
 	}
 	buf_puts(c, "    return 0;\n}\n");

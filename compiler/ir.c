@@ -588,16 +588,28 @@ int ir_matmul(Func *f, int a, int b, bool ta, bool tb)
 
 /* ---------------------------------------------------------------- control flow */
 
-const Dim *ir_trip_count(DimCtx *dc, const Dim *start, const Dim *stop, int64_t step)
+static const Dim *trip_count(DimCtx *dc, const Dim *start, const Dim *stop, int64_t step, bool clamp)
 {
-	/* ceil((stop - start) / step), as floor((stop - start + step - 1) / step) */
+	/* ceil(max(0, stop - start) / step), as floor((span + step - 1) / step) */
 	const Dim *span = step > 0 ? dim_sub(dc, stop, start) : dim_sub(dc, start, stop);
 	int64_t s = step > 0 ? step : -step, c;
+	if (clamp)
+		span = dim_max0(dc, span);
 	if (dim_is_const(span, &c) && c <= 0)
 		return dim_const(dc, 0); /* an empty range, known now */
 	if (s == 1)
 		return span;
 	return dim_div(dc, dim_add(dc, span, dim_const(dc, s - 1)), dim_const(dc, s));
+}
+
+const Dim *ir_trip_count(DimCtx *dc, const Dim *start, const Dim *stop, int64_t step)
+{
+	return trip_count(dc, start, stop, step, true);
+}
+
+const Dim *ir_trip_count_if_runs(DimCtx *dc, const Dim *start, const Dim *stop, int64_t step)
+{
+	return trip_count(dc, start, stop, step, false);
 }
 
 int ir_nresults(const Func *f, int v)

@@ -96,7 +96,7 @@ typedef struct Inst {
 typedef enum { CONS_GE0, CONS_EQ, CONS_DIVIDES } ConsKind;
 typedef struct Constraint {
 	ConsKind kind;
-	const Dim *a, *b; /* a >= 0; a == b; b divides a */
+	const Dim *a, *b; /* a >= 0 (where b > 0, when b is set); a == b; b divides a */
 	const char *msg;
 } Constraint;
 
@@ -169,9 +169,12 @@ struct Func {
 enum { LOOP_STEP, LOOP_NINV, LOOP_NCARRY, LOOP_NXS, LOOP_FLAGS, LOOP_CKPT, LOOP_NINTS };
 enum { LF_BREAK = 1, LF_REVERSE = 2 };
 
-/* The number of iterations of a loop from start to stop by step (may come
- * out negative: then none run). */
+/* The number of iterations of a loop from start to stop by step: never
+ * negative (max(0, ...) where the bounds are symbolic). */
 const Dim *ir_trip_count(DimCtx *dc, const Dim *start, const Dim *stop, int64_t step);
+/* The same where the range is not empty: without the max(0, ...), for
+ * checks that apply only then. */
+const Dim *ir_trip_count_if_runs(DimCtx *dc, const Dim *start, const Dim *stop, int64_t step);
 /* The type of result k of a control-flow instruction (or of any other
  * instruction for k = 0); false if there is no such result. */
 bool ir_result_type(const Func *f, int v, int k, DType *dt, int *rank, const Dim ***shape);

@@ -169,6 +169,11 @@ static void print_func(Buf *b, const Func *f, int indent)
 		buf_puts(b, c->kind == CONS_GE0 ? " >= 0" : c->kind == CONS_EQ ? " == " : " divisible by ");
 		if (c->kind != CONS_GE0)
 			dim_print(b, c->b);
+		else if (c->b) {
+			buf_puts(b, " where ");
+			dim_print(b, c->b);
+			buf_puts(b, " > 0");
+		}
 		buf_puts(b, "\n");
 	}
 	for (int v = 0; v < f->ins.len; v++) {

@@ -172,7 +172,16 @@ static const Dim *dim_factor(Rd *r)
 	}
 	if (r->p < r->eol && isdigit((unsigned char)*r->p))
 		return dim_const(r->dc, integer(r));
-	return dim_sym(r->dc, ident(r));
+	const char *name = ident(r);
+	if (strcmp(name, "max") == 0 && eat(r, '(')) { /* max(0, d) */
+		if (integer(r) != 0)
+			fail(r, "expected max(0, ...)");
+		expect(r, ',');
+		const Dim *d = dim_expr(r);
+		expect(r, ')');
+		return dim_max0(r->dc, d);
+	}
+	return dim_sym(r->dc, name);
 }
 
 static const Dim *dim_term(Rd *r)
@@ -590,6 +599,11 @@ static Func *read_func(Rd *r, const Func *outer, int indent)
 				expect(r, '=');
 				if (integer(r) != 0)
 					fail(r, "require ... >= 0 only");
+				if (eat_word(r, "where")) { /* require A >= 0 where B > 0 */
+					c.b = dim_expr(r);
+					if (!eat(r, '>') || integer(r) != 0)
+						fail(r, "expected 'where D > 0'");
+				}
 			} else if (eat(r, '=')) {
 				expect(r, '=');
 				c.kind = CONS_EQ;

@@ -236,7 +236,22 @@ void lw_add_constraint(Lower *L, ConsKind kind, const Dim *a, const Dim *b, cons
 /* a >= 0 must hold: an error now if it cannot, a run-time check if it may. */
 bool lw_require_ge0(Lower *L, Loc loc, const Dim *a, const char *what)
 {
+	return lw_require_ge0_if(L, loc, a, NULL, what);
+}
+
+/* a >= 0 must hold where cond > 0 (always, for NULL). */
+bool lw_require_ge0_if(Lower *L, Loc loc, const Dim *a, const Dim *cond, const char *what)
+{
 	int64_t v;
+	if (cond && dim_is_const(cond, &v) && v <= 0)
+		return true; /* never */
+	if (cond && dim_nonneg(dim_sub(L->dc, cond, dim_const(L->dc, 1))))
+		cond = NULL; /* always */
+	if (dim_is_const(a, &v) && cond) {
+		if (v < 0)
+			lw_add_constraint(L, CONS_GE0, a, cond, what);
+		return true;
+	}
 	if (dim_is_const(a, &v)) {
 		if (v < 0) {
 			lw_err(L, loc, "%s", what);
@@ -245,7 +260,7 @@ bool lw_require_ge0(Lower *L, Loc loc, const Dim *a, const char *what)
 		return true;
 	}
 	if (!dim_nonneg(a))
-		lw_add_constraint(L, CONS_GE0, a, NULL, what);
+		lw_add_constraint(L, CONS_GE0, a, cond, what);
 	return true;
 }
 

@@ -639,14 +639,15 @@ static int row_stack(Lower *L, const RowRef *r, Val x, const Range *R)
 	const Inst *in = lw_inst(L, x.id);
 	DimCtx *dc = L->dc;
 	const Dim *n = in->shape[0], *first = dim_add(dc, R->start, dim_const(dc, r->off));
-	const Dim *last =
-	    dim_add(dc, first, dim_mul(dc, dim_sub(dc, R->trip, dim_const(dc, 1)), dim_const(dc, R->step)));
+	const Dim *runs = ir_trip_count_if_runs(dc, R->start, R->stop, R->step);
+	const Dim *last = dim_add(dc, first, dim_mul(dc, dim_sub(dc, runs, dim_const(dc, 1)), dim_const(dc, R->step)));
 	const char *what =
 	    arena_printf(L->A, "%s reads rows %s to %s of '%s', which has %s rows", lw_text_of(L, r->index),
 	                 dim_text(L, first), dim_text(L, last), shown(L, r->name), dim_text(L, n));
 	const Dim *lo = R->step > 0 ? first : last, *hi = R->step > 0 ? last : first;
-	if (!lw_require_ge0(L, r->loc, lo, what) ||
-	    !lw_require_ge0(L, r->loc, dim_sub(dc, dim_sub(dc, n, dim_const(dc, 1)), hi), what))
+	/* (only where the loop runs: an empty range reads no row) */
+	if (!lw_require_ge0_if(L, r->loc, lo, runs, what) ||
+	    !lw_require_ge0_if(L, r->loc, dim_sub(dc, dim_sub(dc, n, dim_const(dc, 1)), hi), runs, what))
 		return -1;
 	const Dim *starts[IR_MAX_RANK], *lens[IR_MAX_RANK];
 	int64_t steps[IR_MAX_RANK];

@@ -129,6 +129,7 @@ const char *lw_text_of(Lower *L, const Ast *e);
 GradAcc *lw_grad_acc(Lower *L, int leaf);
 void lw_add_constraint(Lower *L, ConsKind kind, const Dim *a, const Dim *b, const char *msg);
 bool lw_require_ge0(Lower *L, Loc loc, const Dim *a, const char *what);
+bool lw_require_ge0_if(Lower *L, Loc loc, const Dim *a, const Dim *cond, const char *what);
 int lw_as_dtype(Lower *L, Val v, DType dt);
 int lw_strong(Lower *L, Val v);
 bool lw_unify(Lower *L, Loc loc, Val *vals, int n, const char *what, DType *out);

@@ -519,6 +519,7 @@ static int dce_ctrl(Rewrite *rw, const Inst *in, const int *args)
 	}
 	int r = -1;
 	if (unread) {
+		*(bool *)rw->ctx = true; /* what computed the operands may now be dead */
 		Inst p = *in;
 		if (loop) { /* its counts change */
 			p.ints = arena_array(rw->nf->A, (size_t)in->nints + 1, sizeof(int64_t));
@@ -571,7 +572,10 @@ Func *opt_dce(Func *f)
 	for (int i = 0; i < f->params.len; i++)
 		live[f->params.data[i]] = true; /* the signature stays */
 	static const RewriteOps ops = {dce_ctrl, dce_body, false, NULL};
-	Func *nf = ir_rewrite(f, live, &ops, NULL, NULL);
+	bool dropped = false; /* an operand of a loop or cond */
+	Func *nf = ir_rewrite(f, live, &ops, &dropped, NULL);
 	arena_release(f->A, live, (size_t)n + 1);
-	return nf;
+	/* the values only those operands read are dead now: once more (as
+	 * many times as bodies nest, at most) */
+	return dropped ? opt_dce(nf) : nf;
 }

@@ -277,6 +277,25 @@ START_TEST(dims_canonical)
 	ck_assert_int_eq(v, 3);
 	ck_assert(dim_nonneg(dim_mul(c, n, m)));
 	ck_assert(!dim_nonneg(dim_sub(c, n, one)));
+	/* the positive part: an atom only where the sign is unknown */
+	ck_assert_ptr_eq(dim_max0(c, dim_sub(c, n, one)), dim_max0(c, dim_sub(c, n, one)));
+	ck_assert_str_eq(pr(A, dim_max0(c, dim_sub(c, one, n))), "max(0, -n + 1)");
+	ck_assert_ptr_eq(dim_max0(c, dim_mul(c, n, m)), dim_mul(c, n, m));
+	ck_assert(dim_is_const(dim_max0(c, dim_const(c, -3)), &v));
+	ck_assert_int_eq(v, 0);
+	ck_assert(dim_eval(dim_max0(c, dim_sub(c, dim_const(c, 2), n)), sym, NULL, &v));
+	ck_assert_int_eq(v, 0);
+	ck_assert(dim_eval(dim_max0(c, dim_sub(c, n, dim_const(c, 7))), sym, NULL, &v));
+	ck_assert_int_eq(v, 3);
+	/* p - 4*floor(p/4) (and twice it) cannot be negative: no atom */
+	const Dim *p = dim_max0(c, dim_sub(c, n, dim_const(c, 3)));
+	const Dim *mod = dim_sub(c, p, dim_mul(c, dim_const(c, 4), dim_div(c, p, dim_const(c, 4))));
+	ck_assert_ptr_eq(dim_max0(c, mod), mod);
+	ck_assert_ptr_eq(dim_max0(c, dim_add(c, mod, mod)), dim_add(c, mod, mod));
+	/* floor((2*q + 1) / 2) = q */
+	ck_assert_ptr_eq(dim_div(c, dim_add(c, dim_mul(c, dim_const(c, 2), mod), one), dim_const(c, 2)), mod);
+	ck_assert_ptr_eq(dim_div(c, dim_add(c, dim_mul(c, dim_const(c, 3), n), dim_const(c, -1)), dim_const(c, 3)),
+	                 dim_sub(c, n, one));
 	/* overflow is flagged, not silent */
 	dim_mul(c, dim_const(c, INT64_MAX / 2), dim_const(c, 4));
 	ck_assert(dim_overflowed(c));

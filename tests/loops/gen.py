@@ -299,5 +299,21 @@ yy = ckpt(y)
 gy, = torch.autograd.grad(2 * yy, y)
 case("ckpt", ck, {"x": gy.item()}, "checkpointed loops differentiate as the plain ones", mode="grad")
 
+def window(x):
+    n = x.shape[0]
+    s = x.sum()
+    for t in range(2, n):
+        s = s * 0.5 + torch.sin(s) * x[t]
+    for t in range(n - 1, 0, -2):
+        s = s + torch.tanh(s) * x[t - 1]
+    return s
+
+
+for n in (0, 1, 2, 3, 6):
+    xw = rand(n)
+    gw = grads(window, {"x": val(xw)}, ["x"])["x"]
+    case("window", {"x": val(xw)}, {"s": window(xw).item(), "g": gw},
+         "range(2, n) and range(n - 1, 0, -2) with n = %d: empty below 3 and 2" % n)
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
