@@ -116,7 +116,7 @@ static ad_tensor **perturb(Ctx *C, ad_tensor *const *d, const bool *which, doubl
 {
 	ad_tensor **in = calloc((size_t)np + 1, sizeof *in);
 	for (int p = 0; in && p < np; p++) {
-		if (!(in[p] = ad_tensor_convert(C->in[p], AD_F64, NULL))) {
+		if (!(in[p] = ad_tensor_convert(C->in[p], C->in[p]->dtype, NULL))) { /* f64, or an integer's own */
 			free_outs(in, p);
 			return NULL;
 		}
@@ -442,8 +442,13 @@ int gradcheck_run(GradCheck *C, ad_tensor *const *inputs, const CheckOptions *o,
 		ad_error_set(err, AD_E_NOMEM, "out of memory");
 		goto done;
 	}
+	/* floats in f64; an integer parameter's input as it is (ad_call
+	 * converts it, or refuses a float) */
+	const ad_meta *meta = ad_function_meta(ad_module_function_at(C->mod, 0));
 	for (int p = 0; p < np; p++)
-		if (!(C->in[p] = ad_tensor_convert(inputs[p], AD_F64, err)))
+		if (!(C->in[p] = ad_tensor_convert(
+		          inputs[p], ad_dtype_is_int((ad_dtype)meta->params[p].dtype) ? inputs[p]->dtype : AD_F64,
+		          err)))
 			goto done;
 	/* f at the inputs: the shapes of the seeds, and the inputs checked */
 	if (call(C, 0, C->in, &C->out, err))

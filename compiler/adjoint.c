@@ -355,6 +355,25 @@ static void r_unslice(Func *f, int v, int g, const bool *act, int *c)
 	c[0] = ir_slice(f, g, in.dims, in.ints, in_of(f, in.args[0])->shape);
 }
 
+/* take(x, idx): the cotangent goes back to the rows it came from, where
+ * duplicate indices accumulate (a scatter-add); the indices have none */
+static void r_gather(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	Inst in = *in_of(f, v);
+	const Inst *x = in_of(f, in.args[0]);
+	c[0] = ir_scatter_add(f, ir_fill(f, x->dt, 0.0, x->rank, x->shape), in.args[1], g, (int)in.ints[0]);
+}
+
+/* scatter_add(x, idx, v): x's cotangent is the result's; v's, the result's
+ * at the rows v was added to (a gather) */
+static void r_scatter_add(Func *f, int v, int g, const bool *act, int *c)
+{
+	Inst in = *in_of(f, v);
+	c[0] = act[0] ? g : -1;
+	c[2] = act[2] ? ir_gather(f, g, in.args[1], (int)in.ints[0]) : -1;
+}
+
 static void r_concat(Func *f, int v, int g, const bool *act, int *c)
 {
 	Inst in = *in_of(f, v);
@@ -510,6 +529,8 @@ static const Rule rules[OP_COUNT] = {
     [OP_slice] = r_slice,
     [OP_unslice] = r_unslice,
     [OP_concat] = r_concat,
+    [OP_gather] = r_gather,
+    [OP_scatter_add] = r_scatter_add,
     [OP_sum] = r_sum,
     [OP_max] = r_extremum,
     [OP_min] = r_extremum,
@@ -1224,8 +1245,12 @@ static void loop_adjoint(Func *f, int v, const int *ct, const bool *act, int *c,
 			int64_t was = I.B->results.len - I.off, now = Tb->results.len - I.off;
 			for (int u = v + 1; I.brk && u < f->ins.len; u++)
 				if (ir_inst(f, u)->op == OP_extract && ir_inst(f, u)->args[0] == v &&
-				    ir_inst(f, u)->ints[0] == was)
-					ir_inst(f, u)->ints[0] = now;
+				    ir_inst(f, u)->ints[0] == was) {
+					int64_t *index =
+					    arena_alloc(A, sizeof *index); /* (a clone shares the old one) */
+					*index = now;
+					ir_inst(f, u)->ints = index;
+				}
 		}
 		for (int k = 0; k < ntape; k++) {
 			tape[k] = -1; /* a row an earlier derivative extracted: the same value */
@@ -1351,7 +1376,7 @@ bool *adj_depends(const Func *f, const int *outs, int nout, const int *blocked, 
 			continue;
 		const Inst *in = ir_inst(f, v);
 		for (int k = 0; k < in->nargs; k++)
-			if (!op_cuts_arg(in->op, k))
+			if (!ir_cuts_arg(f, in, k))
 				reach[in->args[k]] = true;
 	}
 	for (int v = 0; v < n; v++)
@@ -1368,7 +1393,7 @@ static void ctrl_adjoint(Func *f, int v, const int *ct, const bool *act, int *ad
 	bool *a = arena_array(f->A, (size_t)n + 1, sizeof(bool));
 	int *c = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	for (int k = 0; k < n; k++) {
-		a[k] = act[in->args[k]] && !op_cuts_arg(in->op, k);
+		a[k] = act[in->args[k]] && !ir_cuts_arg(f, in, k);
 		c[k] = -1;
 	}
 	if (in->op == OP_loop)
@@ -1404,7 +1429,7 @@ void adj_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *in
 			continue;
 		const Inst *in = ir_inst(f, v);
 		for (int k = 0; k < in->nargs && !act[v]; k++)
-			act[v] = act[in->args[k]] && !op_cuts_arg(in->op, k);
+			act[v] = act[in->args[k]] && !ir_cuts_arg(f, in, k);
 	}
 	for (int v = lo; v < n; v++) /* integers (loop counters) have no derivative */
 		if (act[v] && dtype_is_int(ir_inst(f, v)->dt))
@@ -1448,7 +1473,7 @@ void adj_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *in
 		if (in.nargs > 64)
 			ICE("%s with %d operands", op_info[in.op].name, in.nargs);
 		for (int k = 0; k < in.nargs; k++) {
-			a[k] = act[in.args[k]] && !op_cuts_arg(in.op, k);
+			a[k] = act[in.args[k]] && !ir_cuts_arg(f, &in, k);
 			c[k] = -1;
 			any = any || a[k];
 		}

@@ -29,7 +29,7 @@ void ast_list_push(Arena *A, AstList *l, Ast *item, const char *kw, Loc kwloc)
 
 const char *binop_token(BinOp op)
 {
-	static const char *const names[] = {"+", "-", "*", "/", "@", "**", "<", "<=", ">", ">=", "==", "!="};
+	static const char *const names[] = {"+", "-", "*", "/", "@", "**", "<", "<=", ">", ">=", "==", "!=", "//", "%"};
 	return names[op];
 }
 

@@ -33,6 +33,8 @@ typedef enum {
 	BIN_GE,
 	BIN_EQ,
 	BIN_NE,
+	BIN_FLOORDIV, /* integers only */
+	BIN_MOD,
 } BinOp;
 
 /* Element types. The integer types are never differentiable; today only

@@ -153,6 +153,14 @@ void ec_line(Emit *E, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 /* The value of v at index ix, as an expression (its inlined operands fused
  * in); ec_compute is the same for v itself even where v is stored. */
 const char *ec_ex(Emit *E, int v, Index ix);
+/* Where take(x, idx) (or scatter_add(x, idx, v)) at index ix of the
+ * gathered shape reads (or adds into) x: idx's value on the axis. */
+Index ec_gather_index(Emit *E, const Inst *in, Index ix);
+/* A check that every index of a take or scatter_add lies in its axis
+ * (AD_ERR_INDEX), in a loop that does not vectorize, before the kernel. */
+void ec_index_check(Emit *E, const Inst *in);
+/* scatter_add(x, idx, v): x copied to v's home, then v added at idx. */
+void ec_scatter(Emit *E, int v);
 void ec_cache_reset(Emit *E);
 const char *ec_compute(Emit *E, int v, Index ix);
 

@@ -362,6 +362,21 @@ void ec_cache_reset(Emit *E)
 }
 
 /* The operand index an inlined shape op reads for result index ix. */
+Index ec_gather_index(Emit *E, const Inst *in, Index ix)
+{
+	Func *f = E->f;
+	if (!ix.ax)
+		ICE("%s read through a linear index", op_info[in->op].name);
+	const Inst *idx = ir_inst(f, in->args[1]);
+	int axis = (int)in->ints[0], rank = in->op == OP_gather ? ir_inst(f, in->args[0])->rank : in->rank;
+	Index jx = ec_index(E, idx->rank), o = ec_index(E, rank);
+	for (int i = 0; i < idx->rank; i++)
+		jx.ax[i] = ix.ax[axis + i];
+	for (int i = 0; i < rank; i++)
+		o.ax[i] = i < axis ? ix.ax[i] : i > axis ? ix.ax[i - 1 + idx->rank] : ec_ex(E, in->args[1], jx);
+	return o;
+}
+
 static Index map_index(Emit *E, const Inst *in, Index ix, int k, const char **guard)
 {
 	Func *f = E->f;
@@ -400,6 +415,7 @@ static Index map_index(Emit *E, const Inst *in, Index ix, int k, const char **gu
 			o.ax[in->ints[i]] = ix.ax[i];
 		return o;
 	}
+	case OP_gather: return ec_gather_index(E, in, ix);
 	case OP_slice: {
 		Index o = ec_index(E, a->rank);
 		for (int i = 0; i < in->rank; i++)
@@ -460,9 +476,27 @@ static Index map_index(Emit *E, const Inst *in, Index ix, int k, const char **gu
 	}
 }
 
+/* The C of the ops whose integer versions differ from ops.def's (no libm,
+ * no NaN); NULL for the others. */
+static const char *int_template(const Func *f, const Inst *in)
+{
+	if (!dtype_is_int(in->dt))
+		return NULL;
+	switch (in->op) {
+	case OP_abs: return "($0 < 0 ? -$0 : $0)";
+	case OP_maximum: return "($0 > $1 ? $0 : $1)";
+	case OP_minimum: return "($0 < $1 ? $0 : $1)";
+	case OP_floordiv: return "($T)ad_floordiv_($0, $1)";
+	case OP_mod: return "($T)ad_mod_($0, $1)";
+	case OP_cast: return dtype_is_int(ir_inst(f, in->args[0])->dt) ? NULL : "($T)ad_to_int_($0)";
+	default: return NULL;
+	}
+}
+
 static const char *subst(Emit *E, const Inst *in, const char *const *ops)
 {
-	const char *t = op_info[in->op].c;
+	const char *t = int_template(E->f, in);
+	t = t ? t : op_info[in->op].c;
 	Buf b;
 	buf_init(&b, E->A);
 	for (const char *p = t; *p; p++) {
@@ -587,11 +621,12 @@ const char *ec_compute(Emit *E, int v, Index ix)
 	}
 	const OpInfo *info = &op_info[in->op];
 	if (info->kind == K_EW) {
-		const char *ops[3];
+		const char *ops[3], *tmpl = int_template(f, in);
+		tmpl = tmpl ? tmpl : info->c;
 		for (int k = 0; k < in->nargs; k++) {
 			ops[k] = ec_ex(E, in->args[k], ix);
 			/* an operand the template repeats is computed once */
-			if (template_uses(info->c, k) > 1 && !ec_trivial(ops[k])) {
+			if (template_uses(tmpl, k) > 1 && !ec_trivial(ops[k])) {
 				const char *t = E->counting ? "t" : ec_fresh(E, "t");
 				ec_line(E, "const %s %s = %s;", ec_ctype(ir_inst(f, in->args[k])->dt), t,
 				        ec_strip(E, ops[k]));

@@ -250,12 +250,13 @@ static void schedule_report(Emit *E, Buf *r, const char *base, int indent)
 		                                    : "buffer";
 		if (!where || m == M_PARAM || m == M_STATIC)
 			continue;
-		const char *kind = m == M_ALIAS                       ? "view"
-		                   : m == M_CTRL                      ? "ctrl"
-		                   : in->op == OP_extract             ? "out"
-		                   : op_info[in->op].kind == K_MATMUL ? "gemm"
-		                   : op_info[in->op].kind == K_REDUCE ? "reduce"
-		                                                      : "loop";
+		const char *kind = m == M_ALIAS                        ? "view"
+		                   : m == M_CTRL                       ? "ctrl"
+		                   : in->op == OP_extract              ? "out"
+		                   : op_info[in->op].kind == K_MATMUL  ? "gemm"
+		                   : op_info[in->op].kind == K_REDUCE  ? "reduce"
+		                   : op_info[in->op].kind == K_SCATTER ? "scatter"
+		                                                       : "loop";
 		if (m == M_CTRL) {
 			buf_printf(r, "%*s  %-6s %%%d %s\n", indent, "", kind, v, op_info[in->op].name);
 			for (int j = 0; j < in->nbodies; j++)
@@ -570,6 +571,8 @@ void ec_kernels(Emit *E, const FuncEmit *fe, const uint64_t *feeds)
 			ec_reduce(E, v);
 		else if (kind == K_MATMUL)
 			ec_matmul(E, v);
+		else if (kind == K_SCATTER)
+			ec_scatter(E, v);
 		else
 			ec_store(E, v, E->home[v]);
 	}

@@ -149,6 +149,41 @@ void ec_kernel_end(Emit *E, Kernel *k)
 
 /* dst[offset(ix)] = value of v at ix, with a counting pass first so that
  * subexpressions used twice become locals. */
+void ec_index_check(Emit *E, const Inst *in)
+{
+	Func *f = E->f;
+	const Inst *idx = ir_inst(f, in->args[1]);
+	const char *n = ec_paren(E, ec_dim(E, ir_inst(f, in->args[0])->shape[in->ints[0]]));
+	int nopen;
+	Index jx = ec_open_loops_vec(E, idx->rank, idx->shape, &nopen, NULL);
+	ec_cache_reset(E);
+	const char *i = ec_strip(E, ec_ex(E, in->args[1], jx));
+	ec_line(E, "if (%s < 0 || %s >= %s) /* %s: an index out of range */", i, i, n,
+	        in->op == OP_gather ? "take" : "scatter_add");
+	ec_line(E, "    return AD_ERR_INDEX;");
+	ec_close_loops(E, nopen);
+}
+
+void ec_scatter(Emit *E, int v)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v), *val = ir_inst(f, in->args[2]);
+	const char *dst = E->home[v], *guard = E->guard;
+	ec_copy(E, in->args[0], dst, false);
+	E->guard = guard; /* (the copy's kernel took it) */
+	Kernel K;
+	ec_kernel_begin(E, &K, NULL, NULL);
+	ec_index_check(E, in);
+	/* in order, not vectorized: indices may repeat */
+	int nopen;
+	Index jx = ec_open_loops_vec(E, val->rank, val->shape, &nopen, NULL);
+	ec_cache_reset(E);
+	Index o = ec_gather_index(E, in, jx);
+	ec_line(E, "%s[%s] += %s;", dst, ec_offset(E, in, &o), ec_strip(E, ec_ex(E, in->args[2], jx)));
+	ec_close_loops(E, nopen);
+	ec_kernel_end(E, &K);
+}
+
 void ec_store(Emit *E, int v, const char *dst)
 {
 	const Inst *in = ir_inst(E->f, v);
@@ -158,6 +193,8 @@ void ec_store(Emit *E, int v, const char *dst)
 	 * cond made for a body's result already is */
 	bool declare = local && E->mat[v] == M_LOCAL && !E->predeclared;
 	ec_kernel_begin(E, &K, declare ? ec_ctype(in->dt) : NULL, dst);
+	if (in->op == OP_gather)
+		ec_index_check(E, in);
 	int nopen;
 	Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
 	ec_cache_reset(E);
@@ -176,12 +213,13 @@ void ec_store(Emit *E, int v, const char *dst)
 	ec_kernel_end(E, &K);
 }
 
-static const char *reduce_init(Op op)
+static const char *reduce_init(Op op, DType dt)
 {
+	bool i32 = dt == DT_I32, i64 = dt == DT_I64;
 	switch (op) {
 	case OP_prod: return "1";
-	case OP_max: return "-INFINITY";
-	case OP_min: return "INFINITY";
+	case OP_max: return i32 ? "INT32_MIN" : i64 ? "INT64_MIN" : "-INFINITY";
+	case OP_min: return i32 ? "INT32_MAX" : i64 ? "INT64_MAX" : "INFINITY";
 	default: return "0";
 	}
 }
@@ -259,9 +297,10 @@ void ec_reduce(Emit *E, int v)
 	ec_kernel_begin(E, &K, NULL, NULL);
 	int nopen;
 	Index oix = ec_open_loops_vec(E, no, outer, &nopen, NULL);
-	const char *acct = in->op == OP_max || in->op == OP_min ? ec_ctype(in->dt) : "double";
+	/* integers sum in their own type (i64: see the checker), floats in double */
+	const char *acct = in->op == OP_max || in->op == OP_min || dtype_is_int(in->dt) ? ec_ctype(in->dt) : "double";
 	const char *acc = ec_fresh(E, "acc");
-	ec_line(E, "%s %s = %s;", acct, acc, reduce_init(in->op));
+	ec_line(E, "%s %s = %s;", acct, acc, reduce_init(in->op, in->dt));
 	Index xi = ec_index(E, x->rank);
 	int ninner = 0, last = -1;
 	for (int k = 0; k < x->rank; k++) {
@@ -327,7 +366,10 @@ void ec_reduce(Emit *E, int v)
 	default: {
 		const char *t = ec_fresh(E, "t");
 		ec_line(E, "const %s %s = %s;", ec_ctype(in->dt), t, e);
-		ec_line(E, "if (%s %s %s || %s != %s)", t, in->op == OP_max ? ">" : "<", acc, t, t);
+		if (dtype_is_int(in->dt))
+			ec_line(E, "if (%s %s %s)", t, in->op == OP_max ? ">" : "<", acc);
+		else
+			ec_line(E, "if (%s %s %s || %s != %s)", t, in->op == OP_max ? ">" : "<", acc, t, t);
 		ec_line(E, "    %s = %s;", acc, t);
 		break;
 	}

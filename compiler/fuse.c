@@ -123,8 +123,15 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 	for (int v = n - 1; v >= 0; v--) {
 		const Inst *in = ir_inst(f, v);
 		OpKind kind = op_info[in->op].kind;
-		if ((kind == K_REDUCE || kind == K_MATMUL || in->op == OP_extract) && s->mat[v] == M_INLINE)
+		if ((kind == K_REDUCE || kind == K_MATMUL || kind == K_SCATTER || in->op == OP_extract) &&
+		    s->mat[v] == M_INLINE)
 			s->mat[v] = M_SCRATCH;
+		/* a take is a kernel of its own, which checks its indices first;
+		 * the indices of a take or scatter_add are stored */
+		if (in->op == OP_gather && s->mat[v] == M_INLINE)
+			s->mat[v] = M_SCRATCH;
+		if ((in->op == OP_gather || in->op == OP_scatter_add) && s->mat[in->args[1]] == M_INLINE)
+			s->mat[in->args[1]] = M_SCRATCH;
 		if (in->op == OP_loop || in->op == OP_cond)
 			s->mat[v] = M_CTRL; /* a statement; its results live where its extracts do */
 		if (kind == K_MATMUL)

@@ -16,6 +16,12 @@ bool op_cuts_arg(Op op, int k)
 	return (op == OP_where || op == OP_cond) && k == 0; /* conditions are not differentiated */
 }
 
+bool ir_cuts_arg(const Func *f, const Inst *in, int k)
+{
+	/* integers have no derivative: nothing flows into or out of them */
+	return op_cuts_arg(in->op, k) || dtype_is_int(in->dt) || dtype_is_int(ir_inst(f, in->args[k])->dt);
+}
+
 Func *ir_func_new(Arena *A, DimCtx *dc, SrcFile *src, const char *name)
 {
 	Func *f = arena_alloc(A, sizeof *f);
@@ -325,13 +331,60 @@ static const Dim **shape_concat(Func *f, const Inst *p, const int *args, int *ra
 	return s;
 }
 
+static const Dim **shape_gather(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *x = ir_inst(f, args[0]), *idx = ir_inst(f, args[1]);
+	int axis = (int)p->ints[0];
+	if (p->nints != 1 || axis < 0 || axis >= x->rank) {
+		*why = "gather axis out of range";
+		return NULL;
+	}
+	if (!dtype_is_int(idx->dt)) {
+		*why = "gather indices are not integers";
+		return NULL;
+	}
+	*rank = x->rank - 1 + idx->rank;
+	if (*rank > IR_MAX_RANK) {
+		*why = "gather result rank too large";
+		return NULL;
+	}
+	const Dim **s = arena_array(f->A, (size_t)*rank + 1, sizeof(Dim *));
+	int r = 0;
+	for (int k = 0; k < axis; k++)
+		s[r++] = x->shape[k];
+	for (int k = 0; k < idx->rank; k++)
+		s[r++] = idx->shape[k];
+	for (int k = axis + 1; k < x->rank; k++)
+		s[r++] = x->shape[k];
+	return s;
+}
+
+static const Dim **shape_scatter(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *x = ir_inst(f, args[0]), *v = ir_inst(f, args[2]);
+	int gr;
+	const Dim **g = shape_gather(f, p, args, &gr, why);
+	if (!g)
+		return NULL;
+	bool same = v->rank == gr && v->dt == x->dt;
+	for (int k = 0; same && k < gr; k++)
+		same = v->shape[k] == g[k];
+	if (!same) {
+		*why = "scatter_add values do not have the gathered shape";
+		return NULL;
+	}
+	*rank = x->rank;
+	return x->shape;
+}
+
 /* The shape rules: by op where one has its own, else by kind. */
 static ShapeRule *const shape_by_kind[] = {
     [K_SRC] = shape_src, [K_EW] = shape_ew, [K_REDUCE] = shape_reduce, [K_MATMUL] = shape_matmul};
 static ShapeRule *const shape_by_op[OP_COUNT] = {
-    [OP_broadcast] = shape_broadcast, [OP_reshape] = shape_reshape, [OP_transpose] = shape_transpose,
-    [OP_slice] = shape_slice,         [OP_unslice] = shape_unslice, [OP_concat] = shape_concat,
-    [OP_loop] = shape_ctrl,           [OP_cond] = shape_ctrl,       [OP_extract] = shape_extract,
+    [OP_broadcast] = shape_broadcast, [OP_reshape] = shape_reshape,     [OP_transpose] = shape_transpose,
+    [OP_slice] = shape_slice,         [OP_unslice] = shape_unslice,     [OP_concat] = shape_concat,
+    [OP_loop] = shape_ctrl,           [OP_cond] = shape_ctrl,           [OP_extract] = shape_extract,
+    [OP_gather] = shape_gather,       [OP_scatter_add] = shape_scatter,
 };
 
 ShapeRule *ir_shape_rule(Op op)
@@ -368,6 +421,13 @@ static DType result_dtype(Func *f, const Inst *p, const int *args, const char **
 	}
 	if (p->op == OP_cast || op_info[p->op].kind == K_SRC || op_info[p->op].kind == K_CTRL)
 		return p->dt;
+	if (p->op == OP_gather) /* the indices are integers of any type */
+		return ir_inst(f, args[0])->dt;
+	if (p->op == OP_scatter_add) {
+		if (ir_inst(f, args[2])->dt != ir_inst(f, args[0])->dt)
+			*why = "operands differ in dtype";
+		return ir_inst(f, args[0])->dt;
+	}
 	int first = p->op == OP_where ? 1 : 0;
 	DType dt = ir_inst(f, args[first])->dt;
 	for (int k = first + 1; k < p->nargs; k++)
@@ -562,6 +622,26 @@ int ir_concat(Func *f, const int *args, int n, int axis)
 	p.nints = 1;
 	p.ints = arena_alloc(f->A, sizeof(int64_t));
 	p.ints[0] = axis;
+	return append(f, &p, args);
+}
+
+int ir_gather(Func *f, int x, int idx, int axis)
+{
+	Inst p = proto_of(f, OP_gather, 2);
+	p.nints = 1;
+	p.ints = arena_alloc(f->A, sizeof(int64_t));
+	p.ints[0] = axis;
+	int args[2] = {x, idx};
+	return append(f, &p, args);
+}
+
+int ir_scatter_add(Func *f, int x, int idx, int v, int axis)
+{
+	Inst p = proto_of(f, OP_scatter_add, 3);
+	p.nints = 1;
+	p.ints = arena_alloc(f->A, sizeof(int64_t));
+	p.ints[0] = axis;
+	int args[3] = {x, idx, v};
 	return append(f, &p, args);
 }
 

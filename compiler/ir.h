@@ -25,7 +25,7 @@ typedef enum {
 	OP_COUNT
 } Op;
 
-typedef enum { K_SRC, K_EW, K_SHAPE, K_REDUCE, K_MATMUL, K_CTRL } OpKind;
+typedef enum { K_SRC, K_EW, K_SHAPE, K_REDUCE, K_MATMUL, K_CTRL, K_SCATTER } OpKind;
 enum { F_CUT = 1, F_EXPENSIVE = 2, F_COMMUTE = 4, F_NODIFF = 8 };
 
 typedef struct OpInfo {
@@ -169,6 +169,10 @@ struct Func {
 enum { LOOP_STEP, LOOP_NINV, LOOP_NCARRY, LOOP_NXS, LOOP_FLAGS, LOOP_CKPT, LOOP_NINTS };
 enum { LF_BREAK = 1, LF_REVERSE = 2 };
 
+/* The same for operand k of an instruction of f, which also cuts where
+ * the operand or the result is an integer (a conversion, an index). */
+bool ir_cuts_arg(const Func *f, const Inst *in, int k);
+
 /* The number of iterations of a loop from start to stop by step: never
  * negative (max(0, ...) where the bounds are symbolic). */
 const Dim *ir_trip_count(DimCtx *dc, const Dim *start, const Dim *stop, int64_t step);
@@ -223,6 +227,13 @@ int ir_transpose(Func *f, int a, const int64_t *perm);
 int ir_slice(Func *f, int a, const Dim **starts, const int64_t *steps, const Dim **lens);
 int ir_unslice(Func *f, int a, const Dim **starts, const int64_t *steps, int rank, const Dim **full);
 int ir_concat(Func *f, const int *args, int n, int axis);
+/* take(x, idx, axis): x.shape[:axis] + idx.shape + x.shape[axis+1:], the
+ * elements of x at the integer positions idx along the axis (NumPy's take;
+ * each index must lie in [0, x.shape[axis]): AD_ERR_INDEX). */
+int ir_gather(Func *f, int x, int idx, int axis);
+/* x with v added at the positions idx along the axis (NumPy's add.at):
+ * v has the shape take(x, idx, axis) would. */
+int ir_scatter_add(Func *f, int x, int idx, int v, int axis);
 int ir_reduce(Func *f, Op op, int a, const int64_t *axes, int naxes);
 int ir_matmul(Func *f, int a, int b, bool ta, bool tb);
 int ir_loop(Func *f, const Dim *start, const Dim *stop, int64_t step, unsigned flags, int checkpoint, const int *inv,

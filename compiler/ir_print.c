@@ -83,7 +83,9 @@ static void print_attrs(Buf *b, const Inst *in)
 		ir_print_shape(b, in->ndims, in->dims);
 		print_ints(b, "step", in->ints, in->nints);
 		break;
-	case OP_concat: buf_printf(b, " axis=%" PRId64, in->ints[0]); break;
+	case OP_concat:
+	case OP_gather:
+	case OP_scatter_add: buf_printf(b, " axis=%" PRId64, in->ints[0]); break;
 	case OP_matmul:
 		if (in->ints[0])
 			buf_puts(b, " ta");

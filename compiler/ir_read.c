@@ -398,9 +398,11 @@ static void attrs(Rd *r, Inst *p, const Type *t, int *nbody)
 		break;
 	}
 	case OP_concat:
+	case OP_gather:
+	case OP_scatter_add:
 	case OP_extract:
-		if (!eat_word(r, p->op == OP_concat ? "axis" : "index") || !eat(r, '='))
-			fail(r, "%s needs %s=", op_info[p->op].name, p->op == OP_concat ? "axis" : "index");
+		if (!eat_word(r, p->op == OP_extract ? "index" : "axis") || !eat(r, '='))
+			fail(r, "%s needs %s=", op_info[p->op].name, p->op == OP_extract ? "index" : "axis");
 		p->nints = 1;
 		p->ints = arena_alloc(r->A, sizeof(int64_t));
 		p->ints[0] = integer(r);

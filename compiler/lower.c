@@ -3,7 +3,9 @@
  * Values of the language are Val: a tensor (an IR value), `none`, a bool, a
  * dtype, a tuple (several results) or nothing (backward's result). Literals
  * are weakly typed: they are kept as f64 IR values and converted to the
- * dtype of whatever strong operand they meet (or f32 when none does).
+ * dtype of whatever strong operand they meet (or f32 when none does); one
+ * with integer values (2, n - 1, the loop variable) may meet an integer
+ * tensor, one like 0.5 may not.
  * Indexing, the builtins and the gradients are lower_index.c,
  * lower_builtins.c and lower_grad.c (lower_int.h). */
 #include "lower_int.h"
@@ -280,21 +282,72 @@ int lw_strong(Lower *L, Val v)
 	return v.weak ? lw_as_dtype(L, v, dt_of(L, DT_F32)) : v.id;
 }
 
+/* Are the values of weak value v integers: an expression of integer
+ * literals, dimensions and loop variables by integer arithmetic? */
+bool lw_weak_int(Lower *L, int v)
+{
+	const Inst *in = lw_inst(L, v);
+	switch (in->op) {
+	case OP_const:
+		for (int64_t i = 0; i < in->nnums; i++)
+			if (in->nums[i] != floor(in->nums[i]) || !(fabs(in->nums[i]) < 9007199254740992.0))
+				return false;
+		return true;
+	case OP_dimval: return true;
+	case OP_cast: return dtype_is_int(lw_inst(L, in->args[0])->dt);
+	case OP_add:
+	case OP_sub:
+	case OP_mul:
+	case OP_neg:
+	case OP_abs:
+	case OP_sign:
+	case OP_maximum:
+	case OP_minimum:
+	case OP_floordiv:
+	case OP_mod:
+	case OP_sum:
+	case OP_max:
+	case OP_min:
+	case OP_prod: break;
+	case OP_where: return lw_weak_int(L, in->args[1]) && lw_weak_int(L, in->args[2]);
+	default:
+		if (op_info[in->op].kind != K_SHAPE)
+			return false;
+		break;
+	}
+	for (int k = 0; k < in->nargs; k++)
+		if (!lw_weak_int(L, in->args[k]))
+			return false;
+	return true;
+}
+
 bool lw_unify(Lower *L, Loc loc, Val *vals, int n, const char *what, DType *out)
 {
 	int strong_i = -1;
 	for (int i = 0; i < n; i++) {
 		if (vals[i].weak)
 			continue;
-		if (strong_i >= 0 && lw_inst(L, vals[i].id)->dt != lw_inst(L, vals[strong_i].id)->dt) {
-			lw_err(L, loc, "%s mixes %s and %s; convert one with f32(...) or f64(...)", what,
-			       lw_type_str(L, vals[strong_i]), lw_type_str(L, vals[i]));
+		DType a = lw_inst(L, vals[i].id)->dt, b = strong_i >= 0 ? lw_inst(L, vals[strong_i].id)->dt : a;
+		if (a != b) {
+			/* floats first, f32 before f64: the enum order */
+			DType lo = a < b ? a : b, hi = a < b ? b : a;
+			const char *how =
+			    arena_printf(L->A, "convert one with %s(...) or %s(...)", dtype_name(lo), dtype_name(hi));
+			lw_err(L, loc, "%s mixes %s and %s; %s", what, lw_type_str(L, vals[strong_i]),
+			       lw_type_str(L, vals[i]), how);
 			return false;
 		}
 		if (strong_i < 0)
 			strong_i = i;
 	}
 	DType dt = strong_i >= 0 ? lw_inst(L, vals[strong_i].id)->dt : DT_F64;
+	for (int i = 0; dtype_is_int(dt) && i < n; i++)
+		if (vals[i].weak && !lw_weak_int(L, vals[i].id)) {
+			lw_err(L, loc,
+			       "%s mixes %s and a literal that is not an integer; convert with f32(...) or f64(...)",
+			       what, lw_type_str(L, vals[strong_i]));
+			return false;
+		}
 	if (strong_i >= 0)
 		for (int i = 0; i < n; i++)
 			if (vals[i].weak) {
@@ -348,6 +401,30 @@ static bool broadcast_shapes(Lower *L, Loc loc, Val *vals, int n, const char *wh
 	return true;
 }
 
+/* Integers take integer arithmetic (+ - * // %, comparisons, abs, sign,
+ * minimum, maximum, where, copies and conversions); // and % take only
+ * integers (weak literals among themselves too). */
+static bool int_op_ok(Lower *L, Loc loc, Op op, const Val *args, int n, DType dt, bool weak, const char *what)
+{
+	bool int_op = op == OP_add || op == OP_sub || op == OP_mul || op == OP_neg || op == OP_abs || op == OP_sign ||
+	              op == OP_maximum || op == OP_minimum || op == OP_where || op == OP_floordiv || op == OP_mod ||
+	              op == OP_copy || op == OP_detach || op == OP_cast || op_info[op].flags & F_CUT;
+	if (dtype_is_int(dt) && !int_op) {
+		lw_err(L, loc, "%s of an integer tensor (%s); %sconvert it with f32(...) or f64(...) first", what,
+		       lw_type_str(L, args[n - 1]), strcmp(what, "'/'") == 0 ? "for floor division use //, or " : "");
+		return false;
+	}
+	if ((op == OP_floordiv || op == OP_mod) && !dtype_is_int(dt)) {
+		for (int i = 0; i < n; i++)
+			if (!weak || !lw_weak_int(L, args[i].id)) {
+				lw_err(L, loc, "%s takes integers (i32 or i64), not %s; for floats write floor(a / b)",
+				       what, lw_type_str(L, args[i]));
+				return false;
+			}
+	}
+	return true;
+}
+
 Val lw_elementwise(Lower *L, Loc loc, Op op, Val *args, int n, const char *what)
 {
 	for (int i = 0; i < n; i++)
@@ -360,6 +437,8 @@ Val lw_elementwise(Lower *L, Loc loc, Op op, Val *args, int n, const char *what)
 		weak = weak && args[i].weak;
 	DType dt;
 	if (!lw_unify(L, loc, args + first, n - first, what, &dt))
+		return ERR;
+	if (!int_op_ok(L, loc, op, args, n, dt, weak, what))
 		return ERR;
 	if (op == OP_where && lw_inst(L, args[0].id)->dt != dt)
 		args[0].id = ir_cast(L->f, args[0].id, dt);
@@ -951,7 +1030,8 @@ Val lw_expr(Lower *L, const Ast *e)
 		static const Op ops[] = {
 		    [BIN_ADD] = OP_add, [BIN_SUB] = OP_sub, [BIN_MUL] = OP_mul, [BIN_DIV] = OP_div,
 		    [BIN_POW] = OP_pow, [BIN_LT] = OP_lt,   [BIN_LE] = OP_le,   [BIN_GT] = OP_gt,
-		    [BIN_GE] = OP_ge,   [BIN_EQ] = OP_eq,   [BIN_NE] = OP_ne,
+		    [BIN_GE] = OP_ge,   [BIN_EQ] = OP_eq,   [BIN_NE] = OP_ne,   [BIN_FLOORDIV] = OP_floordiv,
+		    [BIN_MOD] = OP_mod,
 		};
 		if (e->op == BIN_MATMUL)
 			return lw_do_matmul(L, e->loc, a, b);
@@ -1286,10 +1366,11 @@ static Val call_user(Lower *L, const Ast *call, const FuncAst *fn)
 	for (int i = 0; i < fn->nparams; i++) {
 		const Param *p = &fn->params[i];
 		int id = args[i].weak ? lw_as_dtype(L, args[i], dt_of(L, p->type.dtype)) : args[i].id;
-		id = ir_unary(L->f, p->nograd ? OP_detach : OP_copy, id);
+		bool nograd = p->nograd || dtype_is_int(p->type.dtype); /* integers are never differentiable */
+		id = ir_unary(L->f, nograd ? OP_detach : OP_copy, id);
 		lw_inst(L, id)->name = p->name;
 		lw_bind(L, p->name, lw_tensor(id, false));
-		if (!p->nograd) {
+		if (!nograd) {
 			GradAcc g = {id, lw_none_like(L, lw_tensor(id, false))};
 			VEC_PUSH(L->A, s->grads, g);
 		}
@@ -1358,9 +1439,11 @@ static Func *lower_function(Lower *L, const FuncAst *fn)
 			continue;
 		}
 		f->cur_loc = p->loc;
-		int id = ir_param(f, p->name, dt_of(L, p->type.dtype), p->type.rank, shape, p->nograd);
+		/* integers are never differentiable: nograd, marked or not */
+		bool nograd = p->nograd || dtype_is_int(p->type.dtype);
+		int id = ir_param(f, p->name, dt_of(L, p->type.dtype), p->type.rank, shape, nograd);
 		lw_bind(L, p->name, lw_tensor(id, false));
-		if (!p->nograd) {
+		if (!nograd) {
 			GradAcc g = {id, lw_none_like(L, lw_tensor(id, false))};
 			VEC_PUSH(L->A, s->grads, g);
 		}

@@ -46,6 +46,8 @@ static bool get_keepdim(Lower *L, const Ast *a, bool *keep)
 static Val reduce(Lower *L, Op op, Val x, const int64_t *axes, int n, bool keep)
 {
 	const Inst *src = lw_inst(L, x.id);
+	if (!x.weak && src->dt == DT_I32 && (op == OP_sum || op == OP_prod)) /* as NumPy: i64 */
+		x.id = ir_cast(L->f, x.id, DT_I64);
 	Val r = lw_tensor(ir_reduce(L->f, op, x.id, axes, n), x.weak);
 	if (keep && n > 0)
 		r = lw_keepdim_reshape(L, r, src, axes, n);
@@ -62,6 +64,11 @@ static Val bi_reduce(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	int n = reduce_axes(L, x, a[1], axes, b->name);
 	if (n < 0)
 		return ERR;
+	if (b->op == OP_norm && !x.weak && dtype_is_int(lw_inst(L, x.id)->dt)) {
+		lw_err(L, call->loc, "norm of an integer tensor (%s); convert it with f32(...) or f64(...) first",
+		       lw_type_str(L, x));
+		return ERR;
+	}
 	if (n == 0) /* axis=[] reduces nothing */
 		return lw_tensor(ir_unary(L->f, OP_copy, x.id), x.weak);
 	if (b->op == OP_max || b->op == OP_min) {
@@ -156,6 +163,196 @@ static Val bi_logsumexp(Lower *L, const Builtin *b, const Ast *call, const Ast *
 	if (n == 0)
 		return lw_tensor(ir_unary(L->f, OP_copy, x.id), x.weak);
 	return logsumexp(L, call->loc, x, axes, n, keep);
+}
+
+/* ---------------------------------------------------------------- gather and scatter */
+
+static bool get_dtype(Lower *L, const Ast *a, DType *dt);
+
+/* An integer tensor for take, scatter_add, segment_sum or one_hot, as i64. */
+static int index_arg(Lower *L, const Builtin *b, const Ast *e, const char *what)
+{
+	Val v = lw_want(L, e);
+	if (v.kind != V_TENSOR)
+		return -1;
+	if (v.weak ? !lw_weak_int(L, v.id) : !dtype_is_int(lw_inst(L, v.id)->dt)) {
+		lw_err(L, e->loc, "%s's %s must be integers, not %s (convert with i64(...))", b->name, what,
+		       lw_type_str(L, v));
+		return -1;
+	}
+	return v.weak || lw_inst(L, v.id)->dt != DT_I64 ? lw_as_dtype(L, v, DT_I64) : v.id;
+}
+
+/* The axis argument of take and scatter_add (default 0) for x. */
+static bool gather_axis(Lower *L, const Builtin *b, const Ast *call, const Ast *e, Val x, int64_t *axis)
+{
+	int r = lw_inst(L, x.id)->rank;
+	if (r == 0) {
+		lw_err(L, call->loc, "%s needs a tensor of rank 1 or more, not %s", b->name, lw_type_str(L, x));
+		return false;
+	}
+	*axis = 0;
+	return !e || lw_one_axis(L, e, r, axis, b->name);
+}
+
+static bool fits_rank(Lower *L, const Ast *call, const char *what, int rank)
+{
+	if (rank <= IR_MAX_RANK)
+		return true;
+	lw_err(L, call->loc, "%s would have rank %d, more than %d", what, rank, IR_MAX_RANK);
+	return false;
+}
+
+/* take(x, idx, axis=0): NumPy's take */
+static Val bi_take(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	int64_t axis;
+	if (x.kind != V_TENSOR || !gather_axis(L, b, call, a[2], x, &axis))
+		return ERR;
+	int idx = index_arg(L, b, a[1], "indices");
+	if (idx < 0 || !fits_rank(L, call, "take", lw_inst(L, x.id)->rank - 1 + lw_inst(L, idx)->rank))
+		return ERR;
+	int xs = lw_strong(L, x);
+	return lw_tensor(ir_gather(L->f, xs, idx, (int)axis), false);
+}
+
+/* v shaped as take(x, idx, axis) would be, in x's dtype; -1 after an error. */
+static int scatter_values(Lower *L, const Builtin *b, const Ast *e, int x, int idx, int axis)
+{
+	Val v = lw_want(L, e);
+	if (v.kind != V_TENSOR)
+		return -1;
+	const Inst *xi = lw_inst(L, x), *ii = lw_inst(L, idx);
+	int rank = xi->rank - 1 + ii->rank, r = 0;
+	const Dim *shape[IR_MAX_RANK];
+	for (int k = 0; k < axis; k++)
+		shape[r++] = xi->shape[k];
+	for (int k = 0; k < ii->rank; k++)
+		shape[r++] = ii->shape[k];
+	for (int k = axis + 1; k < xi->rank; k++)
+		shape[r++] = xi->shape[k];
+	DType dt;
+	Val xv = lw_tensor(x, false), pair[2] = {xv, v};
+	if (!lw_unify(L, e->loc, pair, 2, b->name, &dt))
+		return -1;
+	const Inst *vi = lw_inst(L, pair[1].id);
+	bool same = vi->rank == rank;
+	for (int k = 0; same && k < rank; k++)
+		same = vi->shape[k] == shape[k];
+	if (!same) {
+		if (vi->rank <= rank) { /* broadcast, as NumPy's add.at does */
+			bool ok = true;
+			for (int k = 0; ok && k < vi->rank; k++)
+				ok = vi->shape[k] == shape[rank - vi->rank + k] || lw_is_one(vi->shape[k]);
+			if (ok)
+				return ir_broadcast_to(L->f, pair[1].id, rank, shape);
+		}
+		lw_err(L, e->loc,
+		       "%s's values are %s; they must broadcast to %s, the shape of the rows they are added to",
+		       b->name, lw_type_str(L, v), lw_shape_str(L, rank, shape));
+		return -1;
+	}
+	return pair[1].id;
+}
+
+/* scatter_add(x, idx, v, axis=0): NumPy's add.at */
+static Val bi_scatter_add(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	int64_t axis;
+	if (x.kind != V_TENSOR || !gather_axis(L, b, call, a[3], x, &axis))
+		return ERR;
+	int idx = index_arg(L, b, a[1], "indices");
+	if (idx < 0 || !fits_rank(L, call, "scatter_add's values", lw_inst(L, x.id)->rank - 1 + lw_inst(L, idx)->rank))
+		return ERR;
+	int xs = lw_strong(L, x), v = scatter_values(L, b, a[2], xs, idx, (int)axis);
+	if (v < 0)
+		return ERR;
+	if (dtype_is_int(lw_inst(L, xs)->dt)) {
+		lw_err(L, call->loc, "%s of integers is not supported yet", b->name);
+		return ERR;
+	}
+	return lw_tensor(ir_scatter_add(L->f, xs, idx, v, (int)axis), false);
+}
+
+/* A count (num of segment_sum, k of one_hot): an integer literal or a
+ * dimension. */
+static const Dim *count_arg(Lower *L, const Builtin *b, const Ast *e, const char *what)
+{
+	if (e->kind == AST_NAME) {
+		const Dim *d = lw_lookup_dim(L, e->name);
+		if (d)
+			return d;
+	}
+	int64_t n;
+	if (!lw_const_int(L, e, &n, what))
+		return NULL;
+	if (n < 0) {
+		lw_err(L, e->loc, "%s's %s must not be negative, not %lld", b->name, what, (long long)n);
+		return NULL;
+	}
+	return dim_const(L->dc, n);
+}
+
+/* segment_sum(v, ids, num): scatter_add(zeros([num, ...]), ids, v) */
+static Val bi_segment_sum(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val v = lw_want(L, a[0]);
+	int ids = index_arg(L, b, a[1], "segment ids");
+	const Dim *num = count_arg(L, b, a[2], "num");
+	if (v.kind != V_TENSOR || ids < 0 || !num)
+		return ERR;
+	int vs = lw_strong(L, v);
+	const Inst *vi = lw_inst(L, vs), *ii = lw_inst(L, ids);
+	bool lead = vi->rank >= ii->rank;
+	for (int k = 0; lead && k < ii->rank; k++)
+		lead = vi->shape[k] == ii->shape[k];
+	if (!lead) {
+		lw_err(L, call->loc, "segment_sum: the ids %s must be the leading axes of the values %s",
+		       lw_type_str(L, lw_tensor(ids, false)), lw_type_str(L, v));
+		return ERR;
+	}
+	if (dtype_is_int(vi->dt)) {
+		lw_err(L, call->loc, "%s of integers is not supported yet", b->name);
+		return ERR;
+	}
+	const Dim *shape[IR_MAX_RANK];
+	int rank = 1 + vi->rank - ii->rank;
+	shape[0] = num;
+	for (int k = 1; k < rank; k++)
+		shape[k] = vi->shape[ii->rank + k - 1];
+	if (!lw_check_size(L, call->loc, rank, shape))
+		return ERR;
+	int zeros = ir_fill(L->f, vi->dt, 0.0, rank, shape);
+	return lw_tensor(ir_scatter_add(L->f, zeros, ids, vs, 0), false);
+}
+
+/* one_hot(idx, k, dtype=f32): idx.shape + [k], 1 where the last index is idx */
+static Val bi_one_hot(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	int idx = index_arg(L, b, a[0], "indices");
+	const Dim *k = count_arg(L, b, a[1], "k");
+	DType dt;
+	if (idx < 0 || !k || !get_dtype(L, a[2], &dt))
+		return ERR;
+	const Inst *ii = lw_inst(L, idx);
+	if (!fits_rank(L, call, "one_hot", ii->rank + 1))
+		return ERR;
+	const Dim *shape[IR_MAX_RANK];
+	for (int i = 0; i < ii->rank; i++)
+		shape[i] = ii->shape[i];
+	shape[ii->rank] = k;
+	if (!lw_check_size(L, call->loc, ii->rank + 1, shape))
+		return ERR;
+	const Dim *col[IR_MAX_RANK];
+	for (int i = 0; i < ii->rank; i++)
+		col[i] = ii->shape[i];
+	col[ii->rank] = dim_const(L->dc, 1);
+	int at = ir_broadcast_to(L->f, ir_reshape(L->f, idx, ii->rank + 1, col), ii->rank + 1, shape);
+	int cls = ir_broadcast_to(L->f, ir_iota(L->f, DT_I64, k, 0, 1, 0, false), ii->rank + 1, shape);
+	int eq = ir_binary(L->f, OP_eq, at, cls);
+	return lw_tensor(dt == DT_I64 ? eq : ir_cast(L->f, eq, dt), false);
 }
 
 static Val bi_softmax(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
@@ -537,7 +734,7 @@ static bool get_dtype(Lower *L, const Ast *a, DType *dt)
 	if (!a)
 		return true;
 	if (a->kind != AST_DTYPE) {
-		lw_err(L, a->loc, "dtype must be f32 or f64, not '%s'", lw_text_of(L, a));
+		lw_err(L, a->loc, "dtype must be f32, f64, i32 or i64, not '%s'", lw_text_of(L, a));
 		return false;
 	}
 	*dt = dt_of(L, a->dtype);
@@ -726,6 +923,13 @@ static const Builtin builtins[] = {
      lw_bi_grad,
      OP_copy,
      0},
+    {"take", {"x", "indices", "axis"}, 2, bi_take, OP_gather, 0},
+    {"scatter_add", {"x", "indices", "values", "axis"}, 3, bi_scatter_add, OP_scatter_add, 0},
+    {"segment_sum", {"values", "segment_ids", "num"}, 3, bi_segment_sum, OP_scatter_add, 0},
+    {"one_hot", {"indices", "k", "dtype"}, 2, bi_one_hot, OP_eq, 0},
+    {"jvp", {"ys", "xs", "v", "create_graph", "allow_unused", "no_grad_vars"}, 2, lw_bi_jvp, OP_copy, 0},
+    {"jacobian", {"ys", "xs", "batch_axis", "create_graph", "allow_unused", "no_grad_vars"}, 2, lw_bi_jacobian, OP_copy, 0},
+    {"hessian", {"ys", "xs", "batch_axis", "create_graph", "allow_unused", "no_grad_vars"}, 2, lw_bi_hessian, OP_copy, 0},
     {"backward", {"tensors", "grad_tensors", "retain_graph"}, 1, lw_bi_backward, OP_copy, 0},
     {"clear_grad", {"x"}, 1, lw_bi_clear_grad, OP_copy, 0},
 };

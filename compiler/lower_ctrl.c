@@ -474,11 +474,27 @@ static const Dim *dim_expr(Lower *L, const Ast *e, const char *what)
 			       : e->op == BIN_SUB ? dim_sub(L->dc, a, b)
 			                          : dim_mul(L->dc, a, b);
 		}
+		if (e->op == BIN_FLOORDIV || e->op == BIN_MOD) { /* by a positive constant: n // 2, n % 4 */
+			int64_t k;
+			const Dim *a = dim_expr(L, e->a, what), *b = a ? dim_expr(L, e->b, what) : NULL;
+			if (!b)
+				return NULL;
+			if (!dim_is_const(b, &k) || k <= 0) {
+				lw_err(L, e->b->loc,
+				       "%s divides by '%s'; // and %% in a bound take a positive integer literal", what,
+				       lw_text_of(L, e->b));
+				return NULL;
+			}
+			const Dim *q = dim_div(L->dc, a, b);
+			return e->op == BIN_FLOORDIV ? q : dim_sub(L->dc, a, dim_mul(L->dc, b, q));
+		}
 		break;
 	default: break;
 	}
 	lw_err(L, e->loc,
-	       "%s must be an integer expression of literals and dimensions (+, -, *), known when the loop starts, not "
+	       "%s must be an integer expression of literals and dimensions (+, -, *, //, %%), known when the loop "
+	       "starts, "
+	       "not "
 	       "'%s'",
 	       what, lw_text_of(L, e));
 	return NULL;

@@ -253,3 +253,333 @@ Val lw_attr_grad(Lower *L, const Ast *e)
 		return acc->acc;
 	return lw_none_like(L, x);
 }
+
+/* ---------------------------------------------------------------- jvp, jacobian, hessian */
+
+/* The options jvp, jacobian and hessian share with grad. */
+typedef struct JOpts {
+	bool create, allow_unused;
+	int *blk, nblk;
+} JOpts;
+
+static bool j_options(Lower *L, const Ast *create, const Ast *unused, const Ast *nogv, JOpts *o)
+{
+	o->create = o->allow_unused = false;
+	o->blk = NULL;
+	o->nblk = 0;
+	if ((create && !lw_const_bool(L, create, &o->create, false, "create_graph")) ||
+	    (unused && !lw_const_bool(L, unused, &o->allow_unused, false, "allow_unused")))
+		return false;
+	if (nogv && nogv->kind != AST_NONE) {
+		Val *nog;
+		bool nl;
+		o->nblk = lw_tensor_list(L, nogv, &nog, false, &nl, "no_grad_vars");
+		if (o->nblk < 0)
+			return false;
+		o->blk = arena_array(L->A, (size_t)o->nblk + 1, sizeof(int));
+		for (int i = 0; i < o->nblk; i++)
+			o->blk[i] = nog[i].id;
+	}
+	return true;
+}
+
+/* The differentiable inputs of a jvp or jacobian (a tensor or a list). */
+static int j_inputs(Lower *L, const Ast *e, Val **ins, const Ast *const **in_ast, bool *is_list, const char *what)
+{
+	int n = lw_tensor_list(L, e, ins, false, is_list, what);
+	if (n < 0)
+		return -1;
+	if (*is_list) {
+		*in_ast = (const Ast *const *)e->list.items;
+	} else {
+		const Ast **one = arena_alloc(L->A, sizeof *one);
+		*one = e;
+		*in_ast = one;
+	}
+	bool ok = n > 0;
+	if (!ok)
+		lw_err(L, e->loc, "%s needs at least one input", what);
+	for (int i = 0; i < n; i++)
+		ok = check_differentiable(L, (*in_ast)[i], (*ins)[i]) && ok;
+	return ok ? n : -1;
+}
+
+/* Tangents t[j] = sum_i J_ji v[i] of the outputs o (-1 where no input
+ * reaches an output), as the adjoint of the adjoint: one sweep gives the
+ * map u -> J^T u, linear in u (a placeholder per output, zeros); its
+ * adjoint with respect to u, seeded with v, is J v. Written in IR ops, so
+ * the tangents differentiate again; it costs about three sweeps of the
+ * function where a forward-mode pass would cost one (docs/derivatives.md). */
+static void tangents(Lower *L, const int *o, int nout, const int *x, const int *v, int nin, const JOpts *op, int *t)
+{
+	Func *f = L->f;
+	int *u = arena_array(L->A, (size_t)nout + 1, sizeof(int)), *g = arena_array(L->A, (size_t)nin + 1, sizeof(int));
+	for (int j = 0; j < nout; j++) {
+		const Inst *oj = lw_inst(L, o[j]);
+		u[j] = ir_unary(f, OP_copy, ir_fill(f, oj->dt, 0.0, oj->rank, oj->shape));
+		lw_inst(L, u[j])->note = "placeholder of jvp (its value does not matter)";
+	}
+	adj_vjp(f, o, u, nout, x, nin, op->blk, op->nblk, g);
+	int *go = arena_array(L->A, (size_t)nin + 1, sizeof(int)),
+	    *gv = arena_array(L->A, (size_t)nin + 1, sizeof(int));
+	int m = 0;
+	for (int i = 0; i < nin; i++)
+		if (g[i] >= 0) {
+			go[m] = g[i];
+			gv[m++] = v[i];
+		}
+	for (int j = 0; j < nout; j++)
+		t[j] = -1;
+	if (m > 0)
+		adj_vjp(f, go, gv, m, u, nout, NULL, 0, t);
+}
+
+Val lw_bi_jvp(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)b;
+	enum { YS, XS, V, CREATE, ALLOW_UNUSED, NO_GRAD_VARS };
+	JOpts op;
+	if (!j_options(L, a[CREATE], a[ALLOW_UNUSED], a[NO_GRAD_VARS], &op))
+		return ERR;
+	Val *outs, *ins, *vs = NULL;
+	const Ast *const *in_ast;
+	bool out_list, in_list, v_list;
+	int nout = lw_tensor_list(L, a[YS], &outs, false, &out_list, "jvp's outputs");
+	int nin = j_inputs(L, a[XS], &ins, &in_ast, &in_list, "jvp");
+	if (nout < 0 || nin < 0)
+		return ERR;
+	int nv = a[V] && a[V]->kind != AST_NONE ? lw_tensor_list(L, a[V], &vs, true, &v_list, "jvp's v") : 0;
+	if (nv < 0)
+		return ERR;
+	if (vs && nv != nin) {
+		lw_err(L, a[V]->loc, "jvp's v has %d entr%s for %d input%s", nv, nv == 1 ? "y" : "ies", nin,
+		       nin == 1 ? "" : "s");
+		return ERR;
+	}
+	int *o = arena_array(L->A, (size_t)nout + 1, sizeof(int)), *x = arena_array(L->A, (size_t)nin + 1, sizeof(int));
+	int *v = arena_array(L->A, (size_t)nin + 1, sizeof(int)), *t = arena_array(L->A, (size_t)nout + 1, sizeof(int));
+	for (int j = 0; j < nout; j++)
+		o[j] = lw_strong(L, outs[j]);
+	for (int i = 0; i < nin; i++) {
+		const Inst *xi = lw_inst(L, ins[i].id);
+		x[i] = ins[i].id;
+		if (!vs || vs[i].kind == V_NONE) { /* Paddle: ones */
+			v[i] = ir_fill(L->f, xi->dt, 1.0, xi->rank, xi->shape);
+			continue;
+		}
+		const Inst *vi = lw_inst(L, vs[i].id);
+		bool same = vi->rank == xi->rank && (vs[i].weak || vi->dt == xi->dt);
+		for (int k = 0; same && k < xi->rank; k++)
+			same = vi->shape[k] == xi->shape[k];
+		if (!same) {
+			lw_err(L, (v_list ? a[V]->list.items[i] : a[V])->loc,
+			       "the tangent %s does not match its input %s", lw_type_str(L, vs[i]),
+			       lw_type_str(L, ins[i]));
+			return ERR;
+		}
+		v[i] = vs[i].weak ? lw_as_dtype(L, vs[i], xi->dt) : vs[i].id;
+	}
+	if (!lw_body_grad_ok(L, call, o, nout, x, in_ast, nin))
+		return ERR;
+	tangents(L, o, nout, x, v, nin, &op, t);
+	Val *res = arena_array(L->A, (size_t)nout + 1, sizeof(Val));
+	bool ok = true;
+	for (int j = 0; j < nout; j++) {
+		if (t[j] < 0) {
+			if (!op.allow_unused) {
+				const Ast *at = out_list ? a[YS]->list.items[j] : a[YS];
+				lw_err(L, at->loc,
+				       "no input of jvp reaches '%s'; pass allow_unused=true to get none for it",
+				       lw_text_of(L, at));
+				ok = false;
+			}
+			res[j] = lw_none_like(L, outs[j]);
+			continue;
+		}
+		res[j] = lw_tensor(op.create ? t[j] : ir_unary(L->f, OP_detach, t[j]), false);
+	}
+	if (!ok)
+		return ERR;
+	if (nout == 1)
+		return res[0];
+	Val tup = {.kind = V_TUPLE, .items = res, .nitems = nout};
+	return tup;
+}
+
+enum { MAX_JAC_SWEEPS = 256 };
+
+/* The number of elements of a value, when it is a constant. */
+static bool const_numel(const Inst *in, int64_t *n)
+{
+	*n = 1;
+	for (int k = 0; k < in->rank; k++) {
+		int64_t d;
+		if (!dim_is_const(in->shape[k], &d))
+			return false;
+		*n *= d;
+	}
+	return true;
+}
+
+/* A constant of shape like in with a one at flat position k. */
+static int basis(Lower *L, const Inst *like, int64_t n, int64_t k)
+{
+	double *nums = arena_array(L->A, (size_t)n + 1, sizeof(double));
+	nums[k] = 1;
+	return ir_const(L->f, like->dt, like->rank, like->shape, nums);
+}
+
+/* J = dy/dx of shape y.shape + x.shape (-1 if y does not depend on x):
+ * by rows (one reverse sweep per element of y) when x has at least as many
+ * elements, else by columns (one tangent per element of x). */
+static int jacobian_of(Lower *L, const Ast *at, int y, int x, const JOpts *op)
+{
+	Func *f = L->f;
+	const Inst *yi = lw_inst(L, y), *xi = lw_inst(L, x);
+	int64_t ny, nx;
+	if (!const_numel(yi, &ny) || !const_numel(xi, &nx)) {
+		lw_err(L, at->loc, "jacobian of %s with respect to %s: symbolic sizes are not supported yet",
+		       lw_type_text(L, yi->dt, yi->rank, yi->shape, false),
+		       lw_type_text(L, xi->dt, xi->rank, xi->shape, false));
+		return -2;
+	}
+	bool forward = nx < ny;
+	int64_t sweeps = forward ? nx : ny, other = forward ? ny : nx;
+	if (sweeps > MAX_JAC_SWEEPS) {
+		lw_err(L, at->loc, "jacobian needs %lld sweeps, more than the %d supported yet", (long long)sweeps,
+		       MAX_JAC_SWEEPS);
+		return -2;
+	}
+	const Dim *flat[2] = {dim_const(L->dc, 1), dim_const(L->dc, other)};
+	int *parts = arena_array(L->A, (size_t)sweeps + 1, sizeof(int));
+	bool any = false;
+	for (int64_t k = 0; k < sweeps; k++) {
+		int g;
+		if (forward) {
+			int v = basis(L, xi, nx, k);
+			tangents(L, &y, 1, &x, &v, 1, op, &g);
+		} else {
+			int s = basis(L, yi, ny, k);
+			adj_vjp(f, &y, &s, 1, &x, 1, op->blk, op->nblk, &g);
+		}
+		if (g < 0) { /* no dependence: the same for every sweep */
+			const Inst *of = forward ? yi : xi;
+			g = ir_fill(f, of->dt, 0.0, of->rank, of->shape);
+		} else {
+			any = true;
+		}
+		parts[k] = ir_reshape(f, g, 2, flat);
+	}
+	if (!any)
+		return -1;
+	int J = sweeps == 1 ? parts[0] : ir_concat(f, parts, (int)sweeps, 0);
+	if (forward) {
+		static const int64_t swap[2] = {1, 0};
+		J = ir_transpose(f, J, swap);
+	}
+	const Dim *shape[IR_MAX_RANK];
+	int rank = yi->rank + xi->rank;
+	if (rank > IR_MAX_RANK) {
+		lw_err(L, at->loc, "the jacobian would have rank %d, more than %d", rank, IR_MAX_RANK);
+		return -2;
+	}
+	for (int k = 0; k < yi->rank; k++)
+		shape[k] = yi->shape[k];
+	for (int k = 0; k < xi->rank; k++)
+		shape[yi->rank + k] = xi->shape[k];
+	J = ir_reshape(f, J, rank, shape);
+	lw_inst(L, J)->note = forward ? "jacobian by forward sweeps (x is smaller than y)"
+	                              : "jacobian by reverse sweeps (y is no larger than x)";
+	return J;
+}
+
+/* jacobian(y, x) or jacobian(y, [x1, x2]); hessian(y, x) is the jacobian
+ * of grad(y, x, create_graph=true). */
+static Val jac_common(Lower *L, const Ast *call, const Ast **a, bool hessian)
+{
+	enum { YS, XS, BATCH, CREATE, ALLOW_UNUSED, NO_GRAD_VARS };
+	const char *what = hessian ? "hessian" : "jacobian";
+	JOpts op;
+	if (!j_options(L, a[CREATE], a[ALLOW_UNUSED], a[NO_GRAD_VARS], &op))
+		return ERR;
+	if (a[BATCH] && a[BATCH]->kind != AST_NONE) {
+		lw_err(L, a[BATCH]->loc, "%s's batch_axis is not supported yet", what);
+		return ERR;
+	}
+	if (a[YS]->kind == AST_LIST) {
+		lw_err(L, a[YS]->loc, "%s of a list of outputs is not supported yet; take one output at a time", what);
+		return ERR;
+	}
+	Val y = lw_want(L, a[YS]), *ins;
+	const Ast *const *in_ast;
+	bool in_list;
+	int nin = j_inputs(L, a[XS], &ins, &in_ast, &in_list, what);
+	if (y.kind != V_TENSOR || nin < 0)
+		return ERR;
+	if (hessian && in_list) {
+		lw_err(L, a[XS]->loc, "hessian of a list of inputs is not supported yet; take one input at a time");
+		return ERR;
+	}
+	int yv = lw_strong(L, y);
+	if (hessian && lw_inst(L, yv)->rank != 0) {
+		lw_err(L, a[YS]->loc, "hessian needs a scalar output; '%s' is %s", lw_text_of(L, a[YS]),
+		       lw_type_str(L, y));
+		return ERR;
+	}
+	int *x = arena_array(L->A, (size_t)nin + 1, sizeof(int));
+	for (int i = 0; i < nin; i++)
+		x[i] = ins[i].id;
+	if (!lw_body_grad_ok(L, call, &yv, 1, x, in_ast, nin))
+		return ERR;
+	if (hessian) {
+		int one = ir_fill(L->f, lw_inst(L, yv)->dt, 1.0, 0, NULL), g;
+		adj_vjp(L->f, &yv, &one, 1, x, 1, op.blk, op.nblk, &g);
+		if (g < 0) {
+			if (!op.allow_unused) {
+				lw_err(L, in_ast[0]->loc, "the output of hessian does not depend on '%s'",
+				       lw_text_of(L, in_ast[0]));
+				return ERR;
+			}
+			return lw_none_like(L, ins[0]);
+		}
+		yv = g;
+	}
+	Val *res = arena_array(L->A, (size_t)nin + 1, sizeof(Val));
+	bool ok = true;
+	for (int i = 0; i < nin; i++) {
+		int J = jacobian_of(L, in_ast[i], yv, x[i], &op);
+		if (J == -2)
+			return ERR;
+		if (J < 0) {
+			if (!op.allow_unused) {
+				lw_err(L, in_ast[i]->loc,
+				       "the output of %s does not depend on '%s'; pass allow_unused=true to get none "
+				       "for it",
+				       what, lw_text_of(L, in_ast[i]));
+				ok = false;
+			}
+			Val n = {.kind = V_NONE};
+			res[i] = n;
+			continue;
+		}
+		res[i] = lw_tensor(op.create ? J : ir_unary(L->f, OP_detach, J), false);
+	}
+	if (!ok)
+		return ERR;
+	if (nin == 1)
+		return res[0];
+	Val tup = {.kind = V_TUPLE, .items = res, .nitems = nin};
+	return tup;
+}
+
+Val lw_bi_jacobian(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)b;
+	return jac_common(L, call, a, false);
+}
+
+Val lw_bi_hessian(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)b;
+	return jac_common(L, call, a, true);
+}

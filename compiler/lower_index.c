@@ -95,7 +95,26 @@ static bool slice_axis(Lower *L, const Ast *item, const Ast *base, const Dim *n,
 	return true;
 }
 
-/* x indexed by the items of e from `first` on (earlier ones were taken). */
+/* An index computed at run time (not a constant, not a slice): an integer
+ * scalar (x[i], x[2 * t]) or an integer tensor (x[idx]), as i64; -1 after
+ * an error. */
+static int runtime_index(Lower *L, const Ast *item)
+{
+	Val iv = lw_want(L, item);
+	if (iv.kind != V_TENSOR)
+		return -1;
+	const Inst *ii = lw_inst(L, iv.id);
+	if (iv.weak ? !lw_weak_int(L, iv.id) : !dtype_is_int(ii->dt)) {
+		lw_err(L, item->loc, "the index '%s' is %s; indices are integers (convert with i64(...))",
+		       lw_text_of(L, item), lw_type_str(L, iv));
+		return -1;
+	}
+	return iv.weak || ii->dt != DT_I64 ? lw_as_dtype(L, iv, DT_I64) : iv.id;
+}
+
+/* x indexed by the items of e from `first` on (earlier ones were taken):
+ * constant indices and slices as a slice, then the run-time indices as
+ * takes (gathers) on their axes, from the last axis to the first. */
 static Val index_items(Lower *L, const Ast *e, Val x, int first)
 {
 	const Inst *in = lw_inst(L, x.id);
@@ -107,23 +126,49 @@ static Val index_items(Lower *L, const Ast *e, Val x, int first)
 	const Dim *starts[IR_MAX_RANK], *lens[IR_MAX_RANK];
 	int64_t steps[IR_MAX_RANK];
 	bool drop[IR_MAX_RANK];
+	int at[IR_MAX_RANK], narrays = 0; /* run-time indices by axis (-1: none) */
 	for (int k = 0; k < r; k++) {
 		starts[k] = dim_const(L->dc, 0);
 		steps[k] = 1;
 		lens[k] = in->shape[k];
 		drop[k] = false;
-		if (k < n && !slice_axis(L, e->list.items[first + k], e->a, in->shape[k], &starts[k], &steps[k],
-		                         &lens[k], &drop[k]))
+		at[k] = -1;
+		if (k >= n)
+			continue;
+		const Ast *item = e->list.items[first + k];
+		double c;
+		bool is_int;
+		if (item->kind != AST_SLICE && !lw_const_num(L, item, &c, &is_int, false)) {
+			if ((at[k] = runtime_index(L, item)) < 0)
+				return ERR;
+			if (lw_inst(L, at[k])->rank > 0 && ++narrays > 1) {
+				lw_err(L, item->loc, "one index tensor at a time: index by '%s' in a second [...]",
+				       lw_text_of(L, item));
+				return ERR;
+			}
+			continue;
+		}
+		if (!slice_axis(L, item, e->a, in->shape[k], &starts[k], &steps[k], &lens[k], &drop[k]))
 			return ERR;
 	}
 	int v = ir_slice(L->f, x.id, starts, steps, lens);
 	const Dim *kept[IR_MAX_RANK];
-	int nk = 0;
-	for (int k = 0; k < r; k++)
+	int nk = 0, axis[IR_MAX_RANK];
+	for (int k = 0; k < r; k++) {
+		axis[k] = nk;
 		if (!drop[k])
 			kept[nk++] = lens[k];
+	}
 	if (nk != r)
 		v = ir_reshape(L->f, v, nk, kept);
+	for (int k = r - 1; k >= 0; k--)
+		if (at[k] >= 0) {
+			if (lw_inst(L, v)->rank - 1 + lw_inst(L, at[k])->rank > IR_MAX_RANK) {
+				lw_err(L, e->loc, "'%s' would have more than %d axes", lw_text_of(L, e), IR_MAX_RANK);
+				return ERR;
+			}
+			v = ir_gather(L->f, v, at[k], axis[k]);
+		}
 	return lw_tensor(v, x.weak);
 }
 

@@ -97,7 +97,7 @@ typedef struct Lower {
 
 static inline DType dt_of(const Lower *L, DType dt)
 {
-	return L->promote ? DT_F64 : dt;
+	return L->promote && dt == DT_F32 ? DT_F64 : dt;
 }
 
 typedef struct Builtin Builtin;
@@ -129,6 +129,7 @@ const char *lw_text_of(Lower *L, const Ast *e);
 GradAcc *lw_grad_acc(Lower *L, int leaf);
 void lw_add_constraint(Lower *L, ConsKind kind, const Dim *a, const Dim *b, const char *msg);
 bool lw_require_ge0(Lower *L, Loc loc, const Dim *a, const char *what);
+bool lw_weak_int(Lower *L, int v);
 bool lw_require_ge0_if(Lower *L, Loc loc, const Dim *a, const Dim *cond, const char *what);
 int lw_as_dtype(Lower *L, Val v, DType dt);
 int lw_strong(Lower *L, Val v);
@@ -186,6 +187,9 @@ bool lw_not_in_body(Lower *L, Loc loc, const char *what);
 
 /* ---------------------------------------------------------------- lower_grad.c */
 Val lw_bi_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a);
+Val lw_bi_jvp(Lower *L, const Builtin *b, const Ast *call, const Ast **a);
+Val lw_bi_jacobian(Lower *L, const Builtin *b, const Ast *call, const Ast **a);
+Val lw_bi_hessian(Lower *L, const Builtin *b, const Ast *call, const Ast **a);
 Val lw_bi_backward(Lower *L, const Builtin *b, const Ast *call, const Ast **a);
 Val lw_bi_clear_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a);
 Val lw_attr_grad(Lower *L, const Ast *e);

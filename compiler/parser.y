@@ -30,6 +30,7 @@
 	StmtList stmts;
 	struct { const char **names; Loc *locs; int n; } targets;
 	FuncAst *func;
+	DType dtype;
 }
 
 %code {
@@ -86,13 +87,14 @@ static Ast *binop(ParseCtx *ctx, BinOp op, Ast *a, Ast *b, Loc loc)
 %token <ast> NUMBER "number"
 %token FUNC "func" NONE "none" TRUE "true" FALSE "false" NOGRAD "nograd"
 %token FOR "for" IN "in" IF "if" ELSE "else" BREAK "break"
-%token F32 "f32" F64 "f64"
-%token ARROW "->" POW "**" LE "<=" GE ">=" EQ "==" NE "!="
+%token F32 "f32" F64 "f64" I32 "i32" I64 "i64"
+%token ARROW "->" POW "**" FLOORDIV "//" LE "<=" GE ">=" EQ "==" NE "!="
 %token NEWLINE "newline"
 
 %type <ast> expr cmp arith term unary power postfix primary slice_item opt_expr list
 %type <args> args arg_list items item_list slice_items
 %type <type> type
+%type <dtype> dtype
 %type <dim> dim
 %type <dims> dims
 %type <param> param
@@ -150,10 +152,15 @@ param
 	;
 
 type
-	: F32 { $$.loc = L(@1); $$.dtype = DT_F32; $$.rank = 0; $$.dims = NULL; }
-	| F64 { $$.loc = L(@1); $$.dtype = DT_F64; $$.rank = 0; $$.dims = NULL; }
-	| F32 '[' dims ']' { $$.loc = L(@1); $$.dtype = DT_F32; $$.rank = $3.n; $$.dims = $3.items; }
-	| F64 '[' dims ']' { $$.loc = L(@1); $$.dtype = DT_F64; $$.rank = $3.n; $$.dims = $3.items; }
+	: dtype { $$.loc = L(@1); $$.dtype = $1; $$.rank = 0; $$.dims = NULL; }
+	| dtype '[' dims ']' { $$.loc = L(@1); $$.dtype = $1; $$.rank = $3.n; $$.dims = $3.items; }
+	;
+
+dtype
+	: F32 { $$ = DT_F32; }
+	| F64 { $$ = DT_F64; }
+	| I32 { $$ = DT_I32; }
+	| I64 { $$ = DT_I64; }
 	;
 
 dims
@@ -330,6 +337,8 @@ term
 	: unary
 	| term '*' unary { $$ = binop(ctx, BIN_MUL, $1, $3, L(@2)); }
 	| term '/' unary { $$ = binop(ctx, BIN_DIV, $1, $3, L(@2)); }
+	| term FLOORDIV unary { $$ = binop(ctx, BIN_FLOORDIV, $1, $3, L(@2)); }
+	| term '%' unary { $$ = binop(ctx, BIN_MOD, $1, $3, L(@2)); }
 	| term '@' unary { $$ = binop(ctx, BIN_MATMUL, $1, $3, L(@2)); }
 	;
 
@@ -356,8 +365,7 @@ primary
 	| TRUE { $$ = ast_new(ctx->A, AST_BOOL, L(@1)); $$->bval = true; }
 	| FALSE { $$ = ast_new(ctx->A, AST_BOOL, L(@1)); $$->bval = false; }
 	| NONE { $$ = ast_new(ctx->A, AST_NONE, L(@1)); }
-	| F32 { $$ = ast_new(ctx->A, AST_DTYPE, L(@1)); $$->dtype = DT_F32; }
-	| F64 { $$ = ast_new(ctx->A, AST_DTYPE, L(@1)); $$->dtype = DT_F64; }
+	| dtype { $$ = ast_new(ctx->A, AST_DTYPE, L(@1)); $$->dtype = $1; }
 	| '(' expr ')' { $$ = $2; }
 	| list
 	;
@@ -449,8 +457,8 @@ static void put_symbol(Buf *b, const char *name)
  * are noise next to the tokens that would end it. */
 static bool continues_expr(const char *name)
 {
-	static const char *const ops[] = {"**", "<=", ">=", "==", "!=", "'<'", "'>'", "'+'", "'-'",
-	                                  "'*'", "'/'", "'@'", "'.'", "'('", "'['"};
+	static const char *const ops[] = {"**", "//", "<=", ">=", "==", "!=", "'<'", "'>'", "'+'", "'-'",
+	                                  "'*'", "'/'", "'%'", "'@'", "'.'", "'('", "'['"};
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
 		if (strcmp(name, ops[i]) == 0)
 			return true;
@@ -478,7 +486,8 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
 		yysymbol_kind_t k = expected[i];
 		const char *name = yysymbol_name(k);
 		bool starts = k == YYSYMBOL_IDENT || k == YYSYMBOL_NUMBER || k == YYSYMBOL_TRUE || k == YYSYMBOL_FALSE ||
-		              k == YYSYMBOL_NONE || k == YYSYMBOL_F32 || k == YYSYMBOL_F64 || strcmp(name, "'('") == 0 ||
+		              k == YYSYMBOL_NONE || k == YYSYMBOL_F32 || k == YYSYMBOL_F64 || k == YYSYMBOL_I32 ||
+		              k == YYSYMBOL_I64 || strcmp(name, "'('") == 0 ||
 		              strcmp(name, "'['") == 0 || strcmp(name, "'-'") == 0;
 		if ((expr && starts) || (enders && continues_expr(name)))
 			continue;

@@ -152,7 +152,8 @@ const char *ir_verify(const Func *f)
 		int first = in->op == OP_where ? 1 : 0;
 		if (info->kind != K_SRC && info->kind != K_CTRL && in->op != OP_cast)
 			for (int k = first; k < in->nargs; k++)
-				if (ir_inst(f, in->args[k])->dt != in->dt)
+				if (ir_inst(f, in->args[k])->dt != in->dt &&
+				    !((in->op == OP_gather || in->op == OP_scatter_add) && k == 1)) /* (the indices) */
 					return arena_printf(f->A, "%%%d: %s: operand %d has another dtype", v,
 					                    info->name, k);
 		if (in->op == OP_const && in->nnums != ir_numel_const(in))

@@ -39,7 +39,7 @@ enum ad_entry {
 };
 typedef struct ad_meta_tensor {
     const char *name;
-    int dtype;        /* 0: f32, 1: f64 */
+    int dtype;        /* 0: f32, 1: f64, 2: i32, 3: i64 (adrt.h's ad_dtype) */
     int rank;
     const char *type; /* as declared, for messages: "f32[n, 3]" */
     int nograd;       /* a parameter marked nograd */

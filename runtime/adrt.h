@@ -17,7 +17,8 @@ extern "C" {
 
 #define AD_MAX_RANK 16
 
-typedef enum ad_dtype { AD_F32 = 0, AD_F64 = 1 } ad_dtype;
+/* Element types; the codes are those of ad_meta_tensor.dtype. */
+typedef enum ad_dtype { AD_F32 = 0, AD_F64 = 1, AD_I32 = 2, AD_I64 = 3 } ad_dtype;
 
 /* The status codes (AD_OK, AD_E_*, and the emitted code's AD_ERR_*) are in
  * ad_meta.h. */
@@ -36,33 +37,70 @@ typedef struct ad_tensor {
 	int stop_gradient;      /* nonzero: ad_backward treats it as a constant (Paddle) */
 } ad_tensor;
 
-/* A zero-filled tensor; NULL on error. */
+/* A zero-filled tensor; NULL on error (AD_E_VALUE for a dtype that is none
+ * of the four). */
 ad_tensor *ad_tensor_new(ad_dtype dtype, int rank, const int64_t *shape, ad_error *err);
 void ad_tensor_free(ad_tensor *t);
 int64_t ad_tensor_numel(const ad_tensor *t);
+/* Bytes per element: 4 or 8 (0 for a code that is no dtype). */
 size_t ad_dtype_size(ad_dtype dtype);
+/* "f32", "f64", "i32", "i64" ("?" for a code that is no dtype). */
 const char *ad_dtype_name(ad_dtype dtype);
+/* Nonzero for AD_I32 and AD_I64. */
+int ad_dtype_is_int(ad_dtype dtype);
+/* Element i (flat, row-major) as a double. Of an integer tensor it is exact
+ * up to 2^53 in magnitude, rounded to the nearest double beyond. */
 double ad_tensor_get(const ad_tensor *t, int64_t i);
+/* Set element i from a double. An integer tensor gets v truncated toward
+ * zero, as a C cast does; where a C cast is undefined, NaN gives 0 and a
+ * value outside the type's range its minimum or maximum. */
 void ad_tensor_set(ad_tensor *t, int64_t i, double v);
-/* A copy in another dtype (or the same). */
+/* Element i as an int64_t: exact for an integer tensor; a float one's value
+ * is truncated toward zero (NaN: 0; outside int64's range: its minimum or
+ * maximum). */
+int64_t ad_tensor_get_i64(const ad_tensor *t, int64_t i);
+/* Set element i from an int64_t: an i32 tensor keeps its low 32 bits (two's
+ * complement wrap, as converting an int64 to i32 does); a float tensor the
+ * nearest float. */
+void ad_tensor_set_i64(ad_tensor *t, int64_t i, int64_t v);
+/* A copy in another dtype (or the same). Allowed: float to float (f64 to
+ * f32 rounds to nearest), integer to float (rounds to nearest beyond 2^24
+ * for f32, 2^53 for f64), integer to integer (i64 to i32 keeps the low 32
+ * bits: two's complement wrap, as a C cast does on common hosts). Float to
+ * integer is refused (AD_E_VALUE, "a float value ... was given for an
+ * integer parameter"): a float for an integer parameter is an error; use
+ * ad_tensor_convert_exact to convert float values that are integers. */
 ad_tensor *ad_tensor_convert(const ad_tensor *t, ad_dtype dtype, ad_error *err);
-/* "f32[2, 3]" */
+/* A copy in any dtype, only if every value is kept exactly (a float is an
+ * integer within the target's range, an integer fits, an f64 is an f32, an
+ * integer is a float); otherwise AD_E_VALUE naming the first element that is
+ * not. NaN is kept by a float to float conversion. */
+ad_tensor *ad_tensor_convert_exact(const ad_tensor *t, ad_dtype dtype, ad_error *err);
+/* "f32[2, 3]", "i64[3]", "f64" (a scalar) */
 void ad_tensor_describe(const ad_tensor *t, char *out, size_t n);
 
 /* Set err's code and message (printf-style); returns the code. */
 int ad_error_set(ad_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Input: a JSON number or nested array ("1.5", "[[1, 2], [3, 4]]"; the strings
- * "NaN", "Infinity" and "-Infinity" are numbers too), as f64. */
+ * "NaN", "Infinity" and "-Infinity" are numbers too). A value whose numbers
+ * are all integer literals (no '.', no exponent, no NaN or Infinity: "3",
+ * "[0, 2, 1]", also "[]") is i64 (an integer outside int64's range is an
+ * error); one with any other number anywhere is f64. */
 ad_tensor *ad_parse_json(const char *text, ad_error *err);
-/* Input: a .npy, .json or .csv file, chosen by extension; a CSV is a 2-D table. */
+/* Input: a .npy, .json or .csv file, chosen by extension; a CSV is a 2-D table.
+ * A .json file is read as ad_parse_json reads text; a CSV of integers only
+ * is i64, else f64; a .npy file keeps its type: <f4 f32, <f8 f64, <i4 i32,
+ * <i8 i64 (big-endian too; bool, int8, int16, uint8 and uint16 become i32,
+ * uint32 and uint64 i64, a uint64 above int64's range is an error). */
 ad_tensor *ad_read_file(const char *path, ad_error *err);
 ad_tensor *ad_read_npy(const char *path, ad_error *err);
 ad_tensor *ad_read_csv(const char *path, ad_error *err);
 /* The same from bytes in memory; `name` stands for the file in messages. */
 ad_tensor *ad_parse_npy(const void *data, size_t len, const char *name, ad_error *err);
 ad_tensor *ad_parse_csv(const char *data, size_t len, const char *name, ad_error *err);
-/* Write as .npy (<f4 or <f8, C order), through a temporary file and a rename. */
+/* Write as .npy (<f4, <f8, <i4 or <i8, C order: numpy.save's bytes), through a
+ * temporary file and a rename. */
 int ad_write_npy(const char *path, const ad_tensor *t, ad_error *err);
 /* The bytes of that .npy file (malloc'ed; *len set), or NULL when out of memory. */
 void *ad_format_npy(const ad_tensor *t, size_t *len);
@@ -74,7 +112,8 @@ int ad_write_file_atomic(const char *path, const void *data, size_t len, ad_erro
 int ad_write_files_atomic(int n, const char *const *paths, const void *const *data, const size_t *lens, ad_error *err);
 
 /* Output formats of named results; a NULL tensor is a none result. The
- * returned text is malloc'ed; NULL when out of memory. */
+ * returned text is malloc'ed; NULL when out of memory. Integers print as
+ * integers ("3", "[0, 2, 1]"), never with a decimal point or exponent. */
 char *ad_format_json(const char *const *names, const ad_tensor *const *ts, int n);
 char *ad_format_text(const char *const *names, const ad_tensor *const *ts, int n);
 char *ad_format_csv(const char *const *names, const ad_tensor *const *ts, int n);
@@ -106,8 +145,12 @@ const ad_meta *ad_function_meta(const ad_function *f);
 int ad_function_param(const ad_function *f, const char *name);
 int ad_function_result(const ad_function *f, const char *name);
 
-/* Run f: inputs[nparams] (converted to the parameters' dtypes as needed);
- * results[nresults] are allocated (NULL for a result that is none). */
+/* Run f: inputs[nparams] (converted to the parameters' dtypes as needed, as
+ * ad_tensor_convert does, except that a float tensor for an integer
+ * parameter, or an integer that does not fit an i32 one, is an error:
+ * AD_E_VALUE naming the parameter); results[nresults] are allocated (NULL
+ * for a result that is none). An index out of range (the entry point's
+ * AD_ERR_INDEX) is AD_E_VALUE. */
 int ad_call(const ad_function *f, ad_tensor *const *inputs, ad_tensor **results, ad_error *err);
 
 /* paddle.grad at run time: the gradient, for every parameter p with wrt[p]
@@ -124,8 +167,9 @@ int ad_grad(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *gr
  * results, and keeps what the backward pass needs (the graph). ad_backward
  * adds, to the .grad of every input tensor that is not stop_gradient and
  * whose parameter is not nograd, the gradient of the results seeded by
- * grad_tensors (NULL, or NULL entries: ones). The input tensors must live
- * as long as the graph. With retain_graph, backward may run again (with
+ * grad_tensors (NULL, or NULL entries: ones); .grad has the tensor's dtype,
+ * or the parameter's for an integer tensor given for a float parameter. The
+ * input tensors must live as long as the graph. With retain_graph, backward may run again (with
  * other seeds); without, the graph is freed and a second backward is an
  * error (AD_E_GRAD), as in Paddle. */
 ad_graph *ad_forward(const ad_function *f, ad_tensor *const *inputs, ad_tensor **results, ad_error *err);

@@ -32,6 +32,18 @@ struct ad_graph {
 
 enum { R = AD_META_MAX_RANK };
 
+/* An ad_meta_tensor's dtype code (checked by ad_module_wrap) as a dtype:
+ * the codes are the same. */
+static ad_dtype dt_of(int d)
+{
+	return (ad_dtype)d;
+}
+
+static bool is_dtype_code(int d)
+{
+	return d >= AD_F32 && d <= AD_I64;
+}
+
 /* ---------------------------------------------------------------- modules */
 
 ad_module *ad_module_wrap(const ad_meta *const *metas, int n, void *owner, void (*free_owner)(void *), ad_error *err)
@@ -50,6 +62,19 @@ ad_module *ad_module_wrap(const ad_meta *const *metas, int n, void *owner, void 
 			             "function record %d is missing or of another version (%d, wanted %d)", i,
 			             metas[i] ? metas[i]->version : -1, AD_META_VERSION);
 			return NULL;
+		}
+		const ad_meta *mi = metas[i];
+		for (int k = 0; k < mi->nparams + mi->nresults; k++) {
+			const ad_meta_tensor *mt = k < mi->nparams ? &mi->params[k] : &mi->results[k - mi->nparams];
+			if (!is_dtype_code(mt->dtype)) {
+				free(m->fns);
+				free(m);
+				ad_error_set(err, AD_E_VALUE,
+				             "function record %d (%s): '%s' has dtype code %d (0: f32, 1: f64, 2: i32, "
+				             "3: i64)",
+				             i, mi->name, mt->name, mt->dtype);
+				return NULL;
+			}
 		}
 		m->fns[i].meta = metas[i];
 		m->fns[i].module = m;
@@ -120,11 +145,6 @@ int ad_function_result(const ad_function *f, const char *name)
 }
 
 /* ---------------------------------------------------------------- calls */
-
-static ad_dtype dt_of(int d)
-{
-	return d ? AD_F64 : AD_F32;
-}
 
 static void free_all(ad_tensor **t, int n)
 {
@@ -251,6 +271,25 @@ static ad_tensor **bind(const ad_function *f, ad_tensor *const *inputs, int64_t 
 		}
 		for (int a = 0; a < t->rank; a++)
 			shapes[p * R + a] = t->shape[a];
+		if (ad_dtype_is_int(dt_of(mp->dtype)) && !ad_dtype_is_int(t->dtype)) {
+			ad_error_set(err, AD_E_VALUE,
+			             "%s: a float value (%s) was given for the integer parameter '%s' (%s); give "
+			             "integers (1, not 1.0)",
+			             m->name, shape_text(t, b, sizeof b), mp->name, mp->type);
+			goto fail;
+		}
+		/* an integer that does not fit an i32 parameter is an error, not
+		 * wrapped (as NumPy refuses a Python int out of an int32's range) */
+		if (mp->dtype == AD_I32 && t->dtype == AD_I64) {
+			ad_error e;
+			if (!(in[p] = ad_tensor_convert_exact(t, AD_I32, &e))) {
+				ad_error_set(err, e.code,
+				             "%s: input '%s' does not fit the integer parameter's type %s (%s)",
+				             m->name, mp->name, mp->type, e.msg);
+				goto fail;
+			}
+			continue;
+		}
 		in[p] = ad_tensor_convert(t, dt_of(mp->dtype), err);
 		if (!in[p])
 			goto fail;
@@ -287,6 +326,8 @@ static int code_error(const ad_meta *m, int rc, ad_error *err)
 		return ad_error_set(err, AD_E_SHAPE, "%s rejected the dimensions of its inputs", m->name);
 	if (rc == AD_ERR_NOMEM)
 		return ad_error_set(err, AD_E_NOMEM, "%s ran out of memory", m->name);
+	if (rc == AD_ERR_INDEX)
+		return ad_error_set(err, AD_E_VALUE, "%s: an index is out of range (AD_ERR_INDEX)", m->name);
 	return ad_error_set(err, AD_E_INTERNAL, "%s returned error %d", m->name, rc);
 }
 
@@ -390,6 +431,16 @@ static ad_tensor **seeds_of(const ad_meta *m, ad_tensor *const *given, const int
 				ad_error_set(err, AD_E_SHAPE, "%s: the seed for result '%s' %s but the result %s",
 				             m->name, m->results[r].name, shape_phrase(g->rank, g->shape, b, sizeof b),
 				             shape_phrase(m->results[r].rank, rs + r * R, w, sizeof w));
+				free_all(s, m->nresults);
+				return NULL;
+			}
+			if (ad_dtype_is_int(dt_of(m->results[r].dtype)) && !ad_dtype_is_int(g->dtype)) {
+				char b[256];
+				ad_error_set(err, AD_E_VALUE,
+				             "%s: a float value (%s) was given as the seed of the integer result '%s' "
+				             "(%s)",
+				             m->name, shape_text(g, b, sizeof b), m->results[r].name,
+				             m->results[r].type);
 				free_all(s, m->nresults);
 				return NULL;
 			}
@@ -590,12 +641,14 @@ int ad_backward(ad_graph *g, ad_tensor *const *grad_tensors, int retain_graph, a
 		rc = code_error(m, c, err);
 		goto done;
 	}
-	/* accumulate into each leaf's .grad, in the leaf's own dtype */
+	/* accumulate into each leaf's .grad, in the leaf's own dtype (an
+	 * integer leaf of a float parameter: the parameter's) */
 	for (int p = 0; p < np; p++) {
 		if (!grads[p])
 			continue;
 		ad_tensor *leaf = g->leaves[p];
-		if (!leaf->grad && !(leaf->grad = ad_tensor_new(leaf->dtype, leaf->rank, leaf->shape, err))) {
+		ad_dtype gd_type = ad_dtype_is_int(leaf->dtype) ? g->in[p]->dtype : leaf->dtype;
+		if (!leaf->grad && !(leaf->grad = ad_tensor_new(gd_type, leaf->rank, leaf->shape, err))) {
 			rc = AD_E_NOMEM;
 			goto done;
 		}

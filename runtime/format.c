@@ -91,6 +91,20 @@ static void shortest(char *b, size_t n, double v, ad_dtype dt)
 	}
 }
 
+enum style { EXACT, JSON, SHORTEST };
+
+/* Element k of t: an integer as an integer; a float as exact() or
+ * shortest() writes it. */
+static void element(char *b, size_t n, const ad_tensor *t, int64_t k, enum style s)
+{
+	if (ad_dtype_is_int(t->dtype))
+		snprintf(b, n, "%lld", (long long)ad_tensor_get_i64(t, k));
+	else if (s == SHORTEST)
+		shortest(b, n, ad_tensor_get(t, k), t->dtype);
+	else
+		exact(b, n, ad_tensor_get(t, k), t->dtype, s == JSON);
+}
+
 char *ad_format_json(const char *const *names, const ad_tensor *const *ts, int n)
 {
 	Out o = {0};
@@ -109,7 +123,7 @@ char *ad_format_json(const char *const *names, const ad_tensor *const *ts, int n
 		int64_t m = ad_tensor_numel(t);
 		for (int64_t k = 0; k < m; k++) {
 			char b[48];
-			exact(b, sizeof b, ad_tensor_get(t, k), t->dtype, true);
+			element(b, sizeof b, t, k, JSON);
 			if (k)
 				puts_(&o, ", ");
 			puts_(&o, b);
@@ -124,7 +138,7 @@ static void text_rec(Out *o, const ad_tensor *t, int depth, int64_t *k, int inde
 {
 	if (depth == t->rank) {
 		char b[48];
-		shortest(b, sizeof b, ad_tensor_get(t, (*k)++), t->dtype);
+		element(b, sizeof b, t, (*k)++, SHORTEST);
 		puts_(o, b);
 		return;
 	}
@@ -198,7 +212,7 @@ char *ad_format_csv(const char *const *names, const ad_tensor *const *ts, int n)
 		puts_(&o, "\n");
 		for (int64_t r = 0; r < len; r++) {
 			for (int i = 0; i < n; i++) {
-				exact(b, sizeof b, ad_tensor_get(ts[i], r), ts[i]->dtype, false);
+				element(b, sizeof b, ts[i], r, EXACT);
 				printf_(&o, "%s%s", i ? "," : "", b);
 			}
 			puts_(&o, "\n");
@@ -214,7 +228,7 @@ char *ad_format_csv(const char *const *names, const ad_tensor *const *ts, int n)
 		}
 		int64_t m = ad_tensor_numel(ts[i]);
 		for (int64_t k = 0; k < m; k++) {
-			exact(b, sizeof b, ad_tensor_get(ts[i], k), ts[i]->dtype, false);
+			element(b, sizeof b, ts[i], k, EXACT);
 			printf_(&o, "%s,%lld,%s\n", names[i], (long long)k, b);
 		}
 	}

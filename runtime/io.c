@@ -66,6 +66,10 @@ static int json_fill(const json_t *j, int depth, int rank, const int64_t *shape,
 {
 	if (depth == rank) {
 		double v;
+		if (t->dtype == AD_I64 && json_is_integer(j)) {
+			((int64_t *)t->data)[(*k)++] = (int64_t)json_integer_value(j);
+			return 0;
+		}
 		if (!json_number(j, &v))
 			return ad_error_set(err, AD_E_VALUE, "expected a number at %s, found %s",
 			                    plen ? path : "the top", json_kind(j));
@@ -88,6 +92,18 @@ static int json_fill(const json_t *j, int depth, int rank, const int64_t *shape,
 	return 0;
 }
 
+/* Whether the numbers of j (to depth rank; what lies elsewhere is an error
+ * json_fill reports) are all integer literals. */
+static bool json_all_integers(const json_t *j, int depth, int rank)
+{
+	if (depth == rank || !json_is_array(j))
+		return !json_is_real(j) && !json_is_string(j);
+	for (size_t i = 0; i < json_array_size(j); i++)
+		if (!json_all_integers(json_array_get(j, i), depth + 1, rank))
+			return false;
+	return true;
+}
+
 static ad_tensor *from_json(const json_t *root, ad_error *err)
 {
 	int64_t shape[AD_MAX_RANK];
@@ -103,7 +119,7 @@ static ad_tensor *from_json(const json_t *root, ad_error *err)
 			break;
 		j = json_array_get(j, 0);
 	}
-	ad_tensor *t = ad_tensor_new(AD_F64, rank, shape, err);
+	ad_tensor *t = ad_tensor_new(json_all_integers(root, 0, rank) ? AD_I64 : AD_F64, rank, shape, err);
 	if (!t)
 		return NULL;
 	char path[256] = "";
@@ -120,7 +136,15 @@ ad_tensor *ad_parse_json(const char *text, ad_error *err)
 	json_error_t je;
 	json_t *root = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
-		ad_error_set(err, AD_E_VALUE, "not a JSON number or array (%s, at character %d)", je.text, je.position);
+		/* jansson's words for an integer literal beyond int64_t */
+		if (strstr(je.text, "too big integer") || strstr(je.text, "too big negative integer"))
+			ad_error_set(err, AD_E_VALUE,
+			             "an integer outside the int64 range [-2^63, 2^63 - 1] (%s, at character %d); a "
+			             "float is written with a '.' or an exponent",
+			             je.text, je.position);
+		else
+			ad_error_set(err, AD_E_VALUE, "not a JSON number or array (%s, at character %d)", je.text,
+			             je.position);
 		return NULL;
 	}
 	ad_tensor *t = from_json(root, err);
@@ -297,11 +321,16 @@ ad_tensor *ad_parse_npy(const void *bytes, size_t len, const char *path, ad_erro
 	    !((type == 'f' && (size == 4 || size == 8)) ||
 	      ((type == 'i' || type == 'u') && (size == 1 || size == 2 || size == 4 || size == 8)) ||
 	      (type == 'b' && size == 1))) {
-		char why[64];
-		snprintf(why, sizeof why, "dtype '%s' is not supported; use <f4 or <f8", kind);
+		char why[80];
+		snprintf(why, sizeof why, "dtype '%s' is not supported; use <f4, <f8, <i4 or <i8", kind);
 		npy_fail(err, path, why);
 		goto out;
 	}
+	/* floats keep their type; integers (and bools) go to the narrowest of
+	 * i32 and i64 that holds every value of theirs (uint64: i64, checked) */
+	ad_dtype dt = type == 'f'                              ? (size == 4 ? AD_F32 : AD_F64)
+	              : size < 4 || (size == 4 && type == 'i') ? AD_I32
+	                                                       : AD_I64;
 	bool fortran = strncmp(fo, "True", 4) == 0;
 	int64_t shape[AD_MAX_RANK];
 	int rank = 0;
@@ -334,7 +363,7 @@ ad_tensor *ad_parse_npy(const void *bytes, size_t len, const char *path, ad_erro
 		npy_fail(err, path, "the data is shorter than the shape says");
 		goto out;
 	}
-	t = ad_tensor_new(AD_F64, rank, shape, err);
+	t = ad_tensor_new(dt, rank, shape, err);
 	if (!t)
 		goto out;
 	size_t data = hstart + hlen;
@@ -347,7 +376,8 @@ ad_tensor *ad_parse_npy(const void *bytes, size_t len, const char *path, ad_erro
 				e[a] = e[size - 1 - a];
 				e[size - 1 - a] = c;
 			}
-		double v;
+		double v = 0;
+		int64_t iv = 0;
 		if (type == 'f' && size == 4) {
 			float x;
 			memcpy(&x, e, 4);
@@ -355,21 +385,32 @@ ad_tensor *ad_parse_npy(const void *bytes, size_t len, const char *path, ad_erro
 		} else if (type == 'f') {
 			memcpy(&v, e, 8);
 		} else if (type == 'b' || (type == 'u' && size == 1)) {
-			v = e[0];
+			iv = e[0];
 		} else if (type == 'i' && size == 1) {
-			v = (signed char)e[0];
+			iv = (signed char)e[0];
 		} else if (size == 2) {
 			uint16_t x;
 			memcpy(&x, e, 2);
-			v = type == 'i' ? (double)(int16_t)x : (double)x;
+			iv = type == 'i' ? (int64_t)(int16_t)x : (int64_t)x;
 		} else if (size == 4) {
 			uint32_t x;
 			memcpy(&x, e, 4);
-			v = type == 'i' ? (double)(int32_t)x : (double)x;
+			iv = type == 'i' ? (int64_t)(int32_t)x : (int64_t)x;
 		} else {
 			uint64_t x;
 			memcpy(&x, e, 8);
-			v = type == 'i' ? (double)(int64_t)x : (double)x;
+			if (type == 'u' && x > (uint64_t)INT64_MAX) {
+				char why[96];
+				snprintf(why, sizeof why, "element %lld, %llu, is above the int64 range", (long long)i,
+				         (unsigned long long)x);
+				npy_fail(err, path, why);
+				ad_tensor_free(t);
+				t = NULL;
+				goto out;
+			}
+			int64_t y;
+			memcpy(&y, &x, 8); /* the same bits, two's complement */
+			iv = y;
 		}
 		/* Fortran order: element i is at the column-major position */
 		int64_t dst = i;
@@ -383,7 +424,10 @@ ad_tensor *ad_parse_npy(const void *bytes, size_t len, const char *path, ad_erro
 			for (int a = 0; a < rank; a++)
 				dst = dst * shape[a] + idx[a];
 		}
-		ad_tensor_set(t, dst, v);
+		if (type == 'f')
+			ad_tensor_set(t, dst, v);
+		else
+			ad_tensor_set_i64(t, dst, iv);
 	}
 out:
 	free(h);
@@ -506,8 +550,9 @@ void *ad_format_npy(const ad_tensor *t, size_t *len)
 		shape[--k] = 0; /* (2, 3) but (3,) */
 	snprintf(shape + k, sizeof shape - k, ")");
 	char header[640];
-	int hl = snprintf(header, sizeof header, "{'descr': '<%s', 'fortran_order': False, 'shape': %s, }",
-	                  t->dtype == AD_F64 ? "f8" : "f4", shape);
+	const char *descr = t->dtype == AD_F64 ? "f8" : t->dtype == AD_I32 ? "i4" : t->dtype == AD_I64 ? "i8" : "f4";
+	int hl =
+	    snprintf(header, sizeof header, "{'descr': '<%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
 	/* pad with spaces to a multiple of 64 bytes, counting the 10-byte
 	 * preamble and the final newline */
 	size_t total = 10 + (size_t)hl + 1;
@@ -553,6 +598,8 @@ ad_tensor *ad_parse_csv(const char *data, size_t len, const char *path, ad_error
 	text[len] = 0;
 	ad_tensor *t = NULL;
 	double *vals = NULL;
+	int64_t *ints = NULL; /* the same values as integers, while all are */
+	bool all_int = true;
 	size_t nv = 0, cap = 0;
 	int64_t rows = 0, cols = -1;
 	char *p = text, *end = text + len;
@@ -578,10 +625,25 @@ ad_tensor *ad_parse_csv(const char *data, size_t len, const char *path, ad_error
 			*eol = 0;
 			errno = 0;
 			double v = strtod(q, &num_end);
+			/* an integer literal: strtoll reads as far as strtod (no '.',
+			 * no exponent, not inf or nan, not hexadecimal) */
+			char *int_end;
+			errno = 0;
+			long long iv = num_end == q ? 0 : strtoll(q, &int_end, 10);
+			bool is_int = num_end != q && int_end == num_end;
+			int range = errno;
 			*eol = save;
 			if (num_end == q) {
 				ad_error_set(err, AD_E_VALUE, "%s:%d: column %lld is not a number", path, line,
 				             (long long)c + 1);
+				goto out;
+			}
+			if (is_int && range == ERANGE) {
+				ad_error_set(err, AD_E_VALUE,
+				             "%s:%d: column %lld: the integer %.*s is outside the int64 range [-2^63, "
+				             "2^63 - 1]; a float is written with a '.' or an exponent",
+				             path, line, (long long)c + 1, (int)(num_end - q < 40 ? num_end - q : 40),
+				             q);
 				goto out;
 			}
 			if (nv == cap) {
@@ -592,7 +654,22 @@ ad_tensor *ad_parse_csv(const char *data, size_t len, const char *path, ad_error
 					goto out;
 				}
 				vals = nvp;
+				if (all_int) {
+					int64_t *nip = realloc(ints, cap * sizeof *ints);
+					if (!nip) {
+						ad_error_set(err, AD_E_NOMEM, "out of memory");
+						goto out;
+					}
+					ints = nip;
+				}
 			}
+			if (all_int && !is_int) {
+				all_int = false;
+				free(ints);
+				ints = NULL;
+			}
+			if (all_int)
+				ints[nv] = (int64_t)iv;
 			vals[nv++] = v;
 			c++;
 			q = num_end;
@@ -621,10 +698,11 @@ ad_tensor *ad_parse_csv(const char *data, size_t len, const char *path, ad_error
 		goto out;
 	}
 	int64_t shape[2] = {rows, cols};
-	t = ad_tensor_new(AD_F64, 2, shape, err);
+	t = ad_tensor_new(all_int ? AD_I64 : AD_F64, 2, shape, err);
 	if (t)
-		memcpy(t->data, vals, nv * sizeof *vals);
+		memcpy(t->data, all_int ? (void *)ints : (void *)vals, nv * (all_int ? sizeof *ints : sizeof *vals));
 out:
+	free(ints);
 	free(vals);
 	free(text);
 	return t;

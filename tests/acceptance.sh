@@ -10,4 +10,5 @@ SRC=${srcdir:-$(cd "$(dirname "$0")" && pwd)}
 case $SRC in tests | */tests) ;; *) SRC=$SRC/tests ;; esac
 PY=$(command -v python3 || command -v /usr/bin/python3)
 exec "$PY" "$SRC/run-cases" "$AD" "$SRC/acceptance/cases.json" "$SRC/grad/cases.json" \
-	"$SRC/infinity/cases.json" "$SRC/ir-in/control.json" "$SRC/loops/cases.json"
+	"$SRC/infinity/cases.json" "$SRC/ir-in/control.json" "$SRC/loops/cases.json" "$SRC/ints/cases.json" \
+	"$SRC/jac/cases.json" "$SRC/index/cases.json"

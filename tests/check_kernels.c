@@ -19,6 +19,8 @@
 
 #include "emit_gemm.h"
 
+#include "emit_int.h"
+
 #include "emit_text.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -35,6 +37,27 @@ static double at(const double *a, int ta, int64_t rows, int64_t cols, int64_t i,
 {
 	return ta ? a[p * rows + i] : a[i * cols + p];
 }
+
+/* Python's // and % (Python's own values, written out), and what a zero
+ * divisor, -1 and conversions of NaN and huge floats give */
+START_TEST(int_math)
+{
+	static const int64_t cases[][4] = {{7, 2, 3, 1},   {-7, 2, -4, 1}, {7, -2, -4, -1}, {-7, -2, 3, -1},
+	                                   {6, 3, 2, 0},   {-6, 3, -2, 0}, {0, 5, 0, 0},    {5, 0, 0, 0},
+	                                   {-5, -1, 5, 0}, {1, 10, 0, 1},  {-1, 10, -1, 9}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ck_assert_int_eq(ad_floordiv_(cases[i][0], cases[i][1]), cases[i][2]);
+		ck_assert_int_eq(ad_mod_(cases[i][0], cases[i][1]), cases[i][3]);
+	}
+	ck_assert_int_eq(ad_floordiv_(INT64_MIN, -1), INT64_MIN); /* wraps */
+	ck_assert_int_eq(ad_mod_(INT64_MIN, -1), 0);
+	ck_assert_int_eq(ad_to_int_(-2.7), -2);
+	ck_assert_int_eq(ad_to_int_(2.7), 2);
+	ck_assert_int_eq(ad_to_int_(NAN), INT64_MIN);
+	ck_assert_int_eq(ad_to_int_(1e300), INT64_MIN);
+	ck_assert_int_eq(ad_to_int_(-9.3e18), INT64_MIN);
+}
+END_TEST
 
 START_TEST(numel_ok)
 {
@@ -157,6 +180,7 @@ int main(void)
 	TCase *tc = tcase_create("emitted");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, numel_ok);
+	tcase_add_test(tc, int_math);
 	tcase_add_test(tc, gemm_f64);
 	tcase_add_test(tc, gemm_f32);
 	suite_add_tcase(s, tc);

@@ -212,6 +212,267 @@ START_TEST(errors_are_values)
 }
 END_TEST
 
+/* A function with an integer parameter and an integer result, written by
+ * hand as the compiler would emit it, so that these tests need no integer
+ * support in the compiler: take(x: f64[n], idx: i64[k]) -> (y, s) with
+ * y = x[idx] (f64[k]) and s = sum(idx) (i64). */
+enum { R = AD_META_MAX_RANK };
+
+static int take_bind(const int64_t *shapes, int64_t *dims, int *where)
+{
+	(void)where;
+	dims[0] = shapes[0 * R];
+	dims[1] = shapes[1 * R];
+	return 0;
+}
+
+static int take_shapes(const int64_t *dims, int64_t *shapes)
+{
+	shapes[0 * R] = dims[1];
+	return 0;
+}
+
+static size_t take_work_size(const int64_t *dims)
+{
+	(void)dims;
+	return 0;
+}
+
+static int take_call(const int64_t *dims, const void *const *in, void *const *out, void *work)
+{
+	(void)work;
+	const double *x = in[0];
+	const int64_t *idx = in[1];
+	double *y = out[0];
+	int64_t *s = out[1];
+	*s = 0;
+	for (int64_t k = 0; k < dims[1]; k++) {
+		if (idx[k] < 0 || idx[k] >= dims[0])
+			return AD_ERR_INDEX;
+		y[k] = x[idx[k]];
+		*s += idx[k];
+	}
+	return 0;
+}
+
+static const char *const take_dims[] = {"n", "k"};
+static const ad_meta_tensor take_params[] = {{"x", AD_F64, 1, "f64[n]", 0, 0}, {"idx", AD_I64, 1, "i64[k]", 1, 0}};
+static const ad_meta_tensor take_results[] = {{"y", AD_F64, 1, "f64[k]", 0, 0}, {"s", AD_I64, 0, "i64", 0, 0}};
+static const unsigned char take_depends[] = {1, 1, 0, 1};
+static const ad_meta take_meta = {
+    .version = AD_META_VERSION,
+    .name = "take",
+    .ndims = 2,
+    .dims = take_dims,
+    .nparams = 2,
+    .params = take_params,
+    .nresults = 2,
+    .results = take_results,
+    .depends = take_depends,
+    .bind = take_bind,
+    .shapes = take_shapes,
+    .work_size = take_work_size,
+    .call = take_call,
+    .entries = AD_ENTRY_PLAIN | AD_ENTRY_WORK,
+};
+
+/* total(idx: i32[k]) -> s: i64, the sum of idx, by hand too. */
+static int total_bind(const int64_t *shapes, int64_t *dims, int *where)
+{
+	(void)where;
+	dims[0] = shapes[0];
+	return 0;
+}
+
+static int total_shapes(const int64_t *dims, int64_t *shapes)
+{
+	(void)dims;
+	(void)shapes;
+	return 0;
+}
+
+static int total_call(const int64_t *dims, const void *const *in, void *const *out, void *work)
+{
+	(void)work;
+	const int32_t *idx = in[0];
+	int64_t *s = out[0];
+	*s = 0;
+	for (int64_t k = 0; k < dims[0]; k++)
+		*s += idx[k];
+	return 0;
+}
+
+static const char *const total_dims[] = {"k"};
+static const ad_meta_tensor total_params[] = {{"idx", AD_I32, 1, "i32[k]", 1, 0}};
+static const ad_meta_tensor total_results[] = {{"s", AD_I64, 0, "i64", 0, 0}};
+static const unsigned char total_depends[] = {1};
+static const ad_meta total_meta = {
+    .version = AD_META_VERSION,
+    .name = "total",
+    .ndims = 1,
+    .dims = total_dims,
+    .nparams = 1,
+    .params = total_params,
+    .nresults = 1,
+    .results = total_results,
+    .depends = total_depends,
+    .bind = total_bind,
+    .shapes = total_shapes,
+    .work_size = take_work_size,
+    .call = total_call,
+    .entries = AD_ENTRY_PLAIN | AD_ENTRY_WORK,
+};
+
+/* JSON integers (i64) for an i32 parameter: converted when they fit, an
+ * error naming the parameter when one does not (not wrapped). */
+START_TEST(i32_parameters)
+{
+	ad_error err;
+	const ad_meta *metas[1] = {&total_meta};
+	ad_module *m = ad_module_from_meta(metas, 1, &err);
+	ck_assert_msg(m, "%s", err.msg);
+	const ad_function *f = ad_module_function(m, "total", &err);
+	ad_tensor *idx = ad_parse_json("[2147483647, -2147483648, 1]", &err), *res[1];
+	ck_assert_msg(ad_call(f, &idx, res, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(ad_tensor_get_i64(res[0], 0), 0);
+	ad_tensor_free(res[0]);
+	ad_tensor_free(idx);
+	idx = ad_parse_json("[1, 2147483648]", &err);
+	ck_assert_int_eq(ad_call(f, &idx, res, &err), AD_E_VALUE);
+	ck_assert_msg(strstr(err.msg, "total: input 'idx' does not fit the integer parameter's type i32[k]") != NULL &&
+	                  strstr(err.msg, "element 1, 2147483648 is not within the i32 range") != NULL,
+	              "%s", err.msg);
+	ad_tensor_free(idx);
+	idx = ad_parse_json("[1.5]", &err);
+	ck_assert_int_eq(ad_call(f, &idx, res, &err), AD_E_VALUE);
+	ck_assert_msg(strstr(err.msg, "a float value (f64[1]) was given for the integer parameter 'idx'") != NULL, "%s",
+	              err.msg);
+	ad_tensor_free(idx);
+	ad_module_free(m);
+}
+END_TEST
+
+/* Integer tensors through ad_call: integers for an integer parameter (i64,
+ * or i32 converted), integers converted for a float one, a float for an
+ * integer parameter refused with a message naming it. */
+START_TEST(integer_parameters)
+{
+	ad_error err;
+	const ad_meta *metas[1] = {&take_meta};
+	ad_module *m = ad_module_from_meta(metas, 1, &err);
+	ck_assert_msg(m, "%s", err.msg);
+	const ad_function *f = ad_module_function(m, "take", &err);
+	ad_tensor *x = ad_parse_json("[10, 20, 30]", &err); /* i64, for an f64 parameter */
+	ad_tensor *idx = ad_parse_json("[2, 0, 2]", &err);
+	ck_assert_int_eq(x->dtype, AD_I64);
+	ck_assert_int_eq(idx->dtype, AD_I64);
+	ad_tensor *in[2] = {x, idx}, *res[2];
+	ck_assert_msg(ad_call(f, in, res, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(res[0]->dtype, AD_F64);
+	expect_values(res[0], (double[]){30, 10, 30}, 0, "y");
+	ck_assert_int_eq(res[1]->dtype, AD_I64);
+	ck_assert_int_eq(ad_tensor_get_i64(res[1], 0), 4);
+	const char *names[2] = {"y", "s"};
+	char *j = ad_format_json(names, (const ad_tensor *const *)res, 2);
+	ck_assert_str_eq(j, "{\"y\": {\"dtype\": \"f64\", \"shape\": [3], \"data\": [30, 10, 30]},\n"
+	                    " \"s\": {\"dtype\": \"i64\", \"shape\": [], \"data\": [4]}}\n");
+	free(j);
+	ad_tensor_free(res[0]);
+	ad_tensor_free(res[1]);
+	/* i32 indices are converted to the parameter's i64 */
+	ad_tensor *i32 = ad_tensor_convert(idx, AD_I32, &err);
+	ad_tensor_set_i64(i32, 1, 1);
+	in[1] = i32;
+	ck_assert_msg(ad_call(f, in, res, &err) == 0, "%s", err.msg);
+	expect_values(res[0], (double[]){30, 20, 30}, 0, "y (i32 indices)");
+	ck_assert_int_eq(ad_tensor_get_i64(res[1], 0), 5);
+	ad_tensor_free(res[0]);
+	ad_tensor_free(res[1]);
+	/* a float for an integer parameter: an error naming it, 1.0 included */
+	ad_tensor *fidx = ad_parse_json("[2.0, 0, 1]", &err);
+	ck_assert_int_eq(fidx->dtype, AD_F64);
+	in[1] = fidx;
+	ck_assert_int_eq(ad_call(f, in, res, &err), AD_E_VALUE);
+	ck_assert_msg(strstr(err.msg, "take: a float value (f64[3]) was given for the integer parameter 'idx' "
+	                              "(i64[k])") != NULL,
+	              "%s", err.msg);
+	ck_assert_ptr_null(res[0]);
+	ck_assert_ptr_null(res[1]);
+	/* unless converted exactly, on purpose */
+	ad_tensor *conv = ad_tensor_convert_exact(fidx, AD_I64, &err);
+	ck_assert_msg(conv, "%s", err.msg);
+	in[1] = conv;
+	ck_assert_msg(ad_call(f, in, res, &err) == 0, "%s", err.msg);
+	expect_values(res[0], (double[]){30, 10, 20}, 0, "y (converted indices)");
+	ad_tensor_free(res[0]);
+	ad_tensor_free(res[1]);
+	/* an index out of range: the entry's AD_ERR_INDEX, as an error */
+	ad_tensor_set_i64(conv, 2, 3);
+	ck_assert_int_eq(ad_call(f, in, res, &err), AD_E_VALUE);
+	ck_assert_msg(strstr(err.msg, "take: an index is out of range") != NULL, "%s", err.msg);
+	ad_tensor_free(conv);
+	ad_tensor_free(fidx);
+	ad_tensor_free(i32);
+	ad_tensor_free(x);
+	ad_tensor_free(idx);
+	ad_module_free(m);
+	/* a record whose dtype code is none of the four */
+	ad_meta_tensor bad_params[2] = {take_params[0], take_params[1]};
+	bad_params[1].dtype = 4;
+	ad_meta bad = take_meta;
+	bad.params = bad_params;
+	const ad_meta *bads[1] = {&bad};
+	ck_assert_ptr_null(ad_module_from_meta(bads, 1, &err));
+	ck_assert_int_eq(err.code, AD_E_VALUE);
+	ck_assert_msg(strstr(err.msg, "'idx' has dtype code 4") != NULL, "%s", err.msg);
+}
+END_TEST
+
+/* Integer tensors (JSON integers) for float parameters: converted, and
+ * their gradients are in the parameter's float dtype, not truncated. */
+START_TEST(integer_inputs_for_float_parameters)
+{
+	ad_error err;
+	ad_module *m =
+	    ad_module_compile("func f(x: f64[3], w: f32) -> y {\n    y = f32(sum(x * x)) * w\n}\n", "i.ad", &err);
+	ck_assert_msg(m, "%s", err.msg);
+	const ad_function *f = ad_module_function(m, "f", &err);
+	ad_tensor *x = ad_parse_json("[1, 2, 3]", &err), *w = ad_parse_json("2", &err), *res[1], *g[2];
+	ck_assert_int_eq(x->dtype, AD_I64);
+	ad_tensor *in[2] = {x, w};
+	ck_assert_msg(ad_call(f, in, res, &err) == 0, "%s", err.msg);
+	expect_values(res[0], (double[]){28}, 0, "y");
+	ad_tensor_free(res[0]);
+	ck_assert_msg(ad_grad(f, in, NULL, NULL, 0, g, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(g[0]->dtype, AD_F64);
+	ck_assert_int_eq(g[1]->dtype, AD_F32);
+	expect_values(g[0], (double[]){4, 8, 12}, 1e-12, "dy/dx");
+	expect_values(g[1], (double[]){14}, 1e-6, "dy/dw");
+	ad_tensor_free(g[0]);
+	ad_tensor_free(g[1]);
+	/* an integer seed, converted too */
+	ad_tensor *seed = ad_parse_json("3", &err);
+	ck_assert_msg(ad_grad(f, in, &seed, NULL, 0, g, &err) == 0, "%s", err.msg);
+	expect_values(g[0], (double[]){12, 24, 36}, 1e-12, "dy/dx (seed 3)");
+	ad_tensor_free(g[0]);
+	ad_tensor_free(g[1]);
+	ad_graph *gr = ad_forward(f, in, res, &err);
+	ck_assert_msg(gr, "%s", err.msg);
+	ck_assert_int_eq(ad_backward(gr, &seed, 0, &err), 0);
+	ck_assert_ptr_nonnull(x->grad);
+	ck_assert_int_eq(x->grad->dtype, AD_F64); /* the parameter's, as the leaf is an integer tensor */
+	ck_assert_int_eq(w->grad->dtype, AD_F32);
+	expect_values(x->grad, (double[]){12, 24, 36}, 1e-12, "x.grad");
+	expect_values(w->grad, (double[]){42}, 1e-6, "w.grad");
+	ad_graph_free(gr);
+	ad_tensor_free(res[0]);
+	ad_tensor_free(seed);
+	ad_tensor_free(x);
+	ad_tensor_free(w);
+	ad_module_free(m);
+}
+END_TEST
+
 /* Modules compiled and run from several threads at once. */
 static void *worker(void *arg)
 {
@@ -304,6 +565,9 @@ int main(void)
 	tcase_add_test(tc, runtime_seeds_match_compile_time);
 	tcase_add_test(tc, allow_unused_both_ways);
 	tcase_add_test(tc, errors_are_values);
+	tcase_add_test(tc, integer_parameters);
+	tcase_add_test(tc, i32_parameters);
+	tcase_add_test(tc, integer_inputs_for_float_parameters);
 	tcase_add_test(tc, threads);
 	tcase_add_test(tc, many_saved_values);
 	suite_add_tcase(s, tc);

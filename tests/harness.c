@@ -123,9 +123,30 @@ static size_t numel(const int64_t *shape, int rank)
 	return n;
 }
 
+/* dtypes as ad_meta gives them: 0 f32, 1 f64, 2 i32, 3 i64 */
 static size_t esize(int dtype)
 {
-	return dtype ? sizeof(double) : sizeof(float);
+	return dtype == 1 || dtype == 3 ? 8 : 4;
+}
+
+static void put(void *d, int dtype, size_t i, double v)
+{
+	switch (dtype) {
+	case 0: ((float *)d)[i] = (float)v; break;
+	case 1: ((double *)d)[i] = v; break;
+	case 2: ((int32_t *)d)[i] = (int32_t)v; break;
+	default: ((int64_t *)d)[i] = (int64_t)v; break;
+	}
+}
+
+static double get(const void *d, int dtype, size_t i)
+{
+	switch (dtype) {
+	case 0: return ((const float *)d)[i];
+	case 1: return ((const double *)d)[i];
+	case 2: return ((const int32_t *)d)[i];
+	default: return (double)((const int64_t *)d)[i];
+	}
 }
 
 static double *values(size_t n)
@@ -199,6 +220,8 @@ static void random_inputs(const ad_meta *m, const char *spec, Inputs *x)
 		for (size_t i = 0; i < x->numel[p]; i++) {
 			state = state * 6364136223846793005u + 1442695040888963407u;
 			x->vals[p][i] = (double)(state >> 11) / (double)((uint64_t)1 << 53) * 2 - 1;
+			if (m->params[p].dtype >= 2) /* integers: 0, 1 or 2 (valid indices of any axis of 3 or more) */
+				x->vals[p][i] = (double)((state >> 33) % 3);
 		}
 	}
 }
@@ -214,10 +237,7 @@ static void *copy_in(const ad_meta *m, const Inputs *x, int p)
 {
 	void *d = buffer(x->numel[p] * esize(m->params[p].dtype));
 	for (size_t i = 0; i < x->numel[p]; i++)
-		if (m->params[p].dtype)
-			((double *)d)[i] = x->vals[p][i];
-		else
-			((float *)d)[i] = (float)x->vals[p][i];
+		put(d, m->params[p].dtype, i, x->vals[p][i]);
 	return d;
 }
 
@@ -279,10 +299,7 @@ static void run_all(const ad_meta *m, const Inputs *x, const int64_t *dims, cons
 				size_t n = rbytes[r] / esize(m->results[r].dtype);
 				seed = buffer(rbytes[r]);
 				for (size_t i = 0; i < n; i++)
-					if (m->results[r].dtype)
-						((double *)seed)[i] = 1;
-					else
-						((float *)seed)[i] = 1;
+					put(seed, m->results[r].dtype, i, 1);
 			}
 			in[np + s++] = seed;
 		}
@@ -335,7 +352,7 @@ static void print(const char *what, const void *p, int dtype, size_t n)
 {
 	printf("# %s\n", what);
 	for (size_t i = 0; i < n; i++)
-		printf("%.17g\n", dtype ? ((const double *)p)[i] : (double)((const float *)p)[i]);
+		printf("%.17g\n", get(p, dtype, i));
 }
 
 int main(int argc, char **argv)

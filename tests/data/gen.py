@@ -23,6 +23,11 @@ arrays = {
     "be_f8_2.npy": np.array([1.0, -0.5], dtype=">f8"),
     "bool_3.npy": np.array([True, False, True]),
     "empty_0x3.npy": np.zeros((0, 3), dtype="<f4"),
+    "i4_2x3.npy": np.array([[0, -1, 2], [2**31 - 1, -2**31, 7]], dtype="<i4"),
+    "i8_scalar.npy": np.array(-3, dtype="<i8"),
+    "be_i8_2.npy": np.array([5, -2**40], dtype=">i8"),
+    "i8_2.npy": np.array([5, -2**40], dtype="<i8"),
+    "u8_big.npy": np.array([1, 2**63], dtype="<u8"),
 }
 for name, a in arrays.items():
     np.save(os.path.join(out, name), a)

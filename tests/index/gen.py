@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Generate tests/index/cases.json: the functions of index.ad against NumPy
+(take, add.at) and PyTorch float64 autograd through index_select and
+index_add (independently of ad-compile). Run by a developer when the cases
+change:
+    /usr/bin/python3 tests/index/gen.py > tests/index/cases.json"""
+import json
+
+import numpy as np
+import torch
+
+torch.set_default_dtype(torch.float64)
+gen = torch.Generator().manual_seed(11)
+cases = []
+
+
+def rand(*shape):
+    return torch.rand(*shape, generator=gen) * 2 - 1
+
+
+def case(func, inputs, expect, about, **kw):
+    c = {"file": "index.ad", "func": func, "about": about, "atol": 1e-12, "rtol": 1e-10,
+         "inputs": {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in inputs.items()},
+         "expect": {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in expect.items()}}
+    c.update(kw)
+    cases.append(c)
+
+
+W, ids = rand(5, 3), torch.tensor([4, 0, 4, 2, 4, 1])
+Wt = W.clone().requires_grad_(True)
+E = Wt.index_select(0, ids)
+s = (torch.tanh(E).sum(1) * (1 + ids.double())).sum()
+g, = torch.autograd.grad(s, Wt)
+case("embed", {"W": W, "ids": ids}, {"E": E.detach(), "s": s.item(), "g": g},
+     "W[ids] with repeated ids; the gradient accumulates them (index_add)")
+assert np.allclose(np.take(W.numpy(), ids.numpy(), axis=0), E.detach().numpy())
+
+X, cols = rand(4, 3), torch.tensor([2, 0, 2])
+for i in (0, 3):
+    Xt = X.clone().requires_grad_(True)
+    C = Xt.index_select(1, cols)
+    r = Xt[i]
+    e = Xt[i, (i + 1) % 3]
+    g, = torch.autograd.grad((C ** 2).sum() + torch.sin(r).sum() + e ** 3, Xt, create_graph=True)
+    h, = torch.autograd.grad((g * Xt).sum(), Xt)
+    case("pick", {"X": X, "cols": cols, "i": i}, {"C": C.detach(), "r": r.detach(), "e": e.item(),
+                                                  "g": g.detach(), "h": h},
+         "take on axis 1, X[i] and X[i, (i + 1) %% m] at i = %d; second order" % i)
+
+x, idx, v, seg = rand(4, 2), torch.tensor([3, 1, 3, 3, 0]), rand(5, 2), torch.tensor([2, 2, 0, 1, 2])
+xt, vt = x.clone().requires_grad_(True), v.clone().requires_grad_(True)
+y = xt.index_add(0, idx, vt)
+s = torch.zeros(3, 2).index_add(0, seg, vt)
+gx, gv = torch.autograd.grad(torch.sin(y).sum() + (s ** 2).sum(), [xt, vt])
+ynp = x.numpy().copy()
+np.add.at(ynp, idx.numpy(), v.numpy())
+assert np.allclose(ynp, y.detach().numpy())
+case("scatter", {"x": x, "idx": idx, "v": v, "seg": seg}, {"y": ynp, "s": s.detach(), "gx": gx, "gv": gv},
+     "scatter_add (NumPy's add.at, duplicates accumulate) and segment_sum, differentiated")
+
+c = np.array([3, 0, 1, 3, 2], dtype=np.int32)
+case("classes", {"c": c}, {"h": np.eye(4)[c], "k": (c[:, None] == np.arange(3)).astype(np.int64)},
+     "one_hot, f32 and i64 (an index past k gives a row of zeros)")
+
+for n in (5, 6):
+    xs = rand(n)
+    xt = xs.clone().requires_grad_(True)
+    s = 0 * xt[0]
+    for t in range(n // 2):
+        s = s + xt[2 * t + 1] * xt[n - 1 - t]
+    g, = torch.autograd.grad(s, xt)
+    case("stride", {"x": xs}, {"s": s.item(), "g": g}, "x[2 * t + 1] and x[n - 1 - t] in a loop (n = %d)" % n)
+
+json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
+print()
