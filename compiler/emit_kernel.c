@@ -218,8 +218,10 @@ static const char *reduce_init(Op op, DType dt)
 	bool i32 = dt == DT_I32, i64 = dt == DT_I64;
 	switch (op) {
 	case OP_prod: return "1";
-	case OP_max: return i32 ? "INT32_MIN" : i64 ? "INT64_MIN" : "-INFINITY";
-	case OP_min: return i32 ? "INT32_MAX" : i64 ? "INT64_MAX" : "INFINITY";
+	case OP_max:
+	case OP_argmax: return i32 ? "INT32_MIN" : i64 ? "INT64_MIN" : "-INFINITY";
+	case OP_min:
+	case OP_argmin: return i32 ? "INT32_MAX" : i64 ? "INT64_MAX" : "INFINITY";
 	default: return "0";
 	}
 }
@@ -297,10 +299,20 @@ void ec_reduce(Emit *E, int v)
 	ec_kernel_begin(E, &K, NULL, NULL);
 	int nopen;
 	Index oix = ec_open_loops_vec(E, no, outer, &nopen, NULL);
-	/* integers sum in their own type (i64: see the checker), floats in double */
+	/* integers sum in their own type (i64: see the checker), floats in
+	 * double; argmax and argmin keep the best value (in x's type), its
+	 * position (in the reduced axes, row-major) and a count */
+	bool arg = in->op == OP_argmax || in->op == OP_argmin;
 	const char *acct = in->op == OP_max || in->op == OP_min || dtype_is_int(in->dt) ? ec_ctype(in->dt) : "double";
-	const char *acc = ec_fresh(E, "acc");
-	ec_line(E, "%s %s = %s;", acct, acc, reduce_init(in->op, in->dt));
+	const char *acc = ec_fresh(E, arg ? "best" : "acc"), *pos = NULL, *at = NULL;
+	if (arg) {
+		pos = ec_fresh(E, "pos");
+		at = ec_fresh(E, "at");
+		ec_line(E, "%s %s = %s;", ec_ctype(x->dt), acc, reduce_init(in->op, x->dt));
+		ec_line(E, "int64_t %s = 0, %s = 0;", pos, at);
+	} else {
+		ec_line(E, "%s %s = %s;", acct, acc, reduce_init(in->op, in->dt));
+	}
 	Index xi = ec_index(E, x->rank);
 	int ninner = 0, last = -1;
 	for (int k = 0; k < x->rank; k++) {
@@ -363,6 +375,22 @@ void ec_reduce(Emit *E, int v)
 		ec_line(E, "%s += %s * %s;", acc, t, t);
 		break;
 	}
+	case OP_argmax:
+	case OP_argmin: {
+		/* the first best, as NumPy; the first NaN where there is one */
+		const char *t = ec_fresh(E, "t");
+		ec_line(E, "const %s %s = %s;", ec_ctype(x->dt), t, e);
+		if (dtype_is_int(x->dt))
+			ec_line(E, "if (%s %s %s || %s == 0) {", t, in->op == OP_argmax ? ">" : "<", acc, at);
+		else
+			ec_line(E, "if (%s %s %s || %s == 0 || (%s != %s && %s == %s)) {", t,
+			        in->op == OP_argmax ? ">" : "<", acc, at, t, t, acc, acc);
+		ec_line(E, "    %s = %s;", acc, t);
+		ec_line(E, "    %s = %s;", pos, at);
+		ec_line(E, "}");
+		ec_line(E, "%s++;", at);
+		break;
+	}
 	default: {
 		const char *t = ec_fresh(E, "t");
 		ec_line(E, "const %s %s = %s;", ec_ctype(in->dt), t, e);
@@ -375,7 +403,7 @@ void ec_reduce(Emit *E, int v)
 	}
 	}
 	ec_close_loops(E, ninner);
-	const char *fin = in->op == OP_norm ? arena_printf(E->A, "sqrt(%s)", acc) : acc;
+	const char *fin = in->op == OP_norm ? arena_printf(E->A, "sqrt(%s)", acc) : arg ? pos : acc;
 	if (strcmp(acct, ec_ctype(in->dt)) != 0)
 		fin = arena_printf(E->A, "(%s)%s", ec_ctype(in->dt), ec_paren(E, fin));
 	if (local)

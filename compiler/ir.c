@@ -421,6 +421,8 @@ static DType result_dtype(Func *f, const Inst *p, const int *args, const char **
 	}
 	if (p->op == OP_cast || op_info[p->op].kind == K_SRC || op_info[p->op].kind == K_CTRL)
 		return p->dt;
+	if (p->op == OP_argmax || p->op == OP_argmin) /* a position */
+		return DT_I64;
 	if (p->op == OP_gather) /* the indices are integers of any type */
 		return ir_inst(f, args[0])->dt;
 	if (p->op == OP_scatter_add) {

@@ -75,7 +75,9 @@ static void print_attrs(Buf *b, const Inst *in)
 	case OP_max:
 	case OP_min:
 	case OP_prod:
-	case OP_norm: print_ints(b, "axes", in->ints, in->nints); break;
+	case OP_norm:
+	case OP_argmax:
+	case OP_argmin: print_ints(b, "axes", in->ints, in->nints); break;
 	case OP_transpose: print_ints(b, "perm", in->ints, in->nints); break;
 	case OP_slice:
 	case OP_unslice:

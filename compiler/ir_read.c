@@ -375,6 +375,8 @@ static void attrs(Rd *r, Inst *p, const Type *t, int *nbody)
 	case OP_min:
 	case OP_prod:
 	case OP_norm:
+	case OP_argmax:
+	case OP_argmin:
 	case OP_transpose:
 		if (!eat_word(r, p->op == OP_transpose ? "perm" : "axes") || !eat(r, '='))
 			fail(r, "%s needs %s=[...]", op_info[p->op].name, p->op == OP_transpose ? "perm" : "axes");

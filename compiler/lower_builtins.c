@@ -69,9 +69,16 @@ static Val bi_reduce(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 		       lw_type_str(L, x));
 		return ERR;
 	}
+	bool arg = b->op == OP_argmax || b->op == OP_argmin;
+	if (arg && x.weak) /* a position of a literal is an i64 like any other */
+		x = lw_tensor(lw_strong(L, x), false);
+	if (n == 0 && arg) { /* axis=[]: every element is the best of one */
+		const Inst *xi = lw_inst(L, x.id);
+		return lw_tensor(ir_fill(L->f, DT_I64, 0.0, xi->rank, xi->shape), false);
+	}
 	if (n == 0) /* axis=[] reduces nothing */
 		return lw_tensor(ir_unary(L->f, OP_copy, x.id), x.weak);
-	if (b->op == OP_max || b->op == OP_min) {
+	if (b->op == OP_max || b->op == OP_min || arg) {
 		const Inst *in = lw_inst(L, x.id);
 		for (int i = 0; i < n; i++) {
 			int64_t d;
@@ -890,6 +897,8 @@ static const Builtin builtins[] = {
     {"min", {"x", "axis", "keepdim"}, 1, bi_reduce, OP_min, 0},
     {"prod", {"x", "axis", "keepdim"}, 1, bi_reduce, OP_prod, 0},
     {"norm", {"x", "axis", "keepdim"}, 1, bi_reduce, OP_norm, 0},
+    {"argmax", {"x", "axis", "keepdim"}, 1, bi_reduce, OP_argmax, 0},
+    {"argmin", {"x", "axis", "keepdim"}, 1, bi_reduce, OP_argmin, 0},
     {"mean", {"x", "axis", "keepdim"}, 1, bi_mean, OP_sum, 0},
     {"logsumexp", {"x", "axis", "keepdim"}, 1, bi_logsumexp, OP_sum, 0},
     {"matmul", {"x", "y"}, 2, bi_matmul, OP_matmul, 0},

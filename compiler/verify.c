@@ -150,7 +150,8 @@ const char *ir_verify(const Func *f)
 				return arena_printf(f->A, "%%%d: %s: dimension %d disagrees with the shape rules", v,
 				                    info->name, i);
 		int first = in->op == OP_where ? 1 : 0;
-		if (info->kind != K_SRC && info->kind != K_CTRL && in->op != OP_cast)
+		if (info->kind != K_SRC && info->kind != K_CTRL && in->op != OP_cast && in->op != OP_argmax &&
+		    in->op != OP_argmin)
 			for (int k = first; k < in->nargs; k++)
 				if (ir_inst(f, in->args[k])->dt != in->dt &&
 				    !((in->op == OP_gather || in->op == OP_scatter_add) && k == 1)) /* (the indices) */

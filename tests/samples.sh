@@ -93,10 +93,18 @@ build gru gru_train && ok || bad "gru_train did not build"
 ./gru_train >gru.out && ok || bad "gru_train failed: $(tail -3 gru.out)"
 has gru.out "^epoch   0  loss 3\.1798$" # about log(24): 24 letters, all equally likely
 has gru.out "^trained: a loop means its unrolled form"
+build arm arm_ik && ok || bad "arm_ik did not build"
+./arm_ik >arm.out && ok || bad "arm_ik failed: $(tail -3 arm.out)"
+has arm.out "^step  0  hand (1.926410, 1.138898)  distance 1.595e+00$"
+has arm.out "^joints 0.525712 1.127201 0.843010 after 14 steps$"
+build bow bow_train && ok || bad "bow_train did not build"
+./bow_train >bow.out && ok || bad "bow_train failed: $(tail -3 bow.out)"
+has bow.out "^epoch   0  loss 1\.1071$"
+has bow.out "^new documents: 59 of 60 classified right"
 # ---- the same drivers with the emitted code under AddressSanitizer and UBSan
 SAN="-std=c99 -O0 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 for pair in "logreg logreg_train" "mlp mlp_train" "newton newton" "projectile projectile" "pendulum pendulum_fit" \
-	"kepler kepler" "gru gru_train"; do
+	"kepler kepler" "gru gru_train" "arm arm_ik" "bow bow_train"; do
 	set -- $pair
 	# shellcheck disable=SC2086
 	if $CC $SAN -I. "$S/$2.c" "$1_gen.c" -o "$2-san" $("$AD" --libs) && ./"$2-san" >"$2-san.out" 2>&1; then

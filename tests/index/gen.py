@@ -71,5 +71,12 @@ for n in (5, 6):
     g, = torch.autograd.grad(s, xt)
     case("stride", {"x": xs}, {"s": s.item(), "g": g}, "x[2 * t + 1] and x[n - 1 - t] in a loop (n = %d)" % n)
 
+for xb in (np.array([[1, 5, 5], [7, np.nan, 2], [0, -1, -1]]), np.array([[2.5, -3.0], [2.5, 4.0], [-3.0, 1.0]])):
+    ib = np.array([3, 9, 9], dtype=np.int32)
+    case("best", {"x": [[v if v == v else "NaN" for v in r] for r in xb.tolist()], "i": ib},
+         {"a": np.argmax(xb, 1), "b": int(np.argmin(xb)), "c": int(np.argmax(ib)),
+          "d": np.argmin(xb, 0)[None, :], "e": float(np.take(xb[0], np.argmax(xb, 1)).sum())},
+         "argmax and argmin as NumPy's: ties and NaN give the first")
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
