@@ -60,6 +60,11 @@ static void run_hvp(void *c)
 	(void)c;
 	check(rosen_hvp_work(ROSEN_N, rx, rv, rh, work));
 }
+static void run_hvp_fwd(void *c)
+{
+	(void)c;
+	check(rosen_fwd_hvp_work(ROSEN_N, rx, rv, rh, work));
+}
 
 /* ---- logistic regression */
 static float *lx, *ly, *lw, *lb, lloss, *lgw, lgb;
@@ -164,7 +169,7 @@ int main(int argc, char **argv)
 		q = to_f64(gw2, MLP_H * MLP_OUT, q);
 		to_f64(gb2, MLP_OUT, q);
 		save(dir, p, "ours", o, n);
-	} else if (strcmp(p, "rosen") == 0 || strcmp(p, "hvp") == 0) {
+	} else if (strcmp(p, "rosen") == 0 || strcmp(p, "hvp") == 0 || strcmp(p, "hvp_fwd") == 0) {
 		rx = load(dir, "rosen_x", ROSEN_N * 8);
 		rv = load(dir, "rosen_v", ROSEN_N * 8);
 		rg = malloc(ROSEN_N * 8);
@@ -176,9 +181,13 @@ int main(int argc, char **argv)
 			o[0] = rf;
 			memcpy(o + 1, rg, ROSEN_N * 8);
 			save(dir, p, "ours", o, ROSEN_N + 1);
-		} else {
+		} else if (strcmp(p, "hvp") == 0) {
 			work = scratch(rosen_hvp_work_size(ROSEN_N));
 			time_it(run_hvp, NULL, 1500, &med, &best, &reps);
+			save(dir, p, "ours", rh, ROSEN_N);
+		} else {
+			work = scratch(rosen_fwd_hvp_work_size(ROSEN_N));
+			time_it(run_hvp_fwd, NULL, 1500, &med, &best, &reps);
 			save(dir, p, "ours", rh, ROSEN_N);
 		}
 	} else if (strcmp(p, "logreg") == 0) {

@@ -10,9 +10,10 @@ import sys
 
 out, rounds = sys.argv[1], sys.argv[2]
 rows = [json.loads(l) for l in open(os.path.join(out, "results.jsonl")) if l.strip()]
-problems = ["sin", "mlp", "rosen", "hvp", "logreg"]
+problems = ["sin", "mlp", "rosen", "hvp", "hvp_fwd", "logreg"]
 titles = {"sin": "sin, N = 1e6, f32: y = sin(x), dy/dx", "mlp": "2-layer MLP, batch 256, 784-128-10",
           "rosen": "Rosenbrock, n = 1e6, f64: gradient", "hvp": "Rosenbrock Hessian-vector product",
+          "hvp_fwd": "the same, forward over reverse (jvp of grad; ours only, against the others' product)",
           "logreg": "logistic regression, 4096 x 256, f32"}
 order = ["ours", "ours-blas", "hand", "hand-fastmath", "hand-blas", "pytorch", "adolc"]
 f32 = {"sin", "mlp", "logreg"}
@@ -33,9 +34,14 @@ def load(p, i):
     return a
 
 
+def base(p):
+    """The problem whose hand-written, PyTorch and ADOL-C numbers p is set against."""
+    return p.replace("_ckpt", "").replace("hvp_fwd", "hvp")
+
+
 def agreement(p, i):
     try:
-        a, b = load(p, i), load(p.replace("_ckpt", ""), "hand")  # checkpointed: the plain loop's numbers
+        a, b = load(p, i), load(base(p), "hand")  # checkpointed, forward: the plain problem's numbers
     except OSError:
         return None
     if len(a) != len(b):
@@ -52,8 +58,8 @@ print("| --- | " + " | ".join("---" for _ in impls) + " | --- | --- | --- |")
 for p in problems:
     cells = ["%.3f" % med[(p, i)] if (p, i) in med else "-" for i in impls]
     ours = min(med.get((p, i), 1e30) for i in ("ours", "ours-blas"))
-    hand = min(med.get((p, i), 1e30) for i in ("hand", "hand-fastmath", "hand-blas"))
-    pt, ad = med.get((p, "pytorch")), med.get((p, "adolc"))
+    hand = min(med.get((base(p), i), 1e30) for i in ("hand", "hand-fastmath", "hand-blas"))
+    pt, ad = med.get((base(p), "pytorch")), med.get((base(p), "adolc"))
     print("| %s | %s | %.2f | %s | %s |" % (titles[p], " | ".join(cells), ours / hand,
                                             "%.2f" % (ours / pt) if pt else "-", "%.3f" % (ours / ad) if ad else "-"))
 print("\nGradients against the hand-written ones (max abs difference / max abs value; f32 problems must be")
@@ -68,7 +74,8 @@ for p in checked:
     for i in impls:
         if i == "hand":
             continue
-        if p not in problems and (i.endswith("-blas") or (p.endswith("_ckpt") and i != "ours")):
+        if (p not in problems and (i.endswith("-blas") or (p.endswith("_ckpt") and i != "ours"))) or (
+                p == "hvp_fwd" and not i.startswith("ours")):
             cells.append("-")  # not run: the loops have no BLAS variant, checkpoints only ours
             continue
         e = agreement(p, i)

@@ -548,6 +548,15 @@ static Rule rule_of(Op op)
 	return op_info[op].flags & F_NODIFF ? r_zero : NULL;
 }
 
+bool adj_rule(Func *f, int v, int g, const bool *act, int *c)
+{
+	Rule rule = rule_of(ir_inst(f, v)->op);
+	if (!rule)
+		return false;
+	rule(f, v, g, act, c);
+	return true;
+}
+
 bool adj_has_rule(Op op)
 {
 	/* loop, cond and extract: the rules of control flow, below */

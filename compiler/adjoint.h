@@ -22,6 +22,12 @@ void adj_vjp(Func *f, const int *outs, const int *seeds, int nout, const int *in
  * differentiated; tests/check_ops.c checks that every op has one. */
 bool adj_has_rule(Op op);
 
+/* The rule of v's op (not of control flow) seeded with g: c[k] for each
+ * operand k with act[k] (-1 where it gives none). False if the op has no
+ * rule. The forward-mode pass (tangent.c) reuses the elementwise rules,
+ * whose Jacobians are diagonal. */
+bool adj_rule(Func *f, int v, int g, const bool *act, int *c);
+
 /* depends[v] for every value: does some value of `outs` depend on v?
  * (same rules; used for allow_unused and the run-time metadata). */
 bool *adj_depends(const Func *f, const int *outs, int nout, const int *blocked, int nblocked);

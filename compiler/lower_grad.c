@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "adjoint.h"
+#include "tangent.h"
 
 /* ---------------------------------------------------------------- gradients */
 
@@ -305,33 +306,10 @@ static int j_inputs(Lower *L, const Ast *e, Val **ins, const Ast *const **in_ast
 }
 
 /* Tangents t[j] = sum_i J_ji v[i] of the outputs o (-1 where no input
- * reaches an output), as the adjoint of the adjoint: one sweep gives the
- * map u -> J^T u, linear in u (a placeholder per output, zeros); its
- * adjoint with respect to u, seeded with v, is J v. Written in IR ops, so
- * the tangents differentiate again; it costs about three sweeps of the
- * function where a forward-mode pass would cost one (docs/derivatives.md). */
+ * reaches an output), by the forward-mode pass (tangent.c). */
 static void tangents(Lower *L, const int *o, int nout, const int *x, const int *v, int nin, const JOpts *op, int *t)
 {
-	Func *f = L->f;
-	int *u = arena_array(L->A, (size_t)nout + 1, sizeof(int)), *g = arena_array(L->A, (size_t)nin + 1, sizeof(int));
-	for (int j = 0; j < nout; j++) {
-		const Inst *oj = lw_inst(L, o[j]);
-		u[j] = ir_unary(f, OP_copy, ir_fill(f, oj->dt, 0.0, oj->rank, oj->shape));
-		lw_inst(L, u[j])->note = "placeholder of jvp (its value does not matter)";
-	}
-	adj_vjp(f, o, u, nout, x, nin, op->blk, op->nblk, g);
-	int *go = arena_array(L->A, (size_t)nin + 1, sizeof(int)),
-	    *gv = arena_array(L->A, (size_t)nin + 1, sizeof(int));
-	int m = 0;
-	for (int i = 0; i < nin; i++)
-		if (g[i] >= 0) {
-			go[m] = g[i];
-			gv[m++] = v[i];
-		}
-	for (int j = 0; j < nout; j++)
-		t[j] = -1;
-	if (m > 0)
-		adj_vjp(f, go, gv, m, u, nout, NULL, 0, t);
+	tan_jvp(L->f, x, v, nin, o, nout, op->blk, op->nblk, t);
 }
 
 Val lw_bi_jvp(Lower *L, const Builtin *b, const Ast *call, const Ast **a)

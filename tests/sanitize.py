@@ -132,7 +132,9 @@ def read_inputs(text, params):
     out = {}
     for i, name in enumerate(params):
         sh = [int(x) for x in lines[2 * i].split()[1:]]
-        vals = [float(x) for x in lines[2 * i + 1].split()]
+        # (integral values as JSON integers: an integer parameter takes no
+        # float, and a float parameter takes integers too)
+        vals = [int(float(x)) if float(x).is_integer() else float(x) for x in lines[2 * i + 1].split()]
         out[name] = nest(vals, sh)
     return out
 

@@ -61,5 +61,46 @@ g, = torch.autograd.grad((t ** 2).sum(), ct)
 case("orbit", {"s0": s0, "c": c, "v": vs}, {"M": M, "t": t.detach(), "g": g},
      "jacobian and jvp through a loop; the gradient of the jvp (second order)")
 
+def many(x, w, ids):
+    a = torch.exp(x) * torch.sin(w) + torch.log1p(x ** 2) - torch.tanh(x) / (1 + torch.sigmoid(w))
+    b = (torch.maximum(x, w.expand(3, 4)) + torch.where(x > 0, torch.nn.functional.softplus(x), torch.erf(x))
+         + torch.atan2(x, 1 + w ** 2) + torch.abs(x) * torch.sqrt(1 + x ** 2))
+    c = torch.cat([x[:, 1:], x.T[:1, :].T], 1) + x.reshape(4, 3).T
+    d = torch.stack([x.sum(0), x.max(0).values, x.min(0).values, x.prod(0), x.norm(dim=0)], 0)
+    e = x @ w + torch.logsumexp(x, 1) + (torch.softmax(x, 1) * x).mean(1)
+    g = x.index_select(1, ids) ** 2
+    s = x.index_add(0, torch.tensor([0, 2, 0]), x * 0.5 + w)
+    return (a.sum() + b.sum() + (c ** 2).sum() + (d * d).sum() + (e ** 3).sum() + g.sum() + (s * x).sum())
+
+
+xm, wm, idm, vm, vwm = rand(3, 4), rand(4), torch.tensor([3, 0, 1, 3, 2]), rand(3, 4), rand(4)
+z, t = jvp(lambda x, w: many(x, w, idm), (xm, wm), (vm, vwm))
+gw = lambda x: torch.autograd.functional.jacobian(lambda w: many(x, w, idm), wm, create_graph=True)
+_, t2 = jvp(gw, xm, vm)
+case("many", {"x": xm, "w": wm, "ids": idm, "v": vm, "vw": vwm}, {"z": z, "t": t, "t2": t2},
+     "forward mode through every kind of op (and a tangent of a gradient), against PyTorch's jvp")
+
+def flow(x, k):
+    s = x
+    for i in range(30):
+        if s.sum() > 2.5:
+            s = s * 0.9
+        else:
+            s = s + 0.1 * torch.sin(s * k)
+        for j in range(2):
+            s = s + 0.01 * torch.tanh(s * k * (j + 1))
+        if s.max() > 3.0:
+            break
+    return s
+
+
+for xf in (rand(3) + 1, rand(3) + 2.2):
+    kf, vf, vkf = torch.tensor(0.7), rand(3), torch.tensor(-0.4)
+    kt = kf.clone().requires_grad_(True)
+    sf, tf = jvp(flow, (xf, kt), (vf, vkf), create_graph=True)
+    gf, = torch.autograd.grad((tf ** 2).sum(), kt)
+    case("flow", {"x": xf, "k": kf, "v": vf, "vk": vkf}, {"s": sf.detach(), "t": tf.detach(), "g": gf},
+         "jvp through ifs, a loop in a loop and a break, and the gradient of that tangent")
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
