@@ -226,3 +226,122 @@ int cli_check(Compilation *c, const Opts *o)
 	gradcheck_free(g);
 	return rc;
 }
+
+int cli_jacobian(Compilation *c, const Opts *o)
+{
+	int fi = find(c, o, o->jacobian), rc = 0;
+	if (fi < 0)
+		return -fi;
+	if ((rc = cli_check_format(o)))
+		return rc;
+	ad_module *mod = module_of(c, AD_ENTRY_PLAIN | AD_ENTRY_WORK | AD_ENTRY_VJP, &rc);
+	if (!mod)
+		return rc;
+	const ad_function *fn = ad_module_function_at(mod, fi);
+	const ad_meta *m = ad_function_meta(fn);
+	int np = m->nparams, nr = m->nresults, nj = 0;
+	ad_tensor **in = calloc((size_t)np + 1, sizeof *in), **out = calloc((size_t)nr + 1, sizeof *out);
+	ad_tensor **seeds = calloc((size_t)nr + 1, sizeof *seeds), **grads = calloc((size_t)np + 1, sizeof *grads);
+	ad_tensor **J = calloc((size_t)nr * (size_t)np + 1, sizeof *J);
+	const char **names = calloc((size_t)nr * (size_t)np + 1, sizeof *names);
+	int *wrt = calloc((size_t)np + 1, sizeof *wrt);
+	ad_error err;
+	if (!in || !out || !seeds || !grads || !J || !names || !wrt) {
+		cli_runtime_error("out of memory");
+		rc = EXIT_RUNTIME;
+		goto done;
+	}
+	if ((rc = cli_bind(m->name, false, o->inputs, o->ninputs, m->params, np, in)) ||
+	    (o->wrt && (rc = parse_wrt(fn, o->wrt, wrt))))
+		goto done;
+	for (int p = 0; p < np; p++)
+		wrt[p] = o->wrt ? wrt[p] && !m->params[p].nograd : !m->params[p].nograd;
+	/* the results' shapes; zero seeds for all but the one row's */
+	if (ad_call(fn, in, out, &err)) {
+		cli_runtime_error("%s", err.msg);
+		rc = EXIT_RUNTIME;
+		goto done;
+	}
+	for (int r = 0; r < nr; r++)
+		if (out[r] && !(seeds[r] = ad_tensor_new(out[r]->dtype, out[r]->rank, out[r]->shape, &err))) {
+			cli_runtime_error("%s", err.msg);
+			rc = EXIT_RUNTIME;
+			goto done;
+		}
+	for (int r = 0; r < nr; r++) {
+		if (!out[r] || ad_dtype_is_int(out[r]->dtype))
+			continue;
+		int64_t rows = ad_tensor_numel(out[r]);
+		int first = nj;
+		for (int p = 0; p < np; p++) {
+			if (!wrt[p])
+				continue;
+			int64_t shape[2 * AD_MAX_RANK];
+			int rank = out[r]->rank + in[p]->rank;
+			memcpy(shape, out[r]->shape, (size_t)out[r]->rank * sizeof *shape);
+			memcpy(shape + out[r]->rank, in[p]->shape, (size_t)in[p]->rank * sizeof *shape);
+			char *name = malloc(strlen(m->results[r].name) + strlen(m->params[p].name) + 4);
+			if (!name) {
+				cli_runtime_error("out of memory");
+				rc = EXIT_RUNTIME;
+				goto done;
+			}
+			sprintf(name, "J_%s_%s", m->results[r].name, m->params[p].name);
+			names[nj] = name;
+			if (rank > AD_MAX_RANK || !(J[nj] = ad_tensor_new(out[r]->dtype, rank, shape, &err))) {
+				cli_runtime_error("%s",
+				                  rank > AD_MAX_RANK ? "the Jacobian has too many axes" : err.msg);
+				free(name);
+				rc = EXIT_RUNTIME;
+				goto done;
+			}
+			nj++;
+		}
+		/* row i of each: the gradient with the unit seed e_i */
+		for (int64_t i = 0; i < rows; i++) {
+			ad_tensor_set(seeds[r], i, 1);
+			if (ad_grad(fn, in, seeds, wrt, 1, grads, &err)) {
+				cli_runtime_error("%s", err.msg);
+				rc = EXIT_RUNTIME;
+				goto done;
+			}
+			ad_tensor_set(seeds[r], i, 0);
+			for (int p = 0, k = first; p < np; p++) {
+				if (!wrt[p])
+					continue;
+				int64_t cols = ad_tensor_numel(in[p]);
+				for (int64_t j = 0; j < cols; j++)
+					ad_tensor_set(J[k], i * cols + j, grads[p] ? ad_tensor_get(grads[p], j) : 0);
+				k++;
+			}
+			free_tensors(grads, np);
+			grads = calloc((size_t)np + 1, sizeof *grads);
+			if (!grads) {
+				cli_runtime_error("out of memory");
+				rc = EXIT_RUNTIME;
+				goto done;
+			}
+		}
+	}
+	if (nj == 0) {
+		cli_runtime_error("%s has no Jacobian to print: no float result, or every parameter is nograd",
+		                  m->name);
+		rc = EXIT_RUNTIME;
+		goto done;
+	}
+	rc = cli_print(o, names, (const ad_tensor *const *)J, nj);
+	if (!rc && o->outdir)
+		rc = cli_write_npys(o->outdir, names, (const ad_tensor *const *)J, nj);
+done:
+	free_tensors(in, np);
+	free_tensors(out, nr);
+	free_tensors(seeds, nr);
+	free_tensors(grads, np);
+	free_tensors(J, nj);
+	for (int k = 0; k < nj; k++)
+		free((char *)names[k]);
+	free(names);
+	free(wrt);
+	ad_module_free(mod);
+	return rc;
+}

@@ -29,7 +29,7 @@ void cli_runtime_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 int cli_report(Compilation *c);
 
 typedef struct Opts {
-	const char *file, *out, *header, *emit, *run, *check, *grad, *format, *outdir, *plot, *prefix, *wrt;
+	const char *file, *out, *header, *emit, *run, *check, *grad, *jacobian, *format, *outdir, *plot, *prefix, *wrt;
 	const char **inputs, **seeds; /* NAME=VALUE arguments */
 	int ninputs, nseeds;
 	bool allow_unused;
@@ -40,6 +40,10 @@ typedef struct Opts {
 /* call.c */
 int cli_run(Compilation *c, const Opts *o);
 int cli_grad(Compilation *c, const Opts *o);
+/* --jacobian FUNC: d result / d parameter for every float result and every
+ * parameter not nograd (or those of --wrt), as J_RESULT_PARAM of shape
+ * result.shape + param.shape, by one reverse sweep per result element. */
+int cli_jacobian(Compilation *c, const Opts *o);
 int cli_check(Compilation *c, const Opts *o);
 
 /* values.c */

@@ -81,6 +81,9 @@ static void print_help(void)
 	       "  --grad FUNC        differentiate FUNC at run time (paddle.grad): print the\n"
 	       "                     gradient of every parameter not marked nograd\n"
 	       "                       ad-compile --grad loss model.ad --input w='[1, 2]'\n"
+	       "  --jacobian FUNC    print d RESULT / d PARAM of FUNC at run time, for every\n"
+	       "                     float result and parameter not nograd (J_RESULT_PARAM)\n"
+	       "                       ad-compile --jacobian arm arm.ad --input q='[0.1, 0.2]'\n"
 	       "  --seed RESULT=VALUE  the seed of a result for --grad (default: ones)\n"
 	       "                       ad-compile --grad model m.ad --input w=2 --seed loss=0.5\n"
 	       "  --wrt NAME,...     the parameters --grad differentiates with respect to\n"
@@ -299,6 +302,7 @@ int main(int argc, char **argv)
 		O_PREFIX,
 		O_CHECK,
 		O_GRAD,
+		O_JACOBIAN,
 		O_SEED,
 		O_WRT,
 		O_ALLOW_UNUSED,
@@ -322,6 +326,7 @@ int main(int argc, char **argv)
 	    {"prefix", required_argument, NULL, O_PREFIX},
 	    {"check", required_argument, NULL, O_CHECK},
 	    {"grad", required_argument, NULL, O_GRAD},
+	    {"jacobian", required_argument, NULL, O_JACOBIAN},
 	    {"seed", required_argument, NULL, O_SEED},
 	    {"wrt", required_argument, NULL, O_WRT},
 	    {"allow-unused", no_argument, NULL, O_ALLOW_UNUSED},
@@ -350,6 +355,7 @@ int main(int argc, char **argv)
 		case O_RUN: o.run = optarg; break;
 		case O_CHECK: o.check = optarg; break;
 		case O_GRAD: o.grad = optarg; break;
+		case O_JACOBIAN: o.jacobian = optarg; break;
 		case O_SEED: o.seeds[o.nseeds++] = optarg; break;
 		case O_WRT: o.wrt = optarg; break;
 		case O_ALLOW_UNUSED: o.allow_unused = true; break;
@@ -428,19 +434,21 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	const char *bad = NULL;
-	if ((o.run != NULL) + (o.check != NULL) + (o.grad != NULL) > 1)
-		bad = "--run, --grad and --check go one at a time";
+	if ((o.run != NULL) + (o.check != NULL) + (o.grad != NULL) + (o.jacobian != NULL) > 1)
+		bad = "--run, --grad, --jacobian and --check go one at a time";
 	else if (!o.run && o.plot)
 		bad = "--plot goes with --run";
-	else if (!o.run && !o.grad && (o.format || o.outdir))
-		bad = "--format and --output-dir go with --run or --grad";
-	else if (!o.run && !o.check && !o.grad && o.ninputs)
-		bad = "--input goes with --run, --grad or --check";
-	else if (!o.grad && (o.nseeds || o.wrt || o.allow_unused))
-		bad = "--seed, --wrt and --allow-unused go with --grad";
-	else if ((o.run || o.check || o.grad) && (o.emit || o.out || o.header))
-		bad = "--run, --grad and --check do not go with --emit, -o or --header";
-	else if (o.entries && (o.run || o.check || o.grad))
+	else if (!o.run && !o.grad && !o.jacobian && (o.format || o.outdir))
+		bad = "--format and --output-dir go with --run, --grad or --jacobian";
+	else if (!o.run && !o.check && !o.grad && !o.jacobian && o.ninputs)
+		bad = "--input goes with --run, --grad, --jacobian or --check";
+	else if (!o.grad && (o.nseeds || o.allow_unused))
+		bad = "--seed and --allow-unused go with --grad";
+	else if (!o.grad && !o.jacobian && o.wrt)
+		bad = "--wrt goes with --grad or --jacobian";
+	else if ((o.run || o.check || o.grad || o.jacobian) && (o.emit || o.out || o.header))
+		bad = "--run, --grad, --jacobian and --check do not go with --emit, -o or --header";
+	else if (o.entries && (o.run || o.check || o.grad || o.jacobian))
 		bad = "--entry goes with -o, --emit=c, --emit=h, --emit=schedule or --emit=memory";
 	if (bad) {
 		cli_usage_error("%s", bad);
@@ -476,6 +484,8 @@ int main(int argc, char **argv)
 		rc = cli_run(c, &o);
 	else if (o.grad)
 		rc = cli_grad(c, &o);
+	else if (o.jacobian)
+		rc = cli_jacobian(c, &o);
 	else
 		rc = do_emit_files(c, &o);
 	if (dump.len)

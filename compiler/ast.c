@@ -107,6 +107,13 @@ void ast_print_expr(Buf *b, const Ast *e)
 		ast_print_expr(b, e->a);
 		buf_puts(b, ")");
 		break;
+	case AST_UPDATE:
+		buf_puts(b, e->op == BIN_ADD ? "(update+= " : "(update ");
+		ast_print_expr(b, e->a);
+		buf_puts(b, " ");
+		ast_print_expr(b, e->b);
+		buf_puts(b, ")");
+		break;
 	}
 }
 

@@ -15,9 +15,10 @@ typedef enum {
 	AST_NEG,
 	AST_BINOP,
 	AST_CALL,
-	AST_INDEX, /* x[items] */
-	AST_SLICE, /* start:stop:step inside an index; parts may be NULL */
-	AST_ATTR,  /* x.grad, x.T */
+	AST_INDEX,  /* x[items] */
+	AST_SLICE,  /* start:stop:step inside an index; parts may be NULL */
+	AST_ATTR,   /* x.grad, x.T */
+	AST_UPDATE, /* y[...] = v (op BIN_ADD: y[...] += v): a is the y[...], b the v */
 } AstKind;
 
 typedef enum {

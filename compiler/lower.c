@@ -160,6 +160,11 @@ static void src_text(Buf *b, const Ast *e)
 		src_text(b, e->a);
 		buf_printf(b, ".%s", e->name);
 		break;
+	case AST_UPDATE:
+		src_text(b, e->a);
+		buf_puts(b, e->op == BIN_ADD ? " += " : " = ");
+		src_text(b, e->b);
+		break;
 	}
 }
 
@@ -1079,6 +1084,7 @@ Val lw_expr(Lower *L, const Ast *e)
 		return ERR;
 	}
 	case AST_INDEX: return lw_do_index(L, e);
+	case AST_UPDATE: return lw_do_update(L, e);
 	case AST_SLICE: lw_err(L, e->loc, "a slice (a:b) is allowed only inside x[...]"); return ERR;
 	case AST_ATTR:
 		if (strcmp(e->name, "T") == 0)

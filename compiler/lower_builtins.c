@@ -220,16 +220,12 @@ static Val bi_take(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	int idx = index_arg(L, b, a[1], "indices");
 	if (idx < 0 || !fits_rank(L, call, "take", lw_inst(L, x.id)->rank - 1 + lw_inst(L, idx)->rank))
 		return ERR;
-	int xs = lw_strong(L, x);
-	return lw_tensor(ir_gather(L->f, xs, idx, (int)axis), false);
+	return lw_tensor(ir_gather(L->f, x.id, idx, (int)axis), x.weak); /* (a literal's rows stay weak) */
 }
 
 /* v shaped as take(x, idx, axis) would be, in x's dtype; -1 after an error. */
-static int scatter_values(Lower *L, const Builtin *b, const Ast *e, int x, int idx, int axis)
+static int scatter_values(Lower *L, const Builtin *b, const Ast *e, Val v, int x, int idx, int axis)
 {
-	Val v = lw_want(L, e);
-	if (v.kind != V_TENSOR)
-		return -1;
 	const Inst *xi = lw_inst(L, x), *ii = lw_inst(L, idx);
 	int rank = xi->rank - 1 + ii->rank, r = 0;
 	const Dim *shape[IR_MAX_RANK];
@@ -273,14 +269,19 @@ static Val bi_scatter_add(Lower *L, const Builtin *b, const Ast *call, const Ast
 	int idx = index_arg(L, b, a[1], "indices");
 	if (idx < 0 || !fits_rank(L, call, "scatter_add's values", lw_inst(L, x.id)->rank - 1 + lw_inst(L, idx)->rank))
 		return ERR;
-	int xs = lw_strong(L, x), v = scatter_values(L, b, a[2], xs, idx, (int)axis);
+	Val pair[2] = {x, lw_want(L, a[2])};
+	DType dt;
+	bool weak = x.weak && pair[1].weak;
+	if (pair[1].kind != V_TENSOR || !lw_unify(L, a[2]->loc, pair, 2, b->name, &dt))
+		return ERR;
+	int xs = pair[0].id, v = scatter_values(L, b, a[2], pair[1], xs, idx, (int)axis);
 	if (v < 0)
 		return ERR;
 	if (dtype_is_int(lw_inst(L, xs)->dt)) {
 		lw_err(L, call->loc, "%s of integers is not supported yet", b->name);
 		return ERR;
 	}
-	return lw_tensor(ir_scatter_add(L->f, xs, idx, v, (int)axis), false);
+	return lw_tensor(ir_scatter_add(L->f, xs, idx, v, (int)axis), weak);
 }
 
 /* A count (num of segment_sum, k of one_hot): an integer literal or a
@@ -310,7 +311,7 @@ static Val bi_segment_sum(Lower *L, const Builtin *b, const Ast *call, const Ast
 	const Dim *num = count_arg(L, b, a[2], "num");
 	if (v.kind != V_TENSOR || ids < 0 || !num)
 		return ERR;
-	int vs = lw_strong(L, v);
+	int vs = v.id; /* (a literal's sums stay weak) */
 	const Inst *vi = lw_inst(L, vs), *ii = lw_inst(L, ids);
 	bool lead = vi->rank >= ii->rank;
 	for (int k = 0; lead && k < ii->rank; k++)
@@ -332,7 +333,7 @@ static Val bi_segment_sum(Lower *L, const Builtin *b, const Ast *call, const Ast
 	if (!lw_check_size(L, call->loc, rank, shape))
 		return ERR;
 	int zeros = ir_fill(L->f, vi->dt, 0.0, rank, shape);
-	return lw_tensor(ir_scatter_add(L->f, zeros, ids, vs, 0), false);
+	return lw_tensor(ir_scatter_add(L->f, zeros, ids, vs, 0), v.weak);
 }
 
 /* one_hot(idx, k, dtype=f32): idx.shape + [k], 1 where the last index is idx */

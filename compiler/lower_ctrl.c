@@ -184,6 +184,12 @@ static void scan_expr(Scan *S, const Ast *e)
 		if (scan_row(S, e))
 			return;
 		break;
+	case AST_UPDATE: /* y[...] = v reads y as a whole, its indices and v */
+		scan_expr(S, e->a->a);
+		for (int i = 0; i < e->a->list.n; i++)
+			scan_expr(S, e->a->list.items[i]);
+		scan_expr(S, e->b);
+		return;
 	case AST_CALL:
 		if (e->a->kind != AST_NAME) /* a function's name is not a value */
 			scan_expr(S, e->a);

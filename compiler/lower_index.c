@@ -190,3 +190,174 @@ Val lw_do_index(Lower *L, const Ast *e)
 		return ERR;
 	return index_items(L, e, x, 0);
 }
+
+/* ---------------------------------------------------------------- updates */
+
+/* v as a tensor of y's dtype broadcast to shape; -1 after an error. */
+static int update_value(Lower *L, const Ast *at, int y, Val v, int rank, const Dim **shape)
+{
+	Val pair[2] = {lw_tensor(y, false), v};
+	DType dt;
+	if (!lw_unify(L, at->loc, pair, 2, "the update", &dt))
+		return -1;
+	const Inst *vi = lw_inst(L, pair[1].id);
+	bool ok = vi->rank <= rank;
+	for (int k = 0; ok && k < vi->rank; k++)
+		ok = vi->shape[k] == shape[rank - vi->rank + k] || lw_is_one(vi->shape[k]);
+	if (!ok) {
+		lw_err(L, at->loc, "the value %s does not broadcast to %s, the part it replaces", lw_type_str(L, v),
+		       lw_shape_str(L, rank, shape));
+		return -1;
+	}
+	return ir_broadcast_to(L->f, pair[1].id, rank, shape);
+}
+
+/* y[a:b] = v, y[a:b] += v: the rows before, the new ones, the rows after. */
+static Val update_rows(Lower *L, const Ast *e, int y, Val v, bool add)
+{
+	const Ast *ix = e->a, *item = ix->list.items[0];
+	const Inst *yi = lw_inst(L, y);
+	const Dim *start, *len;
+	int64_t step;
+	bool drop;
+	if (ix->list.n != 1) {
+		lw_err(L, item->loc, "an update by a slice takes one slice of the first axis, y[a:b] = v (for now)");
+		return ERR;
+	}
+	if (!slice_axis(L, item, ix->a, yi->shape[0], &start, &step, &len, &drop))
+		return ERR;
+	if (step != 1) {
+		lw_err(L, item->loc, "an update by a slice with a step is not supported yet");
+		return ERR;
+	}
+	DimCtx *dc = L->dc;
+	const Dim *starts[IR_MAX_RANK], *lens[IR_MAX_RANK], *shape[IR_MAX_RANK];
+	int64_t steps[IR_MAX_RANK];
+	for (int k = 0; k < yi->rank; k++) {
+		starts[k] = dim_const(dc, 0);
+		steps[k] = 1;
+		lens[k] = shape[k] = yi->shape[k];
+	}
+	shape[0] = len;
+	int nv = update_value(L, e, y, v, yi->rank, shape);
+	if (nv < 0)
+		return ERR;
+	int parts[3], np = 0;
+	const Dim *bounds[3][2] = {{dim_const(dc, 0), start},
+	                           {start, len},
+	                           {dim_add(dc, start, len), dim_sub(dc, yi->shape[0], dim_add(dc, start, len))}};
+	for (int p = 0; p < 3; p++) {
+		int64_t c;
+		if (dim_is_const(bounds[p][1], &c) && c == 0)
+			continue;
+		starts[0] = bounds[p][0];
+		lens[0] = bounds[p][1];
+		int part = ir_slice(L->f, y, starts, steps, lens);
+		if (p == 1)
+			part = add ? ir_binary(L->f, OP_add, part, nv) : nv;
+		parts[np++] = part;
+	}
+	return lw_tensor(np == 1 ? parts[0] : ir_concat(L->f, parts, np, 0), false);
+}
+
+Val lw_do_update(Lower *L, const Ast *e)
+{
+	const Ast *ix = e->a;
+	bool add = e->op == BIN_ADD;
+	Val yv = lw_want(L, ix->a), v = lw_want(L, e->b);
+	if (yv.kind != V_TENSOR || v.kind != V_TENSOR)
+		return ERR;
+	int y = lw_strong(L, yv);
+	const Inst *yi = lw_inst(L, y);
+	int n = ix->list.n;
+	if (n > yi->rank) {
+		lw_err(L, ix->loc, "too many indices (%d) for %s", n, lw_type_str(L, yv));
+		return ERR;
+	}
+	if (ix->list.items[0]->kind == AST_SLICE)
+		return update_rows(L, e, y, v, add);
+	DimCtx *dc = L->dc;
+	/* the indices, and where each row lies in y with its first n axes as one */
+	int p = -1;
+	const Dim *N = dim_const(dc, 1);
+	for (int k = 0; k < n; k++) {
+		const Ast *item = ix->list.items[k];
+		double c;
+		bool is_int;
+		int i;
+		if (item->kind == AST_SLICE) {
+			lw_err(L, item->loc,
+			       "an update takes indices, then whole axes: y[i, j] = v (a slice here is not supported "
+			       "yet)");
+			return ERR;
+		}
+		if (lw_const_num(L, item, &c, &is_int, false)) {
+			const Dim *start, *len;
+			int64_t step, s;
+			bool drop;
+			if (!slice_axis(L, item, ix->a, yi->shape[k], &start, &step, &len, &drop))
+				return ERR;
+			i = dim_is_const(start, &s) ? ir_scalar(L->f, DT_I64, (double)s)
+			                            : ir_dimval(L->f, DT_I64, start);
+		} else {
+			if ((i = runtime_index(L, item)) < 0)
+				return ERR;
+			if (lw_inst(L, i)->rank > 0) {
+				if (n != 1 || !add) {
+					lw_err(L, item->loc, "%s",
+					       n != 1 ? "an index tensor in an update goes alone: y[idx] += v"
+					              : "y[idx] = v with an index tensor is not supported yet; "
+					                "y[idx] += v (duplicates add) is");
+					return ERR;
+				}
+				const Inst *ii = lw_inst(L, i);
+				const Dim *shape[IR_MAX_RANK];
+				int r = 0;
+				for (int a = 0; a < ii->rank; a++)
+					shape[r++] = ii->shape[a];
+				for (int a = 1; a < yi->rank; a++)
+					shape[r++] = yi->shape[a];
+				if (r > IR_MAX_RANK) {
+					lw_err(L, ix->loc, "'%s' would have more than %d axes", lw_text_of(L, ix),
+					       IR_MAX_RANK);
+					return ERR;
+				}
+				int nv = update_value(L, e, y, v, r, shape);
+				return nv < 0 ? ERR : lw_tensor(ir_scatter_add(L->f, y, i, nv, 0), false);
+			}
+			/* checked as a take checks: the index of an iota */
+			i = ir_gather(L->f, ir_iota(L->f, DT_I64, yi->shape[k], 0, 1, 0, false), i, 0);
+		}
+		const Dim *nk = yi->shape[k];
+		p = p < 0 ? i : ir_binary(L->f, OP_add, ir_binary(L->f, OP_mul, p, ir_dimval(L->f, DT_I64, nk)), i);
+		N = dim_mul(dc, N, nk);
+	}
+	/* y as rows [N, rest...]; row p replaced (or added to) */
+	const Dim *flat[IR_MAX_RANK], *row[IR_MAX_RANK];
+	int rr = yi->rank - n;
+	flat[0] = N;
+	for (int k = 0; k < rr; k++)
+		flat[1 + k] = row[k] = yi->shape[n + k];
+	int y2 = ir_reshape(L->f, y, 1 + rr, flat);
+	int nv = update_value(L, e, y, v, rr, row);
+	if (nv < 0)
+		return ERR;
+	int out;
+	if (add) {
+		const Dim *one[1] = {dim_const(dc, 1)}, *vrow[IR_MAX_RANK];
+		vrow[0] = one[0];
+		for (int k = 0; k < rr; k++)
+			vrow[1 + k] = row[k];
+		out = ir_scatter_add(L->f, y2, ir_reshape(L->f, p, 1, one), ir_reshape(L->f, nv, 1 + rr, vrow), 0);
+	} else {
+		const Dim *col[IR_MAX_RANK];
+		col[0] = N;
+		for (int k = 0; k < rr; k++)
+			col[1 + k] = dim_const(dc, 1);
+		int rows = ir_broadcast_to(
+		    L->f, ir_reshape(L->f, ir_iota(L->f, DT_I64, N, 0, 1, 0, false), 1 + rr, col), 1 + rr, flat);
+		int mask = ir_binary(L->f, OP_eq, rows, ir_broadcast_to(L->f, p, 1 + rr, flat));
+		out = ir_where(L->f, ir_cast(L->f, mask, yi->dt), ir_broadcast_to(L->f, nv, 1 + rr, flat), y2);
+	}
+	return lw_tensor(ir_reshape(L->f, out, yi->rank, yi->shape), false);
+}

@@ -130,6 +130,8 @@ GradAcc *lw_grad_acc(Lower *L, int leaf);
 void lw_add_constraint(Lower *L, ConsKind kind, const Dim *a, const Dim *b, const char *msg);
 bool lw_require_ge0(Lower *L, Loc loc, const Dim *a, const char *what);
 bool lw_weak_int(Lower *L, int v);
+/* y[...] = v and y[...] += v (lower_index.c): the new y. */
+Val lw_do_update(Lower *L, const Ast *e);
 bool lw_require_ge0_if(Lower *L, Loc loc, const Dim *a, const Dim *cond, const char *what);
 int lw_as_dtype(Lower *L, Val v, DType dt);
 int lw_strong(Lower *L, Val v);

@@ -67,6 +67,42 @@ static Ast *deep(ParseCtx *ctx, Ast *e)
 	return e;
 }
 
+static Ast *index_of(ParseCtx *ctx, Ast *base, AstList items, Loc loc)
+{
+	Ast *e = ast_new(ctx->A, AST_INDEX, loc);
+	e->a = base;
+	e->list = items;
+	return deep(ctx, e);
+}
+
+/* y[...] = v as the assignment y = (y with y[...] replaced by v): a
+ * statement that binds y, whose expression reads y (so a loop carries it). */
+static Stmt update_stmt(ParseCtx *ctx, Ast *target, Ast *value, bool add, int last_line)
+{
+	Stmt s;
+	memset(&s, 0, sizeof s);
+	s.kind = STMT_ASSIGN;
+	s.loc = target->loc;
+	s.last_line = last_line;
+	if (target->kind != AST_INDEX || target->a->kind != AST_NAME) {
+		diag_error(ctx->diags, target->loc, "only a name indexed, y[...], can be assigned to %s",
+		           add ? "with +=" : "in place");
+		s.expr = ast_new(ctx->A, AST_ERROR, target->loc);
+		return s;
+	}
+	Ast *e = ast_new(ctx->A, AST_UPDATE, target->loc);
+	e->a = target;
+	e->b = value;
+	e->op = add ? BIN_ADD : BIN_NE; /* (BIN_NE: a set) */
+	s.expr = e;
+	s.targets = arena_append_slot(ctx->A, NULL, 0, sizeof *s.targets);
+	s.target_locs = arena_append_slot(ctx->A, NULL, 0, sizeof *s.target_locs);
+	s.targets[0] = target->a->name;
+	s.target_locs[0] = target->a->loc;
+	s.ntargets = 1;
+	return s;
+}
+
 static Ast *binop(ParseCtx *ctx, BinOp op, Ast *a, Ast *b, Loc loc)
 {
 	Ast *e = ast_new(ctx->A, AST_BINOP, loc);
@@ -88,7 +124,7 @@ static Ast *binop(ParseCtx *ctx, BinOp op, Ast *a, Ast *b, Loc loc)
 %token FUNC "func" NONE "none" TRUE "true" FALSE "false" NOGRAD "nograd"
 %token FOR "for" IN "in" IF "if" ELSE "else" BREAK "break"
 %token F32 "f32" F64 "f64" I32 "i32" I64 "i64"
-%token ARROW "->" POW "**" FLOORDIV "//" LE "<=" GE ">=" EQ "==" NE "!="
+%token ARROW "->" POW "**" FLOORDIV "//" PLUSEQ "+=" LE "<=" GE ">=" EQ "==" NE "!="
 %token NEWLINE "newline"
 
 %type <ast> expr cmp arith term unary power postfix primary slice_item opt_expr list
@@ -242,6 +278,8 @@ stmt
 		$$.ntargets = $1.n;
 		$$.expr = $3;
 	}
+	| postfix '[' slice_items ']' '=' expr { $$ = update_stmt(ctx, index_of(ctx, $1, $3, L(@2)), $6, false, @6.last_line); }
+	| postfix '[' slice_items ']' PLUSEQ expr { $$ = update_stmt(ctx, index_of(ctx, $1, $3, L(@2)), $6, true, @6.last_line); }
 	| compound
 	| BREAK { memset(&$$, 0, sizeof $$); $$.kind = STMT_BREAK; $$.loc = L(@1); $$.last_line = @1.last_line; }
 	;
@@ -355,7 +393,7 @@ power
 postfix
 	: primary
 	| postfix '(' args ')' { $$ = ast_new(ctx->A, AST_CALL, $1->loc); $$->a = $1; $$->list = $3; $$ = deep(ctx, $$); }
-	| postfix '[' slice_items ']' { $$ = ast_new(ctx->A, AST_INDEX, L(@2)); $$->a = $1; $$->list = $3; $$ = deep(ctx, $$); }
+	| postfix '[' slice_items ']' { $$ = index_of(ctx, $1, $3, L(@2)); }
 	| postfix '.' IDENT { $$ = ast_new(ctx->A, AST_ATTR, L(@3)); $$->a = $1; $$->name = $3; $$ = deep(ctx, $$); }
 	;
 

@@ -24,7 +24,7 @@ printf 'func bad(x: f32) -> y {\n    y = x + q\n}\n' >bad.ad
 
 # ---- help, version, usage errors (exit 2)
 expect 0 "$AD" --help
-for opt in -o --header --prefix --emit --run --grad --seed --wrt --allow-unused --check --input --format --output-dir --plot --cflags --libs --blas --jit --help --version; do
+for opt in -o --header --prefix --emit --run --grad --jacobian --seed --wrt --allow-unused --check --input --format --output-dir --plot --cflags --libs --blas --jit --help --version; do
 	has out -- "$opt"
 done
 expect 0 "$AD" --version
@@ -226,6 +226,18 @@ expect 2 "$AD" --grad nosuch gr.ad
 expect 2 "$AD" --run model gr.ad --wrt w
 expect 0 "$AD" --grad model gr.ad $GIN --wrt w --output-dir gout
 [ -f gout/w.npy ] && ok || bad "--grad --output-dir wrote nothing"
+
+# ---- --jacobian: d pred / d w is x, d loss / d b is 2 mean(pred - t) = 44
+expect 0 "$AD" --jacobian model gr.ad $GIN --wrt w,b --format=json
+has out '"J_pred_w": {"dtype": "f32", "shape": \[2, 3\], "data": \[1, 2, 3, 4, 5, 6\]}'
+has out '"J_pred_b": {"dtype": "f32", "shape": \[2\], "data": \[1, 1\]}'
+has out '"J_loss_b": {"dtype": "f32", "shape": \[\], "data": \[44\]}'
+expect 0 "$AD" --jacobian model gr.ad $GIN
+has out "^J_loss_unused: f32 = 0"
+expect 2 "$AD" --jacobian model gr.ad --seed loss=1 $GIN
+has err "--seed and --allow-unused go with --grad"
+expect 2 "$AD" --jacobian model gr.ad --grad model $GIN
+has err "go one at a time"
 
 # ---- --jit=cc: the system compiler, cached
 export AD_CACHE_DIR="$T/cache"

@@ -78,5 +78,29 @@ for xb in (np.array([[1, 5, 5], [7, np.nan, 2], [0, -1, -1]]), np.array([[2.5, -
           "d": np.argmin(xb, 0)[None, :], "e": float(np.take(xb[0], np.argmax(xb, 1)).sum())},
          "argmax and argmin as NumPy's: ties and NaN give the first")
 
+Xu, wu, idu = rand(4, 3), rand(3), torch.tensor([2, 0, 2, 3])
+for iu in (0, 3):
+    xt, wt = Xu.clone().requires_grad_(True), wu.clone().requires_grad_(True)
+    a = xt.clone()
+    a[iu] = wt * 2
+    b = xt.clone()
+    b[1, iu % 3] = b[1, iu % 3] + 10 * wt[0]
+    c = xt.clone()
+    c[1:3] = wt
+    d = xt.index_add(0, idu, wt.expand(4, 3))
+    gx, gw = torch.autograd.grad((a ** 2).sum() + (b ** 3).sum() + (c * xt).sum() + (d ** 2).sum(), [xt, wt])
+    case("upd", {"x": Xu, "i": iu, "idx": idu, "w": wu},
+         {"a": a.detach(), "b": b.detach(), "c": c.detach(), "d": d.detach(), "gx": gx, "gw": gw},
+         "y[i] = v, y[i, j] += v, y[a:b] = v, y[idx] += v (i = %d) and their gradients" % iu)
+
+x0t, kt = torch.tensor(1.3), torch.tensor(0.8, requires_grad=True)
+s, rows = x0t, []
+for t in range(6):
+    s = s - 0.1 * kt * s
+    rows.append(s)
+ys = torch.stack(rows)
+g, = torch.autograd.grad((ys ** 2).sum(), kt)
+case("traj", {"x0": 1.3, "k": 0.8}, {"ys": ys.detach(), "g": g.item()}, "ys[t] = s in a loop, differentiated")
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
