@@ -153,6 +153,9 @@ void ec_line(Emit *E, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 /* The value of v at index ix, as an expression (its inlined operands fused
  * in); ec_compute is the same for v itself even where v is stored. */
 const char *ec_ex(Emit *E, int v, Index ix);
+/* Does in's C call emit_int.h's helpers (an integer floordiv, mod or
+ * conversion from a float)? */
+bool ec_int_helpers(const Func *f, const Inst *in);
 /* Where take(x, idx) (or scatter_add(x, idx, v)) at index ix of the
  * gathered shape reads (or adds into) x: idx's value on the axis. */
 Index ec_gather_index(Emit *E, const Inst *in, Index ix);

@@ -493,6 +493,12 @@ static const char *int_template(const Func *f, const Inst *in)
 	}
 }
 
+bool ec_int_helpers(const Func *f, const Inst *in)
+{
+	const char *t = int_template(f, in);
+	return t && strstr(t, "ad_");
+}
+
 static const char *subst(Emit *E, const Inst *in, const char *const *ops)
 {
 	const char *t = int_template(E->f, in);

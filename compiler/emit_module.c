@@ -163,13 +163,12 @@ static bool has_matmul(const Func *f, DType dt)
 	return false;
 }
 
-/* Does f call the integer helpers of emit_int.h (ec_int_expr)? */
+/* Does f (or a body of it) call the integer helpers of emit_int.h? */
 static bool has_int_math(const Func *f)
 {
 	for (int v = 0; f && v < f->ins.len; v++) {
 		const Inst *in = ir_inst(f, v);
-		if (dtype_is_int(in->dt) && (in->op == OP_floordiv || in->op == OP_mod ||
-		                             (in->op == OP_cast && !dtype_is_int(ir_inst(f, in->args[0])->dt))))
+		if (op_info[in->op].kind == K_EW && ec_int_helpers(f, in))
 			return true;
 		for (int j = 0; j < in->nbodies; j++)
 			if (has_int_math(in->bodies[j]))

@@ -343,20 +343,26 @@ static const Dim **shape_gather(Func *f, const Inst *p, const int *args, int *ra
 		*why = "gather indices are not integers";
 		return NULL;
 	}
-	*rank = x->rank - 1 + idx->rank;
-	if (*rank > IR_MAX_RANK) {
+	const Dim **s = arena_array(f->A, IR_MAX_RANK + 1, sizeof(Dim *));
+	if ((*rank = ir_gather_shape(x, idx, axis, s)) < 0) {
 		*why = "gather result rank too large";
 		return NULL;
 	}
-	const Dim **s = arena_array(f->A, (size_t)*rank + 1, sizeof(Dim *));
-	int r = 0;
-	for (int k = 0; k < axis; k++)
-		s[r++] = x->shape[k];
-	for (int k = 0; k < idx->rank; k++)
-		s[r++] = idx->shape[k];
-	for (int k = axis + 1; k < x->rank; k++)
-		s[r++] = x->shape[k];
 	return s;
+}
+
+int ir_gather_shape(const Inst *x, const Inst *idx, int axis, const Dim **out)
+{
+	int rank = x->rank - 1 + idx->rank, r = 0;
+	if (rank > IR_MAX_RANK)
+		return -1;
+	for (int k = 0; k < axis; k++)
+		out[r++] = x->shape[k];
+	for (int k = 0; k < idx->rank; k++)
+		out[r++] = idx->shape[k];
+	for (int k = axis + 1; k < x->rank; k++)
+		out[r++] = x->shape[k];
+	return rank;
 }
 
 static const Dim **shape_scatter(Func *f, const Inst *p, const int *args, int *rank, const char **why)

@@ -231,6 +231,9 @@ int ir_concat(Func *f, const int *args, int n, int axis);
  * elements of x at the integer positions idx along the axis (NumPy's take;
  * each index must lie in [0, x.shape[axis]): AD_ERR_INDEX). */
 int ir_gather(Func *f, int x, int idx, int axis);
+/* That shape into out (IR_MAX_RANK entries): its rank, or -1 (out
+ * untouched) when it would have more than IR_MAX_RANK axes. */
+int ir_gather_shape(const Inst *x, const Inst *idx, int axis, const Dim **out);
 /* x with v added at the positions idx along the axis (NumPy's add.at):
  * v has the shape take(x, idx, axis) would. */
 int ir_scatter_add(Func *f, int x, int idx, int v, int axis);

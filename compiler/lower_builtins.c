@@ -226,37 +226,14 @@ static Val bi_take(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 /* v shaped as take(x, idx, axis) would be, in x's dtype; -1 after an error. */
 static int scatter_values(Lower *L, const Builtin *b, const Ast *e, Val v, int x, int idx, int axis)
 {
-	const Inst *xi = lw_inst(L, x), *ii = lw_inst(L, idx);
-	int rank = xi->rank - 1 + ii->rank, r = 0;
 	const Dim *shape[IR_MAX_RANK];
-	for (int k = 0; k < axis; k++)
-		shape[r++] = xi->shape[k];
-	for (int k = 0; k < ii->rank; k++)
-		shape[r++] = ii->shape[k];
-	for (int k = axis + 1; k < xi->rank; k++)
-		shape[r++] = xi->shape[k];
-	DType dt;
-	Val xv = lw_tensor(x, false), pair[2] = {xv, v};
-	if (!lw_unify(L, e->loc, pair, 2, b->name, &dt))
-		return -1;
-	const Inst *vi = lw_inst(L, pair[1].id);
-	bool same = vi->rank == rank;
-	for (int k = 0; same && k < rank; k++)
-		same = vi->shape[k] == shape[k];
-	if (!same) {
-		if (vi->rank <= rank) { /* broadcast, as NumPy's add.at does */
-			bool ok = true;
-			for (int k = 0; ok && k < vi->rank; k++)
-				ok = vi->shape[k] == shape[rank - vi->rank + k] || lw_is_one(vi->shape[k]);
-			if (ok)
-				return ir_broadcast_to(L->f, pair[1].id, rank, shape);
-		}
+	int rank = ir_gather_shape(lw_inst(L, x), lw_inst(L, idx), axis, shape); /* (its rank was checked) */
+	int r = lw_fit_value(L, e->loc, x, v, rank, shape, b->name);             /* broadcast, as NumPy's add.at does */
+	if (r == -2)
 		lw_err(L, e->loc,
 		       "%s's values are %s; they must broadcast to %s, the shape of the rows they are added to",
 		       b->name, lw_type_str(L, v), lw_shape_str(L, rank, shape));
-		return -1;
-	}
-	return pair[1].id;
+	return r < 0 ? -1 : r;
 }
 
 /* scatter_add(x, idx, v, axis=0): NumPy's add.at */

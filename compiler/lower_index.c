@@ -194,22 +194,26 @@ Val lw_do_index(Lower *L, const Ast *e)
 /* ---------------------------------------------------------------- updates */
 
 /* v as a tensor of y's dtype broadcast to shape; -1 after an error. */
-static int update_value(Lower *L, const Ast *at, int y, Val v, int rank, const Dim **shape)
+int lw_fit_value(Lower *L, Loc loc, int y, Val v, int rank, const Dim **shape, const char *what)
 {
 	Val pair[2] = {lw_tensor(y, false), v};
 	DType dt;
-	if (!lw_unify(L, at->loc, pair, 2, "the update", &dt))
+	if (!lw_unify(L, loc, pair, 2, what, &dt))
 		return -1;
 	const Inst *vi = lw_inst(L, pair[1].id);
 	bool ok = vi->rank <= rank;
 	for (int k = 0; ok && k < vi->rank; k++)
 		ok = vi->shape[k] == shape[rank - vi->rank + k] || lw_is_one(vi->shape[k]);
-	if (!ok) {
+	return ok ? ir_broadcast_to(L->f, pair[1].id, rank, shape) : -2;
+}
+
+static int update_value(Lower *L, const Ast *at, int y, Val v, int rank, const Dim **shape)
+{
+	int r = lw_fit_value(L, at->loc, y, v, rank, shape, "the update");
+	if (r == -2)
 		lw_err(L, at->loc, "the value %s does not broadcast to %s, the part it replaces", lw_type_str(L, v),
 		       lw_shape_str(L, rank, shape));
-		return -1;
-	}
-	return ir_broadcast_to(L->f, pair[1].id, rank, shape);
+	return r < 0 ? -1 : r;
 }
 
 /* y[a:b] = v, y[a:b] += v: the rows before, the new ones, the rows after. */
@@ -310,14 +314,9 @@ Val lw_do_update(Lower *L, const Ast *e)
 					                "y[idx] += v (duplicates add) is");
 					return ERR;
 				}
-				const Inst *ii = lw_inst(L, i);
 				const Dim *shape[IR_MAX_RANK];
-				int r = 0;
-				for (int a = 0; a < ii->rank; a++)
-					shape[r++] = ii->shape[a];
-				for (int a = 1; a < yi->rank; a++)
-					shape[r++] = yi->shape[a];
-				if (r > IR_MAX_RANK) {
+				int r = ir_gather_shape(yi, lw_inst(L, i), 0, shape);
+				if (r < 0) {
 					lw_err(L, ix->loc, "'%s' would have more than %d axes", lw_text_of(L, ix),
 					       IR_MAX_RANK);
 					return ERR;

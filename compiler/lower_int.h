@@ -130,6 +130,10 @@ GradAcc *lw_grad_acc(Lower *L, int leaf);
 void lw_add_constraint(Lower *L, ConsKind kind, const Dim *a, const Dim *b, const char *msg);
 bool lw_require_ge0(Lower *L, Loc loc, const Dim *a, const char *what);
 bool lw_weak_int(Lower *L, int v);
+/* v in y's dtype (lw_unify; `what` names the op in its message) broadcast
+ * to shape: -1 after an error, -2 (nothing reported) when v's shape does
+ * not broadcast to it. */
+int lw_fit_value(Lower *L, Loc loc, int y, Val v, int rank, const Dim **shape, const char *what);
 /* y[...] = v and y[...] += v (lower_index.c): the new y. */
 Val lw_do_update(Lower *L, const Ast *e);
 bool lw_require_ge0_if(Lower *L, Loc loc, const Dim *a, const Dim *cond, const char *what);
