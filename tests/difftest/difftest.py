@@ -98,18 +98,19 @@ grad in a loop body with respect to a value from outside the body when the
 output also depends on another (a carried value), grad in an if's arms, in
 an else if's condition or after an if that may break (refused: "grad inside
 a loop or if: ... comes from outside the body"); backward, .grad and
-clear_grad in bodies (refused). A carried value whose value before the loop
-depends on another carried value (grad([c2, c3]) in the body then misses
-the path through c3 = f(c2) in the first iteration). Integer results (--check
-exits 3: "a float value was given for the integer parameter 'seed_a'"):
-the results are converted to float. Arithmetic on a loop variable other than i + c (i // 2,
-2 * i + 1, (i + 1) % 3) in an if (arm or condition) in its loop, or after
-an if that may break ("'%' takes integers (i32 or i64), not literal[]"). An integer carried by a loop (a counter
-stepped in the body, see CARRIED_INTEGERS: gcc -Werror rejects the unused
-adjoint the reverse loop declares for it; from a weak literal, '%' refuses
-it). clang -O2 compiles with -ffp-contract=off: with contraction it fuses
-a * b - c in one entry point and not in another (constant folding), so
-the entries give different bits.
+clear_grad in bodies (refused). A carried value whose value before the
+loop depends on another carried value (grad(..., [c2, c3]) in the body
+then misses the path through c3 = f(c2) in the first iteration). Integer
+results (--check exits 3: "a float value was given for the integer
+parameter 'seed_a'"): they are converted to float. Arithmetic on a loop
+variable other than i + c (i // 2, 2 * i + 1, (i + 1) % 3) in an if (arm or
+condition) in its loop, in a loop in its loop, or after an if that may
+break ("'%' takes integers (i32 or i64), not literal[]"). An integer
+carried by a loop (a counter stepped in the body, see CARRIED_INTEGERS:
+gcc -Werror rejects the unused adjoint the reverse loop declares for it;
+from a weak literal, '%' refuses it). clang -O2 compiles with
+-ffp-contract=off: with contraction it fuses a * b - c in one entry point
+and not in another (constant folding), so the entries give different bits.
 
     difftest.py --ad build/ad-compile --count 200 --seed 1 [--keep DIR]
 
@@ -952,6 +953,10 @@ class Gen:
                 if size(shape[0]) >= s:
                     extra.append(("%s[%s]" % (name, counter), shape[1:]))
         saved = self.open_block(extra)
+        if self.loops:
+            # (an outer loop's variable in a loop in its loop, as in an if:
+            # see branch())
+            self.extra = [e for e in self.extra if e in extra or not LOOP_ARITH.search(e[0])]
         self.loops.append(Loop(var, values, sources, carried))
         if counter:
             self.block.append("%s = (%s * %d + {%s} + %d) %% %d" % (counter, counter, r.choice([1, 2, 3]), var,
@@ -1060,9 +1065,9 @@ class Gen:
         every arm may bind one more new value, visible after the if."""
         r = self.r
         if self.loops:
-            # no arithmetic on a loop variable in an if in its loop, or
-            # after an if that may break (but x[i + 1]): ad-compile types it
-            # as a float literal there (a reported bug)
+            # no arithmetic on a loop variable in an if in its loop, in a
+            # loop in its loop or after an if that may break (but x[i + 1]):
+            # ad-compile types it as a float literal there (a reported bug)
             outer_extra = self.extra
             self.extra = [e for e in self.extra if not LOOP_ARITH.search(e[0])]
         targets = self.loops[-1].carried if self.loops else self.carry(r.randint(1, 2), False)
