@@ -48,19 +48,75 @@ on data is decided by running (--run) the unrolled form up to the if
 well away from the value, so that the loop program and finite differences
 take the same branch there too.
 
+About a quarter of the programs without loops (fewer with) have integers:
+one to three integer parameters (i64, some i32, some marked nograd:
+scalars, vectors and matrices of a dimension's length) whose values are
+valid indices of the axes they index (in [0, b) for a bound b no larger
+than those axes; duplicates included; written as JSON integers and read by
+../harness.c as integers). Expressions then gather (take(x, idx, axis=a),
+negative axes too, and x[idx], with an index vector or matrix), index by
+run-time scalars (x[i], x[:, i], x[i, j]) and scatter (scatter_add on any
+axis, its values broadcast; segment_sum; one_hot times a value or @ a
+vector). An index is an integer parameter, integer arithmetic on one that
+stays in range (Python's // and %, minimum, maximum, abs), an element of an
+index vector (by a literal or a run-time scalar), a row of an index matrix,
+max/min/sum % s of an index vector, argmax/argmin of a float parameter (its
+values are distinct, so that finite differences do not move it), or
+i64(s * sigmoid(e)) % s, a float cut to an integer. Integer arithmetic
+also feeds the floats as f64(...) (f32(...)), and f64(i64(2.5 * tanh(e)))
+adds a cut. In loop programs with integers, rows are also read by
+x[2 * i + 1], x[i // 2], x[3 * i - 2], x[(i + b) % s] and x[idx[i]].
+Such programs also have results that the tester computes itself:
+
+  7. f64 of integer arithmetic on the integer parameters (// and % with
+     negative operands, unparenthesized chains of * // % + -), and take,
+     segment_sum, scatter_add (duplicates accumulate) and one_hot of the
+     parameters equal the tester's values (Python's), to 1e-12 (f64) or
+     1e-5 (f32) relative.
+
+About a quarter of the programs without loops (fewer with; after the loops
+there) have Jacobians: with respect to a float parameter xj, of yj (the
+loss y, the gradient g1 = grad(y, xj), or an earlier value plus a term in
+xj; at most 12 elements), the results J = jacobian(yj, xj), jv = jvp(yj,
+xj, vj), J^T w = grad(sum(yj * wj), xj) (vj and wj nograd parameters) and
+H = hessian(y, xj); some with create_graph=true (then steps 2-4 also
+differentiate them), some with a list of inputs (jacobian(yj, [xj, x2]),
+jvp(yj, [xj, x2], [vj, vk])) or of outputs (jvp([yj, y], xj, vj)). As
+jacobian and hessian take constant sizes only, such programs (and a few
+others) write every dimension as its size (f64[3, 4], range(3)). Then:
+
+  8. J equals the stacked gradients of yj's elements, and H the Jacobian of
+     grad(y, xj) (reverse over reverse), both computed in jrows.ad (the
+     program cut after yj, with grad(reshape(yj, [-1])[k], xj) for each
+     k); jv equals J v; J^T w equals the rows' J^T w; <jv, w> equals
+     <v, J^T w>; with a list, every input's block and jvp's second output
+     too: to 1e-8 (f64) or 1e-3 (f32), relative to the terms summed.
+
 Not made, though the contract allows them, as ad-compile refuses or
 miscomputes them (each a reported bug; make them again once it is fixed):
 grad in a loop body with respect to a value from outside the body when the
 output also depends on another (a carried value), grad in an if's arms, in
 an else if's condition or after an if that may break (refused: "grad inside
 a loop or if: ... comes from outside the body"); backward, .grad and
-clear_grad in bodies (refused).
+clear_grad in bodies (refused). A carried value whose value before the
+loop depends on another carried value (grad(..., [c2, c3]) in the body
+then misses the path through c3 = f(c2) in the first iteration). Integer
+results (--check exits 3: "a float value was given for the integer
+parameter 'seed_a'"): they are converted to float. Arithmetic on a loop
+variable other than i + c (i // 2, 2 * i + 1, (i + 1) % 3) in an if (arm or
+condition) in its loop, in a loop in its loop, or after an if that may
+break ("'%' takes integers (i32 or i64), not literal[]"). An integer
+carried by a loop (a counter stepped in the body, see CARRIED_INTEGERS:
+gcc -Werror rejects the unused adjoint the reverse loop declares for it;
+from a weak literal, '%' refuses it). clang -O2 compiles with
+-ffp-contract=off: with contraction it fuses a * b - c in one entry point
+and not in another (constant folding), so the entries give different bits.
 
     difftest.py --ad build/ad-compile --count 200 --seed 1 [--keep DIR]
 
 A program whose results exceed 1e6 and that fails step 2 is "unjudged"
 (finite differences cannot judge it; see FD_LIMIT), neither passed nor
-failed, once steps 1 and 3-6 pass.
+failed, once steps 1 and 3-8 pass.
 
 Prints one line per failing program (its seed, so `--seed S --count 1`
 reproduces it; with --keep the program, its unrolled form and its inputs
@@ -128,8 +184,46 @@ def sub_shapes(shape):
     return out
 
 
-def shape_text(shape):
-    return "[" + ", ".join(str(d) for d in shape) + "]"
+def size(d):
+    """The size of an axis: a dimension's, or a literal."""
+    return DIMS.get(d, d)
+
+
+def numel(shape):
+    n = 1
+    for d in shape:
+        n *= size(d)
+    return n
+
+
+def lit(v):
+    """An integer literal, parenthesized when negative."""
+    return "%d" % v if v >= 0 else "(%d)" % v
+
+
+def flat_take(vals, shape, idx, ishape, axis):
+    """np.take(x, idx, axis) on row-major lists: its values."""
+    shape = [size(d) for d in shape]
+    outer, inner = numel(shape[:axis]), numel(shape[axis + 1:])
+    out = []
+    for o in range(outer):
+        for j in idx:
+            base = (o * shape[axis] + j) * inner
+            out += vals[base:base + inner]
+    return out
+
+
+def flat_scatter_add(xvals, shape, idx, vvals, axis):
+    """np.add.at(x, idx along axis, v) on row-major lists (v of x's shape
+    with that axis len(idx) long): its values."""
+    shape = [size(d) for d in shape]
+    outer, inner = numel(shape[:axis]), numel(shape[axis + 1:])
+    out = list(xvals)
+    for o in range(outer):
+        for pos, j in enumerate(idx):
+            for q in range(inner):
+                out[(o * shape[axis] + j) * inner + q] += vvals[(o * len(idx) + pos) * inner + q]
+    return out
 
 # ------------------------------------------------------------ control flow
 #
@@ -140,6 +234,12 @@ def shape_text(shape):
 # them as i, i + 1, j - 1, its unrolled form as their values.
 
 LOOP_VAR = re.compile(r"\{([a-z])([+-]\d+)?\}")
+# Loops that carry an integer (an index stepped in the body): off, as the
+# reverse loop declares an adjoint for it that gcc -Werror rejects ("set but
+# not used"; a reported bug).
+CARRIED_INTEGERS = False
+# A row read by integer arithmetic on a loop variable (rows()).
+LOOP_ARITH = re.compile(r"\* \{[a-z]\}|\{[a-z]\} //|\{[a-z]\} [+-] \d+\) %")
 BREAK = "break"
 COMPARE_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
                "!=": operator.ne}
@@ -252,6 +352,15 @@ class Gen:
         # second if; or none of them.
         self.feature = None
         self.body_grads = 0
+        # Integers and Jacobians (see program()): integer parameters and the
+        # ops on them; dimensions written as their sizes (jacobian and
+        # hessian need constant sizes); the jvp/jacobian/hessian results.
+        self.ints = False
+        self.const = False
+        self.jac = None
+        self.iparams = []  # (name, shape, bound, dtype): integers in [0, bound)
+        self.nparams = []  # nograd float parameters (name, shape): tangents and weights
+        self.probes = []  # (result, kind, data): results the tester computes too (check_probes)
 
     # -------------------------------------------------------- expressions
     def leaf(self, shape):
@@ -263,7 +372,7 @@ class Gen:
             name, s = repr(round(self.r.uniform(-2, 2), 2)), ()
         if s == tuple(shape):
             return name
-        return "broadcast_to(%s, %s)" % (name, shape_text(shape))
+        return "broadcast_to(%s, %s)" % (name, self.shape_text(shape))
 
     def expr(self, shape, depth):
         """An expression of exactly `shape`."""
@@ -280,8 +389,13 @@ class Gen:
             choices += ["matvec", "softmax", "concat", "stack", "flip", "slice", "squeeze", "stable"]
         if len(shape) == 0:
             choices += ["dot", "full_reduce", "cross_entropy", "logsumexp", "norm"]
+        if self.ints:
+            choices += ["gather", "gather", "scatter", "intmix"] + (["onehot"] if shape else [])
         c = r.choice(choices)
         d = depth - 1
+        if c in ("gather", "scatter", "intmix", "onehot"):
+            e = getattr(self, "int_" + c)(shape, d)
+            return e if e is not None else self.expr(shape, d)
         if c == "unary":
             return r.choice(UNARY_SAFE) % self.expr(shape, d)
         if c == "kink":
@@ -381,7 +495,7 @@ class Gen:
             f = r.choice(["softmax", "log_softmax"])
             return "%s(%s, axis=%d)" % (f, self.expr(shape, d), r.randrange(len(shape)))
         if c == "reshape":
-            return "reshape(reshape(%s, [-1]), %s)" % (self.expr(shape, d), shape_text(shape))
+            return "reshape(reshape(%s, [-1]), %s)" % (self.expr(shape, d), self.shape_text(shape))
         if c == "concat" and shape[0] == 1:
             c = "flip"
         if c == "concat":
@@ -415,6 +529,259 @@ class Gen:
             s2 = (r.choice(self.dims), r.choice(self.dims))
             return "cross_entropy(%s, softmax(%s, axis=-1))" % (self.expr(s2, d), self.expr(s2, d))
         raise AssertionError(c)
+
+    # -------------------------------------------------------- integers
+    def index_tensor(self, ishape, bound):
+        """An integer tensor of shape ishape whose elements are valid
+        indices of an axis of size bound (in [0, bound)), or None: an
+        integer parameter, integer arithmetic on one, argmax/argmin of a
+        float parameter, i64 of a float expression, or a row of a matrix of
+        indices read by a run-time scalar."""
+        r = self.r
+        ishape = tuple(ishape)
+        ps = [p for p in self.iparams if p[1] == ishape and p[2] <= bound]
+        forms = ["param", "param", "mod", "div", "clamp", "abs"] if ps else []
+        if len(ishape) == 1:
+            forms += ["argmax", "cast", "row"]
+        r.shuffle(forms)
+        for f in forms:
+            if ps:
+                name, _, pb, _ = r.choice(ps)
+            if f == "param":
+                return name
+            if f == "mod":
+                # Python's modulo: in [0, s) for any left side
+                return "(%s * %s + %s) %% %d" % (name, lit(r.choice([1, 2, 3, -1])), lit(r.randint(-3, 3)),
+                                                 r.randint(1, bound))
+            if f == "div":
+                return "%s // %d" % (name, r.choice([1, 2, 3]))
+            if f == "clamp":
+                if r.random() < 0.5:
+                    return "minimum(%s, %d)" % (name, r.randrange(bound))
+                return "maximum(%s - 1, 0)" % name
+            if f == "abs":
+                return "abs(%s - %d)" % (name, r.randrange(pb))
+            if f == "argmax":
+                # of a parameter (its values are distinct, so that finite
+                # differences do not move the maximum), or a monotone function
+                fs = [(n, s, a) for n, s in self.params if len(s) == 2 for a in (0, 1)
+                      if s[1 - a] == ishape[0] and size(s[a]) <= bound]
+                if fs:
+                    n, s, a = r.choice(fs)
+                    x = r.choice(["%s", "tanh(%s)", "(2 * %s + 1)"]) % n
+                    return "%s(%s, %s)" % (r.choice(["argmax", "argmin"]), x,
+                                           r.choice(["%d" % a, "axis=%d" % a, "axis=%d" % (a - 2)]))
+            if f == "cast":
+                # truncation of a value in (0, bound): a cut; % bound where sigmoid gives 1
+                return "i64(%d * sigmoid(%s)) %% %d" % (bound, self.expr(ishape, 0), bound)
+            if f == "row":
+                qs = [q for q in self.iparams if len(q[1]) == 2 and q[1][1] == ishape[0] and q[2] <= bound]
+                if qs:
+                    q = r.choice(qs)
+                    i = self.scalar_index(size(q[1][0]), nested=False)
+                    if i is not None:
+                        return "%s[%s]" % (q[0], i)
+        return None
+
+    def scalar_index(self, bound, nested=True):
+        """A run-time integer scalar in [0, bound), or None: an integer
+        parameter, arithmetic on one, an element of an index vector (by a
+        literal or by a run-time scalar), argmax of a float parameter, i64 of
+        a float expression, a reduction of an index vector."""
+        r = self.r
+        scalars = [p for p in self.iparams if p[1] == ()]
+        vectors = [p for p in self.iparams if len(p[1]) == 1 and p[2] <= bound]
+        forms = ["cast"]
+        if scalars:
+            forms += ["mod", "mod"]
+        if [p for p in scalars if p[2] <= bound]:
+            forms += ["param", "param", "param"]
+        if vectors:
+            forms += ["elem", "reduce"] + (["nested"] if nested else [])
+        if [p for p, s in self.params if len(s) == 1 and size(s[0]) <= bound]:
+            forms.append("argmax")
+        r.shuffle(forms)
+        for f in forms:
+            if f == "param":
+                return r.choice([p for p in scalars if p[2] <= bound])[0]
+            if f == "mod":
+                return "(%s * %s + %s) %% %d" % (r.choice(scalars)[0], lit(r.choice([1, 2, -1, 3])),
+                                                 lit(r.randint(-5, 5)), r.randint(1, bound))
+            if f == "elem":
+                name, shape, _, _ = r.choice(vectors)
+                return "%s[%d]" % (name, r.randrange(size(shape[0])))
+            if f == "nested":
+                name, shape, _, _ = r.choice(vectors)
+                i = self.scalar_index(size(shape[0]), nested=False)
+                if i is not None:
+                    return "%s[%s]" % (name, i)
+            if f == "reduce":
+                name, _, _, _ = r.choice(vectors)
+                if r.random() < 0.5:
+                    return "%s(%s)" % (r.choice(["max", "min"]), name)
+                return "sum(%s) %% %d" % (name, r.randint(1, bound))
+            if f == "argmax":
+                n = r.choice([p for p, s in self.params if len(s) == 1 and size(s[0]) <= bound])
+                return "%s(%s, 0)" % (r.choice(["argmax", "argmin"]), n)
+            if f == "cast":
+                return "i64(%d * sigmoid(%s)) %% %d" % (bound, self.expr((), 0), bound)
+        return None
+
+    def iexpr(self, ishape, depth):
+        """Integer arithmetic (+ - * // % abs minimum maximum, reductions)
+        on the integer parameters of one type and literals, of shape ishape
+        (() or a vector parameter's) or a scalar: (text, the same in Python
+        over E, the parameters' values, element k), or None."""
+        r = self.r
+        ishape = tuple(ishape)
+        dtypes = sorted({p[3] for p in self.iparams if p[1] in (ishape, ()) or (not ishape and len(p[1]) == 1)})
+        if not dtypes:
+            return None
+        dt = r.choice(dtypes)
+        atoms = [(p[0], "E[%r][%s]" % (p[0], "k" if p[1] else "0")) for p in self.iparams
+                 if p[3] == dt and p[1] in (ishape, ())]
+        if not ishape:
+            for p in self.iparams:
+                # (sum of i32 gives i64: keep one type)
+                if p[3] == dt and len(p[1]) == 1:
+                    for f in (["max", "min", "sum"] if dt == "i64" else ["max", "min"]):
+                        atoms.append(("%s(%s)" % (f, p[0]), "%s(E[%r])" % (f, p[0])))
+
+        def gen(depth):
+            if depth == 0 or r.random() < 0.25:
+                if r.random() < 0.2:
+                    v = r.randint(-3, 5)
+                    return lit(v), lit(v)
+                return r.choice(atoms)
+            op = r.choice(["+", "-", "*", "//", "%", "//", "%", "abs", "minimum", "maximum", "chain"])
+            a = gen(depth - 1)
+            if op in ("+", "-", "*"):
+                b = gen(depth - 1)
+                return "(%s %s %s)" % (a[0], op, b[0]), "(%s %s %s)" % (a[1], op, b[1])
+            if op in ("//", "%"):
+                c = lit(r.choice([-3, -2, 2, 3, 4, 5]))
+                return "(%s %s %s)" % (a[0], op, c), "(%s %s %s)" % (a[1], op, c)
+            if op == "abs":
+                return "abs(%s)" % a[0], "abs(%s)" % a[1]
+            if op in ("minimum", "maximum"):
+                b = gen(depth - 1)
+                return "%s(%s, %s)" % (op, a[0], b[0]), "%s(%s, %s)" % (op[:3], a[1], b[1])
+            # unparenthesized: // and % bind as * does, + - below them
+            ops = [r.choice(["*", "//", "%", "+", "-"]) for _ in range(2)]
+            cs = [lit(r.choice([2, 3, 4, 5])) for _ in range(2)]
+            t = "(%s %s %s %s %s)" % (a[0], ops[0], cs[0], ops[1], cs[1])
+            return t, "(%s %s %s %s %s)" % (a[1], ops[0], cs[0], ops[1], cs[1])
+        for _ in range(20):
+            text, py = gen(depth)
+            if "E[" in py:
+                return text, py
+        return atoms[0]
+
+    def int_gather(self, shape, d):
+        """take/x[idx] with an index tensor, or x[i], x[:, i], x[i, j] with
+        run-time scalars, of exactly shape; or None."""
+        r = self.r
+        rank = len(shape)
+        opts = [("tensor", a) for a in range(rank) if isinstance(shape[a], str)] if rank <= 3 else []
+        opts += [("scalar", a) for a in range(rank + 1)] if rank <= 2 else []
+        if rank == 0:
+            opts.append(("two", 0))
+        if rank in (2, 3) and any(p[1] == tuple(shape[:2]) for p in self.iparams):
+            opts.append(("matrix", 0))
+        r.shuffle(opts)
+        for kind, a in opts:
+            dd = r.choice(self.dims)
+            bound = DIMS[dd]
+            if kind == "tensor":
+                ix = self.index_tensor((shape[a],), bound)
+                if ix is None:
+                    continue
+                xs = shape[:a] + (dd,) + shape[a + 1:]
+                x = self.bind(self.expr(xs, d), xs)
+                if a == 0 and r.random() < 0.5:
+                    return "%s[%s]" % (x, ix)
+                return "take(%s, %s, axis=%d)" % (x, ix, a - rank if r.random() < 0.2 else a)
+            if kind == "matrix":
+                ix = self.index_tensor(shape[:2], bound)
+                if ix is None:
+                    continue
+                xs = (dd,) + shape[2:]
+                x = self.bind(self.expr(xs, d), xs)
+                return "%s[%s]" % (x, ix) if r.random() < 0.5 else "take(%s, %s, axis=0)" % (x, ix)
+            if kind == "scalar":
+                i = self.scalar_index(bound)
+                if i is None:
+                    continue
+                xs = shape[:a] + (dd,) + shape[a:]
+                x = self.bind(self.expr(xs, d), xs)
+                return "%s[%s%s]" % (x, ":, " * a, i)
+            if kind == "two":
+                d2 = r.choice(self.dims)
+                i, j = self.scalar_index(bound), self.scalar_index(DIMS[d2])
+                if i is None or j is None:
+                    continue
+                x = self.bind(self.expr((dd, d2), d), (dd, d2))
+                return "%s[%s, %s]" % (x, i, j)
+        return None
+
+    def int_scatter(self, shape, d):
+        """scatter_add into a value of shape (any axis; the values
+        broadcast), or segment_sum to it; or None."""
+        r = self.r
+        if not shape:
+            return None
+        n = r.choice(self.dims)
+        if r.random() < 0.4:
+            ix = self.index_tensor((n,), size(shape[0]))
+            if ix is None:
+                return None
+            return "segment_sum(%s, %s, %s)" % (self.expr((n,) + tuple(shape[1:]), d), ix, self.dim(shape[0]))
+        a = r.randrange(len(shape))
+        ix = self.index_tensor((n,), size(shape[a]))
+        if ix is None:
+            return None
+        vs = tuple(shape[:a]) + (n,) + tuple(shape[a + 1:])
+        v = self.expr(r.choice(sub_shapes(vs)) if r.random() < 0.3 else vs, d)
+        axis = "" if a == 0 and r.random() < 0.3 else ", axis=%d" % a
+        return "scatter_add(%s, %s, %s%s)" % (self.expr(shape, d), ix, v, axis)
+
+    def int_onehot(self, shape, d):
+        """one_hot(idx, k) of exactly shape, times a value; or (a vector) a
+        one_hot matrix times a vector; or None."""
+        r = self.r
+        dt = "" if self.dtype == "f32" and r.random() < 0.5 else ", dtype=%s" % self.dtype
+        if len(shape) == 1 and r.random() < 0.4:
+            k = r.choice(self.dims)
+            ix = self.index_tensor(shape, DIMS[k])
+            if ix is not None:
+                return "(one_hot(%s, %s%s) @ %s)" % (ix, self.dim(k), dt, self.expr((k,), d))
+        lead = tuple(shape[:-1])
+        if len(lead) > 1:
+            return None
+        ix = self.index_tensor(lead, size(shape[-1])) if lead else self.scalar_index(size(shape[-1]))
+        if ix is None:
+            return None
+        return "(one_hot(%s, %s%s) * %s)" % (ix, self.dim(shape[-1]), dt, self.expr(r.choice(sub_shapes(shape)), d))
+
+    def int_intmix(self, shape, d):
+        """A float value times integer arithmetic converted to float, or plus
+        a float cut by a conversion to i64 and back."""
+        r = self.r
+        if r.random() < 0.35:
+            return "(%s + 0.5 * %s(i64(2.5 * tanh(%s))))" % (self.expr(shape, d), self.dtype, self.expr(shape, 0))
+        ishapes = [()] + ([(shape[-1],)] if shape and any(p[1] == (shape[-1],) for p in self.iparams) else [])
+        ie = self.iexpr(r.choice(ishapes), 2)
+        if ie is None:
+            return None
+        return "(%s * (0.25 * %s(%s)))" % (self.expr(shape, d), self.dtype, ie[0])
+
+    def dim(self, d):
+        """An axis as the program writes it: a dimension's name, or (const)
+        its size."""
+        return str(size(d)) if self.const else str(d)
+
+    def shape_text(self, shape):
+        return "[" + ", ".join(self.dim(d) for d in shape) + "]"
 
     def paren(self, e):
         return e if e.replace("_", "").isalnum() else "(%s)" % e
@@ -462,7 +829,7 @@ class Gen:
         if s == tuple(shape):
             term = p
         elif broadcasts_to(s, shape):
-            term = "broadcast_to(%s, %s)" % (p, shape_text(shape))
+            term = "broadcast_to(%s, %s)" % (p, self.shape_text(shape))
         else:
             term = "mean(%s)" % p
         return "(%s + 0.5 * %s)" % (self.expr(shape, depth), term)
@@ -474,7 +841,14 @@ class Gen:
         for _ in range(count):
             shape = self.r.choice(self.pshapes)
             weak = shape == () and literal_ok and self.r.random() < 0.3
-            init = self.r.choice(["0", "1", "0.5"]) if weak else self.of_data(shape, 1)
+            if weak:
+                init = self.r.choice(["0", "1", "0.5"])
+            else:
+                # not of other carried values: a gradient in the body with
+                # respect to both would then be wrong (a reported bug)
+                saved, self.temps = self.temps, [t for t in self.temps if t[0] not in self.carried]
+                init = self.of_data(shape, 1)
+                self.temps = saved
             self.count += 1
             name = "c%d" % self.count
             if weak:
@@ -491,10 +865,10 @@ class Gen:
         in ten) none."""
         r = self.r
         literals = [(str(v), v) for v in range(-1, 7)]
-        dims = [(d, DIMS[d]) for d in self.dims]
+        dims = [(self.dim(d), DIMS[d]) for d in self.dims]
         bounds = literals + dims
-        for d, size in dims:
-            bounds += [("%s - 1" % d, size - 1), ("%s + 1" % d, size + 1), ("2 * %s" % d, 2 * size)]
+        for d, n in dims:
+            bounds += [("%s - 1" % d, n - 1), ("%s + 1" % d, n + 1), ("2 * %s" % d, 2 * n)]
         empty = r.random() < 0.1
         while True:
             nargs = r.choice([1, 2, 3, 3])
@@ -518,18 +892,30 @@ class Gen:
         x[i, 0], and in an inner loop x[i, j]."""
         out = []
         for name, shape in sources:
-            size = DIMS.get(shape[0], shape[0])
+            rows = size(shape[0])
             for off in (-1, 0, 1):
-                if all(0 <= v + off < size for v in values):
+                if all(0 <= v + off < rows for v in values):
                     index = "{%s%s}" % (var, "%+d" % off if off else "")
                     out.append(("%s[%s]" % (name, index), shape[1:]))
                     if len(shape) == 2:
                         out.append(("%s[%s, 0]" % (name, index), ()))
+            if self.ints:
+                # integer arithmetic on the variable, and an integer
+                # parameter's element read by it, as run-time indices
+                index = self.r.choice(["2 * {%s} + 1" % var, "{%s} // 2" % var, "3 * {%s} - 2" % var])
+                value = {"2": lambda v: 2 * v + 1, "{": lambda v: v // 2, "3": lambda v: 3 * v - 2}[index[0]]
+                if all(0 <= value(v) < rows for v in values):
+                    out.append(("%s[%s]" % (name, index), shape[1:]))
+                s, b = self.r.randint(1, rows), self.r.randint(-3, 3)
+                out.append(("%s[({%s} %s %d) %% %d]" % (name, var, "+" if b >= 0 else "-", abs(b), s), shape[1:]))
+                for iname, ishape, bound, _ in self.iparams:
+                    if len(ishape) == 1 and bound <= rows and all(0 <= v < size(ishape[0]) for v in values):
+                        out.append(("%s[%s[{%s}]]" % (name, iname, var), shape[1:]))
         grid = []
         for outer in self.loops:
             for name, shape in outer.sources if outer.values else []:
-                if (len(shape) == 2 and all(0 <= v < DIMS.get(shape[0], shape[0]) for v in outer.values)
-                        and all(0 <= v < DIMS.get(shape[1], shape[1]) for v in values)):
+                if (len(shape) == 2 and all(0 <= v < size(shape[0]) for v in outer.values)
+                        and all(0 <= v < size(shape[1]) for v in values)):
                     grid.append(("%s[{%s}, {%s}]" % (name, outer.var, var), ()))
         self.r.shuffle(out)
         self.r.shuffle(grid)
@@ -550,8 +936,31 @@ class Gen:
             count = r.choice([1, 2] if self.feature == "grad" else [1, 1, 1, 2])
         carried = list(inherit) + self.carry(count, literal_ok=bool(values))
         extra = [("{%s}" % var, ())] + self.rows(var, values, sources)
+        if any(lp.breaks for lp in self.loops):
+            extra = [e for e in extra if not LOOP_ARITH.search(e[0])]
+        counter = None
+        if CARRIED_INTEGERS and self.ints and r.random() < 0.4:
+            # a carried integer (from i64(0) or i64(1), or from a parameter),
+            # stepped first in the body, and used as an index and a number
+            self.count += 1
+            counter, s = "q%d" % self.count, r.randint(1, 4)
+            scalars = [p[0] for p in self.iparams if p[1] == () and p[3] == "i64"]
+            # (not a weak literal: '%' then refuses it, a reported bug)
+            self.block.append("%s = %s" % (counter, "%s %% %d" % (r.choice(scalars), s) if scalars and r.random() < 0.6
+                                           else r.choice(["i64(0)", "i64(1)"])))
+            extra.append(("%s(%s)" % (self.dtype, counter), ()))
+            for name, shape in sources:
+                if size(shape[0]) >= s:
+                    extra.append(("%s[%s]" % (name, counter), shape[1:]))
         saved = self.open_block(extra)
+        if self.loops:
+            # (an outer loop's variable in a loop in its loop, as in an if:
+            # see branch())
+            self.extra = [e for e in self.extra if e in extra or not LOOP_ARITH.search(e[0])]
         self.loops.append(Loop(var, values, sources, carried))
+        if counter:
+            self.block.append("%s = (%s * %d + {%s} + %d) %% %d" % (counter, counter, r.choice([1, 2, 3]), var,
+                                                                  r.randint(0, 2), s))
         depth = 1 if r.random() < 0.8 else 2
         for _ in range(r.randint(0, 1)):
             shape = r.choice(self.pshapes)
@@ -569,6 +978,9 @@ class Gen:
             first = parts.index("grad") + 1 if "grad" in parts else 0
             parts.insert(max(first, r.choice([len(parts), len(parts) - 1])), "break")
         for part in parts:
+            if any(lp.breaks for lp in self.loops):
+                # (after an if that may break, as in an if: see branch())
+                self.extra = [e for e in self.extra if not LOOP_ARITH.search(e[0])]
             if part == "update":
                 for name, shape in carried:
                     self.update(name, shape, depth)
@@ -652,6 +1064,12 @@ class Gen:
         feature "two": that would be three). With an else,
         every arm may bind one more new value, visible after the if."""
         r = self.r
+        if self.loops:
+            # no arithmetic on a loop variable in an if in its loop, in a
+            # loop in its loop or after an if that may break (but x[i + 1]):
+            # ad-compile types it as a float literal there (a reported bug)
+            outer_extra = self.extra
+            self.extra = [e for e in self.extra if not LOOP_ARITH.search(e[0])]
         targets = self.loops[-1].carried if self.loops else self.carry(r.randint(1, 2), False)
         new = [] if self.loops else list(targets)
         narms = r.choice([1, 2, 2, 3])
@@ -684,6 +1102,8 @@ class Gen:
         if fresh:
             self.temps.append(fresh)
             new.append(fresh)
+        if self.loops:
+            self.extra = outer_extra
         return new
 
     def cond(self, p_taken, grad_ok=True):
@@ -776,6 +1196,14 @@ class Gen:
         self.dims = sorted({d for _, s in self.params for d in s if isinstance(d, str)})
         pshapes = [s for s in pshapes if all(d in self.dims for d in s if isinstance(d, str))]
         self.pshapes = pshapes
+        # integers in a quarter of the programs without loops, and
+        # Jacobians in a quarter (fewer with loops: their C is bigger);
+        # jacobian and hessian take constant sizes only
+        self.ints = r.random() < (0.15 if loops else 0.28)
+        self.jac = r.random() < (0.12 if loops else 0.28)
+        self.const = self.jac or r.random() < 0.05
+        if self.ints:
+            self.int_params()
         depth = r.randint(2, 3) if loops else r.randint(2, 4)  # (loops make much more C)
         results = []
         # a couple of intermediate values, then a scalar loss over them
@@ -797,6 +1225,9 @@ class Gen:
         if self.temps and r.random() < 0.7:
             self.lines.append("v = %s" % self.temps[-1][0])
             results.append("v")
+        if self.ints:
+            for _ in range(r.choice([0, 1, 1, 2])):
+                self.probe(results)
         # derivatives, nested with create_graph
         wrt = r.choice(self.params)[0]
         if not loops:
@@ -815,6 +1246,8 @@ class Gen:
             results.append("g%d" % o)
             last = "g%d" % o
         self.wrt = wrt
+        if self.jac:
+            self.jacobians(results)
         # backward into .grad, twice (it accumulates), then clear_grad: the
         # checker compares acc with 2 * ref, and cg with 2 * the input
         self.backward = r.random() < (0.25 if loops else 0.5)
@@ -826,9 +1259,159 @@ class Gen:
             self.lines += [call, call, "acc = %s.grad" % x, "ref = grad(y, %s)" % x,
                            "clear_grad(%s)" % x, "backward(sum(square(%s)))" % x, "cg = %s.grad" % x]
             results += ["acc", "ref", "cg"]
-        ps = ", ".join("%s: %s%s" % (n, self.dtype, shape_text(s)) for n, s in self.params)
-        self.header = "func f(%s) -> " % ps
+        ps = [(n, "%s%s" % (self.dtype, self.shape_text(s))) for n, s in self.params]
+        ps += [(n, "%s%s%s" % (dt, self.shape_text(s), " nograd" if r.random() < 0.2 else ""))
+               for n, s, _, dt in self.iparams]
+        ps += [(n, "%s%s nograd" % (self.dtype, self.shape_text(s))) for n, s in self.nparams]
+        if len(ps) > len(self.params) and r.random() < 0.4:
+            r.shuffle(ps)
+        self.order = [n for n, _ in ps]
+        self.header = "func f(%s) -> " % ", ".join("%s: %s" % p for p in ps)
         self.results = results
+
+    def int_params(self):
+        """One to three integer parameters (i64, some i32): scalars, vectors
+        and (rarely) matrices of indices, each valid for the axes of at
+        least its bound (duplicates included; see inputs())."""
+        r = self.r
+        for i in range(r.randint(1, 3)):
+            kind = r.random()
+            if kind < 0.3:
+                shape = ()
+            elif kind < 0.85:
+                shape = (r.choice(self.dims),)
+            else:
+                shape = (r.choice(self.dims), r.choice(self.dims))
+            self.iparams.append(("i%d" % i, shape, r.choice([1, 2, 2, 3, 3, 4]), "i32" if r.random() < 0.2 else "i64"))
+
+    def probe(self, results):
+        """A result whose values the tester computes too (check_probes):
+        integer arithmetic on the integer parameters, or take, segment_sum,
+        scatter_add, one_hot of the parameters."""
+        r = self.r
+        name = "p%d" % len(self.probes)
+        kinds = ["int", "take", "take", "segment", "scatter", "onehot"]
+        r.shuffle(kinds)
+        for kind in kinds:
+            if kind == "int":
+                ishape = r.choice([()] + [p[1] for p in self.iparams if len(p[1]) == 1])
+                ie = self.iexpr(ishape, 2)
+                if ie is None:
+                    continue
+                line, data = "%s(%s)" % (self.dtype, ie[0]), (ie[1], ishape if "[k]" in ie[1] else ())
+            elif kind == "take":
+                cands = [(x, xs, a, ip) for x, xs in self.params for a in range(len(xs)) for ip in self.iparams
+                         if ip[2] <= size(xs[a]) and len(xs) + len(ip[1]) <= 4]
+                if not cands:
+                    continue
+                x, xs, a, ip = r.choice(cands)
+                if not ip[1]:
+                    line = "%s[%s%s]" % (x, ":, " * a, ip[0])
+                elif a == 0 and r.random() < 0.5:
+                    line = "%s[%s]" % (x, ip[0])
+                else:
+                    line = "take(%s, %s, axis=%d)" % (x, ip[0], a)
+                data = (x, xs, a, ip[0])
+            elif kind == "segment":
+                cands = [(v, vs, ip, dd) for v, vs in self.params for ip in self.iparams for dd in self.dims
+                         if vs and ip[1] == vs[:1] and ip[2] <= DIMS[dd]]
+                if not cands:
+                    continue
+                v, vs, ip, dd = r.choice(cands)
+                line, data = "segment_sum(%s, %s, %s)" % (v, ip[0], self.dim(dd)), (v, vs, ip[0], dd)
+            elif kind == "scatter":
+                cands = [(x, xs, v, ip, a) for x, xs in self.params for v, vs in self.params for ip in self.iparams
+                         for a in range(len(xs)) if len(ip[1]) == 1 and ip[2] <= size(xs[a]) and len(vs) == len(xs)
+                         and vs[:a] + vs[a + 1:] == xs[:a] + xs[a + 1:] and vs[a] == ip[1][0]]
+                if not cands:
+                    continue
+                x, xs, v, ip, a = r.choice(cands)
+                line, data = "scatter_add(%s, %s, %s, axis=%d)" % (x, ip[0], v, a), (x, xs, v, ip[0], a)
+            else:
+                cands = [(ip, dd) for ip in self.iparams for dd in self.dims if len(ip[1]) <= 1 and ip[2] <= DIMS[dd]]
+                if not cands:
+                    continue
+                ip, dd = r.choice(cands)
+                line, data = "one_hot(%s, %s, dtype=%s)" % (ip[0], self.dim(dd), self.dtype), (ip[0], dd)
+            self.lines.append("%s = %s" % (name, line))
+            results.append(name)
+            self.probes.append((name, kind, data))
+            return
+
+    def jacobians(self, results):
+        """jacobian, jvp and hessian of values of the program (constant
+        sizes) with respect to a parameter xj, and J^T w by grad, whose
+        agreement check_jacobians checks: yj is y, the first gradient g1, or
+        an earlier value plus a term in xj (so that each of its elements
+        depends on xj). With a second parameter x2, a list of inputs; or a
+        list of outputs [yj, y] in jvp."""
+        r = self.r
+        xj, xs = r.choice(self.params)
+        others = [(n, s) for n, s in self.params if n != xj]
+        kind = r.choice(["one", "one", "outputs", "inputs"])
+        x2 = r.choice(others) if kind == "inputs" and others else None
+        cands = [("y", ())] + [(n, s) for n, s in self.temps if s and numel(s) <= 12]
+        if self.wrt == xj:
+            cands.append(("g1", xs))
+        yn, ys = r.choice(cands)
+        if yn == "y" or (yn == "g1" and not x2):
+            ye = yn
+        else:
+            t = xj if broadcasts_to(xs, ys) else "mean(%s)" % xj
+            if x2:
+                t = "%s + mean(%s)" % (t, x2[0])
+            ye = "%s + 0.5 * tanh(%s)" % (yn, t)
+        self.lines.append("yj = %s" % ye)
+        cut = len(self.lines)
+        self.nparams += [("vj", xs), ("wj", ys)] + ([("vk", x2[1])] if x2 else [])
+        cg = ", create_graph=true" if r.random() < 0.3 else ""
+        if x2:
+            self.lines.append("J, J2 = jacobian(yj, [%s, %s]%s)" % (xj, x2[0], cg))
+            results += ["J", "J2"]
+            self.lines.append("jv = jvp(yj, [%s, %s], [vj, vk]%s)" % (xj, x2[0], cg))
+            self.lines.append("JTw, JTw2 = grad(sum(yj * wj), [%s, %s], create_graph=true)" % (xj, x2[0]))
+            results += ["jv", "JTw", "JTw2"]
+        else:
+            self.lines.append("J = jacobian(yj, %s%s)" % (xj, cg))
+            outputs = kind == "outputs" and yn != "y"
+            if outputs:
+                self.lines.append("jv, jvy = jvp([yj, y], %s, vj%s)" % (xj, cg))
+                results += ["J", "jv", "jvy"]
+            else:
+                self.lines.append("jv = jvp(yj, %s, vj%s)" % (xj, cg))
+                results += ["J", "jv"]
+            self.lines.append("JTw = grad(sum(yj * wj), %s, create_graph=true)" % xj)
+            results.append("JTw")
+        hessian = numel(xs) <= 6 or r.random() < 0.3
+        if hessian:
+            self.lines.append("H = hessian(y, %s%s)" % (xj, cg))
+            results.append("H")
+        self.jac = dict(x=xj, xs=xs, ys=ys, x2=x2, outputs="jvy" in results, hessian=hessian, cut=cut)
+
+    def jacobian_rows(self):
+        """The program cut after yj, with the gradient of each element of yj
+        (and of each element of grad(y, xj), for the Hessian) as results."""
+        j = self.jac
+        x, x2 = j["x"], j["x2"]
+        body = self.render(self.lines[:j["cut"]])
+        res = []
+        body.append("    jf = reshape(yj, [-1])")
+        for k in range(numel(j["ys"])):
+            if x2:
+                body.append("    r%d, s%d = grad(jf[%d], [%s, %s])" % (k, k, k, x, x2[0]))
+                res += ["r%d" % k, "s%d" % k]
+            else:
+                body.append("    r%d = grad(jf[%d], %s)" % (k, k, x))
+                res.append("r%d" % k)
+        if j["outputs"]:
+            body.append("    gy = grad(y, %s)" % x)
+            res.append("gy")
+        if j["hessian"]:
+            body += ["    gx = grad(y, %s, create_graph=true)" % x, "    gf = reshape(gx, [-1])"]
+            for k in range(numel(j["xs"])):
+                body.append("    h%d = grad(gf[%d], %s)" % (k, k, x))
+                res.append("h%d" % k)
+        return "%s(%s) {\n%s\n}\n" % (self.header, ", ".join(res), "\n".join(body))
 
     def source(self):
         """The program as it is."""
@@ -841,14 +1424,25 @@ class Gen:
         return "%s(%s) {\n%s\n}\n" % (self.header, ", ".join(self.results), "\n".join(body))
 
     def inputs(self):
-        """Values for the parameters: (name, shape as ints, values)."""
+        """Values for the parameters, in their order: (name, shape as ints,
+        values). A float parameter's values are distinct (so that finite
+        differences do not move an argmax); an integer parameter's are
+        integers in [0, its bound), duplicates included."""
         out = []
-        for n, s in self.params:
-            shape = [DIMS.get(d, d) for d in s]
-            count = 1
-            for d in shape:
-                count *= d
-            vals = [round(self.r.uniform(-1.5, 1.5), 3) for _ in range(count)]
+        kinds = dict([(n, (s, None)) for n, s in self.params + self.nparams] +
+                     [(n, (s, b)) for n, s, b, _ in self.iparams])
+        self.values = {}
+        for n in self.order:
+            s, bound = kinds[n]
+            shape = [size(d) for d in s]
+            count = numel(shape)
+            if bound is not None:
+                vals = [self.r.randrange(bound) for _ in range(count)]
+            elif any(n == p for p, _ in self.params):
+                vals = [v / 1000 for v in self.r.sample(range(-1500, 1501), count)]
+            else:
+                vals = [round(self.r.uniform(-1.5, 1.5), 3) for _ in range(count)]
+            self.values[n] = vals
             out.append((n, shape, vals))
         return out
 
@@ -982,7 +1576,12 @@ def check_one(args, seed, work, compilers):
     msg = compare("the VJP", sum(grads[:half], []), "forward/backward", sum(grads[half:], []), tol)
     if msg:
         return "VJP and forward/backward disagree: " + msg
-    msg = check_grads(args, g, ins, inputs, work, {sec[0][2:]: sec[1:] for sec in secs[:nres]})
+    res = {sec[0][2:]: sec[1:] for sec in secs[:nres]}
+    msg = check_grads(args, g, ins, inputs, work, res)
+    if not msg and g.probes:
+        msg = check_probes(g, res)
+    if not msg and g.jac:
+        msg = check_jacobians(args, g, work, inputs, res)
     if not msg and loops:
         msg = check_unrolled(args, g, work, inputs)
     if msg or not check_failed:
@@ -1020,6 +1619,105 @@ def check_grads(args, g, ins, inputs, work, res):
         msg = compare("x.grad after clear_grad", res["cg"], "2 * x", [2 * v for v in x], tol)
         if msg:
             return msg
+    return None
+
+
+def check_probes(g, res):
+    """The results the tester computes too: integer arithmetic (Python's
+    // and %, as the contract's), take, segment_sum, scatter_add, one_hot."""
+    tol = 1e-12 if g.dtype == "f64" else 1e-5
+    val = g.values
+    for name, kind, data in g.probes:
+        if kind == "int":
+            py, shape = data
+            want = [eval(py, {"E": val, "k": k}) for k in range(numel(shape))]
+        elif kind == "take":
+            x, xs, a, i = data
+            want = flat_take(val[x], xs, val[i], None, a)
+        elif kind == "segment":
+            v, vs, i, dd = data
+            want = flat_scatter_add([0.0] * (DIMS[dd] * numel(vs[1:])), (dd,) + vs[1:], val[i], val[v], 0)
+        elif kind == "scatter":
+            x, xs, v, i, a = data
+            want = flat_scatter_add(val[x], xs, val[i], val[v], a)
+        else:
+            i, dd = data
+            want = [1.0 if c == j else 0.0 for c in val[i] for j in range(DIMS[dd])]
+        msg = compare(name, res[name], "the tester", [float(w) for w in want], tol)
+        if msg:
+            return "%s (%s) is wrong: %s" % (name, kind, msg)
+    return None
+
+
+def dot(a, b):
+    """The inner product, and the sum of the terms' sizes (its scale)."""
+    return sum(x * y for x, y in zip(a, b)), sum(abs(x * y) for x, y in zip(a, b))
+
+
+def check_jacobians(args, g, work, inputs, res):
+    """jacobian, jvp and hessian against reverse mode: J against the
+    gradients of yj's elements (jrows.ad: grad(jf[k], x) for each k), jvp
+    against J v, J^T w (grad of sum(yj * w)) against the rows, <J v, w>
+    against <v, J^T w>, H against the Jacobian of grad(y, x) (reverse over
+    reverse), and the same with a second input or a second output."""
+    tol = 1e-8 if g.dtype == "f64" else 1e-3
+    j = g.jac
+    path = os.path.join(work, "jrows.ad")
+    with open(path, "w") as f:
+        f.write(g.jacobian_rows())
+    r = run([args.ad, "--run", "f", path, "--format=json"] + inputs)
+    if r.returncode != 0:
+        return "--run of jrows.ad (each element's gradient): exit %d: %s" % (r.returncode, r.stderr.strip()[:600])
+    rows = {k: json_numbers(v) for k, v in json.loads(r.stdout).items()}
+    K, N = numel(j["ys"]), numel(j["xs"])
+    val = g.values
+    v, w = val["vj"], val["wj"]
+    R = [rows["r%d" % k] for k in range(K)]
+
+    def near(what, a, b, scale):
+        # (to the sizes of the terms summed: their rounding errors add up)
+        if not abs(a - b) <= tol * max(1.0, scale, abs(a), abs(b)):  # (false for NaN)
+            return "%s: %r against %r" % (what, a, b)
+        return None
+    msg = compare("jacobian(yj, %s)" % j["x"], res["J"], "the stacked grad(yj[k], %s)" % j["x"], sum(R, []), tol)
+    if msg:
+        return "jacobian and the rows of reverse mode disagree: " + msg
+    blocks = [(R, v, res["JTw"], res["J"])]
+    if j["x2"]:
+        S = [rows["s%d" % k] for k in range(K)]
+        msg = compare("jacobian(yj, [.., %s])[1]" % j["x2"][0], res["J2"], "the stacked grad(yj[k], %s)" % j["x2"][0],
+                      sum(S, []), tol)
+        if msg:
+            return "jacobian of a list of inputs and the rows of reverse mode disagree: " + msg
+        blocks.append((S, val["vk"], res["JTw2"], res["J2"]))
+    # jvp against J v (the sum over the inputs)
+    for k in range(K):
+        terms = [dot(Jm[k * len(vv):(k + 1) * len(vv)], vv) for _, vv, _, Jm in blocks]
+        msg = near("jvp element %d against (J v)[%d]" % (k, k), res["jv"][k], sum(t[0] for t in terms),
+                   sum(t[1] for t in terms))
+        if msg:
+            return msg
+    # J^T w from grad against the rows
+    for rows_, vv, jtw, _ in blocks:
+        want = [sum(rows_[k][i] * w[k] for k in range(K)) for i in range(len(vv))]
+        msg = compare("grad(sum(yj * wj))", jtw, "J^T w from the rows", want, tol)
+        if msg:
+            return "J^T w disagrees: " + msg
+    # <J v, w> = <v, J^T w>: forward mode against reverse mode
+    lhs = dot(res["jv"], w)
+    rhs = [dot(vv, jtw) for _, vv, jtw, _ in blocks]
+    msg = near("<jvp, w> against <v, J^T w>", lhs[0], sum(t[0] for t in rhs), max(lhs[1], sum(t[1] for t in rhs)))
+    if msg:
+        return msg
+    if j["outputs"]:
+        msg = near("jvp of y (a list of outputs) against <grad(y), v>", res["jvy"][0], *dot(rows["gy"], v))
+        if msg:
+            return msg
+    if j["hessian"]:
+        Hr = sum([rows["h%d" % k] for k in range(N)], [])
+        msg = compare("hessian(y, %s)" % j["x"], res["H"], "the Jacobian of grad(y) (reverse over reverse)", Hr, tol)
+        if msg:
+            return "hessian and reverse over reverse disagree: " + msg
     return None
 
 
@@ -1086,7 +1784,7 @@ def main():
     asan = ["gcc", "-O0", "-g", "-fsanitize=address,undefined", "-fsanitize=float-cast-overflow",
             "-fno-sanitize-recover=all"]
     for name, cc, flags in [("tcc", ["tcc"], []), ("gcc -O0", ["gcc", "-O0"], []), ("gcc -O2", ["gcc", "-O2"], []),
-                            ("clang -O2", ["clang", "-O2"], []), ("gcc sanitized", asan, ["--guard"])]:
+                            ("clang -O2", ["clang", "-O2", "-ffp-contract=off"], []), ("gcc sanitized", asan, ["--guard"])]:
         if shutil.which(cc[0]):
             compilers.append((name, cc, flags))
         else:
