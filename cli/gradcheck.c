@@ -397,7 +397,9 @@ static bool check_vjp(Ctx *C, int r, bool *which, ad_tensor **grad_of, ad_error 
 	bool ok = true;
 	for (int k = 0; k < v->vjp.nseeds && ok; k++) {
 		const ad_tensor *res = C->out[v->vjp.seed_result[k]];
-		ok = (in[np + k] = ad_tensor_new(AD_F64, res->rank, res->shape, err)) != NULL;
+		/* an integer result's seed is an integer (and zero: it has no derivative) */
+		ad_dtype dt = ad_dtype_is_int(res->dtype) ? res->dtype : AD_F64;
+		ok = (in[np + k] = ad_tensor_new(dt, res->rank, res->shape, err)) != NULL;
 		if (ok && v->vjp.seed_result[k] == r) {
 			seed = in[np + k];
 			for (int64_t e = 0; e < ad_tensor_numel(seed); e++)

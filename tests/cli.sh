@@ -188,6 +188,16 @@ expect 4 "$AD" --check wrong fd.ad --input x='[0.5, 2]'
 has out "^FAILED vjp of result 'y'"
 expect 3 "$AD" --check k c.ad
 has err "no input for parameter 'x'"
+# an integer result has no derivative: skipped (its seed is an integer zero)
+cat >ci.ad <<'AD'
+func f(x: f64[3], i: i64) -> (y, k) {
+    k = argmax(x) + i
+    y = sum(x * x) * f64(k)
+}
+AD
+expect 0 "$AD" --check f ci.ad --input x='[1, 3, 2]' --input i=1
+has out "^ok     vjp of result 'y'"
+has out "^skip   result 'k': it depends on no differentiable parameter"
 expect 2 "$AD" --check nosuch c.ad
 expect 2 "$AD" --check k c.ad --run k
 expect 1 "$AD" --check f bad.ad
