@@ -273,6 +273,7 @@ typedef struct Rewrite {
 	Func *nf;
 	int *map; /* old value -> new value, -1 where not kept */
 	void *ctx;
+	int v; /* the old value being visited */
 } Rewrite;
 typedef struct RewriteOps {
 	int (*inst)(Rewrite *rw, const Inst *in, const int *args);

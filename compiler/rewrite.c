@@ -20,7 +20,7 @@ static void param(Rewrite *rw, int v)
 Func *ir_rewrite(const Func *f, const bool *keep, const RewriteOps *ops, void *ctx, int **map)
 {
 	int n = f->ins.len;
-	Rewrite rw = {f, ir_func_like(f), arena_array(f->A, (size_t)n + 1, sizeof(int)), ctx};
+	Rewrite rw = {f, ir_func_like(f), arena_array(f->A, (size_t)n + 1, sizeof(int)), ctx, -1};
 	Func *nf = rw.nf;
 	nf->is_body = f->is_body;
 	int small[64];
@@ -53,6 +53,7 @@ Func *ir_rewrite(const Func *f, const bool *keep, const RewriteOps *ops, void *c
 			for (int j = 0; j < in->nbodies; j++)
 				p.bodies[j] = ops->body(in->bodies[j], ctx);
 		}
+		rw.v = v;
 		int r = ops && ops->inst ? ops->inst(&rw, &p, args) : -1;
 		rw.map[v] = r >= 0 ? r : ir_rebuild(nf, &p, args);
 	}

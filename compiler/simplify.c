@@ -494,12 +494,66 @@ static bool *params_read(const Func *b)
 	return read;
 }
 
+/* What opt_dce's rewrite knows: the old function's live values, and for
+ * each loop that lost carries (by old value) where its results went. */
+typedef struct Dce {
+	bool dropped; /* an operand of a loop or cond: what computed it may now be dead */
+	const bool *live;
+	int **results;
+} Dce;
+
+/* The values of body b that its results `want` (per result) read. */
+static bool *body_live(const Func *b, const bool *want)
+{
+	int n = b->ins.len;
+	bool *live = arena_array(b->A, (size_t)n + 1, sizeof(bool));
+	for (int i = 0; i < b->results.len; i++)
+		if (want[i] && b->results.data[i].value >= 0)
+			live[b->results.data[i].value] = true;
+	for (int v = n - 1; v >= 0; v--) {
+		const Inst *in = ir_inst(b, v);
+		for (int k = 0; live[v] && k < in->nargs; k++)
+			live[in->args[k]] = true;
+	}
+	return live;
+}
+
+/* The carries of loop `in` (old value v) that something needs: its final
+ * value is read, or a needed part of the body reads it. */
+static bool *live_carries(const Func *f, const bool *flive, int v, const Inst *in)
+{
+	const Func *b = in->bodies[0];
+	int ninv = (int)in->ints[LOOP_NINV], nc = (int)in->ints[LOOP_NCARRY];
+	int off = in->ints[LOOP_FLAGS] & LF_BREAK ? 1 : 0;
+	bool *need = arena_array(f->A, (size_t)nc + 1, sizeof(bool));
+	for (int u = v + 1; u < f->ins.len; u++) {
+		const Inst *x = ir_inst(f, u);
+		if (x->op == OP_extract && x->args[0] == v && flive[u] && x->ints[0] < nc)
+			need[x->ints[0]] = true;
+	}
+	bool *want = arena_array(f->A, (size_t)b->results.len + 1, sizeof(bool));
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (int i = 0; i < b->results.len; i++)
+			want[i] = i < off || i >= off + nc || need[i - off];
+		bool *blive = body_live(b, want);
+		for (int k = 0; k < nc; k++)
+			if (!need[k] && blive[b->params.data[1 + ninv + k]])
+				need[k] = changed = true;
+	}
+	return need;
+}
+
 /* A loop whose body (already without its dead code) no longer reads an
- * invariant or a row, or a cond neither of whose bodies reads an operand:
- * the op without it, which then no longer keeps that value alive (a tape
- * row that going back does not read, say). */
+ * invariant or a row, or carries a value nothing needs (the cotangent of an
+ * integer, say), or a cond neither of whose bodies reads an operand: the op
+ * without it, which then no longer keeps that value alive (a tape row that
+ * going back does not read, say). */
 static int dce_ctrl(Rewrite *rw, const Inst *in, const int *args)
 {
+	Dce *D = rw->ctx;
+	if (in->op == OP_extract && D->results[in->args[0]])
+		return ir_extract(rw->nf, args[0], D->results[in->args[0]][in->ints[0]]);
 	if (in->op != OP_loop && in->op != OP_cond)
 		return -1;
 	bool loop = in->op == OP_loop;
@@ -511,15 +565,19 @@ static int dce_ctrl(Rewrite *rw, const Inst *in, const int *args)
 		read[j] = params_read(in->bodies[j]);
 	bool *keep = arena_array(rw->nf->A, (size_t)nops + 1, sizeof(bool));
 	int ninv = loop ? (int)in->ints[LOOP_NINV] : 0, nc = loop ? (int)in->ints[LOOP_NCARRY] : 0, unread = 0;
+	bool *need = loop ? live_carries(rw->old, D->live, rw->v, in) : NULL;
+	int ndead = 0;
 	for (int k = 0; k < nops; k++) {
-		keep[k] = loop && k >= ninv && k < ninv + nc; /* carries stay */
-		for (int j = 0; j < nb; j++)
+		bool carry = loop && k >= ninv && k < ninv + nc;
+		keep[k] = carry && need[k - ninv];
+		for (int j = 0; j < nb && !carry; j++)
 			keep[k] = keep[k] || read[j][in->bodies[j]->params.data[first + k]];
 		unread += !keep[k];
+		ndead += carry && !keep[k];
 	}
 	int r = -1;
 	if (unread) {
-		*(bool *)rw->ctx = true; /* what computed the operands may now be dead */
+		D->dropped = true;
 		Inst p = *in;
 		if (loop) { /* its counts change */
 			p.ints = arena_array(rw->nf->A, (size_t)in->nints + 1, sizeof(int64_t));
@@ -532,11 +590,28 @@ static int dce_ctrl(Rewrite *rw, const Inst *in, const int *args)
 			if (keep[k])
 				a[na++] = ops[k];
 			else if (loop)
-				p.ints[k < ninv ? LOOP_NINV : LOOP_NXS]--;
+				p.ints[k < ninv ? LOOP_NINV : k < ninv + nc ? LOOP_NCARRY : LOOP_NXS]--;
 		p.nargs = na;
 		p.bodies = arena_array(rw->nf->A, (size_t)nb, sizeof *p.bodies);
 		for (int j = 0; j < nb; j++) {
 			const Func *b = in->bodies[j];
+			if (ndead) { /* without the results of the carries nobody needs */
+				Func *c = ir_clone(b);
+				int off = in->ints[LOOP_FLAGS] & LF_BREAK ? 1 : 0, nr = 0;
+				for (int i = 0; i < c->results.len; i++)
+					if (i < off || i >= off + nc || need[i - off])
+						c->results.data[nr++] = c->results.data[i];
+				c->results.len = nr;
+				b = c;
+				/* and without what only they read */
+				bool *all = arena_array(rw->nf->A, (size_t)nr + 1, sizeof(bool));
+				for (int i = 0; i < nr; i++)
+					all[i] = true;
+				bool *blive = body_live(c, all);
+				for (int v = 0; v < c->ins.len; v++)
+					if (ir_inst(c, v)->op != OP_param)
+						read[j][v] = blive[v];
+			}
 			for (int k = 0; k < nops; k++)
 				read[j][b->params.data[first + k]] = keep[k];
 			if (loop)
@@ -544,6 +619,16 @@ static int dce_ctrl(Rewrite *rw, const Inst *in, const int *args)
 			p.bodies[j] = ir_rewrite(b, read[j], NULL, NULL, NULL);
 		}
 		r = ir_rebuild(rw->nf, &p, a);
+		if (ndead) { /* where the loop's results went */
+			int nres = ir_nresults(rw->old, rw->v);
+			int *to = arena_array(rw->nf->A, (size_t)nres + 1, sizeof(int));
+			for (int i = 0, dead = 0; i < nres; i++) {
+				bool gone = i < nc && !need[i];
+				dead += gone;
+				to[i] = gone ? -1 : i - dead;
+			}
+			D->results[rw->v] = to;
+		}
 	}
 	for (int j = 0; j < nb; j++)
 		arena_release(in->bodies[j]->A, read[j], (size_t)in->bodies[j]->ins.len + 1);
@@ -572,10 +657,11 @@ Func *opt_dce(Func *f)
 	for (int i = 0; i < f->params.len; i++)
 		live[f->params.data[i]] = true; /* the signature stays */
 	static const RewriteOps ops = {dce_ctrl, dce_body, false, NULL};
-	bool dropped = false; /* an operand of a loop or cond */
-	Func *nf = ir_rewrite(f, live, &ops, &dropped, NULL);
+	Dce D = {false, live, arena_array(f->A, (size_t)n + 1, sizeof(int *))};
+	Func *nf = ir_rewrite(f, live, &ops, &D, NULL);
+	arena_release(f->A, D.results, ((size_t)n + 1) * sizeof(int *));
 	arena_release(f->A, live, (size_t)n + 1);
 	/* the values only those operands read are dead now: once more (as
 	 * many times as bodies nest, at most) */
-	return dropped ? opt_dce(nf) : nf;
+	return D.dropped ? opt_dce(nf) : nf;
 }
