@@ -1455,6 +1455,7 @@ static Func *lower_function(Lower *L, const FuncAst *fn)
 		}
 	}
 	lower_body(L, fn);
+	lw_body_deps_finish(L);
 	FuncResult *res = arena_array(L->A, (size_t)fn->nresults + 1, sizeof *res);
 	bool ok = collect_results(L, fn, res);
 	for (int i = 0; ok && i < fn->nresults; i++)

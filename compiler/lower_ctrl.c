@@ -315,7 +315,9 @@ static void body_open(Lower *L, Body *B, const char *name)
 static void body_param(Lower *L, Body *B, const char *name, Val v, DType dt, int rank, const Dim **shape)
 {
 	int p = ir_param(B->f, param_name(L, name), dt, rank, shape, false);
-	Binding nb = {name, lw_tensor(p, v.weak)};
+	/* a weak integer (see weak_int) is a number again inside */
+	Val in = v.weak && dtype_is_int(dt) ? lw_tensor(ir_cast(B->f, p, DT_F64), true) : lw_tensor(p, v.weak);
+	Binding nb = {name, in};
 	VEC_PUSH(L->A, B->scope->binds, nb);
 }
 
@@ -329,6 +331,23 @@ static void body_leave(Lower *L, Body *B)
 {
 	L->f = B->saved_f;
 	L->scope = B->saved_scope;
+}
+
+/* A weak value whose elements are integers (the loop variable, t // 2, a
+ * counter of literals) as an i64 value: it enters a body as an integer, so
+ * that it stays one there (// and % take it); the body makes it a weak
+ * number again. */
+static Val weak_int(Lower *L, Val v)
+{
+	const Inst *in = lw_inst(L, v.id);
+	int id =
+	    in->op == OP_cast && dtype_is_int(lw_inst(L, in->args[0])->dt) ? in->args[0] : lw_as_dtype(L, v, DT_I64);
+	return (Val){.kind = V_TENSOR, .id = id, .weak = true};
+}
+
+static bool is_weak_int(Lower *L, Val v)
+{
+	return v.weak && !dtype_is_int(lw_inst(L, v.id)->dt) && lw_weak_int(L, v.id);
 }
 
 /* The values the body reads from outside: the names of `read` bound to a
@@ -350,7 +369,7 @@ static void capture(Lower *L, const NameList *read, const NameList *skip, const 
 			continue; /* a dimension, a function, or an error the body reports */
 		if (b->val.kind == V_TENSOR) {
 			VEC_PUSH(L->A, c->names, n);
-			VEC_PUSH(L->A, c->vals, b->val);
+			VEC_PUSH(L->A, c->vals, is_weak_int(L, b->val) ? weak_int(L, b->val) : b->val);
 		} else {
 			Binding nb = {n, b->val};
 			VEC_PUSH(L->A, into->binds, nb);
@@ -392,12 +411,92 @@ bool lw_gone(Lower *L, const Ast *e)
 
 /* ---------------------------------------------------------------- derivatives inside bodies */
 
-static bool is_fresh(const Scope *s, int v)
+/* Which values of f the values outs depend on, differentiably, seen
+ * through the bodies of control-flow ops: a result of a loop or cond
+ * depends only on the operands that reach it in its bodies. */
+static bool *reaches(const Func *f, const int *outs, int nout);
+
+static int param_index(const Func *f, int v)
 {
-	for (int i = 0; i < s->fresh.len; i++)
-		if (s->fresh.data[i] == v)
-			return true;
-	return false;
+	const Inst *in = ir_inst(f, v);
+	return in->op == OP_param ? (int)in->ints[0] : -1;
+}
+
+/* The operands of control-flow op c (in f) that its result k depends on. */
+static bool *ctrl_reaches(const Func *f, const Inst *c, int k)
+{
+	bool *ops = arena_array(f->A, (size_t)c->nargs + 1, sizeof(bool));
+	if (c->op == OP_cond) {
+		for (int b = 0; b < c->nbodies; b++) {
+			const Func *body = c->bodies[b];
+			bool *r = reaches(body, &body->results.data[k].value, 1);
+			for (int i = 0; i < body->params.len; i++)
+				if (r[body->params.data[i]])
+					ops[1 + i] = true;
+		}
+		return ops;
+	}
+	const Func *body = c->bodies[0];
+	int ninv = (int)c->ints[LOOP_NINV], nc = (int)c->ints[LOOP_NCARRY];
+	int off = c->ints[LOOP_FLAGS] & LF_BREAK ? 1 : 0;
+	if (off + k >= body->results.len)
+		return ops; /* the number of iterations: an integer */
+	/* the carries whose value in some iteration is needed */
+	bool *need = arena_array(f->A, (size_t)nc + 1, sizeof(bool));
+	int *queue = arena_array(f->A, (size_t)nc + 1, sizeof(int)), nq = 0;
+	int first = k;
+	if (k < nc) {
+		need[k] = true;
+		queue[nq++] = k;
+		first = -1;
+	}
+	for (int qi = -1; qi < nq; qi++) {
+		int r_of = qi < 0 ? first : queue[qi];
+		if (r_of < 0)
+			continue;
+		bool *r = reaches(body, &body->results.data[off + r_of].value, 1);
+		for (int i = 1; i < body->params.len; i++) { /* parameter 0 is t */
+			if (!r[body->params.data[i]])
+				continue;
+			int j = i - 1 - ninv;
+			if (j >= 0 && j < nc) {
+				if (!need[j]) {
+					need[j] = true;
+					queue[nq++] = j;
+				}
+			} else
+				ops[i - 1] = true;
+		}
+	}
+	for (int j = 0; j < nc; j++)
+		if (need[j])
+			ops[ninv + j] = true;
+	return ops;
+}
+
+static bool *reaches(const Func *f, const int *outs, int nout)
+{
+	int n = f->ins.len;
+	bool *reach = arena_array(f->A, (size_t)n + 1, sizeof(bool));
+	for (int i = 0; i < nout; i++)
+		reach[outs[i]] = true;
+	for (int v = n - 1; v >= 0; v--) {
+		if (!reach[v])
+			continue;
+		const Inst *in = ir_inst(f, v);
+		const Inst *c = in->op == OP_extract ? ir_inst(f, in->args[0]) : NULL;
+		if (c && (c->op == OP_loop || c->op == OP_cond)) {
+			bool *ops = ctrl_reaches(f, c, (int)in->ints[0]);
+			for (int k = 0; k < c->nargs; k++)
+				if (ops[k])
+					reach[c->args[k]] = true;
+			continue;
+		}
+		for (int k = 0; k < in->nargs; k++)
+			if (!ir_cuts_arg(f, in, k))
+				reach[in->args[k]] = true;
+	}
+	return reach;
 }
 
 bool lw_body_grad_ok(Lower *L, const Ast *call, const int *outs, int nout, const int *ins, const Ast *const *in_ast,
@@ -406,35 +505,197 @@ bool lw_body_grad_ok(Lower *L, const Ast *call, const int *outs, int nout, const
 	Func *f = L->f;
 	if (!f->is_body)
 		return true;
-	/* an input from outside the body (captured): the outputs may depend on
-	 * it through another parameter (a carried value, a value the if
-	 * captured), a path the body cannot see */
+	/* an input that is a parameter of the body: the outputs may depend on it
+	 * through another parameter as well, by a path outside the body; asked
+	 * when the body is complete */
 	bool *dep = NULL;
 	for (int i = 0; i < nin; i++) {
 		const Inst *in = ir_inst(f, ins[i]);
-		if (in->op != OP_param || is_fresh(L->scope, ins[i]))
+		if (in->op != OP_param || dtype_is_int(in->dt))
 			continue;
 		if (!dep)
-			dep = adj_depends(f, outs, nout, NULL, 0);
+			dep = reaches(f, outs, nout);
 		for (int k = 0; k < f->params.len; k++) {
 			int p = f->params.data[k];
-			bool input = false;
-			for (int j = 0; j < nin && !input; j++)
-				input = ins[j] == p;
-			if (!dep[p] || input || dtype_is_int(ir_inst(f, p)->dt))
+			if (p == ins[i] || !dep[p] || dtype_is_int(ir_inst(f, p)->dt))
 				continue;
 			const char *through = ir_inst(f, p)->name;
-			lw_err(L, call->loc,
-			       "grad inside a loop or if: '%s' comes from outside the body and the output depends on "
-			       "'%s', "
-			       "which may depend on it by a path outside the body; take the gradient after the loop or "
-			       "if, "
-			       "or with respect to a value of the body",
-			       lw_text_of(L, in_ast[i]), through ? through : "another value");
-			return false;
+			BodyDep d = {
+			    f, p, ins[i], call->loc, lw_text_of(L, in_ast[i]), through ? through : "another value"};
+			VEC_PUSH(L->A, L->body_deps, d);
 		}
 	}
 	return true;
+}
+
+/* What a body's parameters stand for in the function around it. */
+typedef enum { BP_T, BP_INV, BP_CARRY, BP_ROW } BodyParamKind;
+typedef struct BodySrc {
+	const Func *f; /* the body */
+	bool loop;
+	BodyParamKind *kind; /* per parameter of the body */
+	int *src;            /* the outer value it is in the first iteration (a row: the tensor of rows) */
+	int *next;           /* a carry: the body's value for the next iteration */
+} BodySrc;
+
+static BodySrc body_src(Lower *L, const Func *body, bool loop)
+{
+	int n = body->params.len;
+	BodySrc b = {body, loop, arena_array(L->A, (size_t)n + 1, sizeof(BodyParamKind)),
+	             arena_array(L->A, (size_t)n + 1, sizeof(int)), arena_array(L->A, (size_t)n + 1, sizeof(int))};
+	for (int k = 0; k < n; k++) {
+		b.kind[k] = BP_INV;
+		b.src[k] = b.next[k] = -1;
+	}
+	return b;
+}
+
+/* Whether value u of g may depend on value v of g (u = v included). Where
+ * g is a body and v one of its parameters, a path may also run outside g,
+ * from v to another parameter q that u depends on: those pairs (q, v) are
+ * added to `later`, for the function around g to answer. */
+static bool outer_depends(Lower *L, const Func *g, int u, int v, BodyDeps *later, const BodyDep *why)
+{
+	if (u < 0 || v < 0)
+		return false;
+	bool *anc = reaches(g, &u, 1);
+	if (anc[v])
+		return true;
+	if (g->is_body && param_index(g, v) >= 0 && !dtype_is_int(ir_inst(g, v)->dt))
+		for (int k = 0; k < g->params.len; k++) {
+			int q = g->params.data[k];
+			if (q != v && anc[q] && !dtype_is_int(ir_inst(g, q)->dt)) {
+				BodyDep d = *why;
+				d.f = g;
+				d.x = q;
+				d.y = v;
+				VEC_PUSH(L->A, *later, d);
+			}
+		}
+	return false;
+}
+
+/* Whether parameter x of the body may depend on parameter y in some
+ * iteration: in the first, through the outer values they stand for; in a
+ * later one (x a carry), through the body's values of the iteration before. */
+static bool param_depends(Lower *L, const BodySrc *B, const Func *g, const BodyDep *d, BodyDeps *later)
+{
+	const Func *f = B->f;
+	int n = f->params.len;
+	bool *seen = arena_array(L->A, (size_t)n * (size_t)n + 1, sizeof(bool));
+	VEC(int) work = {0};
+	VEC_PUSH(L->A, work, param_index(f, d->x) * n + param_index(f, d->y));
+	while (work.len) {
+		int pair = work.data[--work.len];
+		if (seen[pair])
+			continue;
+		seen[pair] = true;
+		int a = pair / n, b = pair % n;
+		if (a == b)
+			return true;
+		if (outer_depends(L, g, B->src[a], B->src[b], later, d))
+			return true;
+		if (!B->loop || B->kind[a] != BP_CARRY)
+			continue;
+		bool *anc = reaches(f, &B->next[a], 1);
+		int v;
+		if (B->kind[b] == BP_CARRY)
+			v = B->next[b];
+		else if (B->kind[b] == BP_INV)
+			v = f->params.data[b];
+		else if (B->kind[b] == BP_ROW) {
+			/* a row of a later iteration: the body may have read it as
+			 * another row (x[t + 1]) */
+			for (int k = 0; k < n; k++)
+				if (B->kind[k] == BP_ROW && anc[f->params.data[k]])
+					return true;
+			continue;
+		} else
+			continue;
+		if (anc[v])
+			return true;
+		int pv = param_index(f, v);
+		if (pv < 0)
+			continue;
+		for (int k = 0; k < n; k++) {
+			int q = f->params.data[k];
+			if (k != pv && anc[q] && !dtype_is_int(ir_inst(f, q)->dt))
+				VEC_PUSH(L->A, work, k * n + pv);
+		}
+	}
+	return false;
+}
+
+/* The questions the derivatives in body B asked, answered now that its op
+ * is in g (L->f): an error where a path may leave the body, or questions
+ * about g's parameters for the op around g. */
+static bool loc_in(const Loc *locs, int n, Loc l)
+{
+	for (int i = 0; i < n; i++)
+		if (locs[i].line == l.line && locs[i].col == l.col)
+			return true;
+	return false;
+}
+
+static void body_deps_resolve(Lower *L, const BodySrc *B)
+{
+	const Func *g = L->f;
+	BodyDeps later = {0};
+	int keep = 0;
+	for (int i = 0; i < L->body_deps.len; i++) {
+		BodyDep d = L->body_deps.data[i];
+		if (d.f != B->f) {
+			L->body_deps.data[keep++] = d;
+			continue;
+		}
+		if (loc_in(L->deps_failed.data, L->deps_failed.len, d.loc) || !param_depends(L, B, g, &d, &later))
+			continue;
+		VEC_PUSH(L->A, L->deps_failed, d.loc);
+		lw_err(L, d.loc,
+		       "a derivative inside a loop or if sees one iteration or branch: the output depends on '%s', "
+		       "which may depend on '%s' by a path outside the body (before it, or in an earlier "
+		       "iteration); "
+		       "take it after the loop or if, or with respect to a value the body computes",
+		       d.through, d.wrt);
+	}
+	L->body_deps.len = keep;
+	for (int i = 0; i < later.len; i++)
+		if (!loc_in(L->deps_failed.data, L->deps_failed.len, later.data[i].loc))
+			VEC_PUSH(L->A, L->body_deps, later.data[i]);
+}
+
+bool lw_unused(Lower *L, Loc site, Loc loc, const char *msg)
+{
+	for (int i = 0; i < L->body_deps.len; i++) {
+		Loc l = L->body_deps.data[i].loc;
+		if (l.line == site.line && l.col == site.col) {
+			Unused u = {site, loc, msg};
+			VEC_PUSH(L->A, L->unused, u);
+			return true;
+		}
+	}
+	lw_err(L, loc, "%s", msg);
+	return false;
+}
+
+void lw_body_deps_finish(Lower *L)
+{
+	for (int i = 0; i < L->unused.len; i++) {
+		const Unused *u = &L->unused.data[i];
+		if (!loc_in(L->deps_failed.data, L->deps_failed.len, u->site))
+			lw_err(L, u->loc, "%s", u->msg);
+	}
+	L->unused.len = L->deps_failed.len = L->body_deps.len = 0;
+}
+
+/* Forgets the questions of a body that was lowered again. */
+static void body_deps_drop(Lower *L, const Func *body)
+{
+	int keep = 0;
+	for (int i = 0; i < L->body_deps.len; i++)
+		if (L->body_deps.data[i].f != body)
+			L->body_deps.data[keep++] = L->body_deps.data[i];
+	L->body_deps.len = keep;
 }
 
 bool lw_not_in_body(Lower *L, Loc loc, const char *what)
@@ -771,6 +1032,10 @@ static void lower_for(Lower *L, const Stmt *s)
 	 * body makes them, found by lowering the body once and again */
 	DType *forced = arena_array(L->A, (size_t)nc + 1, sizeof(DType));
 	bool *force = arena_array(L->A, (size_t)nc + 1, sizeof(bool));
+	/* a weak integer before the loop (a counter from 0) is carried as an
+	 * i64 while the body keeps it one (else as a number) */
+	bool *wint = arena_array(L->A, (size_t)nc + 1, sizeof(bool));
+	bool *no_wint = arena_array(L->A, (size_t)nc + 1, sizeof(bool));
 	int errors = L->d->nerrors;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		Captures caps = {0};
@@ -779,7 +1044,6 @@ static void lower_for(Lower *L, const Stmt *s)
 		capture(L, &S.read, &S.assigned, s->var, &caps, B.scope);
 		/* the parameters: t, the invariants, the carries, the rows */
 		int tp = ir_param(B.f, s->var, DT_I64, 0, NULL, false);
-		VEC_PUSH(L->A, B.scope->fresh, tp);
 		for (int i = 0; i < caps.names.len; i++) {
 			const Inst *in = lw_inst(L, caps.vals.data[i].id);
 			body_param(L, &B, caps.names.data[i], caps.vals.data[i], in->dt, in->rank, in->shape);
@@ -787,17 +1051,21 @@ static void lower_for(Lower *L, const Stmt *s)
 		int *init = arena_array(L->A, (size_t)nc + 1, sizeof(int));
 		for (int i = 0; i < nc; i++) {
 			Val v = cv.data[i];
+			wint[i] = false;
 			if (force[i]) {
 				v.id = lw_as_dtype(L, v, forced[i]);
 				v.weak = false;
+			} else if (!no_wint[i] && is_weak_int(L, v)) {
+				v = weak_int(L, v);
+				wint[i] = true;
 			}
 			init[i] = v.id;
 			const Inst *in = lw_inst(L, v.id);
 			body_param(L, &B, cn.data[i], v, in->dt, in->rank, in->shape);
-			VEC_PUSH(L->A, B.scope->fresh, B.f->params.data[B.f->params.len - 1]);
 		}
 		int nxs = 0;
 		int *xs = arena_array(L->A, (size_t)nrows + 1, sizeof(int));
+		int *xsrc = arena_array(L->A, (size_t)nrows + 1, sizeof(int));
 		for (int i = 0; i < nrows; i++) {
 			const RowRef *r = &S.rows.data[i];
 			const char *key = row_key(L, r->name, s->var, r->off);
@@ -809,7 +1077,7 @@ static void lower_for(Lower *L, const Stmt *s)
 			const Inst *in = lw_inst(L, row_src[i].id);
 			xs[nxs++] = stacks[i];
 			body_param(L, &B, key, row_src[i], in->dt, in->rank - 1, in->shape + 1);
-			VEC_PUSH(L->A, B.scope->fresh, B.f->params.data[B.f->params.len - 1]);
+			xsrc[nxs - 1] = row_src[i].id;
 		}
 		/* the body */
 		body_enter(L, &B);
@@ -863,6 +1131,14 @@ static void lower_for(Lower *L, const Stmt *s)
 				retry = true;
 			}
 			int id = v.weak && !was_weak ? lw_as_dtype(L, v, p->dt) : v.id;
+			if (wint[i] && v.weak) {
+				if (lw_weak_int(L, v.id))
+					id = weak_int(L, v).id;
+				else { /* the body makes it a number that may not be an integer */
+					no_wint[i] = true;
+					retry = true;
+				}
+			}
 			weak_out[i] = v.weak && was_weak;
 			FuncResult fr = {param_name(L, cn.data[i]), id, p->dt, p->rank, p->shape};
 			VEC_PUSH(L->A, res, fr);
@@ -885,15 +1161,35 @@ static void lower_for(Lower *L, const Stmt *s)
 				lw_bind(L, cn.data[i], ERR);
 			return;
 		}
-		if (retry && attempt == 0)
+		if (retry && attempt == 0) {
+			body_deps_drop(L, B.f);
 			continue;
+		}
 		int *inv = arena_array(L->A, (size_t)caps.vals.len + 1, sizeof(int));
 		for (int i = 0; i < caps.vals.len; i++)
 			inv[i] = caps.vals.data[i].id;
 		int loop = ir_loop(L->f, R.start, R.stop, R.step, S.breaks ? LF_BREAK : 0, R.checkpoint, inv,
 		                   caps.vals.len, init, nc, xs, nxs, B.f);
+		BodySrc bs = body_src(L, B.f, true);
+		bs.kind[0] = BP_T;
+		for (int i = 0; i < caps.vals.len; i++)
+			bs.src[1 + i] = inv[i];
+		for (int i = 0; i < nc; i++) {
+			int k = 1 + caps.vals.len + i;
+			bs.kind[k] = BP_CARRY;
+			bs.src[k] = init[i];
+			bs.next[k] = B.f->results.data[(S.breaks ? 1 : 0) + i].value;
+		}
+		for (int i = 0; i < nxs; i++) {
+			int k = 1 + caps.vals.len + nc + i;
+			bs.kind[k] = BP_ROW;
+			bs.src[k] = xsrc[i];
+		}
+		body_deps_resolve(L, &bs);
 		for (int i = 0; i < nc; i++) {
 			int e = ir_extract(L->f, loop, i);
+			if (wint[i] && weak_out[i])
+				e = ir_cast(L->f, e, DT_F64);
 			lw_bind(L, cn.data[i], lw_tensor(e, weak_out[i]));
 		}
 		for (int i = 0; i < locals.names.len; i++)
@@ -1015,11 +1311,21 @@ static void lower_if(Lower *L, const Stmt *s)
 			lw_bind(L, out.names.data[i], ERR);
 		return;
 	}
+	/* weak integers in both branches stay integers (a counter) */
+	bool *wint = arena_array(L->A, (size_t)nout + 1, sizeof(bool));
+	for (int i = 0; i < nout; i++) {
+		wint[i] = weak[i];
+		for (int k = 0; k < 2 && wint[i]; k++) {
+			body_enter(L, &B[k]);
+			wint[i] = is_weak_int(L, rv[k][i]);
+			body_leave(L, &B[k]);
+		}
+	}
 	for (int k = 0; k < 2; k++) {
 		body_enter(L, &B[k]);
 		for (int i = 0; i < nout; i++) {
 			Val v = rv[k][i];
-			int id = v.weak && !weak[i] ? lw_as_dtype(L, v, dt[i]) : v.id;
+			int id = wint[i] ? weak_int(L, v).id : v.weak && !weak[i] ? lw_as_dtype(L, v, dt[i]) : v.id;
 			const Inst *in = ir_inst(B[k].f, id);
 			FuncResult fr = {param_name(L, out.names.data[i]), id, in->dt, in->rank, in->shape};
 			VEC_PUSH(L->A, B[k].f->results, fr);
@@ -1030,8 +1336,16 @@ static void lower_if(Lower *L, const Stmt *s)
 	for (int i = 0; i < caps.vals.len; i++)
 		ops[i] = caps.vals.data[i].id;
 	int cond = ir_cond(L->f, pred, ops, caps.vals.len, B[0].f, B[1].f);
-	for (int i = 0; i < nout; i++)
-		lw_bind(L, out.names.data[i], lw_tensor(ir_extract(L->f, cond, i), weak[i]));
+	for (int k = 0; k < 2; k++) {
+		BodySrc bs = body_src(L, B[k].f, false);
+		for (int i = 0; i < caps.vals.len; i++)
+			bs.src[i] = ops[i];
+		body_deps_resolve(L, &bs);
+	}
+	for (int i = 0; i < nout; i++) {
+		int e = ir_extract(L->f, cond, i);
+		lw_bind(L, out.names.data[i], lw_tensor(wint[i] ? ir_cast(L->f, e, DT_F64) : e, weak[i]));
+	}
 }
 
 /* ---------------------------------------------------------------- statement lists, break */

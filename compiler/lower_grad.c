@@ -90,6 +90,23 @@ static bool check_differentiable(Lower *L, const Ast *at, Val v)
 	return true;
 }
 
+/* What a derivative in a body gives for a result whose message lw_unused
+ * keeps: zeros of the shape a.shape + b.shape (b may be -1), so that the body
+ * is complete and its questions are asked; the program fails either way. */
+static Val placeholder(Lower *L, int a, int b)
+{
+	const Inst *ia = lw_inst(L, a), *ib = b >= 0 ? lw_inst(L, b) : NULL;
+	const Dim *shape[2 * IR_MAX_RANK];
+	int rank = 0;
+	for (int k = 0; k < ia->rank; k++)
+		shape[rank++] = ia->shape[k];
+	for (int k = 0; ib && k < ib->rank; k++)
+		shape[rank++] = ib->shape[k];
+	if (rank > IR_MAX_RANK)
+		return ERR;
+	return lw_tensor(ir_fill(L->f, ia->dt, 0.0, rank, dim_shape(L->dc, rank, shape)), false);
+}
+
 Val lw_bi_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 {
 	(void)b;
@@ -146,13 +163,16 @@ Val lw_bi_grad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	Val *res = arena_array(L->A, (size_t)nin, sizeof(Val));
 	for (int i = 0; i < nin; i++) {
 		if (g[i] < 0) {
-			if (!allow_unused) {
-				lw_err(L, in_ast[i]->loc,
-				       "no output of grad depends on '%s'; pass allow_unused=true to get none for it",
-				       lw_text_of(L, in_ast[i]));
-				ok = false;
-			}
 			res[i] = lw_none_like(L, ins[i]);
+			if (!allow_unused &&
+			    !lw_unused(L, call->loc, in_ast[i]->loc,
+			               arena_printf(L->A,
+			                            "no output of grad depends on '%s'; pass allow_unused=true to get "
+			                            "none for it",
+			                            lw_text_of(L, in_ast[i]))))
+				ok = false;
+			else if (!allow_unused)
+				res[i] = placeholder(L, x[i], -1);
 			continue;
 		}
 		int gi = create ? g[i] : ir_unary(L->f, OP_detach, g[i]);
@@ -364,14 +384,17 @@ Val lw_bi_jvp(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	bool ok = true;
 	for (int j = 0; j < nout; j++) {
 		if (t[j] < 0) {
-			if (!op.allow_unused) {
-				const Ast *at = out_list ? a[YS]->list.items[j] : a[YS];
-				lw_err(L, at->loc,
-				       "no input of jvp reaches '%s'; pass allow_unused=true to get none for it",
-				       lw_text_of(L, at));
-				ok = false;
-			}
 			res[j] = lw_none_like(L, outs[j]);
+			const Ast *at = out_list ? a[YS]->list.items[j] : a[YS];
+			if (!op.allow_unused &&
+			    !lw_unused(L, call->loc, at->loc,
+			               arena_printf(L->A,
+			                            "no input of jvp reaches '%s'; pass allow_unused=true to get none "
+			                            "for it",
+			                            lw_text_of(L, at))))
+				ok = false;
+			else if (!op.allow_unused)
+				res[j] = placeholder(L, o[j], -1);
 			continue;
 		}
 		res[j] = lw_tensor(op.create ? t[j] : ir_unary(L->f, OP_detach, t[j]), false);
@@ -514,9 +537,11 @@ static Val jac_common(Lower *L, const Ast *call, const Ast **a, bool hessian)
 		adj_vjp(L->f, &yv, &one, 1, x, 1, op.blk, op.nblk, &g);
 		if (g < 0) {
 			if (!op.allow_unused) {
-				lw_err(L, in_ast[0]->loc, "the output of hessian does not depend on '%s'",
-				       lw_text_of(L, in_ast[0]));
-				return ERR;
+				if (!lw_unused(L, call->loc, in_ast[0]->loc,
+				               arena_printf(L->A, "the output of hessian does not depend on '%s'",
+				                            lw_text_of(L, in_ast[0]))))
+					return ERR;
+				return placeholder(L, x[0], x[0]);
 			}
 			return lw_none_like(L, ins[0]);
 		}
@@ -529,15 +554,17 @@ static Val jac_common(Lower *L, const Ast *call, const Ast **a, bool hessian)
 		if (J == -2)
 			return ERR;
 		if (J < 0) {
-			if (!op.allow_unused) {
-				lw_err(L, in_ast[i]->loc,
-				       "the output of %s does not depend on '%s'; pass allow_unused=true to get none "
-				       "for it",
-				       what, lw_text_of(L, in_ast[i]));
-				ok = false;
-			}
 			Val n = {.kind = V_NONE};
 			res[i] = n;
+			if (!op.allow_unused &&
+			    !lw_unused(L, call->loc, in_ast[i]->loc,
+			               arena_printf(L->A,
+			                            "the output of %s does not depend on '%s'; pass allow_unused=true "
+			                            "to get none for it",
+			                            what, lw_text_of(L, in_ast[i]))))
+				ok = false;
+			else if (!op.allow_unused)
+				res[i] = placeholder(L, yv, x[i]);
 			continue;
 		}
 		res[i] = lw_tensor(op.create ? J : ir_unary(L->f, OP_detach, J), false);

@@ -66,9 +66,29 @@ typedef struct Scope {
 	VEC(DimBind) dims;
 	VEC(GradAcc) grads; /* one per parameter: the .grad of each leaf */
 	VEC(Gone) gone;
-	VEC(int) fresh; /* a loop body's parameters that are new every iteration (t, carries, rows) */
 	struct Scope *parent;
 } Scope;
+
+/* A derivative taken in a body (grad, jvp, jacobian) sees one iteration or
+ * branch: its result is right only if parameter `x` of body `f`, on which
+ * the output depends, does not depend on parameter `y`, an input of the
+ * derivative, by a path outside the body (before it, or through an earlier
+ * iteration). Proved or refuted when the body's op is made (lower_ctrl.c);
+ * the question may move to the function around it. */
+typedef struct BodyDep {
+	const Func *f;
+	int x, y;
+	Loc loc;
+	const char *wrt, *through; /* the names the message shows */
+} BodyDep;
+typedef VEC(BodyDep) BodyDeps;
+/* A message that a derivative in a body has an unused input or output,
+ * given once the questions of its site are answered (not if a path outside
+ * the body was found instead). */
+typedef struct Unused {
+	Loc site, loc;
+	const char *msg;
+} Unused;
 
 /* The loop whose body is being lowered (innermost first). */
 typedef struct LoopCtx {
@@ -91,6 +111,9 @@ typedef struct Lower {
 	LoopCtx *loop;
 	int loops; /* loops nested at this point */
 	int inline_depth;
+	BodyDeps body_deps;
+	VEC(Unused) unused;   /* waiting for the questions of their sites */
+	VEC(Loc) deps_failed; /* the sites where a path outside a body was found */
 	bool too_big;
 	bool promote; /* every f32 is f64 (for gradient checks) */
 } Lower;
@@ -185,9 +208,17 @@ bool lw_gone(Lower *L, const Ast *name);
 /* A name of the program (not one the lowering keeps for itself). */
 bool lw_is_ident(const char *name);
 /* grad inside a loop or if body sees one iteration or branch: refused (with
- * an error) when a path from an input to an output could leave it. */
+ * an error, when the body's op is made) where a path from an input to an
+ * output could leave it. */
 bool lw_body_grad_ok(Lower *L, const Ast *call, const int *outs, int nout, const int *ins, const Ast *const *in_ast,
                      int nin);
+/* Reports that a derivative (at `site`) has nothing to differentiate for
+ * one input or output (msg, at loc): at once, and false; or, when it is in
+ * a body whose questions are not answered yet, later, and true (the caller
+ * then makes that result ERR). */
+bool lw_unused(Lower *L, Loc site, Loc loc, const char *msg);
+/* At the end of a function: the messages lw_unused kept. */
+void lw_body_deps_finish(Lower *L);
 /* backward, .grad and clear_grad are not supported inside bodies. */
 bool lw_not_in_body(Lower *L, Loc loc, const char *what);
 

@@ -96,11 +96,13 @@ Not made, though the contract allows them, as ad-compile refuses or
 miscomputes them (each a reported bug; make them again once it is fixed):
 grad in a loop body with respect to a value from outside the body when the
 output also depends on another (a carried value), grad in an if's arms, in
-an else if's condition or after an if that may break (refused: "grad inside
-a loop or if: ... comes from outside the body"); backward, .grad and
-clear_grad in bodies (refused). A carried value whose value before the
-loop depends on another carried value (grad(..., [c2, c3]) in the body
-then misses the path through c3 = f(c2) in the first iteration). Integer
+an else if's condition or after an if that may break (these were refused
+until the compiler learnt to prove that no path leaves the body; they are
+accepted now where it can, and tests/loops has cases, but this generator
+does not make them yet); backward, .grad and clear_grad in bodies
+(refused). A carried value whose value before the loop depends on another
+carried value (grad(..., [c2, c3]) in the body missed the path through
+c3 = f(c2) in the first iteration; refused now, see docs/errors.md). Integer
 results (--check exits 3: "a float value was given for the integer
 parameter 'seed_a'"): they are converted to float. Arithmetic on a loop
 variable other than i + c (i // 2, 2 * i + 1, (i + 1) % 3) in an if (arm or

@@ -256,6 +256,57 @@ gk, gx = torch.autograd.grad(e, [kt, xt])
 case("trajectory", {"x0": val(x0), "k": 1.3}, {"e": e.item(), "gk": gk.item(), "gx": val(gx)},
      "a force by grad(create_graph) in every step and a cond, the trajectory differentiated again")
 
+def body_grad_param(x0, w):
+    c, y = x0, 0.0
+    for t in range(8):
+        if c.sum() > 9:
+            break
+        g, = torch.autograd.grad((w * w * c + torch.sin(w)).sum(), w, create_graph=True)
+        if c.sum() > 3:
+            h, = torch.autograd.grad((torch.cos(w) * c).sum(), w, create_graph=True)
+            y = y + (h * h).sum()
+        y = y + (g * g).sum()
+        c = c * 0.9 + 1.0
+    return y
+
+
+def body_grad_swap(x, z):
+    a, b, y = x, z, 0.0
+    for t in range(5):
+        g, = torch.autograd.grad((a * b * b).sum(), a, create_graph=True)
+        y = y + (g * a).sum()
+        a, b = b, a
+    return y
+
+
+def body_grad_nested(x, w):
+    H, y = x, 0.0
+    for s in range(3):
+        h = H
+        for t in range(2):
+            g, = torch.autograd.grad((h * h * w).sum(), h, create_graph=True)
+            y = y + (g * w).sum()
+            h = h * 0.9
+        H = H + 1.0
+    return y
+
+
+# each: the inputs, then the names of the results holding d y / d input
+for fn, names, gnames, about in [
+        (body_grad_param, ["x0", "w"], ["gx", "gw"],
+         "grad in the body with respect to a parameter (in an if, after an if that may break), differentiated again"),
+        (body_grad_swap, ["x", "z"], ["gx", "gz"],
+         "grad in the body with respect to a carry that a swap keeps independent of the other, differentiated again"),
+        (body_grad_nested, ["x", "w"], ["gx", "gw"],
+         "grad in an inner loop with respect to its carry, whose start is the outer carry, differentiated again")]:
+    inputs = [[0.5, -0.2, 0.3], [0.7, -1.1, 0.4]]
+    ts = [torch.tensor(v, requires_grad=True) for v in inputs]
+    y = fn(*ts)
+    res = {"y": y.item()}
+    for name, g in zip(gnames, torch.autograd.grad(y, ts)):
+        res[name] = val(g)
+    case(fn.__name__, dict(zip(names, inputs)), res, about)
+
 gi = {"X": rand(5, 3), "Wz": rand(3, 4), "Uz": rand(4, 4), "Wh": rand(3, 4), "Uh": rand(4, 4), "Wy": rand(4)}
 D = rand(3, 4)
 gt = {k: v.clone().requires_grad_(True) for k, v in gi.items()}
@@ -265,6 +316,30 @@ hv, = torch.autograd.grad((g * D).sum(), gt["Wz"])
 case("gru_hvp", dict({k: val(v) for k, v in gi.items()}, D=val(D)),
      {"loss": loss.item(), "g": val(g), "hv": val(hv)},
      "a GRU's gradient and Hessian-vector product through its loop (sigmoid, tanh taped), against PyTorch's")
+
+def index_arith(x):
+    y, q = 0.0, 0
+    for t in range(7):
+        if t % 2 == 0:
+            y = y + torch.sin(x[(t + 1) % 3]) * (t // 2)
+        for s in range(2):
+            y = y + x[(t + s) % 3] * x[(2 * t + s) % 3] * (s + 1)
+        if y > 40:
+            break
+        q = (q + t) % 3
+        y = y + torch.cos(x[q]) * (t % 4)
+    return y, q
+
+
+for xs in ([0.3, -1.2, 0.8], [2.0, 1.5, 1.8]):  # the second breaks
+    xt = torch.tensor(xs, requires_grad=True)
+    y, q = index_arith(xt)
+    g, = torch.autograd.grad(y, xt, create_graph=True)
+    hv, = torch.autograd.grad((g * g).sum(), xt)
+    case("index_arith", {"x": xs}, {"y": y.item(), "q": float(q)},
+         "the loop variable by // and % in an if, an inner loop and after a break; a counter of literals")
+    case("index_arith2", {"x": xs}, {"y": y.item(), "g": val(g), "hv": val(hv)},
+         "the same differentiated twice, against PyTorch")
 
 # ---- reverse mode through the loops (--grad: every result seeded with ones)
 fns = {"decay": lambda y0, k, dt: decay(y0, k, dt), "rk4": rk4, "pendulum": pendulum,
