@@ -433,8 +433,12 @@ static int basis(Lower *L, const Inst *like, int64_t n, int64_t k)
 /* J = dy/dx of shape y.shape + x.shape (-1 if y does not depend on x):
  * by rows (one reverse sweep per element of y) when x has at least as many
  * elements, else by columns (one tangent per element of x). */
-static int jacobian_of(Lower *L, const Ast *at, int y, int x, const JOpts *op)
+static int batched_jacobian_of(Lower *L, const Ast *at, int y, int x, const JOpts *op);
+
+static int jacobian_of(Lower *L, const Ast *at, int y, int x, const JOpts *op, bool batch)
 {
+	if (batch)
+		return batched_jacobian_of(L, at, y, x, op);
 	Func *f = L->f;
 	const Inst *yi = lw_inst(L, y), *xi = lw_inst(L, x);
 	int64_t ny, nx;
@@ -494,6 +498,83 @@ static int jacobian_of(Lower *L, const Ast *at, int y, int x, const JOpts *op)
 	return J;
 }
 
+/* The same with batch_axis=0: y [B, ...] and x [B, ...] give J [B, y row,
+ * x row], J[b] = d y[b] / d x[b], in one sweep per element of a row (not of
+ * the batch): each sweep seeds that element in every row at once. Rows must
+ * be independent; where they are coupled, J[b] is d y[b] / d x summed over
+ * the rows of x (what the sweeps compute). */
+static int batched_jacobian_of(Lower *L, const Ast *at, int y, int x, const JOpts *op)
+{
+	Func *f = L->f;
+	DimCtx *dc = L->dc;
+	const Inst *yi = lw_inst(L, y), *xi = lw_inst(L, x);
+	if (yi->rank < 1 || xi->rank < 1 || yi->shape[0] != xi->shape[0]) {
+		lw_err(L, at->loc,
+		       "jacobian with batch_axis=0 needs an output and an input with the same first axis (the "
+		       "batch); they are %s and %s",
+		       lw_type_text(L, yi->dt, yi->rank, yi->shape, false),
+		       lw_type_text(L, xi->dt, xi->rank, xi->shape, false));
+		return -2;
+	}
+	Inst yr = *yi, xr = *xi; /* a row of each */
+	yr.rank--, yr.shape++, xr.rank--, xr.shape++;
+	int64_t my, kx;
+	if (!const_numel(&yr, &my) || !const_numel(&xr, &kx)) {
+		lw_err(L, at->loc,
+		       "jacobian with batch_axis=0 of rows %s by rows %s: symbolic row sizes are not "
+		       "supported yet (the batch may be symbolic)",
+		       lw_shape_str(L, yr.rank, yr.shape), lw_shape_str(L, xr.rank, xr.shape));
+		return -2;
+	}
+	bool forward = kx < my;
+	int64_t sweeps = forward ? kx : my, other = forward ? my : kx;
+	if (sweeps > MAX_JAC_SWEEPS) {
+		lw_err(L, at->loc, "jacobian needs %lld sweeps, more than the %d supported yet", (long long)sweeps,
+		       MAX_JAC_SWEEPS);
+		return -2;
+	}
+	int rank = 1 + yr.rank + xr.rank;
+	if (rank > IR_MAX_RANK) {
+		lw_err(L, at->loc, "the jacobian would have rank %d, more than %d", rank, IR_MAX_RANK);
+		return -2;
+	}
+	/* a sweep's result as [B, other, 1] (forward) or [B, 1, other] */
+	const Dim *one = dim_const(dc, 1), *B = yi->shape[0];
+	const Dim *piece[3] = {B, forward ? dim_const(dc, other) : one, forward ? one : dim_const(dc, other)};
+	int *parts = arena_array(L->A, (size_t)sweeps + 1, sizeof(int));
+	bool any = false;
+	for (int64_t k = 0; k < sweeps; k++) {
+		const Inst *seeded = forward ? xi : yi;
+		int s = ir_broadcast_to(f, basis(L, forward ? &xr : &yr, forward ? kx : my, k), seeded->rank,
+		                        seeded->shape);
+		int g;
+		if (forward)
+			tangents(L, &y, 1, &x, &s, 1, op, &g);
+		else
+			adj_vjp(f, &y, &s, 1, &x, 1, op->blk, op->nblk, &g);
+		if (g < 0) {
+			const Inst *of = forward ? yi : xi;
+			g = ir_fill(f, of->dt, 0.0, of->rank, of->shape);
+		} else {
+			any = true;
+		}
+		parts[k] = ir_reshape(f, g, 3, dim_shape(dc, 3, piece));
+	}
+	if (!any)
+		return -1;
+	int J = sweeps == 1 ? parts[0] : ir_concat(f, parts, (int)sweeps, forward ? 2 : 1);
+	const Dim *shape[IR_MAX_RANK];
+	shape[0] = B;
+	for (int k = 0; k < yr.rank; k++)
+		shape[1 + k] = yr.shape[k];
+	for (int k = 0; k < xr.rank; k++)
+		shape[1 + yr.rank + k] = xr.shape[k];
+	J = ir_reshape(f, J, rank, shape);
+	lw_inst(L, J)->note = forward ? "batched jacobian by forward sweeps, one per element of a row of x"
+	                              : "batched jacobian by reverse sweeps, one per element of a row of y";
+	return J;
+}
+
 /* jacobian(y, x) or jacobian(y, [x1, x2]); hessian(y, x) is the jacobian
  * of grad(y, x, create_graph=true). */
 static Val jac_common(Lower *L, const Ast *call, const Ast **a, bool hessian)
@@ -503,9 +584,15 @@ static Val jac_common(Lower *L, const Ast *call, const Ast **a, bool hessian)
 	JOpts op;
 	if (!j_options(L, a[CREATE], a[ALLOW_UNUSED], a[NO_GRAD_VARS], &op))
 		return ERR;
+	bool batch = false;
 	if (a[BATCH] && a[BATCH]->kind != AST_NONE) {
-		lw_err(L, a[BATCH]->loc, "%s's batch_axis is not supported yet", what);
-		return ERR;
+		const Ast *e = a[BATCH];
+		if (e->kind != AST_NUM || !e->is_int || e->num != 0) {
+			lw_err(L, e->loc, "%s's batch_axis is 0 or none (as Paddle's), not '%s'", what,
+			       lw_text_of(L, e));
+			return ERR;
+		}
+		batch = true;
 	}
 	if (a[YS]->kind == AST_LIST) {
 		lw_err(L, a[YS]->loc, "%s of a list of outputs is not supported yet; take one output at a time", what);
@@ -522,9 +609,9 @@ static Val jac_common(Lower *L, const Ast *call, const Ast **a, bool hessian)
 		return ERR;
 	}
 	int yv = lw_strong(L, y);
-	if (hessian && lw_inst(L, yv)->rank != 0) {
-		lw_err(L, a[YS]->loc, "hessian needs a scalar output; '%s' is %s", lw_text_of(L, a[YS]),
-		       lw_type_str(L, y));
+	if (hessian && lw_inst(L, yv)->rank != (batch ? 1 : 0)) {
+		lw_err(L, a[YS]->loc, "hessian needs a scalar output%s; '%s' is %s",
+		       batch ? " per row (a vector with batch_axis=0)" : "", lw_text_of(L, a[YS]), lw_type_str(L, y));
 		return ERR;
 	}
 	int *x = arena_array(L->A, (size_t)nin + 1, sizeof(int));
@@ -533,7 +620,8 @@ static Val jac_common(Lower *L, const Ast *call, const Ast **a, bool hessian)
 	if (!lw_body_grad_ok(L, call, &yv, 1, x, in_ast, nin))
 		return ERR;
 	if (hessian) {
-		int one = ir_fill(L->f, lw_inst(L, yv)->dt, 1.0, 0, NULL), g;
+		const Inst *yi = lw_inst(L, yv);
+		int one = ir_fill(L->f, yi->dt, 1.0, yi->rank, yi->shape), g;
 		adj_vjp(L->f, &yv, &one, 1, x, 1, op.blk, op.nblk, &g);
 		if (g < 0) {
 			if (!op.allow_unused) {
@@ -550,7 +638,7 @@ static Val jac_common(Lower *L, const Ast *call, const Ast **a, bool hessian)
 	Val *res = arena_array(L->A, (size_t)nin + 1, sizeof(Val));
 	bool ok = true;
 	for (int i = 0; i < nin; i++) {
-		int J = jacobian_of(L, in_ast[i], yv, x[i], &op);
+		int J = jacobian_of(L, in_ast[i], yv, x[i], &op, batch);
 		if (J == -2)
 			return ERR;
 		if (J < 0) {

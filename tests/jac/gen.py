@@ -102,5 +102,22 @@ for xf in (rand(3) + 1, rand(3) + 2.2):
     case("flow", {"x": xf, "k": kf, "v": vf, "vk": vkf}, {"s": sf.detach(), "t": tf.detach(), "g": gf},
          "jvp through ifs, a loop in a loop and a break, and the gradient of that tangent")
 
+
+
+def row_res(q):
+    return torch.cat([torch.sin(q[0:1]) * q[1:2], q * q, q[0:1] * q[0:1] * q[1:2]])
+
+
+pb, Wb = rand(5, 2), rand(5, 4, 2)
+pt = pb.clone().requires_grad_(True)
+Jb = torch.stack([jacobian(row_res, pt[b], create_graph=True) for b in range(5)])
+Hb = torch.stack([hessian(lambda q: (row_res(q) ** 2).sum(), pb[b]) for b in range(5)])
+gb, = torch.autograd.grad((Jb * Wb).sum(), pt)
+case("rows", {"p": pb, "W": Wb}, {"J": Jb.detach(), "H": Hb, "g": gb},
+     "batch_axis=0: a [4, 2] jacobian per row (forward sweeps), a hessian per row, and a gradient of the jacobian")
+pc = rand(3, 3)
+Jc = torch.stack([jacobian(lambda q: q[0:2] * torch.exp(q[1:3]), pc[b]) for b in range(3)])
+case("cols", {"p": pc}, {"J": Jc}, "batch_axis=0: a [2, 3] jacobian per row (reverse sweeps)")
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
