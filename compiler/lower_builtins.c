@@ -254,10 +254,6 @@ static Val bi_scatter_add(Lower *L, const Builtin *b, const Ast *call, const Ast
 	int xs = pair[0].id, v = scatter_values(L, b, a[2], pair[1], xs, idx, (int)axis);
 	if (v < 0)
 		return ERR;
-	if (dtype_is_int(lw_inst(L, xs)->dt)) {
-		lw_err(L, call->loc, "%s of integers is not supported yet", b->name);
-		return ERR;
-	}
 	return lw_tensor(ir_scatter_add(L->f, xs, idx, v, (int)axis), weak);
 }
 
@@ -296,10 +292,6 @@ static Val bi_segment_sum(Lower *L, const Builtin *b, const Ast *call, const Ast
 	if (!lead) {
 		lw_err(L, call->loc, "segment_sum: the ids %s must be the leading axes of the values %s",
 		       lw_type_str(L, lw_tensor(ids, false)), lw_type_str(L, v));
-		return ERR;
-	}
-	if (dtype_is_int(vi->dt)) {
-		lw_err(L, call->loc, "%s of integers is not supported yet", b->name);
 		return ERR;
 	}
 	const Dim *shape[IR_MAX_RANK];

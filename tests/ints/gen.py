@@ -57,5 +57,21 @@ for x0 in (0.5, 1.0, 100.0, 3e9):
     case("count", {"x": x0}, {"y": yv, "steps": steps, "half": steps // 2 + max(steps % 3, 1)},
          "an i64 counter carried through a loop with a break (x = %g)" % x0)
 
+c = np.array([1, -2, 3, 4, 5], dtype=np.int64)
+idx = np.array([0, 2, 0, 4], dtype=np.int64)
+v = np.array([[1, 2], [3, -4], [5, 6], [2**30, 1]], dtype=np.int32)
+y = c.copy()
+np.add.at(y, idx, 3)
+sv = np.zeros((5, 2), dtype=np.int32)
+np.add.at(sv, idx, v)
+x = torch.tensor([0.5, -1.5, 2.0, 0.25], dtype=torch.float64, requires_grad=True)
+it = torch.tensor(idx)
+n = torch.zeros(5, dtype=torch.float64).index_add(0, it, torch.ones(4, dtype=torch.float64))
+mean = torch.zeros(5, dtype=torch.float64).index_add(0, it, x * x) / torch.clamp(n, min=1.0)
+g, = torch.autograd.grad((mean * mean).sum(), x)
+case("counts", {"c": val(c), "idx": val(idx), "v": val(v), "x": val(x.detach())},
+     {"y": val(y), "s": val(sv), "mean": val(mean.detach()), "g": val(g)},
+     "integer scatter_add and segment_sum against NumPy's add.at; a segment mean by integer counts, its gradient")
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
