@@ -33,6 +33,10 @@ static int tangent_of(Func *f, int v, const bool *act, const int *dt)
 	int t = -1;
 	switch (kind) {
 	case K_EW:
+		/* a conversion is linear: the tangent converted (the adjoint rule
+		 * would give the operand's dtype) */
+		if (in.op == OP_cast)
+			return act[0] && !dtype_is_int(in.dt) ? ir_cast(f, dt[in.args[0]], in.dt) : -1;
 		for (int k = 0; k < in.nargs; k++) {
 			if (!act[k])
 				continue;
@@ -221,7 +225,7 @@ static LoopTangent loop_tangent(Func *f, int v, const int *dt)
 	/* the loop: the operands as before, each group followed by the tangents */
 	int *ops[3], counts[3];
 	for (int g = 0; g < 3; g++) {
-		ops[g] = arena_array(A, (size_t)in.nargs + 1, sizeof(int));
+		ops[g] = arena_array(A, (size_t)2 * in.nargs + 1, sizeof(int)); /* members and tangents */
 		counts[g] = grouped(f, &in, 0, ends, g, tan, dt, ops[g]);
 	}
 	lt.loop = ir_loop(f, in.dims[0], in.dims[1], in.ints[LOOP_STEP], (unsigned)in.ints[LOOP_FLAGS], 0, ops[0],

@@ -119,5 +119,22 @@ pc = rand(3, 3)
 Jc = torch.stack([jacobian(lambda q: q[0:2] * torch.exp(q[1:3]), pc[b]) for b in range(3)])
 case("cols", {"p": pc}, {"J": Jc}, "batch_axis=0: a [2, 3] jacobian per row (reverse sweeps)")
 
+names = ["x", "a", "b", "c", "d", "e", "f", "g", "h"]
+vals = [torch.tensor(q) for q in (0.3, 0.9, 0.2, 0.1, 0.4, 0.5, -0.3, 0.7, 0.6)]
+vm = torch.tensor(0.8)
+
+
+def many_inv(x, a, b, c, d, e, f, g, h):
+    s = x
+    for i in range(3):
+        s = s * a + b * torch.sin(s) + c - d * s * s + e * f + g * h
+    return (s.float() * 2.0).double()
+
+
+sm, tm = jvp(lambda x, a, h: many_inv(x, a, *vals[2:8], h), (vals[0], vals[1], vals[8]), (vm, vm, vm))
+case("many_inv", dict(zip(names, vals), v=vm), {"s": sm, "t": tm},
+     "jvp through a loop over eight invariants (its tangent loop's operands) and an f32 conversion")
+cases[-1]["atol"], cases[-1]["rtol"] = 1e-6, 1e-6
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
