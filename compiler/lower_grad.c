@@ -435,6 +435,21 @@ static int basis(Lower *L, const Inst *like, int64_t n, int64_t k)
  * elements, else by columns (one tangent per element of x). */
 static int batched_jacobian_of(Lower *L, const Ast *at, int y, int x, const JOpts *op);
 
+/* The sweeps of a Jacobian of ny by nx elements: forward (one per element
+ * of x) when x is smaller, else reverse (one per element of y); false
+ * (with an error) beyond the limit. */
+static bool plan_sweeps(Lower *L, Loc loc, int64_t ny, int64_t nx, bool *forward, int64_t *sweeps, int64_t *other)
+{
+	*forward = nx < ny;
+	*sweeps = *forward ? nx : ny;
+	*other = *forward ? ny : nx;
+	if (*sweeps <= MAX_JAC_SWEEPS)
+		return true;
+	lw_err(L, loc, "jacobian needs %lld sweeps, more than the %d supported yet", (long long)*sweeps,
+	       MAX_JAC_SWEEPS);
+	return false;
+}
+
 static int jacobian_of(Lower *L, const Ast *at, int y, int x, const JOpts *op, bool batch)
 {
 	if (batch)
@@ -448,13 +463,10 @@ static int jacobian_of(Lower *L, const Ast *at, int y, int x, const JOpts *op, b
 		       lw_type_text(L, xi->dt, xi->rank, xi->shape, false));
 		return -2;
 	}
-	bool forward = nx < ny;
-	int64_t sweeps = forward ? nx : ny, other = forward ? ny : nx;
-	if (sweeps > MAX_JAC_SWEEPS) {
-		lw_err(L, at->loc, "jacobian needs %lld sweeps, more than the %d supported yet", (long long)sweeps,
-		       MAX_JAC_SWEEPS);
+	bool forward;
+	int64_t sweeps, other;
+	if (!plan_sweeps(L, at->loc, ny, nx, &forward, &sweeps, &other))
 		return -2;
-	}
 	const Dim *flat[2] = {dim_const(L->dc, 1), dim_const(L->dc, other)};
 	int *parts = arena_array(L->A, (size_t)sweeps + 1, sizeof(int));
 	bool any = false;
@@ -526,13 +538,10 @@ static int batched_jacobian_of(Lower *L, const Ast *at, int y, int x, const JOpt
 		       lw_shape_str(L, yr.rank, yr.shape), lw_shape_str(L, xr.rank, xr.shape));
 		return -2;
 	}
-	bool forward = kx < my;
-	int64_t sweeps = forward ? kx : my, other = forward ? my : kx;
-	if (sweeps > MAX_JAC_SWEEPS) {
-		lw_err(L, at->loc, "jacobian needs %lld sweeps, more than the %d supported yet", (long long)sweeps,
-		       MAX_JAC_SWEEPS);
+	bool forward;
+	int64_t sweeps, other;
+	if (!plan_sweeps(L, at->loc, my, kx, &forward, &sweeps, &other))
 		return -2;
-	}
 	int rank = 1 + yr.rank + xr.rank;
 	if (rank > IR_MAX_RANK) {
 		lw_err(L, at->loc, "the jacobian would have rank %d, more than %d", rank, IR_MAX_RANK);

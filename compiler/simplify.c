@@ -502,13 +502,13 @@ typedef struct Dce {
 	int **results;
 } Dce;
 
-/* The values of body b that its results `want` (per result) read. */
+/* The values of b that its results `want` (per result; NULL: all) read. */
 static bool *body_live(const Func *b, const bool *want)
 {
 	int n = b->ins.len;
 	bool *live = arena_array(b->A, (size_t)n + 1, sizeof(bool));
 	for (int i = 0; i < b->results.len; i++)
-		if (want[i] && b->results.data[i].value >= 0)
+		if ((!want || want[i]) && b->results.data[i].value >= 0)
 			live[b->results.data[i].value] = true;
 	for (int v = n - 1; v >= 0; v--) {
 		const Inst *in = ir_inst(b, v);
@@ -604,10 +604,7 @@ static int dce_ctrl(Rewrite *rw, const Inst *in, const int *args)
 				c->results.len = nr;
 				b = c;
 				/* and without what only they read */
-				bool *all = arena_array(rw->nf->A, (size_t)nr + 1, sizeof(bool));
-				for (int i = 0; i < nr; i++)
-					all[i] = true;
-				bool *blive = body_live(c, all);
+				bool *blive = body_live(c, NULL);
 				for (int v = 0; v < c->ins.len; v++)
 					if (ir_inst(c, v)->op != OP_param)
 						read[j][v] = blive[v];
@@ -637,17 +634,7 @@ static int dce_ctrl(Rewrite *rw, const Inst *in, const int *args)
 
 bool *opt_live(const Func *f)
 {
-	int n = f->ins.len;
-	bool *live = arena_array(f->A, (size_t)n + 1, sizeof(bool));
-	for (int i = 0; i < f->results.len; i++)
-		if (f->results.data[i].value >= 0)
-			live[f->results.data[i].value] = true;
-	for (int v = n - 1; v >= 0; v--) {
-		const Inst *in = ir_inst(f, v);
-		for (int k = 0; live[v] && k < in->nargs; k++)
-			live[in->args[k]] = true;
-	}
-	return live;
+	return body_live(f, NULL);
 }
 
 Func *opt_dce(Func *f)
