@@ -84,6 +84,8 @@ int main(void)
 	ad_tensor_free(g[0]);
 	ad_graph *gr = ad_forward(f, &x, y, &err);
 	printf("forward %d %d %s\n", gr == NULL, err.code == AD_E_NAME, err.msg);
+	rc = ad_jvp(f, &x, &x, y, g, &err);
+	printf("jvp %d %d %s\n", rc == AD_E_NAME, y[0] == NULL && g[0] == NULL, err.msg);
 	ad_tensor_free(x);
 	ad_module_free(m);
 	return 0;
@@ -95,6 +97,7 @@ if cc -std=c99 -Wall -Wextra -pedantic -Werror $SAN -I"$RT" entries.c e_vjp.c -o
 	has out "^call 1 1 f was emitted without its plain and work entries (ad-compile --entry); ad_call needs one of them$"
 	has out "^grad 1 1$"
 	has out "^forward 1 1 f was emitted without its split entry (forward\/backward) (ad-compile --entry); ad_forward needs it$"
+	has out "^jvp 1 1 f was emitted without its jvp entry (ad-compile --entry); ad_jvp needs it$"
 else
 	bad "the --entry=vjp program did not build or run: $(head -5 err)"
 fi
