@@ -148,14 +148,20 @@ int main(void)
     near("ad_jvp's tan_y", ad_tensor_get(dres[0], 0), ty, 0);
     for (int i = 0; i < N; i++)
         near("ad_jvp's tan_z", ad_tensor_get(dres[1], i), tz[i], 0);
-    /* a tangent for the nograd k */
+    for (int i = 0; i < 2; i++)
+        ad_tensor_free(res[i]), ad_tensor_free(dres[i]);
+    /* a tangent for the nograd k: an error, and no outputs */
     tan[2] = in[2];
     if (ad_jvp(f, in, tan, res, dres, &err) != AD_E_GRAD || !strstr(err.msg, "'k', a nograd parameter")) {
         printf("FAIL: a tangent for k: %s\n", err.msg);
         fails++;
     }
+    if (res[0] || res[1] || dres[0] || dres[1]) {
+        printf("FAIL: outputs after an error\n");
+        fails++;
+    }
     for (int i = 0; i < 2; i++)
-        ad_tensor_free(in[i]), ad_tensor_free(tan[i]), ad_tensor_free(res[i]), ad_tensor_free(dres[i]);
+        ad_tensor_free(in[i]), ad_tensor_free(tan[i]);
     ad_tensor_free(in[2]);
     ad_module_free(m);
     printf("%d failed\n", fails);
