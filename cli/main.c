@@ -62,7 +62,7 @@ static void print_help(void)
 	       "                       ad-compile model.ad --emit=c --dump-after=simplify,fuse\n"
 	       "  --entry=LIST       the entry points to emit for each function, comma-separated:\n"
 	       "                     plain (NAME), work (NAME_work, NAME_work_size), vjp (NAME_vjp...),\n"
-	       "                     split (NAME_forward/NAME_backward); default all\n"
+	       "                     jvp (NAME_jvp...), split (NAME_forward/NAME_backward); default all\n"
 	       "                       ad-compile model.ad --entry=plain,work\n"
 	       "  --emit=STAGE       print a stage to stdout: tokens, ast, ir, ir-opt, c or h; or\n"
 	       "                     schedule (the loops of the C code) or memory (its buffers)\n"
@@ -152,17 +152,14 @@ static char *read_source(const char *path, size_t *len)
 	return buf;
 }
 
-/* --entry=plain,work,vjp,split (or all): the AD_ENTRY_* bits, 0 if malformed. */
+/* --entry=plain,work,vjp,jvp,split (or all): the AD_ENTRY_* bits, 0 if malformed. */
 static unsigned parse_entries(const char *list)
 {
 	static const struct {
 		const char *name;
 		unsigned bit;
-	} names[] = {{"plain", AD_ENTRY_PLAIN},
-	             {"work", AD_ENTRY_WORK},
-	             {"vjp", AD_ENTRY_VJP},
-	             {"split", AD_ENTRY_SPLIT},
-	             {"all", AD_ENTRY_ALL}};
+	} names[] = {{"plain", AD_ENTRY_PLAIN}, {"work", AD_ENTRY_WORK},   {"vjp", AD_ENTRY_VJP},
+	             {"jvp", AD_ENTRY_JVP},     {"split", AD_ENTRY_SPLIT}, {"all", AD_ENTRY_ALL}};
 	unsigned bits = 0;
 	for (const char *p = list;; p++) {
 		size_t n = strcspn(p, ",");
@@ -377,10 +374,9 @@ int main(int argc, char **argv)
 			break;
 		case O_ENTRY:
 			if (!(o.entries = parse_entries(optarg))) {
-				cli_usage_error(
-				    "--entry takes a comma-separated list of plain, work, vjp and split (or all), not "
-				    "'%s'",
-				    optarg);
+				cli_usage_error("--entry takes a comma-separated list of plain, work, vjp, jvp and "
+				                "split (or all), not '%s'",
+				                optarg);
 				rc = EXIT_USAGE;
 				goto out;
 			}

@@ -31,28 +31,43 @@ typedef struct FuncEmit {
 	const char *cname; /* its C base name */
 	const char *title; /* the first line of its documentation, or NULL */
 	unsigned entries;  /* FE_* bits; without FE_WORK, NAME_work and NAME_work_size are static */
-	int nullable_from; /* parameters [nullable_from, nullable_to) may be NULL (seeds: ones); */
-	int nullable_to;   /* -1: none */
+	int nullable_from; /* parameters [nullable_from, nullable_to) may be NULL (seeds: ones, */
+	int nullable_to;   /* or tangents: zeros, with nullable_zeros); -1: none */
 	bool optional;     /* results may be NULL: the work for them is skipped */
 	/* The saved values of a forward/backward pair: the results (forward) or
 	 * parameters (backward) from these indices on are not arguments of their
 	 * own but lie in one `saved` buffer (emit_saved_layout); -1: none. */
 	int saved_results, saved_params;
+	bool nullable_zeros; /* a NULL parameter in the nullable range is zeros (a tangent), not ones */
 } FuncEmit;
+
+/* The correspondence of a function's Jacobian-vector function (its
+ * NAME_jvp) with the function: f's parameters, then a tangent for each
+ * parameter not marked nograd (named tan_PARAM); f's results, then the
+ * tangent of each float result that is not none (named tan_RESULT; none,
+ * written as zeros, where it depends on no parameter with a tangent). */
+typedef struct JvpInfo {
+	int ntans, nouts;
+	int *tan_param;  /* for each tangent parameter, the index of its parameter in f */
+	int *tan_result; /* for each tangent result, the index of its result in f */
+} JvpInfo;
 
 /* A function of the program with everything the runtime needs. */
 typedef struct ModFunc {
-	Func *f;         /* lowered: signature, nograd flags */
-	Func *opt;       /* optimized */
-	Func *vjp;       /* optimized vector-Jacobian function, or NULL */
-	Func *fwd, *bwd; /* optimized forward/backward pair, or NULL */
+	Func *f;            /* lowered: signature, nograd flags */
+	Func *opt;          /* optimized */
+	Func *vjp;          /* optimized vector-Jacobian function, or NULL */
+	Func *jvp;          /* optimized Jacobian-vector function, or NULL */
+	const char *no_jvp; /* why f has none though it has something to differentiate, or NULL */
+	Func *fwd, *bwd;    /* optimized forward/backward pair, or NULL */
 	VjpInfo info;
+	JvpInfo jinfo;
 	int nsaved;
 } ModFunc;
 
 /* Emit the given functions only (no run-time entries): the JIT's --run. */
 void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o, const char *srcname);
-/* Emit a whole module: each function, its VJP, its forward/backward pair
+/* Emit a whole module: each function, its VJP, its JVP, its forward/backward pair
  * and its ad_meta record (ad-compile -o, the runtime API). */
 void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o, const char *srcname);
 /* The C names of function i as emit_c chose them. */

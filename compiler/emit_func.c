@@ -203,8 +203,11 @@ static void signature_doc(Emit *E, Buf *doc, const FuncEmit *fe, const char **pn
 	for (int i = 0; i < f->params.len; i++) {
 		const Inst *p = ir_inst(f, f->params.data[i]);
 		bool seed = fe->nullable_from >= 0 && i >= fe->nullable_from && i < fe->nullable_to;
+		const char *note = !seed                ? ""
+		                   : fe->nullable_zeros ? " (a tangent; NULL means zeros)"
+		                                        : " (a seed; NULL means ones)";
 		buf_printf(doc, " *   in  %-10s %s%s%s\n", pnames[i], type_doc(E, p->dt, p->rank, p->shape),
-		           p->flags & IF_NOGRAD && !seed ? " (nograd)" : "", seed ? " (a seed; NULL means ones)" : "");
+		           p->flags & IF_NOGRAD && !seed ? " (nograd)" : "", note);
 	}
 	for (int i = 0; i < f->results.len; i++) {
 		const FuncResult *r = &f->results.data[i];
@@ -672,20 +675,22 @@ void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 	E->statics = &statics;
 	E->base = base;
 	E->depth = 1;
-	/* work memory: ones for seeds not given, then the scratch buffers */
+	/* work memory: ones for seeds not given (zeros for tangents), then
+	 * the scratch buffers */
 	E->wp = ec_fresh(E, "w");
 	for (int i = 0; fe->nullable_from >= 0 && i < f->params.len; i++) {
 		if (i < fe->nullable_from || i >= fe->nullable_to || !read_anywhere(f, E->uses, f->params.data[i]))
 			continue;
 		const Inst *p = ir_inst(f, f->params.data[i]);
 		const char *numel = ec_numel(E, p->rank, p->shape);
-		const char *ones = ec_fresh(E, "ones");
+		const char *fill = ec_fresh(E, fe->nullable_zeros ? "zeros" : "ones");
 		buf_printf(&sizes, "    size += AD_ALIGN_(%s, sizeof(%s));\n", numel, ec_ctype(p->dt));
-		buf_printf(&decls, "    if (!%s) { /* no seed: ones */\n", pnames[i]);
-		buf_printf(&decls, "        %s *%s = (%s *)%s;\n", ec_ctype(p->dt), ones, ec_ctype(p->dt), E->wp);
+		buf_printf(&decls, "    if (!%s) { /* %s */\n", pnames[i],
+		           fe->nullable_zeros ? "no tangent: zeros" : "no seed: ones");
+		buf_printf(&decls, "        %s *%s = (%s *)%s;\n", ec_ctype(p->dt), fill, ec_ctype(p->dt), E->wp);
 		buf_printf(&decls, "        for (int64_t i = 0; i < %s; i++)\n", numel);
-		buf_printf(&decls, "            %s[i] = 1;\n", ones);
-		buf_printf(&decls, "        %s = %s;\n", pnames[i], ones);
+		buf_printf(&decls, "            %s[i] = %d;\n", fill, fe->nullable_zeros ? 0 : 1);
+		buf_printf(&decls, "        %s = %s;\n", pnames[i], fill);
 		buf_printf(&decls, "    }\n");
 		buf_printf(&decls, "    %s += AD_ALIGN_(%s, sizeof(%s));\n", E->wp, numel, ec_ctype(p->dt));
 		any_scratch = true;

@@ -1,7 +1,8 @@
 /* emit_module.c: a whole file of C: the prelude (and the matrix kernels
  * where a program multiplies matrices), the shared definitions of
  * ad_meta.h, each function, and for a module (-o, the runtime) each
- * function's VJP, its forward/backward pair and its ad_meta record. */
+ * function's VJP, its JVP, its forward/backward pair and its ad_meta
+ * record. */
 #include "emit.h"
 
 #include "ad_meta.h"
@@ -21,11 +22,29 @@ static bool reserved_name(const char *s)
 }
 
 /* The names a function's entry points derive from its base name. */
-static const char *const derived[] = {
-    "_work",     "_work_size", "_call",          "_vjp",        "_vjp_work",          "_vjp_work_size",
-    "_vjp_call", "_forward",   "_backward",      "_saved_size", "_forward_work_size", "_backward_work_size",
-    "_fwd",      "_fwd_work",  "_fwd_work_size", "_bwd",        "_bwd_work",          "_bwd_work_size",
-    "_meta"};
+static const char *const derived[] = {"_work",
+                                      "_work_size",
+                                      "_call",
+                                      "_vjp",
+                                      "_vjp_work",
+                                      "_vjp_work_size",
+                                      "_vjp_call",
+                                      "_jvp",
+                                      "_jvp_work",
+                                      "_jvp_work_size",
+                                      "_jvp_call",
+                                      "_forward",
+                                      "_backward",
+                                      "_saved_size",
+                                      "_forward_work_size",
+                                      "_backward_work_size",
+                                      "_fwd",
+                                      "_fwd_work",
+                                      "_fwd_work_size",
+                                      "_bwd",
+                                      "_bwd_work",
+                                      "_bwd_work_size",
+                                      "_meta"};
 
 static bool derives(const char *s, const char *t)
 {
@@ -242,7 +261,7 @@ void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o
 	put_top(c, h, funcs, nfuncs, o, srcname);
 	for (int i = 0; i < nfuncs; i++) {
 		CNames nm = emit_c_names(funcs, nfuncs, i, o, A);
-		FuncEmit fe = {funcs[i], nm.func, NULL, FE_PLAIN | FE_WORK | FE_CALL, -1, 0, false, -1, -1};
+		FuncEmit fe = {funcs[i], nm.func, NULL, FE_PLAIN | FE_WORK | FE_CALL, -1, 0, false, -1, -1, false};
 		ec_function(c, h, &fe, o);
 	}
 	if (h)
@@ -482,7 +501,7 @@ static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base, unsign
 	int np = f->params.len, nr = f->results.len;
 	const char *da = dims_args(f);
 	bool body = ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK), vjp = m->vjp && (ent & AD_ENTRY_VJP),
-	     split = m->fwd && (ent & AD_ENTRY_SPLIT);
+	     jvp = m->jvp && (ent & AD_ENTRY_JVP), split = m->fwd && (ent & AD_ENTRY_SPLIT);
 	emit_bind(c, m, base);
 	if (body)
 		buf_printf(
@@ -492,6 +511,11 @@ static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base, unsign
 		buf_printf(c,
 		           "\nstatic size_t %s_vjp_work_size_u_(const int64_t *dims)\n{\n    %sreturn "
 		           "%s_vjp_work_size(%s);\n}\n",
+		           base, *da ? "" : "(void)dims;\n    ", base, da);
+	if (jvp)
+		buf_printf(c,
+		           "\nstatic size_t %s_jvp_work_size_u_(const int64_t *dims)\n{\n    %sreturn "
+		           "%s_jvp_work_size(%s);\n}\n",
 		           base, *da ? "" : "(void)dims;\n    ", base, da);
 	if (f->dimsyms.len) {
 		buf_printf(c, "\nstatic const char *const %s_dims_[] = {", base);
@@ -565,6 +589,10 @@ static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base, unsign
 		buf_printf(c, "    %s_vjp_work_size_u_, %s_vjp_call,\n", base, base);
 	else
 		buf_puts(c, "    NULL, NULL,\n");
+	if (jvp)
+		buf_printf(c, "    %s_jvp_work_size_u_, %s_jvp_call,\n", base, base);
+	else
+		buf_puts(c, "    NULL, NULL,\n");
 	if (split)
 		buf_printf(c,
 		           "    %s_saved_size, %s_forward_work_size, %s_forward, %s_backward_work_size, %s_backward,\n",
@@ -573,8 +601,9 @@ static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base, unsign
 		buf_puts(c, "    NULL, NULL, NULL, NULL, NULL,\n");
 	Buf e;
 	buf_init(&e, f->A);
-	static const char *const bits[] = {"AD_ENTRY_PLAIN", "AD_ENTRY_WORK", "AD_ENTRY_VJP", "AD_ENTRY_SPLIT"};
-	for (int b = 0; b < 4; b++)
+	static const char *const bits[] = {"AD_ENTRY_PLAIN", "AD_ENTRY_WORK", "AD_ENTRY_VJP", "AD_ENTRY_SPLIT",
+	                                   "AD_ENTRY_JVP"};
+	for (int b = 0; b < 5; b++)
 		if (ent >> b & 1)
 			buf_printf(&e, "%s%s", e.len ? " | " : "", bits[b]);
 	buf_printf(c, "    %s,\n};\n", e.len ? e.data : "0");
@@ -589,14 +618,15 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 {
 	Arena *A = n ? mf[0].opt->A : NULL;
 	unsigned ent = o->entries ? o->entries : AD_ENTRY_ALL;
-	Func **fs = n ? arena_array(A, (size_t)(4 * n), sizeof *fs) : NULL;
+	Func **fs = n ? arena_array(A, (size_t)(5 * n), sizeof *fs) : NULL;
 	for (int i = 0; i < n; i++) {
-		fs[4 * i] = ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK) ? mf[i].opt : NULL;
-		fs[4 * i + 1] = ent & AD_ENTRY_VJP ? mf[i].vjp : NULL;
-		fs[4 * i + 2] = ent & AD_ENTRY_SPLIT ? mf[i].fwd : NULL;
-		fs[4 * i + 3] = ent & AD_ENTRY_SPLIT ? mf[i].bwd : NULL;
+		fs[5 * i] = ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK) ? mf[i].opt : NULL;
+		fs[5 * i + 1] = ent & AD_ENTRY_VJP ? mf[i].vjp : NULL;
+		fs[5 * i + 2] = ent & AD_ENTRY_JVP ? mf[i].jvp : NULL;
+		fs[5 * i + 3] = ent & AD_ENTRY_SPLIT ? mf[i].fwd : NULL;
+		fs[5 * i + 4] = ent & AD_ENTRY_SPLIT ? mf[i].bwd : NULL;
 	}
-	put_top(c, h, fs, 4 * n, o, srcname);
+	put_top(c, h, fs, 5 * n, o, srcname);
 	const char **names = arena_array(A, (size_t)n + 1, sizeof(char *));
 	for (int i = 0; i < n; i++)
 		names[i] = mf[i].opt->name;
@@ -606,7 +636,7 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 		if (ent & (AD_ENTRY_PLAIN | AD_ENTRY_WORK)) {
 			unsigned fent =
 			    FE_CALL | (ent & AD_ENTRY_PLAIN ? FE_PLAIN : 0) | (ent & AD_ENTRY_WORK ? FE_WORK : 0);
-			FuncEmit fe = {m->opt, base, NULL, fent, -1, 0, false, -1, -1};
+			FuncEmit fe = {m->opt, base, NULL, fent, -1, 0, false, -1, -1, false};
 			ec_function(c, h, &fe, o);
 		}
 		if (m->vjp && (ent & AD_ENTRY_VJP)) {
@@ -620,14 +650,33 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 			               title,  FE_PLAIN | FE_WORK | FE_CALL,
 			               np,     np + m->info.nseeds,
 			               true,   -1,
-			               -1};
+			               -1,     false};
 			ec_function(c, h, &fv, o);
+		}
+		if (m->jvp && (ent & AD_ENTRY_JVP)) {
+			const char *title =
+			    arena_printf(A,
+			                 "The Jacobian-vector product of %s: its results, and the tangents of\n"
+			                 " * its float results for the tangents given per parameter",
+			                 m->opt->name);
+			int np = m->opt->params.len;
+			FuncEmit fj = {m->jvp, arena_printf(A, "%s_jvp", base),
+			               title,  FE_PLAIN | FE_WORK | FE_CALL,
+			               np,     np + m->jinfo.ntans,
+			               true,   -1,
+			               -1,     true};
+			ec_function(c, h, &fj, o);
+		} else if (m->no_jvp && (ent & AD_ENTRY_JVP) && h) {
+			buf_printf(h,
+			           "/* No %s_jvp: the compiler's forward mode cannot differentiate %s yet (%s);\n"
+			           " * ad_jvp fails for it with AD_E_GRAD. */\n\n",
+			           base, m->opt->name, m->no_jvp);
 		}
 		if (m->fwd && (ent & AD_ENTRY_SPLIT)) {
 			int np = m->opt->params.len, nr = m->opt->results.len, seeds_to = np + m->info.nseeds;
-			FuncEmit ff = {m->fwd, arena_printf(A, "%s_fwd", base), NULL, 0, -1, 0, true, nr, -1};
-			FuncEmit fb = {m->bwd,  arena_printf(A, "%s_bwd", base), NULL, 0, np, seeds_to, true, -1,
-			               seeds_to};
+			FuncEmit ff = {m->fwd, arena_printf(A, "%s_fwd", base), NULL, 0, -1, 0, true, nr, -1, false};
+			FuncEmit fb = {
+			    m->bwd, arena_printf(A, "%s_bwd", base), NULL, 0, np, seeds_to, true, -1, seeds_to, false};
 			ec_function(c, NULL, &ff, o);
 			ec_function(c, NULL, &fb, o);
 			emit_split_entries(c, h, m, base, o);

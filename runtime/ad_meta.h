@@ -5,7 +5,7 @@
  * Every function emitted by ad-compile has one, named NAME_meta. Shapes are
  * passed as arrays of AD_META_MAX_RANK entries per tensor; dims[] holds the
  * symbolic dimensions in the order of the function's signature. */
-#define AD_META_VERSION 2
+#define AD_META_VERSION 3
 #define AD_META_MAX_RANK 16
 /* Status codes, defined once for the emitted code and the runtime library
  * (adrt.h), so that an emitted header and adrt.h may be included in any
@@ -35,7 +35,8 @@ enum ad_entry {
     AD_ENTRY_WORK = 2,  /* NAME_work and NAME_work_size */
     AD_ENTRY_VJP = 4,   /* NAME_vjp, NAME_vjp_work, NAME_vjp_work_size */
     AD_ENTRY_SPLIT = 8, /* NAME_forward, NAME_backward and their sizes */
-    AD_ENTRY_ALL = 15
+    AD_ENTRY_JVP = 16,  /* NAME_jvp, NAME_jvp_work, NAME_jvp_work_size */
+    AD_ENTRY_ALL = 31
 };
 typedef struct ad_meta_tensor {
     const char *name;
@@ -68,6 +69,10 @@ typedef struct ad_meta {
      * out: results, then a gradient per parameter not nograd (NULL: skipped) */
     size_t (*vjp_work_size)(const int64_t *dims);
     int (*vjp)(const int64_t *dims, const void *const *in, void *const *out, void *work);
+    /* in: parameters, then a tangent per parameter not nograd (NULL: zeros);
+     * out: results, then a tangent per float result not none (NULL: skipped) */
+    size_t (*jvp_work_size)(const int64_t *dims);
+    int (*jvp)(const int64_t *dims, const void *const *in, void *const *out, void *work);
     size_t (*saved_size)(const int64_t *dims);
     size_t (*forward_work_size)(const int64_t *dims);
     int (*forward)(const int64_t *dims, const void *const *in, void *const *out, void *saved, void *work);
@@ -76,8 +81,9 @@ typedef struct ad_meta {
                     const void *saved, void *work);
     /* AD_ENTRY_* bits: the entry points emitted. Without PLAIN and WORK,
      * work_size and call are NULL; without VJP, vjp_work_size and vjp;
-     * without SPLIT, the forward/backward pair. (vjp and forward are also
-     * NULL when the function has nothing to differentiate.) */
+     * without JVP, jvp_work_size and jvp; without SPLIT, the
+     * forward/backward pair. (vjp, jvp and forward are also NULL when the
+     * function has nothing to differentiate.) */
     unsigned entries;
 } ad_meta;
 #endif

@@ -1,6 +1,7 @@
 /* adrt.h: the ad-compile runtime library.
  *
- * Tensors, their I/O (.npy, .json, .csv and JSON literals) and printing.
+ * Tensors, their I/O (.npy, .json, .csv and JSON literals) and printing;
+ * calls of compiled functions, their gradients and their tangents.
  * Every function that can fail takes an ad_error and returns NULL or a
  * nonzero code with a message in it; nothing in the library prints or exits. */
 #ifndef ADRT_H
@@ -162,6 +163,22 @@ int ad_call(const ad_function *f, ad_tensor *const *inputs, ad_tensor **results,
  * allow_unused: then its gradient is NULL. */
 int ad_grad(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *grad_outputs, const int *wrt,
             int allow_unused, ad_tensor **grads, ad_error *err);
+
+/* Forward mode at run time (torch.func.jvp, jax.jvp): f's results at the
+ * inputs, and the tangent of each result along the tangents given per
+ * parameter, result_tangents[r] = sum_p (d result r / d parameter p)
+ * tangents[p], in one forward sweep (f's NAME_jvp entry). tangents may be
+ * NULL, or hold NULL entries: zeros. A tangent has its input's shape and its
+ * parameter's dtype exactly (AD_E_SHAPE, AD_E_VALUE otherwise); one for an
+ * integer or nograd parameter is an error naming it (AD_E_GRAD).
+ * results[nresults] may be NULL (not wanted), else it gets f's results as
+ * ad_call gives them. result_tangents[nresults] may be NULL too, else it
+ * gets a new tensor per float result that is not none, zeros where the
+ * result depends on no parameter given a tangent (as
+ * torch.autograd.functional.jvp gives), and NULL for an integer or none
+ * result. */
+int ad_jvp(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *tangents, ad_tensor **results,
+           ad_tensor **result_tangents, ad_error *err);
 
 /* paddle.autograd.backward at run time. ad_forward runs f, returns its
  * results, and keeps what the backward pass needs (the graph). ad_backward

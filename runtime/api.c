@@ -1,6 +1,7 @@
-/* api.c: calling compiled functions and their gradients at run time
- * (paddle.grad and paddle.autograd.backward) through their ad_meta
- * records. The same code serves ahead-of-time and JIT-compiled modules. */
+/* api.c: calling compiled functions and their derivatives at run time
+ * (paddle.grad, paddle.autograd.backward and forward mode's jvp) through
+ * their ad_meta records. The same code serves ahead-of-time and
+ * JIT-compiled modules. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,8 +337,9 @@ static int missing_entry(const ad_meta *m, unsigned bits, const char *what, cons
 {
 	if (m->entries & bits)
 		return 0;
-	return ad_error_set(err, AD_E_NAME, "%s was emitted without its %s (ad-compile --entry); %s needs %s", m->name,
-	                    what, caller, bits == AD_ENTRY_SPLIT || bits == AD_ENTRY_VJP ? "it" : "one of them");
+	return ad_error_set(
+	    err, AD_E_NAME, "%s was emitted without its %s (ad-compile --entry); %s needs %s", m->name, what, caller,
+	    bits == AD_ENTRY_SPLIT || bits == AD_ENTRY_VJP || bits == AD_ENTRY_JVP ? "it" : "one of them");
 }
 
 int ad_call(const ad_function *f, ad_tensor *const *inputs, ad_tensor **results, ad_error *err)
@@ -529,6 +531,177 @@ fail:
 done:
 	free_all(conv, np);
 	free_all(seeds, nr);
+	free(rs);
+	free(in);
+	free(out);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- forward mode */
+
+/* Does result r get a tangent (a float result that is not none)? */
+static bool has_tangent(const ad_meta *m, int r)
+{
+	return !m->results[r].none && !ad_dtype_is_int(dt_of(m->results[r].dtype));
+}
+
+/* Has f a parameter not nograd and a result not none (so that the
+ * compiler builds its derivative entries)? */
+static bool differentiable(const ad_meta *m)
+{
+	bool p = false, r = false;
+	for (int i = 0; i < m->nparams; i++)
+		p = p || !m->params[i].nograd;
+	for (int i = 0; i < m->nresults; i++)
+		r = r || !m->results[i].none;
+	return p && r;
+}
+
+/* The given tangents checked against the parameters (the kinds, before
+ * the inputs are bound). */
+static int tangent_kinds(const ad_meta *m, ad_tensor *const *tangents, ad_error *err)
+{
+	for (int p = 0; tangents && p < m->nparams; p++) {
+		const ad_meta_tensor *mp = &m->params[p];
+		if (!tangents[p])
+			continue;
+		if (ad_dtype_is_int(dt_of(mp->dtype)))
+			return ad_error_set(err, AD_E_GRAD,
+			                    "%s: a tangent was given for the integer parameter '%s' (%s), which takes "
+			                    "none; pass NULL for it",
+			                    m->name, mp->name, mp->type);
+		if (mp->nograd)
+			return ad_error_set(
+			    err, AD_E_GRAD,
+			    "%s: a tangent was given for '%s', a nograd parameter, which takes none; pass "
+			    "NULL for it",
+			    m->name, mp->name);
+	}
+	return 0;
+}
+
+/* A given tangent against its parameter's input: the same shape, and the
+ * parameter's dtype. */
+static int tangent_fits(const ad_meta *m, int p, const ad_tensor *t, const ad_tensor *input, ad_error *err)
+{
+	const ad_meta_tensor *mp = &m->params[p];
+	bool same = t->rank == input->rank;
+	for (int a = 0; same && a < t->rank; a++)
+		same = t->shape[a] == input->shape[a];
+	char b[256], w[256];
+	if (!same)
+		return ad_error_set(err, AD_E_SHAPE, "%s: the tangent for parameter '%s' %s but the input %s", m->name,
+		                    mp->name, shape_phrase(t->rank, t->shape, b, sizeof b),
+		                    shape_phrase(input->rank, input->shape, w, sizeof w));
+	if (t->dtype != dt_of(mp->dtype))
+		return ad_error_set(err, AD_E_VALUE,
+		                    "%s: the tangent for parameter '%s' is %s, but the parameter is %s; a tangent has "
+		                    "its parameter's dtype (ad_tensor_convert converts it)",
+		                    m->name, mp->name, shape_text(t, b, sizeof b), mp->type);
+	return 0;
+}
+
+int ad_jvp(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *tangents, ad_tensor **results,
+           ad_tensor **result_tangents, ad_error *err)
+{
+	const ad_meta *m = f->meta;
+	int np = m->nparams, nr = m->nresults;
+	for (int r = 0; r < nr; r++) {
+		if (results)
+			results[r] = NULL;
+		if (result_tangents)
+			result_tangents[r] = NULL;
+	}
+	if (missing_entry(m, AD_ENTRY_JVP, "jvp entry", "ad_jvp", err) || tangent_kinds(m, tangents, err))
+		return err->code;
+	int64_t dims[64];
+	int64_t *rs = calloc((size_t)nr * R + 1, sizeof *rs);
+	const void **in = calloc((size_t)np * 2 + 1, sizeof *in);
+	void **out = calloc((size_t)nr * 2 + 1, sizeof *out);
+	ad_tensor **conv = NULL;
+	int rc = 0;
+	if (!rs || !in || !out) {
+		rc = ad_error_set(err, AD_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if (!(conv = bind(f, inputs, dims, rs, err))) {
+		rc = err ? err->code : AD_E_SHAPE;
+		goto done;
+	}
+	for (int p = 0; tangents && p < np; p++)
+		if (tangents[p] && (rc = tangent_fits(m, p, tangents[p], conv[p], err)))
+			goto done;
+	if (!m->jvp && differentiable(m)) {
+		rc = ad_error_set(err, AD_E_GRAD,
+		                  "%s has no jvp entry: the compiler's forward mode cannot differentiate it yet (the "
+		                  "emitted header says why); ad_grad can",
+		                  m->name);
+		goto done;
+	}
+	if (!m->jvp) {
+		/* no parameter takes a tangent, or no result: the results as
+		 * ad_call gives them, and zero tangents */
+		if (results && (rc = ad_call(f, inputs, results, err)))
+			goto done;
+		for (int r = 0; result_tangents && r < nr; r++)
+			if (has_tangent(m, r) && !(result_tangents[r] = result_tensor(m, r, rs, err))) {
+				rc = AD_E_NOMEM;
+				goto fail;
+			}
+		goto done;
+	}
+	/* in: the parameters, then a tangent per parameter not nograd (NULL:
+	 * zeros); out: the results wanted, then a tangent per float result
+	 * that is not none (NULL: not computed) */
+	int nin = np, nout = nr;
+	for (int p = 0; p < np; p++)
+		in[p] = conv[p]->data;
+	for (int p = 0; p < np; p++)
+		if (!m->params[p].nograd)
+			in[nin++] = tangents && tangents[p] ? tangents[p]->data : NULL;
+	for (int r = 0; results && r < nr; r++) {
+		if (!(results[r] = result_tensor(m, r, rs, err))) {
+			rc = AD_E_NOMEM;
+			goto fail;
+		}
+		out[r] = results[r]->data;
+	}
+	for (int r = 0; r < nr; r++) {
+		if (!has_tangent(m, r))
+			continue;
+		if (result_tangents) {
+			if (!(result_tangents[r] = result_tensor(m, r, rs, err))) {
+				rc = AD_E_NOMEM;
+				goto fail;
+			}
+			out[nout] = result_tangents[r]->data;
+		}
+		nout++;
+	}
+	int c = m->jvp(dims, in, out, NULL);
+	if (c) {
+		rc = code_error(m, c, err);
+		goto fail;
+	}
+	for (int r = 0; results && r < nr; r++)
+		if (m->results[r].none) {
+			ad_tensor_free(results[r]);
+			results[r] = NULL;
+		}
+	goto done;
+fail:
+	for (int r = 0; r < nr; r++) {
+		if (results) {
+			ad_tensor_free(results[r]);
+			results[r] = NULL;
+		}
+		if (result_tangents) {
+			ad_tensor_free(result_tangents[r]);
+			result_tangents[r] = NULL;
+		}
+	}
+done:
+	free_all(conv, np);
 	free(rs);
 	free(in);
 	free(out);

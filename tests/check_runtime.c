@@ -1,7 +1,9 @@
 /* check_runtime.c: the runtime API (adrt.h) over JIT-compiled modules:
  * paddle.grad and paddle.autograd.backward at run time, against the same
  * gradients computed at compile time, Paddle's documented example, the
- * error cases, and modules compiled and run from several threads. */
+ * error cases, forward mode (ad_jvp) against closed forms, finite
+ * differences and ad_grad, and modules compiled and run from several
+ * threads. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -352,6 +354,26 @@ START_TEST(i32_parameters)
 }
 END_TEST
 
+/* A function emitted without its jvp entry (the hand-written take). */
+START_TEST(jvp_missing_entry)
+{
+	ad_error err;
+	const ad_meta *metas[1] = {&take_meta};
+	ad_module *m = ad_module_from_meta(metas, 1, &err);
+	ck_assert_msg(m, "%s", err.msg);
+	const ad_function *f = ad_module_function(m, "take", &err);
+	ad_tensor *x = ad_parse_json("[10.5, 20, 30]", &err), *idx = ad_parse_json("[2, 0]", &err);
+	ad_tensor *in[2] = {x, idx}, *res[2] = {x, x}, *dres[2] = {x, x};
+	ck_assert_int_eq(ad_jvp(f, in, NULL, res, dres, &err), AD_E_NAME);
+	ck_assert_str_eq(err.msg, "take was emitted without its jvp entry (ad-compile --entry); ad_jvp needs it");
+	ck_assert_ptr_null(res[0]);
+	ck_assert_ptr_null(dres[1]);
+	ad_tensor_free(x);
+	ad_tensor_free(idx);
+	ad_module_free(m);
+}
+END_TEST
+
 /* Integer tensors through ad_call: integers for an integer parameter (i64,
  * or i32 converted), integers converted for a float one, a float for an
  * integer parameter refused with a message naming it. */
@@ -473,6 +495,494 @@ START_TEST(integer_inputs_for_float_parameters)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- forward mode (ad_jvp) */
+
+/* <a, b> over all elements. */
+static double dot(const ad_tensor *a, const ad_tensor *b)
+{
+	double s = 0;
+	for (int64_t i = 0; i < ad_tensor_numel(a); i++)
+		s += ad_tensor_get(a, i) * ad_tensor_get(b, i);
+	return s;
+}
+
+/* A copy of t with eps * v added (v NULL: t itself), in t's dtype. */
+static ad_tensor *shifted(const ad_tensor *t, const ad_tensor *v, double eps)
+{
+	ad_error err;
+	ad_tensor *c = ad_tensor_convert(t, t->dtype, &err);
+	for (int64_t i = 0; v && i < ad_tensor_numel(c); i++)
+		ad_tensor_set(c, i, ad_tensor_get(t, i) + eps * ad_tensor_get(v, i));
+	return c;
+}
+
+/* Central finite differences of f's results along the tangents v (NULL
+ * entries: zero) at x: fd[r] = (f(x + eps v) - f(x - eps v)) / (2 eps). */
+static void central_differences(const ad_function *f, ad_tensor *const *x, ad_tensor *const *v, double eps,
+                                ad_tensor **fd)
+{
+	const ad_meta *m = ad_function_meta(f);
+	enum { MAX = 16 };
+	ad_tensor *xp[MAX], *xm[MAX], *rp[MAX], *rm[MAX];
+	ad_error err;
+	ck_assert(m->nparams <= MAX && m->nresults <= MAX);
+	for (int p = 0; p < m->nparams; p++) {
+		xp[p] = shifted(x[p], v[p], eps);
+		xm[p] = shifted(x[p], v[p], -eps);
+	}
+	ck_assert_msg(ad_call(f, xp, rp, &err) == 0, "%s", err.msg);
+	ck_assert_msg(ad_call(f, xm, rm, &err) == 0, "%s", err.msg);
+	for (int r = 0; r < m->nresults; r++) {
+		fd[r] = shifted(rp[r], NULL, 0);
+		for (int64_t i = 0; i < ad_tensor_numel(fd[r]); i++)
+			ad_tensor_set(fd[r], i, (ad_tensor_get(rp[r], i) - ad_tensor_get(rm[r], i)) / (2 * eps));
+		ad_tensor_free(rp[r]);
+		ad_tensor_free(rm[r]);
+	}
+	for (int p = 0; p < m->nparams; p++) {
+		ad_tensor_free(xp[p]);
+		ad_tensor_free(xm[p]);
+	}
+}
+
+/* The closed form of a JVP, with the results, NULL tangents (zeros) and
+ * outputs not wanted. */
+START_TEST(jvp_closed_form)
+{
+	ad_error err;
+	ad_module *m = ad_module_compile("func f(x: f64[3], w: f64[3], c: f64 nograd) -> (y, s) {\n"
+	                                 "    y = sin(x) * w * c\n"
+	                                 "    s = sum(y * x)\n"
+	                                 "}\n",
+	                                 "j.ad", &err);
+	ck_assert_msg(m, "%s", err.msg);
+	const ad_function *f = ad_module_function(m, "f", &err);
+	ck_assert(ad_function_meta(f)->entries & AD_ENTRY_JVP);
+	ck_assert(ad_function_meta(f)->jvp != NULL);
+	double xs[3] = {0.3, -1.2, 2.0}, ws[3] = {1.5, 0.5, -2.0}, c = 0.75;
+	double vx[3] = {1.0, -0.5, 0.25}, vw[3] = {-2.0, 0.1, 3.0};
+	ad_tensor *x = t_tensor(AD_F64, 1, (int64_t[]){3}, xs), *w = t_tensor(AD_F64, 1, (int64_t[]){3}, ws),
+	          *cc = t_tensor(AD_F64, 0, NULL, &c);
+	ad_tensor *tx = t_tensor(AD_F64, 1, (int64_t[]){3}, vx), *tw = t_tensor(AD_F64, 1, (int64_t[]){3}, vw);
+	ad_tensor *in[3] = {x, w, cc}, *tan[3] = {tx, tw, NULL}, *res[2], *dres[2], *plain[2];
+	ck_assert_msg(ad_jvp(f, in, tan, res, dres, &err) == 0, "%s", err.msg);
+	ck_assert_msg(ad_call(f, in, plain, &err) == 0, "%s", err.msg);
+	double dy[3], ds = 0, dyx[3], dsx = 0;
+	for (int i = 0; i < 3; i++) {
+		double y = sin(xs[i]) * ws[i] * c;
+		dy[i] = c * (cos(xs[i]) * ws[i] * vx[i] + sin(xs[i]) * vw[i]);
+		ds += dy[i] * xs[i] + y * vx[i];
+		dyx[i] = c * cos(xs[i]) * ws[i] * vx[i];
+		dsx += dyx[i] * xs[i] + y * vx[i];
+	}
+	for (int r = 0; r < 2; r++) {
+		double want[3];
+		for (int64_t i = 0; i < ad_tensor_numel(plain[r]); i++)
+			want[i] = ad_tensor_get(plain[r], i);
+		expect_values(res[r], want, 0, "ad_jvp's results against ad_call's");
+	}
+	ck_assert_int_eq(dres[0]->dtype, AD_F64);
+	ck_assert_int_eq(dres[0]->rank, 1);
+	ck_assert_int_eq(dres[1]->rank, 0);
+	expect_values(dres[0], dy, 1e-14, "tan y");
+	expect_values(dres[1], &ds, 1e-14, "tan s");
+	for (int r = 0; r < 2; r++) {
+		ad_tensor_free(res[r]);
+		ad_tensor_free(dres[r]);
+		ad_tensor_free(plain[r]);
+	}
+	/* a NULL tangent is zeros (w's here); results not wanted */
+	tan[1] = NULL;
+	ck_assert_msg(ad_jvp(f, in, tan, NULL, dres, &err) == 0, "%s", err.msg);
+	expect_values(dres[0], dyx, 1e-14, "tan y (w's tangent NULL)");
+	expect_values(dres[1], &dsx, 1e-14, "tan s (w's tangent NULL)");
+	ad_tensor_free(dres[0]);
+	ad_tensor_free(dres[1]);
+	/* no tangents at all: zero tangents, not NULL (as
+	 * torch.autograd.functional.jvp gives zeros) */
+	ck_assert_msg(ad_jvp(f, in, NULL, res, dres, &err) == 0, "%s", err.msg);
+	expect_values(dres[0], (double[]){0, 0, 0}, 0, "tan y (no tangents)");
+	expect_values(dres[1], (double[]){0}, 0, "tan s (no tangents)");
+	for (int r = 0; r < 2; r++) {
+		ad_tensor_free(res[r]);
+		ad_tensor_free(dres[r]);
+	}
+	/* the tangents not wanted: the results only */
+	ck_assert_msg(ad_jvp(f, in, tan, res, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_nonnull(res[0]);
+	ad_tensor_free(res[0]);
+	ad_tensor_free(res[1]);
+	ad_tensor_free(x);
+	ad_tensor_free(w);
+	ad_tensor_free(cc);
+	ad_tensor_free(tx);
+	ad_tensor_free(tw);
+	ad_module_free(m);
+}
+END_TEST
+
+/* A loop whose body branches on the data (both branches run, in turns). */
+#define JVP_LOOP_SRC                                                                                                   \
+	"func g(x: %s[n], a: %s, k: %s nograd) -> (y, z) {\n"                                                          \
+	"    h = x\n"                                                                                                  \
+	"    y = 0.0\n"                                                                                                \
+	"    for t in range(6) {\n"                                                                                    \
+	"        if sum(h) > 0.0 {\n"                                                                                  \
+	"            h = sin(h) * a - k\n"                                                                             \
+	"        } else {\n"                                                                                           \
+	"            h = h * h * 0.5 + a\n"                                                                            \
+	"        }\n"                                                                                                  \
+	"        y = y + sum(h * x)\n"                                                                                 \
+	"    }\n"                                                                                                      \
+	"    z = h * a\n"                                                                                              \
+	"}\n"
+
+static ad_module *loop_module(const char *dt)
+{
+	char src[1024];
+	snprintf(src, sizeof src, JVP_LOOP_SRC, dt, dt, dt);
+	ad_error err;
+	ad_module *m = ad_module_compile(src, "loop.ad", &err);
+	ck_assert_msg(m, "%s", err.msg);
+	return m;
+}
+
+/* The loop's inputs, tangents v and seeds u, in dtype dt. */
+typedef struct LoopCase {
+	ad_tensor *in[3], *v[3], *u[2];
+} LoopCase;
+
+static LoopCase loop_case(ad_dtype dt)
+{
+	LoopCase c;
+	int64_t s4[1] = {4};
+	c.in[0] = t_tensor(dt, 1, s4, (double[]){0.3, -0.9, 0.2, -0.4});
+	c.in[1] = t_tensor(dt, 0, NULL, (double[]){0.7});
+	c.in[2] = t_tensor(dt, 0, NULL, (double[]){0.6});
+	c.v[0] = t_tensor(dt, 1, s4, (double[]){0.5, 1.0, -0.75, 0.25});
+	c.v[1] = t_tensor(dt, 0, NULL, (double[]){-1.5});
+	c.v[2] = NULL; /* k is nograd */
+	c.u[0] = t_tensor(dt, 0, NULL, (double[]){0.8});
+	c.u[1] = t_tensor(dt, 1, s4, (double[]){-1.0, 2.0, 0.5, 1.5});
+	return c;
+}
+
+static void loop_case_free(LoopCase *c)
+{
+	for (int i = 0; i < 3; i++) {
+		ad_tensor_free(c->in[i]);
+		ad_tensor_free(c->v[i]);
+	}
+	ad_tensor_free(c->u[0]);
+	ad_tensor_free(c->u[1]);
+}
+
+/* Through a loop and an if, in f64: the tangents against central finite
+ * differences, and <J v, u> = <v, J^T u> against ad_grad with seeds u. */
+START_TEST(jvp_loop_and_if_f64)
+{
+	ad_module *m = loop_module("f64");
+	ad_error err;
+	const ad_function *g = ad_module_function(m, "g", &err);
+	LoopCase c = loop_case(AD_F64);
+	ad_tensor *res[2], *dres[2], *fd[2], *grads[3];
+	ck_assert_msg(ad_jvp(g, c.in, c.v, res, dres, &err) == 0, "%s", err.msg);
+	expect_values(res[0], (double[]){-1.876903897049108}, 1e-14, "y (NumPy's)");
+	central_differences(g, c.in, c.v, 1e-6, fd);
+	for (int r = 0; r < 2; r++) {
+		double want[4];
+		for (int64_t i = 0; i < ad_tensor_numel(fd[r]); i++)
+			want[i] = ad_tensor_get(fd[r], i);
+		expect_values(dres[r], want, 1e-8,
+		              r ? "tan z against finite differences" : "tan y against finite differences");
+	}
+	/* <J v, u> = <v, J^T u> */
+	ck_assert_msg(ad_grad(g, c.in, c.u, NULL, 0, grads, &err) == 0, "%s", err.msg);
+	double lhs = dot(dres[0], c.u[0]) + dot(dres[1], c.u[1]);
+	double rhs = dot(c.v[0], grads[0]) + dot(c.v[1], grads[1]);
+	ck_assert_ptr_null(grads[2]); /* nograd */
+	ck_assert_msg(fabs(lhs - rhs) <= 1e-13 * (1 + fabs(rhs)), "<J v, u> = %.17g, <v, J^T u> = %.17g", lhs, rhs);
+	/* one direction at a time adds up to both at once (linearity) */
+	ad_tensor *v1[3] = {c.v[0], NULL, NULL}, *v2[3] = {NULL, c.v[1], NULL}, *d1[2], *d2[2];
+	ck_assert_msg(ad_jvp(g, c.in, v1, NULL, d1, &err) == 0, "%s", err.msg);
+	ck_assert_msg(ad_jvp(g, c.in, v2, NULL, d2, &err) == 0, "%s", err.msg);
+	for (int r = 0; r < 2; r++) {
+		double want[4];
+		for (int64_t i = 0; i < ad_tensor_numel(dres[r]); i++)
+			want[i] = ad_tensor_get(d1[r], i) + ad_tensor_get(d2[r], i);
+		expect_values(dres[r], want, 1e-14, "linearity");
+		ad_tensor_free(d1[r]);
+		ad_tensor_free(d2[r]);
+		ad_tensor_free(res[r]);
+		ad_tensor_free(dres[r]);
+		ad_tensor_free(fd[r]);
+	}
+	for (int p = 0; p < 3; p++)
+		ad_tensor_free(grads[p]);
+	loop_case_free(&c);
+	ad_module_free(m);
+}
+END_TEST
+
+/* The same program in f32: f32 tangents, close to the f64 program's, and
+ * <J v, u> = <v, J^T u> to f32's precision. */
+START_TEST(jvp_loop_and_if_f32)
+{
+	ad_module *m32 = loop_module("f32"), *m64 = loop_module("f64");
+	ad_error err;
+	const ad_function *g32 = ad_module_function(m32, "g", &err), *g64 = ad_module_function(m64, "g", &err);
+	LoopCase c32 = loop_case(AD_F32), c64 = loop_case(AD_F64);
+	ad_tensor *d32[2], *d64[2], *grads[3];
+	ck_assert_msg(ad_jvp(g32, c32.in, c32.v, NULL, d32, &err) == 0, "%s", err.msg);
+	ck_assert_msg(ad_jvp(g64, c64.in, c64.v, NULL, d64, &err) == 0, "%s", err.msg);
+	for (int r = 0; r < 2; r++) {
+		ck_assert_int_eq(d32[r]->dtype, AD_F32);
+		double want[4];
+		for (int64_t i = 0; i < ad_tensor_numel(d64[r]); i++)
+			want[i] = ad_tensor_get(d64[r], i);
+		expect_values(d32[r], want, 2e-5, "f32 tangent against the f64 program's");
+	}
+	ck_assert_msg(ad_grad(g32, c32.in, c32.u, NULL, 0, grads, &err) == 0, "%s", err.msg);
+	double lhs = dot(d32[0], c32.u[0]) + dot(d32[1], c32.u[1]);
+	double rhs = dot(c32.v[0], grads[0]) + dot(c32.v[1], grads[1]);
+	ck_assert_msg(fabs(lhs - rhs) <= 1e-5 * (1 + fabs(rhs)), "<J v, u> = %.9g, <v, J^T u> = %.9g", lhs, rhs);
+	for (int r = 0; r < 2; r++) {
+		ad_tensor_free(d32[r]);
+		ad_tensor_free(d64[r]);
+	}
+	for (int p = 0; p < 3; p++)
+		ad_tensor_free(grads[p]);
+	loop_case_free(&c32);
+	loop_case_free(&c64);
+	ad_module_free(m32);
+	ad_module_free(m64);
+}
+END_TEST
+
+/* The module built by gcc (strict warnings) from the emitted C, through
+ * its ad_meta record: the same tangents as the JIT's. */
+START_TEST(jvp_gcc_module)
+{
+	char src[1024];
+	snprintf(src, sizeof src, JVP_LOOP_SRC, "f64", "f64", "f64");
+	Compilation *comp = adc_new("loop.ad", src, strlen(src));
+	EmitOptions eo = {NULL, NULL, true, NULL, NULL, 0};
+	char *csrc = NULL, *msg = NULL;
+	ck_assert_int_eq(adc_emit(comp, &eo, true, &csrc, NULL), ADC_OK);
+	ad_module *gm = t_gcc_module(csrc, "g_meta", &msg);
+	ck_assert_msg(gm, "%s", msg ? msg : "");
+	ad_module *jm = loop_module("f64");
+	ad_error err;
+	const ad_function *gg = ad_module_function(gm, "g", &err), *gj = ad_module_function(jm, "g", &err);
+	LoopCase c = loop_case(AD_F64);
+	ad_tensor *dg[2], *dj[2];
+	ck_assert_msg(ad_jvp(gg, c.in, c.v, NULL, dg, &err) == 0, "%s", err.msg);
+	ck_assert_msg(ad_jvp(gj, c.in, c.v, NULL, dj, &err) == 0, "%s", err.msg);
+	for (int r = 0; r < 2; r++) {
+		double want[4];
+		for (int64_t i = 0; i < ad_tensor_numel(dj[r]); i++)
+			want[i] = ad_tensor_get(dj[r], i);
+		expect_values(dg[r], want, 1e-14, "gcc's tangent against the JIT's");
+		ad_tensor_free(dg[r]);
+		ad_tensor_free(dj[r]);
+	}
+	loop_case_free(&c);
+	ad_module_free(gm);
+	ad_module_free(jm);
+	adc_free(comp);
+}
+END_TEST
+
+/* A conversion between f32 and f64 on the way: the tangent of
+ * f32(sum(x * x)) * w. While the forward-mode pass cannot differentiate a
+ * conversion (driver.c's jvp_limit), the function has no JVP entry, its
+ * header says why and ad_jvp fails saying so; once it can, the tangent is
+ * the closed form's. */
+START_TEST(jvp_conversions)
+{
+	static const char src[] = "func f(x: f64[3], w: f32) -> y {\n    y = f32(sum(x * x)) * w\n}\n";
+	ad_error err;
+	ad_module *m = ad_module_compile(src, "cv.ad", &err);
+	ck_assert_msg(m, "%s", err.msg);
+	const ad_function *f = ad_module_function(m, "f", &err);
+	ad_tensor *x = t_tensor(AD_F64, 1, (int64_t[]){3}, (double[]){1, 2, 3}), *w = T(0, NULL, (double[]){2});
+	ad_tensor *vx = t_tensor(AD_F64, 1, (int64_t[]){3}, (double[]){1, 0, 0.5}), *vw = T(0, NULL, (double[]){1});
+	ad_tensor *in[2] = {x, w}, *tan[2] = {vx, vw}, *res[1], *dres[1];
+	int rc = ad_jvp(f, in, tan, res, dres, &err);
+	if (rc == AD_E_GRAD) {
+		ck_assert_str_eq(err.msg, "f has no jvp entry: the compiler's forward mode cannot differentiate it yet "
+		                          "(the emitted header says why); ad_grad can");
+		ck_assert_ptr_null(res[0]);
+		ck_assert_ptr_null(dres[0]);
+		Compilation *c = adc_new("cv.ad", src, strlen(src));
+		EmitOptions eo = {NULL, NULL, true, NULL, NULL, 0};
+		char *csrc, *hsrc;
+		ck_assert_int_eq(adc_emit(c, &eo, true, &csrc, &hsrc), ADC_OK);
+		ck_assert_msg(
+		    strstr(hsrc, "/* No f_jvp: the compiler's forward mode cannot differentiate f yet (it "
+		                 "converts between f32 and f64);\n * ad_jvp fails for it with AD_E_GRAD. */") != NULL,
+		    "%s", hsrc);
+		adc_free(c);
+	} else {
+		ck_assert_msg(rc == 0, "%s", err.msg);
+		/* d/dt f32(sum((x + t vx)^2)) (w + t vw) = 2 <x, vx> w + sum(x * x) vw */
+		expect_values(res[0], (double[]){28}, 1e-6, "y");
+		expect_values(dres[0], (double[]){24}, 1e-6, "tan y");
+		ck_assert_int_eq(dres[0]->dtype, AD_F32);
+		ad_tensor_free(res[0]);
+		ad_tensor_free(dres[0]);
+	}
+	ad_tensor_free(x);
+	ad_tensor_free(w);
+	ad_tensor_free(vx);
+	ad_tensor_free(vw);
+	ad_module_free(m);
+}
+END_TEST
+
+/* A loop over eight invariants: its tangent loop has sixteen invariant
+ * operands. While the forward-mode pass cannot take more than half of a
+ * loop's operands in one group (driver.c's jvp_limit), the function has no
+ * JVP entry and ad_jvp says so; once it can, the tangent is checked against
+ * central differences (the pass once gave 2.506 here instead of 2.4913). */
+START_TEST(jvp_many_invariants)
+{
+	static const char src[] =
+	    "func f(x: f64, a: f64, b: f64, c: f64, d: f64, e: f64, g: f64, h: f64, k: f64) -> y {\n"
+	    "    y = x\n"
+	    "    for i in range(3) {\n"
+	    "        y = y * a + b * sin(y) - c * y * d + e * g * h * k * y\n"
+	    "    }\n"
+	    "}\n";
+	ad_error err;
+	ad_module *m = ad_module_compile(src, "inv.ad", &err);
+	ck_assert_msg(m, "%s", err.msg);
+	const ad_function *f = ad_module_function(m, "f", &err);
+	double p[9] = {2, 0.5, 0.3, 0.2, 0.1, 0.1, 0.2, 0.3, 0.4}, v[9] = {0, 1, 0.5, 0.25, 2, 1.5, 1, 0.5, 3};
+	ad_tensor *in[9], *tan[9], *res[1], *dres[1], *fd[1];
+	for (int i = 0; i < 9; i++) {
+		in[i] = t_tensor(AD_F64, 0, NULL, &p[i]);
+		tan[i] = t_tensor(AD_F64, 0, NULL, &v[i]);
+	}
+	int rc = ad_jvp(f, in, tan, res, dres, &err);
+	if (rc == AD_E_GRAD) {
+		ck_assert_str_eq(err.msg, "f has no jvp entry: the compiler's forward mode cannot differentiate it yet "
+		                          "(the emitted header says why); ad_grad can");
+	} else {
+		ck_assert_msg(rc == 0, "%s", err.msg);
+		central_differences(f, in, tan, 1e-6, fd);
+		expect_values(dres[0], (double[]){ad_tensor_get(fd[0], 0)}, 1e-8, "tan y against finite differences");
+		expect_values(dres[0], (double[]){2.49126853105788}, 1e-12, "tan y (PyTorch's)");
+		ad_tensor_free(fd[0]);
+		ad_tensor_free(res[0]);
+		ad_tensor_free(dres[0]);
+	}
+	for (int i = 0; i < 9; i++) {
+		ad_tensor_free(in[i]);
+		ad_tensor_free(tan[i]);
+	}
+	ad_module_free(m);
+}
+END_TEST
+
+/* Integer, detached and none results; the errors, each naming what is wrong. */
+START_TEST(jvp_results_and_errors)
+{
+	ad_error err;
+	ad_module *m = ad_module_compile("func f(x: f64[n], idx: i64[k], u: f64, c: f64 nograd) -> (y, s, d, gu) {\n"
+	                                 "    y = take(x, idx) * c\n"
+	                                 "    s = sum(idx)\n"
+	                                 "    d = detach(u * 2.0)\n"
+	                                 "    gu = grad(sum(x), u, allow_unused=true)\n"
+	                                 "}\n",
+	                                 "e.ad", &err);
+	ck_assert_msg(m, "%s", err.msg);
+	const ad_function *f = ad_module_function(m, "f", &err);
+	ad_tensor *x = t_tensor(AD_F64, 1, (int64_t[]){3}, (double[]){1, 2, 3});
+	ad_tensor *idx = ad_parse_json("[2, 0]", &err);
+	ad_tensor *u = t_tensor(AD_F64, 0, NULL, (double[]){0.5}), *c = t_tensor(AD_F64, 0, NULL, (double[]){3});
+	ad_tensor *vx = t_tensor(AD_F64, 1, (int64_t[]){3}, (double[]){0.1, 0.2, 0.3});
+	ad_tensor *vu = t_tensor(AD_F64, 0, NULL, (double[]){1});
+	ad_tensor *in[4] = {x, idx, u, c}, *tan[4] = {vx, NULL, vu, NULL}, *res[4], *dres[4];
+	ck_assert_msg(ad_jvp(f, in, tan, res, dres, &err) == 0, "%s", err.msg);
+	expect_values(dres[0], (double[]){0.9, 0.3}, 1e-15, "tan y");
+	ck_assert_ptr_null(dres[1]); /* an integer result: no tangent */
+	ck_assert_int_eq(ad_tensor_get_i64(res[1], 0), 2);
+	expect_values(dres[2], (double[]){0}, 0, "tan d (detached: zeros)");
+	ck_assert_ptr_null(res[3]); /* a none result: neither value nor tangent */
+	ck_assert_ptr_null(dres[3]);
+	for (int r = 0; r < 4; r++) {
+		ad_tensor_free(res[r]);
+		ad_tensor_free(dres[r]);
+	}
+	/* a tangent for the integer parameter */
+	tan[1] = idx;
+	ck_assert_int_eq(ad_jvp(f, in, tan, res, dres, &err), AD_E_GRAD);
+	ck_assert_str_eq(err.msg, "f: a tangent was given for the integer parameter 'idx' (i64[k]), which takes none; "
+	                          "pass NULL for it");
+	for (int r = 0; r < 4; r++) {
+		ck_assert_ptr_null(res[r]);
+		ck_assert_ptr_null(dres[r]);
+	}
+	/* for a nograd parameter */
+	tan[1] = NULL;
+	tan[3] = c;
+	ck_assert_int_eq(ad_jvp(f, in, tan, res, dres, &err), AD_E_GRAD);
+	ck_assert_str_eq(err.msg,
+	                 "f: a tangent was given for 'c', a nograd parameter, which takes none; pass NULL for it");
+	tan[3] = NULL;
+	/* of the wrong shape, and of the wrong rank */
+	ad_tensor *v2 = t_tensor(AD_F64, 1, (int64_t[]){2}, (double[]){1, 2});
+	tan[0] = v2;
+	ck_assert_int_eq(ad_jvp(f, in, tan, res, dres, &err), AD_E_SHAPE);
+	ck_assert_str_eq(err.msg, "f: the tangent for parameter 'x' has shape [2] but the input has shape [3]");
+	tan[0] = vu;
+	ck_assert_int_eq(ad_jvp(f, in, tan, res, dres, &err), AD_E_SHAPE);
+	ck_assert_str_eq(err.msg, "f: the tangent for parameter 'x' is a scalar but the input has shape [3]");
+	/* of the wrong dtype (an f32 tangent for an f64 parameter; integers too) */
+	ad_tensor *v32 = ad_tensor_convert(vx, AD_F32, &err);
+	tan[0] = v32;
+	ck_assert_int_eq(ad_jvp(f, in, tan, res, dres, &err), AD_E_VALUE);
+	ck_assert_str_eq(err.msg,
+	                 "f: the tangent for parameter 'x' is f32[3], but the parameter is f64[n]; a tangent has "
+	                 "its parameter's dtype (ad_tensor_convert converts it)");
+	ad_tensor *vi = ad_parse_json("[1, 0, 0]", &err);
+	tan[0] = vi;
+	ck_assert_int_eq(ad_jvp(f, in, tan, res, dres, &err), AD_E_VALUE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "is i64[3], but the parameter is f64[n]"));
+	for (int r = 0; r < 4; r++) {
+		ck_assert_ptr_null(res[r]);
+		ck_assert_ptr_null(dres[r]);
+	}
+	/* the inputs are checked as ad_call checks them */
+	tan[0] = vx;
+	ad_tensor *fidx = ad_parse_json("[2.0, 0]", &err);
+	in[1] = fidx;
+	ck_assert_int_eq(ad_jvp(f, in, tan, res, dres, &err), AD_E_VALUE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "a float value (f64[2]) was given for the integer parameter 'idx'"));
+	in[1] = idx;
+	/* an index out of range: the entry's AD_ERR_INDEX */
+	ad_tensor_set_i64(idx, 0, 3);
+	ck_assert_int_eq(ad_jvp(f, in, tan, res, dres, &err), AD_E_VALUE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "an index is out of range"));
+	for (int r = 0; r < 4; r++) {
+		ck_assert_ptr_null(res[r]);
+		ck_assert_ptr_null(dres[r]);
+	}
+	ad_tensor_free(fidx);
+	ad_tensor_free(vi);
+	ad_tensor_free(v32);
+	ad_tensor_free(v2);
+	ad_tensor_free(vx);
+	ad_tensor_free(vu);
+	ad_tensor_free(x);
+	ad_tensor_free(idx);
+	ad_tensor_free(u);
+	ad_tensor_free(c);
+	ad_module_free(m);
+}
+END_TEST
+
 /* Modules compiled and run from several threads at once. */
 static void *worker(void *arg)
 {
@@ -568,6 +1078,14 @@ int main(void)
 	tcase_add_test(tc, integer_parameters);
 	tcase_add_test(tc, i32_parameters);
 	tcase_add_test(tc, integer_inputs_for_float_parameters);
+	tcase_add_test(tc, jvp_closed_form);
+	tcase_add_test(tc, jvp_loop_and_if_f64);
+	tcase_add_test(tc, jvp_loop_and_if_f32);
+	tcase_add_test(tc, jvp_gcc_module);
+	tcase_add_test(tc, jvp_results_and_errors);
+	tcase_add_test(tc, jvp_missing_entry);
+	tcase_add_test(tc, jvp_conversions);
+	tcase_add_test(tc, jvp_many_invariants);
 	tcase_add_test(tc, threads);
 	tcase_add_test(tc, many_saved_values);
 	suite_add_tcase(s, tc);

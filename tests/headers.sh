@@ -3,7 +3,8 @@
 # emitted header and adrt.h go together in either order, in C (strict) and
 # in C++: the status codes are defined once (ad_meta.h, enum ad_status), and
 # the emitted entry points' codes are the runtime's. --entry emits exactly
-# the entry points asked for, and the runtime API says which one is missing.
+# the entry points asked for (plain, work, vjp, jvp, split), and the
+# runtime API says which one is missing.
 . "$(dirname "$0")/lib.sh"
 RT=$(cd "$SRC/../runtime" && pwd)
 LIB=$(dirname "$AD")/runtime/.libs/libadrt.a # the runtime library of this build
@@ -41,7 +42,7 @@ C
 done
 
 # ---- --entry: only the entry points asked for, and the metadata says which
-for e in plain work vjp split plain,vjp all; do
+for e in plain work vjp jvp split plain,vjp all; do
 	expect 0 "$AD" model.ad --entry=$e -o "e_$e.c"
 	cc -std=c99 -Wall -Wextra -pedantic -Werror -c "e_$e.c" -o "e_$e.o" && ok || bad "--entry=$e does not compile"
 	nm -g --defined-only "e_$e.o" | awk '{ print $3 }' | sort | tr '\n' ' ' >syms
@@ -49,6 +50,7 @@ for e in plain work vjp split plain,vjp all; do
 	case ,$e, in *,plain,* | *,all,*) want="$want f f_call" ;; esac
 	case ,$e, in *,work,* | *,all,*) want="$want f_call f_work f_work_size" ;; esac
 	case ,$e, in *,vjp,* | *,all,*) want="$want f_vjp f_vjp_call f_vjp_work f_vjp_work_size" ;; esac
+	case ,$e, in *,jvp,* | *,all,*) want="$want f_jvp f_jvp_call f_jvp_work f_jvp_work_size" ;; esac
 	case ,$e, in *,split,* | *,all,*)
 		want="$want f_backward f_backward_work_size f_forward f_forward_work_size f_saved_size" ;;
 	esac
@@ -56,7 +58,7 @@ for e in plain work vjp split plain,vjp all; do
 	[ "$(cat syms)" = "$want" ] && ok || bad "--entry=$e defines $(cat syms), wanted $want"
 done
 expect 2 "$AD" model.ad --entry=plain,frob -o e.c
-has err "--entry takes a comma-separated list of plain, work, vjp and split (or all), not 'plain,frob'"
+has err "--entry takes a comma-separated list of plain, work, vjp, jvp and split (or all), not 'plain,frob'"
 # the runtime API over a module emitted without some entries: a clear error
 cat >entries.c <<'C'
 #include <math.h>
@@ -79,9 +81,11 @@ int main(void)
 	printf("call %d %d %s\n", rc == AD_E_NAME, y[0] == NULL, err.msg);
 	rc = ad_grad(f, &x, NULL, NULL, 0, g, &err);
 	printf("grad %d %d\n", rc == AD_OK, rc == 0 && fabs(ad_tensor_get(g[0], 1) - cos(1.5)) < 1e-15);
+	ad_tensor_free(g[0]);
 	ad_graph *gr = ad_forward(f, &x, y, &err);
 	printf("forward %d %d %s\n", gr == NULL, err.code == AD_E_NAME, err.msg);
-	ad_tensor_free(g[0]);
+	rc = ad_jvp(f, &x, &x, y, g, &err);
+	printf("jvp %d %d %s\n", rc == AD_E_NAME, y[0] == NULL && g[0] == NULL, err.msg);
 	ad_tensor_free(x);
 	ad_module_free(m);
 	return 0;
@@ -93,6 +97,7 @@ if cc -std=c99 -Wall -Wextra -pedantic -Werror $SAN -I"$RT" entries.c e_vjp.c -o
 	has out "^call 1 1 f was emitted without its plain and work entries (ad-compile --entry); ad_call needs one of them$"
 	has out "^grad 1 1$"
 	has out "^forward 1 1 f was emitted without its split entry (forward\/backward) (ad-compile --entry); ad_forward needs it$"
+	has out "^jvp 1 1 f was emitted without its jvp entry (ad-compile --entry); ad_jvp needs it$"
 else
 	bad "the --entry=vjp program did not build or run: $(head -5 err)"
 fi
