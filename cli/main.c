@@ -58,7 +58,7 @@ static void print_help(void)
 	       "  --prefix P         prepend P to the C name of every function\n"
 	       "                       ad-compile model.ad --prefix mylib_\n"
 	       "  --dump-after=LIST  print to stderr the IR (or the schedule) after each of these\n"
-	       "                     passes: lower, simplify, dce, vjp, split, fuse, reuse\n"
+	       "                     passes: lower, simplify, dce, vjp, jvp, split, fuse, reuse\n"
 	       "                       ad-compile model.ad --emit=c --dump-after=simplify,fuse\n"
 	       "  --entry=LIST       the entry points to emit for each function, comma-separated:\n"
 	       "                     plain (NAME), work (NAME_work, NAME_work_size), vjp (NAME_vjp...),\n"

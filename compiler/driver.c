@@ -22,7 +22,7 @@
 #include "split.h"
 #include "tangent.h"
 
-static const char *const pass_names[PASS_COUNT] = {"lower", "simplify", "dce", "vjp", "split", "fuse", "reuse"};
+static const char *const pass_names[PASS_COUNT] = {"lower", "simplify", "dce", "vjp", "jvp", "split", "fuse", "reuse"};
 
 unsigned adc_pass_bits(const char *list)
 {
@@ -43,7 +43,7 @@ unsigned adc_pass_bits(const char *list)
 
 const char *adc_pass_list(void)
 {
-	return "lower, simplify, dce, vjp, split, fuse, reuse";
+	return "lower, simplify, dce, vjp, jvp, split, fuse, reuse";
 }
 
 /* After pass `p` made or changed f: check it, and show it if asked. */
@@ -239,83 +239,6 @@ AdcStatus adc_optimize(Compilation *c, bool verify)
 	return adc_guarded(c, do_optimize, NULL);
 }
 
-/* What the forward-mode pass (tangent.c) cannot differentiate yet in f or
- * its bodies, or NULL. A stopgap until tangent.c handles both: the tangent
- * of a float conversion gets the operand's dtype (an internal error), and
- * a loop's tangent writes its operands past arrays sized for the loop's own
- * (an internal error, or silently wrong tangents) once a group of them
- * (invariants, carries or rows) is more than half of them. Such a function
- * gets no JVP entry, and ad_jvp says why. */
-static const char *jvp_limit(const Func *f)
-{
-	/* what may have a tangent: what reads a parameter */
-	bool *varies = arena_array(f->A, (size_t)f->ins.len + 1, sizeof(bool));
-	for (int v = 0; v < f->ins.len; v++) {
-		const Inst *in = ir_inst(f, v);
-		varies[v] = in->op == OP_param;
-		for (int k = 0; k < in->nargs; k++)
-			varies[v] = varies[v] || varies[in->args[k]];
-		if (in->op == OP_cast && varies[v]) {
-			DType from = ir_inst(f, in->args[0])->dt;
-			if (!dtype_is_int(from) && !dtype_is_int(in->dt) && from != in->dt)
-				return "it converts between f32 and f64";
-		}
-		if (in->op == OP_loop)
-			for (int g = LOOP_NINV; g <= LOOP_NXS; g++)
-				if (2 * in->ints[g] > in->nargs + 1)
-					return "a loop has more invariants, carries or rows than forward mode takes "
-					       "yet";
-		for (int j = 0; j < in->nbodies; j++) {
-			const char *why = jvp_limit(in->bodies[j]);
-			if (why)
-				return why;
-		}
-	}
-	return NULL;
-}
-
-/* The Jacobian-vector function of f, built by the forward-mode pass as
- * adj_vjp_function builds the vector-Jacobian one (JvpInfo in emit_c.h
- * says what it takes and gives). Its tangents flow from the tangent
- * parameters only: a nograd parameter has none. */
-static Func *jvp_function(const Func *f, JvpInfo *info)
-{
-	int np = f->params.len, nr = f->results.len;
-	info->tan_param = arena_array(f->A, (size_t)np + 1, sizeof(int));
-	info->tan_result = arena_array(f->A, (size_t)nr + 1, sizeof(int));
-	info->ntans = info->nouts = 0;
-	for (int p = 0; p < np; p++) {
-		const Inst *in = ir_inst(f, f->params.data[p]);
-		if (!(in->flags & IF_NOGRAD) && !dtype_is_int(in->dt))
-			info->tan_param[info->ntans++] = p;
-	}
-	for (int r = 0; r < nr; r++)
-		if (f->results.data[r].value >= 0 && !dtype_is_int(f->results.data[r].dt))
-			info->tan_result[info->nouts++] = r;
-	Func *nf = ir_clone(f);
-	nf->name = arena_printf(f->A, "%s_jvp", f->name);
-	nf->cur_loc = f->loc;
-	int nt = info->ntans, no = info->nouts;
-	int *ins = arena_array(f->A, (size_t)nt + 1, sizeof(int));
-	int *seeds = arena_array(f->A, (size_t)nt + 1, sizeof(int));
-	for (int i = 0; i < nt; i++) {
-		const Inst *p = ir_inst(f, f->params.data[info->tan_param[i]]);
-		ins[i] = f->params.data[info->tan_param[i]];
-		seeds[i] = ir_param(nf, arena_printf(f->A, "tan_%s", p->name), p->dt, p->rank, p->shape, true);
-	}
-	int *outs = arena_array(f->A, (size_t)no + 1, sizeof(int));
-	int *t = arena_array(f->A, (size_t)no + 1, sizeof(int));
-	for (int j = 0; j < no; j++)
-		outs[j] = f->results.data[info->tan_result[j]].value;
-	tan_jvp(nf, ins, seeds, nt, outs, no, NULL, 0, t);
-	for (int j = 0; j < no; j++) {
-		const FuncResult *fr = &f->results.data[info->tan_result[j]];
-		FuncResult r = {arena_printf(f->A, "tan_%s", fr->name), t[j], fr->dt, fr->rank, fr->shape};
-		VEC_PUSH(nf->A, nf->results, r);
-	}
-	return nf;
-}
-
 static void do_prepare(Compilation *c, void *arg)
 {
 	(void)arg;
@@ -349,9 +272,9 @@ static void do_prepare(Compilation *c, void *arg)
 			 * the metadata still says what depends on what */
 			adj_vjp_info(f, &m->info);
 		}
-		/* the forward-mode entry (--dump-after=vjp shows it too) */
-		if (diff && (ent & AD_ENTRY_JVP) && !(m->no_jvp = jvp_limit(f)))
-			m->jvp = optimize(c, after(c, PASS_VJP, jvp_function(f, &m->jinfo)), true);
+		/* the forward-mode entry */
+		if (diff && (ent & AD_ENTRY_JVP))
+			m->jvp = optimize(c, after(c, PASS_JVP, tan_jvp_function(f, &m->jinfo)), true);
 	}
 }
 

@@ -12,7 +12,17 @@ enum { ADC_MAX_SOURCE = 16 << 20 }; /* bytes of source text */
 typedef enum { ADC_OK = 0, ADC_ERRORS, ADC_ICE, ADC_NOMEM } AdcStatus;
 
 /* The passes, in the order the driver runs them. */
-typedef enum { PASS_LOWER, PASS_SIMPLIFY, PASS_DCE, PASS_VJP, PASS_SPLIT, PASS_FUSE, PASS_REUSE, PASS_COUNT } PassId;
+typedef enum {
+	PASS_LOWER,
+	PASS_SIMPLIFY,
+	PASS_DCE,
+	PASS_VJP,
+	PASS_JVP,
+	PASS_SPLIT,
+	PASS_FUSE,
+	PASS_REUSE,
+	PASS_COUNT
+} PassId;
 /* "simplify,fuse" -> bits of the passes (0 if a name is unknown). */
 unsigned adc_pass_bits(const char *list);
 /* The names, for messages. */

@@ -4,6 +4,7 @@
 
 #include "adjoint.h"
 #include "lower.h"
+#include "tangent.h"
 
 typedef struct EmitOptions {
 	const char *header_name; /* the .h the .c includes; NULL: self-contained */
@@ -41,25 +42,13 @@ typedef struct FuncEmit {
 	bool nullable_zeros; /* a NULL parameter in the nullable range is zeros (a tangent), not ones */
 } FuncEmit;
 
-/* The correspondence of a function's Jacobian-vector function (its
- * NAME_jvp) with the function: f's parameters, then a tangent for each
- * parameter not marked nograd (named tan_PARAM); f's results, then the
- * tangent of each float result that is not none (named tan_RESULT; none,
- * written as zeros, where it depends on no parameter with a tangent). */
-typedef struct JvpInfo {
-	int ntans, nouts;
-	int *tan_param;  /* for each tangent parameter, the index of its parameter in f */
-	int *tan_result; /* for each tangent result, the index of its result in f */
-} JvpInfo;
-
 /* A function of the program with everything the runtime needs. */
 typedef struct ModFunc {
-	Func *f;            /* lowered: signature, nograd flags */
-	Func *opt;          /* optimized */
-	Func *vjp;          /* optimized vector-Jacobian function, or NULL */
-	Func *jvp;          /* optimized Jacobian-vector function, or NULL */
-	const char *no_jvp; /* why f has none though it has something to differentiate, or NULL */
-	Func *fwd, *bwd;    /* optimized forward/backward pair, or NULL */
+	Func *f;         /* lowered: signature, nograd flags */
+	Func *opt;       /* optimized */
+	Func *vjp;       /* optimized vector-Jacobian function, or NULL */
+	Func *jvp;       /* optimized Jacobian-vector function, or NULL */
+	Func *fwd, *bwd; /* optimized forward/backward pair, or NULL */
 	VjpInfo info;
 	JvpInfo jinfo;
 	int nsaved;

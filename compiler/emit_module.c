@@ -666,11 +666,6 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 			               true,   -1,
 			               -1,     true};
 			ec_function(c, h, &fj, o);
-		} else if (m->no_jvp && (ent & AD_ENTRY_JVP) && h) {
-			buf_printf(h,
-			           "/* No %s_jvp: the compiler's forward mode cannot differentiate %s yet (%s);\n"
-			           " * ad_jvp fails for it with AD_E_GRAD. */\n\n",
-			           base, m->opt->name, m->no_jvp);
 		}
 		if (m->fwd && (ent & AD_ENTRY_SPLIT)) {
 			int np = m->opt->params.len, nr = m->opt->results.len, seeds_to = np + m->info.nseeds;

@@ -55,7 +55,7 @@ static int tangent_of(Func *f, int v, const bool *act, const int *dt)
 		int small[16], *args = in.nargs <= 16 ? small : arena_array(f->A, (size_t)in.nargs, sizeof(int));
 		for (int k = 0; k < in.nargs; k++) {
 			const Inst *a = ir_inst(f, in.args[k]);
-			bool index = (in.op == OP_gather || in.op == OP_scatter_add) && k == 1;
+			bool index = (in.op == OP_gather || op_info[in.op].kind == K_SCATTER) && k == 1;
 			args[k] = index    ? in.args[k]
 			          : act[k] ? dt[in.args[k]]
 			                   : ir_fill(f, a->dt, 0.0, a->rank, a->shape);
@@ -332,4 +332,46 @@ void tan_jvp(Func *f, const int *ins, const int *seeds, int nin, const int *outs
 	}
 	for (int j = 0; j < nout; j++)
 		tangents[j] = dt[outs[j]];
+}
+
+/* The Jacobian-vector function of f, built by the forward-mode pass as
+ * adj_vjp_function builds the vector-Jacobian one (JvpInfo says
+ * what it takes and gives). Its tangents flow from the tangent
+ * parameters only: a nograd parameter has none. */
+Func *tan_jvp_function(const Func *f, JvpInfo *info)
+{
+	int np = f->params.len, nr = f->results.len;
+	info->tan_param = arena_array(f->A, (size_t)np + 1, sizeof(int));
+	info->tan_result = arena_array(f->A, (size_t)nr + 1, sizeof(int));
+	info->ntans = info->nouts = 0;
+	for (int p = 0; p < np; p++) {
+		const Inst *in = ir_inst(f, f->params.data[p]);
+		if (!(in->flags & IF_NOGRAD) && !dtype_is_int(in->dt))
+			info->tan_param[info->ntans++] = p;
+	}
+	for (int r = 0; r < nr; r++)
+		if (f->results.data[r].value >= 0 && !dtype_is_int(f->results.data[r].dt))
+			info->tan_result[info->nouts++] = r;
+	Func *nf = ir_clone(f);
+	nf->name = arena_printf(f->A, "%s_jvp", f->name);
+	nf->cur_loc = f->loc;
+	int nt = info->ntans, no = info->nouts;
+	int *ins = arena_array(f->A, (size_t)nt + 1, sizeof(int));
+	int *seeds = arena_array(f->A, (size_t)nt + 1, sizeof(int));
+	for (int i = 0; i < nt; i++) {
+		const Inst *p = ir_inst(f, f->params.data[info->tan_param[i]]);
+		ins[i] = f->params.data[info->tan_param[i]];
+		seeds[i] = ir_param(nf, arena_printf(f->A, "tan_%s", p->name), p->dt, p->rank, p->shape, true);
+	}
+	int *outs = arena_array(f->A, (size_t)no + 1, sizeof(int));
+	int *t = arena_array(f->A, (size_t)no + 1, sizeof(int));
+	for (int j = 0; j < no; j++)
+		outs[j] = f->results.data[info->tan_result[j]].value;
+	tan_jvp(nf, ins, seeds, nt, outs, no, NULL, 0, t);
+	for (int j = 0; j < no; j++) {
+		const FuncResult *fr = &f->results.data[info->tan_result[j]];
+		FuncResult r = {arena_printf(f->A, "tan_%s", fr->name), t[j], fr->dt, fr->rank, fr->shape};
+		VEC_PUSH(nf->A, nf->results, r);
+	}
+	return nf;
 }

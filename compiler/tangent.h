@@ -17,4 +17,16 @@
 void tan_jvp(Func *f, const int *ins, const int *seeds, int nin, const int *outs, int nout, const int *blocked,
              int nblocked, int *tangents);
 
+/* The correspondence of a function's Jacobian-vector function (its
+ * NAME_jvp, built by tan_jvp_function) with the function: f's parameters, then a tangent for each
+ * parameter not marked nograd (named tan_PARAM); f's results, then the
+ * tangent of each float result that is not none (named tan_RESULT; none,
+ * written as zeros, where it depends on no parameter with a tangent). */
+typedef struct JvpInfo {
+	int ntans, nouts;
+	int *tan_param;  /* for each tangent parameter, the index of its parameter in f */
+	int *tan_result; /* for each tangent result, the index of its result in f */
+} JvpInfo;
+Func *tan_jvp_function(const Func *f, JvpInfo *info);
+
 #endif

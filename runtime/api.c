@@ -545,18 +545,6 @@ static bool has_tangent(const ad_meta *m, int r)
 	return !m->results[r].none && !ad_dtype_is_int(dt_of(m->results[r].dtype));
 }
 
-/* Has f a parameter not nograd and a result not none (so that the
- * compiler builds its derivative entries)? */
-static bool differentiable(const ad_meta *m)
-{
-	bool p = false, r = false;
-	for (int i = 0; i < m->nparams; i++)
-		p = p || !m->params[i].nograd;
-	for (int i = 0; i < m->nresults; i++)
-		r = r || !m->results[i].none;
-	return p && r;
-}
-
 /* The given tangents checked against the parameters (the kinds, before
  * the inputs are bound). */
 static int tangent_kinds(const ad_meta *m, ad_tensor *const *tangents, ad_error *err)
@@ -631,13 +619,6 @@ int ad_jvp(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *tan
 	for (int p = 0; tangents && p < np; p++)
 		if (tangents[p] && (rc = tangent_fits(m, p, tangents[p], conv[p], err)))
 			goto done;
-	if (!m->jvp && differentiable(m)) {
-		rc = ad_error_set(err, AD_E_GRAD,
-		                  "%s has no jvp entry: the compiler's forward mode cannot differentiate it yet (the "
-		                  "emitted header says why); ad_grad can",
-		                  m->name);
-		goto done;
-	}
 	if (!m->jvp) {
 		/* no parameter takes a tangent, or no result: the results as
 		 * ad_call gives them, and zero tangents */

@@ -367,6 +367,9 @@ expect 0 "$AD" --grad sq sq.ad --input 'A=[[1]]' --dump-after=vjp
 has err "after vjp:"
 expect 0 "$AD" --run sq sq.ad --input 'A=[[1]]' --dump-after=fuse
 has err "after fuse:"
+expect 0 "$AD" sq.ad --emit=c --dump-after=jvp
+has err "after jvp:"
+has err "func sq_jvp("
 "$AD" sq.ad --emit=ir >sq.ir
 expect 0 "$AD" --grad sq sq.ir --input 'A=[[3]]'
 has out "6"

@@ -19,8 +19,10 @@
  * It calls the function's _work entry (with scratch memory), its plain
  * entry (which allocates its own), the VJP with seeds of ones (NULL seeds,
  * explicit ones, and with the results not wanted), and the forward/backward
- * pair (backward twice on the same saved values). Every way must give the
- * same bits. With --guard every array the caller passes (inputs, results,
+ * pair (backward twice on the same saved values), and the JVP (with fixed
+ * tangents v, whose tangents must satisfy sum(J v) = <v, J^T 1> against the
+ * VJP's gradients, and with NULL tangents, as with explicit zeros). Every
+ * way must give the same bits. With --guard every array the caller passes (inputs, results,
  * seeds, gradients, saved values, scratch memory) lies against a PROT_NONE
  * page, once with its last byte just before the page and once with its
  * first byte just after one, so a read or write outside any of them stops
@@ -34,6 +36,7 @@
  * message when something disagrees or fails; 2 when the inputs do not fit
  * the function (wrong shapes, or dimensions its conditions reject). */
 #define _DEFAULT_SOURCE
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,7 +233,7 @@ static void random_inputs(const ad_meta *m, const char *spec, Inputs *x)
 
 /* What one run of every entry point gives. */
 typedef struct Run {
-	void *res[MAXP], *vjp[MAXP], *bwd[MAXP];
+	void *res[MAXP], *vjp[MAXP], *bwd[MAXP], *jvp[MAXP];
 } Run;
 
 static void *copy_in(const ad_meta *m, const Inputs *x, int p)
@@ -263,6 +266,96 @@ static void *keep(const void *p, size_t n)
 		die("%s", "out of memory");
 	memcpy(k, p, n);
 	return k;
+}
+
+/* The tangent the harness gives element i of parameter p: a fixed, uneven
+ * direction, 0.25 + ((i + p) % 7) / 8. */
+static double tangent_at(int p, size_t i)
+{
+	return 0.25 + (double)((i + (size_t)p) % 7) / 8;
+}
+
+/* Is r a result with a tangent in the JVP (a float result not none)? */
+static bool has_tangent(const ad_meta *m, int r)
+{
+	return !m->results[r].none && m->results[r].dtype < 2;
+}
+
+/* The JVP three ways: with the fixed tangents v, with explicit zero
+ * tangents and with NULL tangents (which mean zeros: the same bits as the
+ * explicit ones). Its results must be the function's, and its tangents J v
+ * must agree with the VJP's gradients J^T 1 for seeds of ones: sum(J v) =
+ * <v, J^T 1>, to a relative 1e-6 of the terms' magnitudes (1e-3 where a
+ * parameter or result is f32), or both not finite. */
+static void run_jvp(const ad_meta *m, const void **in, void **out, const int64_t *dims, const size_t *rbytes,
+                    const size_t *pbytes, Run *run)
+{
+	int np = m->nparams, nr = m->nresults;
+	void *zero_tan[MAXP] = {0};
+	for (int pass = 0; pass < 3; pass++) {
+		/* 0: tangents v; 1: explicit zeros; 2: NULL */
+		for (int p = 0, t = 0; p < np; p++) {
+			if (m->params[p].nograd)
+				continue;
+			void *v = NULL;
+			if (pass < 2) {
+				size_t n = pbytes[p] / esize(m->params[p].dtype);
+				v = buffer(pbytes[p]);
+				for (size_t i = 0; i < n; i++)
+					put(v, m->params[p].dtype, i, pass == 0 ? tangent_at(p, i) : 0);
+			}
+			in[np + t++] = v;
+		}
+		for (int r = 0, t = 0; r < nr; r++) {
+			out[r] = buffer(rbytes[r]);
+			if (has_tangent(m, r))
+				out[nr + t++] = buffer(rbytes[r]);
+		}
+		check(m->jvp(dims, in, out, buffer(m->jvp_work_size(dims))), "the JVP");
+		double lhs = 0, rhs = 0, scale = 0;
+		bool f32 = false;
+		for (int r = 0, t = 0; r < nr; r++) {
+			same(out[r], run->res[r], rbytes[r], "the JVP's results and the function's disagree");
+			if (!has_tangent(m, r))
+				continue;
+			int dt = m->results[r].dtype;
+			f32 = f32 || dt == 0;
+			if (pass == 0)
+				run->jvp[r] = keep(out[nr + t], rbytes[r]);
+			else if (pass == 1)
+				zero_tan[r] = keep(out[nr + t], rbytes[r]);
+			else
+				same(out[nr + t], zero_tan[r], rbytes[r],
+				     "the JVP with NULL tangents and with zeros disagree");
+			for (size_t i = 0; pass == 0 && i < rbytes[r] / esize(dt); i++) {
+				double d = get(out[nr + t], dt, i);
+				lhs += d;
+				scale += fabs(d);
+			}
+			t++;
+		}
+		if (pass > 0 || !m->vjp)
+			continue;
+		for (int p = 0; p < np; p++) {
+			int dt = m->params[p].dtype;
+			if (m->params[p].nograd)
+				continue;
+			f32 = f32 || dt == 0;
+			for (size_t i = 0; i < pbytes[p] / esize(dt); i++) {
+				double d = tangent_at(p, i) * get(run->vjp[p], dt, i);
+				rhs += d;
+				scale += fabs(d);
+			}
+		}
+		bool finite = isfinite(lhs) && isfinite(rhs);
+		if (finite ? fabs(lhs - rhs) > (f32 ? 1e-3 : 1e-6) * scale : isfinite(lhs) || isfinite(rhs)) {
+			fprintf(stderr, "harness: sum(J v) = %.17g by the JVP but <v, J^T 1> = %.17g by the VJP\n", lhs,
+			        rhs);
+			exit(1);
+		}
+	}
+	for (int r = 0; r < nr; r++)
+		free(zero_tan[r]);
 }
 
 static void run_all(const ad_meta *m, const Inputs *x, const int64_t *dims, const size_t *rbytes, const size_t *pbytes,
@@ -322,6 +415,8 @@ static void run_all(const ad_meta *m, const Inputs *x, const int64_t *dims, cons
 			g++;
 		}
 	}
+	if (m->jvp)
+		run_jvp(m, in, out, dims, rbytes, pbytes, run);
 	/* forward, then backward twice from the same saved values */
 	void *saved = buffer(m->saved_size(dims));
 	for (int r = 0; r < nr; r++)
@@ -437,6 +532,9 @@ int main(int argc, char **argv)
 			if (run[0].vjp[p])
 				same(run[k].vjp[p], run[0].vjp[p], pbytes[p],
 				     "the two placements give other gradients");
+		for (int r = 0; r < m->nresults; r++)
+			if (run[0].jvp[r])
+				same(run[k].jvp[r], run[0].jvp[r], rbytes[r], "the two placements give other tangents");
 	}
 	for (int r = 0; r < m->nresults; r++)
 		print(m->results[r].none ? "none" : m->results[r].name, run[0].res[r], m->results[r].dtype,
@@ -452,6 +550,7 @@ int main(int argc, char **argv)
 			free(run[k].res[i]);
 			free(run[k].vjp[i]);
 			free(run[k].bwd[i]);
+			free(run[k].jvp[i]);
 		}
 	for (int p = 0; p < m->nparams; p++)
 		free(x.vals[p]);
