@@ -365,6 +365,8 @@ void ec_cache_reset(Emit *E)
 Index ec_gather_index(Emit *E, const Inst *in, Index ix)
 {
 	Func *f = E->f;
+	if (!ix.ax && in->rank == 0)
+		ix = ec_index(E, 0); /* (a scalar's linear index is its empty one) */
 	if (!ix.ax)
 		ICE("%s read through a linear index", op_info[in->op].name);
 	const Inst *idx = ir_inst(f, in->args[1]);
@@ -382,6 +384,8 @@ static Index map_index(Emit *E, const Inst *in, Index ix, int k, const char **gu
 	Func *f = E->f;
 	const Inst *a = ir_inst(f, in->args[k]);
 	*guard = NULL;
+	if (!ix.ax && in->rank == 0)
+		ix = ec_index(E, 0); /* a scalar read through its linear index "0": no axes */
 	switch (in->op) {
 	case OP_broadcast: {
 		if (!ix.ax)
