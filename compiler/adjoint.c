@@ -362,7 +362,7 @@ static void r_gather(Func *f, int v, int g, const bool *act, int *c)
 	(void)act;
 	Inst in = *in_of(f, v);
 	const Inst *x = in_of(f, in.args[0]);
-	c[0] = ir_scatter_add(f, ir_fill(f, x->dt, 0.0, x->rank, x->shape), in.args[1], g, (int)in.ints[0]);
+	c[0] = ir_scatter(f, OP_scatter_add, ir_fill(f, x->dt, 0.0, x->rank, x->shape), in.args[1], g, (int)in.ints[0]);
 }
 
 /* scatter_add(x, idx, v): x's cotangent is the result's; v's, the result's

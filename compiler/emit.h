@@ -98,6 +98,8 @@ struct Emit {
 	int branches;   /* how many guarded branches the expression being built is inside */
 	int last_stmt;
 	bool predeclared;      /* scalar locals are declared up front (guarded kernels) */
+	bool *index_checks;    /* set once an index is checked (the bodies' emitters share it): the
+	                        * scratch memory holds an ad_index_error */
 	const char *guard;     /* the next kernel runs only if this holds (optional outputs) */
 	Buf *report;           /* --emit=memory: the scratch buffers, one a line */
 	const char *saved_arg; /* the saved buffer's argument (forward/backward pairs) */
@@ -162,7 +164,8 @@ Index ec_gather_index(Emit *E, const Inst *in, Index ix);
 /* A check that every index of a take or scatter_add lies in its axis
  * (AD_ERR_INDEX), in a loop that does not vectorize, before the kernel. */
 void ec_index_check(Emit *E, const Inst *in);
-/* scatter_add(x, idx, v): x copied to v's home, then v added at idx. */
+/* scatter_add(x, idx, v): x copied to v's home, then v added at idx;
+ * scatter_max the same, keeping the larger at each position. */
 void ec_scatter(Emit *E, int v);
 void ec_cache_reset(Emit *E);
 const char *ec_compute(Emit *E, int v, Index ix);

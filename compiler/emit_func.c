@@ -216,7 +216,11 @@ static void signature_doc(Emit *E, Buf *doc, const FuncEmit *fe, const char **pn
 	}
 	buf_puts(doc, " * Arrays are contiguous and row-major, scalars are passed by pointer, and no\n"
 	              " * output may overlap another array. Returns 0, or AD_ERR_DIM for dimensions\n"
-	              " * that are negative, too large or inconsistent, or AD_ERR_NOMEM. */\n");
+	              " * that are negative, too large or inconsistent, or AD_ERR_NOMEM");
+	buf_puts(doc, *E->index_checks
+	                  ? ", or\n * AD_ERR_INDEX for an index out of range (then the scratch memory given\n"
+	                    " * to _work or _call starts with its ad_index_error). */\n"
+	                  : ". */\n");
 }
 
 /* --emit=schedule: the inlined values a kernel evaluates, in operand order
@@ -631,6 +635,8 @@ void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 	const char *base = fe->cname;
 	Emit E0, *E = &E0;
 	memset(E, 0, sizeof *E);
+	bool index_checks = false;
+	E->index_checks = &index_checks;
 	E->A = arena_child(f->A); /* what the emission of f needs, freed with it */
 	ec_names_init(E);
 	E->root = f;
@@ -758,12 +764,15 @@ void ec_function(Buf *c, Buf *h, const FuncEmit *fe, const EmitOptions *o)
 	for (int i = 0; i < f->dimsyms.len; i++)
 		buf_printf(c, "    if (%s < 0 || %s > AD_MAX_DIM_)\n        return SIZE_MAX;\n", E->dimname[i],
 		           E->dimname[i]);
+	/* (with indices to check, room for the record of one out of range) */
 	if (any_scratch) {
 		buf_puts(c, "    size_t size = 0;\n");
 		buf_puts(c, sizes.data);
-		buf_puts(c, "    return size;\n}\n");
+		buf_puts(c, index_checks
+		                ? "    return size < sizeof(ad_index_error) ? sizeof(ad_index_error) : size;\n}\n"
+		                : "    return size;\n}\n");
 	} else {
-		buf_puts(c, "    return 0;\n}\n");
+		buf_puts(c, index_checks ? "    return sizeof(ad_index_error);\n}\n" : "    return 0;\n}\n");
 	}
 
 	buf_printf(c, "\n%s", doc.data);

@@ -147,8 +147,25 @@ void ec_kernel_end(Emit *E, Kernel *k)
 	buf_free(&k->buf);
 }
 
-/* dst[offset(ix)] = value of v at ix, with a counting pass first so that
- * subexpressions used twice become locals. */
+/* s as a C string literal, or NULL. */
+static const char *c_string(Emit *E, const char *s)
+{
+	if (!s)
+		return "NULL";
+	Buf b;
+	buf_init(&b, E->A);
+	buf_putc(&b, '"');
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || *s == '?') /* (no trigraph either) */
+			buf_printf(&b, "\\%c", *s);
+		else if ((unsigned char)*s < 32 || (unsigned char)*s >= 127)
+			buf_printf(&b, "\\%03o", (unsigned char)*s);
+		else
+			buf_putc(&b, *s);
+	buf_putc(&b, '"');
+	return buf_finish(&b, E->A);
+}
+
 void ec_index_check(Emit *E, const Inst *in)
 {
 	Func *f = E->f;
@@ -159,8 +176,9 @@ void ec_index_check(Emit *E, const Inst *in)
 	ec_cache_reset(E);
 	const char *i = ec_strip(E, ec_ex(E, in->args[1], jx));
 	ec_line(E, "if (%s < 0 || %s >= %s) /* %s: an index out of range */", i, i, n,
-	        in->op == OP_gather ? "take" : "scatter_add");
-	ec_line(E, "    return AD_ERR_INDEX;");
+	        in->op == OP_gather ? "take" : op_info[in->op].name);
+	ec_line(E, "    return ad_index_error_(work, %s, %s, %s);", c_string(E, in->site), i, n);
+	*E->index_checks = true;
 	ec_close_loops(E, nopen);
 }
 
@@ -179,7 +197,16 @@ void ec_scatter(Emit *E, int v)
 	Index jx = ec_open_loops_vec(E, val->rank, val->shape, &nopen, NULL);
 	ec_cache_reset(E);
 	Index o = ec_gather_index(E, in, jx);
-	ec_line(E, "%s[%s] += %s;", dst, ec_offset(E, in, &o), ec_strip(E, ec_ex(E, in->args[2], jx)));
+	const char *at = ec_offset(E, in, &o), *e = ec_strip(E, ec_ex(E, in->args[2], jx));
+	if (in->op == OP_scatter_add) {
+		ec_line(E, "%s[%s] += %s;", dst, at, e);
+	} else {
+		/* the largest wins */
+		const char *s = ec_fresh(E, "s");
+		ec_line(E, "const %s %s = %s;", ec_ctype(in->dt), s, e);
+		ec_line(E, "if (%s[%s] < %s)", dst, at, s);
+		ec_line(E, "    %s[%s] = %s;", dst, at, s);
+	}
 	ec_close_loops(E, nopen);
 	ec_kernel_end(E, &K);
 }

@@ -127,10 +127,10 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 		    s->mat[v] == M_INLINE)
 			s->mat[v] = M_SCRATCH;
 		/* a take is a kernel of its own, which checks its indices first;
-		 * the indices of a take or scatter_add are stored */
+		 * the indices of a take or a scatter are stored */
 		if (in->op == OP_gather && s->mat[v] == M_INLINE)
 			s->mat[v] = M_SCRATCH;
-		if ((in->op == OP_gather || in->op == OP_scatter_add) && s->mat[in->args[1]] == M_INLINE)
+		if ((in->op == OP_gather || kind == K_SCATTER) && s->mat[in->args[1]] == M_INLINE)
 			s->mat[in->args[1]] = M_SCRATCH;
 		if (in->op == OP_loop || in->op == OP_cond)
 			s->mat[v] = M_CTRL; /* a statement; its results live where its extracts do */

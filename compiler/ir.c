@@ -376,7 +376,7 @@ static const Dim **shape_scatter(Func *f, const Inst *p, const int *args, int *r
 	for (int k = 0; same && k < gr; k++)
 		same = v->shape[k] == g[k];
 	if (!same) {
-		*why = "scatter_add values do not have the gathered shape";
+		*why = "scattered values do not have the gathered shape";
 		return NULL;
 	}
 	*rank = x->rank;
@@ -390,7 +390,7 @@ static ShapeRule *const shape_by_op[OP_COUNT] = {
     [OP_broadcast] = shape_broadcast, [OP_reshape] = shape_reshape,     [OP_transpose] = shape_transpose,
     [OP_slice] = shape_slice,         [OP_unslice] = shape_unslice,     [OP_concat] = shape_concat,
     [OP_loop] = shape_ctrl,           [OP_cond] = shape_ctrl,           [OP_extract] = shape_extract,
-    [OP_gather] = shape_gather,       [OP_scatter_add] = shape_scatter,
+    [OP_gather] = shape_gather,       [OP_scatter_add] = shape_scatter, [OP_scatter_max] = shape_scatter,
 };
 
 ShapeRule *ir_shape_rule(Op op)
@@ -431,9 +431,11 @@ static DType result_dtype(Func *f, const Inst *p, const int *args, const char **
 		return DT_I64;
 	if (p->op == OP_gather) /* the indices are integers of any type */
 		return ir_inst(f, args[0])->dt;
-	if (p->op == OP_scatter_add) {
+	if (op_info[p->op].kind == K_SCATTER) {
 		if (ir_inst(f, args[2])->dt != ir_inst(f, args[0])->dt)
 			*why = "operands differ in dtype";
+		else if (p->op == OP_scatter_max && !dtype_is_int(ir_inst(f, args[0])->dt))
+			*why = "scatter_max combines integers only";
 		return ir_inst(f, args[0])->dt;
 	}
 	int first = p->op == OP_where ? 1 : 0;
@@ -643,9 +645,9 @@ int ir_gather(Func *f, int x, int idx, int axis)
 	return append(f, &p, args);
 }
 
-int ir_scatter_add(Func *f, int x, int idx, int v, int axis)
+int ir_scatter(Func *f, Op op, int x, int idx, int v, int axis)
 {
-	Inst p = proto_of(f, OP_scatter_add, 3);
+	Inst p = proto_of(f, op, 3);
 	p.nints = 1;
 	p.ints = arena_alloc(f->A, sizeof(int64_t));
 	p.ints[0] = axis;

@@ -89,6 +89,9 @@ typedef struct Inst {
 	int stmt;         /* index into Func.stmts, or -1 */
 	const char *name; /* source binding, if any */
 	const char *note; /* what the compiler made it for ("seed of grad") */
+	/* a gather's or scatter's indices as the source writes them, for the
+	 * message of AD_ERR_INDEX ("'x[ids]' at t.ad:2:9"), or NULL */
+	const char *site;
 } Inst;
 
 /* A run-time condition on the dimensions, checked on entry of the emitted
@@ -234,9 +237,11 @@ int ir_gather(Func *f, int x, int idx, int axis);
 /* That shape into out (IR_MAX_RANK entries): its rank, or -1 (out
  * untouched) when it would have more than IR_MAX_RANK axes. */
 int ir_gather_shape(const Inst *x, const Inst *idx, int axis, const Dim **out);
-/* x with v added at the positions idx along the axis (NumPy's add.at):
- * v has the shape take(x, idx, axis) would. */
-int ir_scatter_add(Func *f, int x, int idx, int v, int axis);
+/* op OP_scatter_add: x with v added at the positions idx along the axis
+ * (NumPy's add.at); OP_scatter_max (integers): x with each element the
+ * largest of itself and the elements of v scattered to it. v has the shape
+ * take(x, idx, axis) would. */
+int ir_scatter(Func *f, Op op, int x, int idx, int v, int axis);
 int ir_reduce(Func *f, Op op, int a, const int64_t *axes, int naxes);
 int ir_matmul(Func *f, int a, int b, bool ta, bool tb);
 int ir_loop(Func *f, const Dim *start, const Dim *stop, int64_t step, unsigned flags, int checkpoint, const int *inv,

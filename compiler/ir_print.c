@@ -87,7 +87,8 @@ static void print_attrs(Buf *b, const Inst *in)
 		break;
 	case OP_concat:
 	case OP_gather:
-	case OP_scatter_add: buf_printf(b, " axis=%" PRId64, in->ints[0]); break;
+	case OP_scatter_add:
+	case OP_scatter_max: buf_printf(b, " axis=%" PRId64, in->ints[0]); break;
 	case OP_matmul:
 		if (in->ints[0])
 			buf_puts(b, " ta");

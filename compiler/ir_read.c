@@ -402,6 +402,7 @@ static void attrs(Rd *r, Inst *p, const Type *t, int *nbody)
 	case OP_concat:
 	case OP_gather:
 	case OP_scatter_add:
+	case OP_scatter_max:
 	case OP_extract:
 		if (!eat_word(r, p->op == OP_extract ? "index" : "axis") || !eat(r, '='))
 			fail(r, "%s needs %s=", op_info[p->op].name, p->op == OP_extract ? "index" : "axis");
@@ -524,8 +525,12 @@ static int instruction(Rd *r, Func *f, int indent)
 		fail(r, "%s: %s", info->name, why);
 	if (!tuple && (rank != t.rank || memcmp(shape, t.shape, (size_t)rank * sizeof(Dim *)) != 0))
 		fail(r, "the type of %%%d is not what %s gives", id, info->name);
-	for (int k = 0; k < n && info->kind != K_SRC && info->kind != K_CTRL && p.op != OP_cast; k++)
-		if (ir_inst(f, args[k])->dt != t.dt && !(p.op == OP_where && k == 0))
+	/* (a where's condition, the indices of a take or a scatter and the
+	 * operand of an argmax may have another dtype) */
+	bool any_dt = p.op == OP_cast || p.op == OP_argmax || p.op == OP_argmin;
+	for (int k = 0; k < n && info->kind != K_SRC && info->kind != K_CTRL && !any_dt; k++)
+		if (ir_inst(f, args[k])->dt != t.dt && !(p.op == OP_where && k == 0) &&
+		    !((p.op == OP_gather || info->kind == K_SCATTER) && k == 1))
 			fail(r, "operand %d of %s has another dtype", k, info->name);
 	if (p.op == OP_extract) {
 		DType dt;

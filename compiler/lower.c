@@ -180,6 +180,14 @@ const char *lw_text_of(Lower *L, const Ast *e)
 	return buf_finish(&b, L->A);
 }
 
+void lw_index_site(Lower *L, int id, const Ast *e, Loc at)
+{
+	Inst *in = ir_inst(L->f, id);
+	if (op_info[in->op].kind == K_SCATTER || in->op == OP_gather)
+		in->site = arena_printf(L->f->A, "'%s' at %s:%d:%d", lw_text_of(L, e),
+		                        L->f->src ? L->f->src->name : "?", at.line, at.col);
+}
+
 /* ---------------------------------------------------------------- scopes */
 
 Binding *lw_lookup(Lower *L, const char *name)

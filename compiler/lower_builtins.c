@@ -220,7 +220,9 @@ static Val bi_take(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	int idx = index_arg(L, b, a[1], "indices");
 	if (idx < 0 || !fits_rank(L, call, "take", lw_inst(L, x.id)->rank - 1 + lw_inst(L, idx)->rank))
 		return ERR;
-	return lw_tensor(ir_gather(L->f, x.id, idx, (int)axis), x.weak); /* (a literal's rows stay weak) */
+	int g = ir_gather(L->f, x.id, idx, (int)axis);
+	lw_index_site(L, g, call, a[1]->loc);
+	return lw_tensor(g, x.weak); /* (a literal's rows stay weak) */
 }
 
 /* v shaped as take(x, idx, axis) would be, in x's dtype; -1 after an error. */
@@ -254,7 +256,9 @@ static Val bi_scatter_add(Lower *L, const Builtin *b, const Ast *call, const Ast
 	int xs = pair[0].id, v = scatter_values(L, b, a[2], pair[1], xs, idx, (int)axis);
 	if (v < 0)
 		return ERR;
-	return lw_tensor(ir_scatter_add(L->f, xs, idx, v, (int)axis), weak);
+	int s = ir_scatter(L->f, OP_scatter_add, xs, idx, v, (int)axis);
+	lw_index_site(L, s, call, a[1]->loc);
+	return lw_tensor(s, weak);
 }
 
 /* A count (num of segment_sum, k of one_hot): an integer literal or a
@@ -302,7 +306,9 @@ static Val bi_segment_sum(Lower *L, const Builtin *b, const Ast *call, const Ast
 	if (!lw_check_size(L, call->loc, rank, shape))
 		return ERR;
 	int zeros = ir_fill(L->f, vi->dt, 0.0, rank, shape);
-	return lw_tensor(ir_scatter_add(L->f, zeros, ids, vs, 0), v.weak);
+	int s = ir_scatter(L->f, OP_scatter_add, zeros, ids, vs, 0);
+	lw_index_site(L, s, call, a[1]->loc);
+	return lw_tensor(s, v.weak);
 }
 
 /* one_hot(idx, k, dtype=f32): idx.shape + [k], 1 where the last index is idx */

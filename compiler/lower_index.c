@@ -127,6 +127,7 @@ static Val index_items(Lower *L, const Ast *e, Val x, int first)
 	int64_t steps[IR_MAX_RANK];
 	bool drop[IR_MAX_RANK];
 	int at[IR_MAX_RANK], narrays = 0; /* run-time indices by axis (-1: none) */
+	Loc where[IR_MAX_RANK];
 	for (int k = 0; k < r; k++) {
 		starts[k] = dim_const(L->dc, 0);
 		steps[k] = 1;
@@ -139,6 +140,7 @@ static Val index_items(Lower *L, const Ast *e, Val x, int first)
 		double c;
 		bool is_int;
 		if (item->kind != AST_SLICE && !lw_const_num(L, item, &c, &is_int, false)) {
+			where[k] = item->loc;
 			if ((at[k] = runtime_index(L, item)) < 0)
 				return ERR;
 			if (lw_inst(L, at[k])->rank > 0 && ++narrays > 1) {
@@ -168,6 +170,7 @@ static Val index_items(Lower *L, const Ast *e, Val x, int first)
 				return ERR;
 			}
 			v = ir_gather(L->f, v, at[k], axis[k]);
+			lw_index_site(L, v, e, where[k]);
 		}
 	return lw_tensor(v, x.weak);
 }
@@ -264,6 +267,48 @@ static Val update_rows(Lower *L, const Ast *e, int y, Val v, bool add)
 	return lw_tensor(np == 1 ? parts[0] : ir_concat(L->f, parts, np, 0), false);
 }
 
+/* y[idx] = v with an index tensor: each row of y that idx names takes the
+ * row of v at the last occurrence of its index (NumPy's order), the others
+ * stay. The winner of row j is the largest position k with idx[k] = j
+ * (scatter_max of the positions over -1: -1 for a row no index names); the
+ * rows of v, with a row of zeros after them for the rows not named (so that
+ * an empty idx takes nothing), are gathered by it, and a where keeps y's
+ * rows that no index names. Only differentiable ops move the floats, so the
+ * derivatives are those of the where and the take: v's losing rows get
+ * none. */
+static int set_rows(Lower *L, int y, int idx, int v, const Ast *ix, Loc where)
+{
+	DimCtx *dc = L->dc;
+	Func *f = L->f;
+	const Inst *yi = lw_inst(L, y), *ii = lw_inst(L, idx);
+	const Dim *K = dim_const(dc, 1), *N = yi->shape[0], *one = dim_const(dc, 1);
+	for (int k = 0; k < ii->rank; k++)
+		K = dim_mul(dc, K, ii->shape[k]);
+	const Dim *col[IR_MAX_RANK], *rows[IR_MAX_RANK], *zrow[IR_MAX_RANK];
+	int rr = yi->rank - 1;
+	col[0] = rows[0] = N;
+	zrow[0] = one;
+	for (int k = 0; k < rr; k++) {
+		col[1 + k] = one;
+		rows[1 + k] = zrow[1 + k] = yi->shape[1 + k];
+	}
+	int pos = ir_reshape(f, ir_iota(f, DT_I64, K, 0, 1, 0, false), ii->rank, ii->shape);
+	const Dim *nshape[1] = {N};
+	int win = ir_scatter(f, OP_scatter_max, ir_fill(f, DT_I64, -1, 1, nshape), idx, pos, 0);
+	lw_index_site(L, win, ix, where);
+	int zero = ir_scalar(f, DT_I64, 0);
+	int named = ir_binary(f, OP_ge, win, ir_broadcast_to(f, zero, 1, nshape));
+	/* the row of zeros is row K: where no index names the row */
+	int at = ir_where(f, named, win, ir_broadcast_to(f, ir_dimval(f, DT_I64, K), 1, nshape));
+	rows[0] = K;
+	int vk = ir_reshape(f, v, 1 + rr, rows);
+	int parts[2] = {vk, ir_fill(f, yi->dt, 0.0, 1 + rr, zrow)};
+	int picked = ir_gather(f, ir_concat(f, parts, 2, 0), at, 0);
+	rows[0] = N;
+	int mask = ir_broadcast_to(f, ir_reshape(f, ir_cast(f, named, yi->dt), 1 + rr, col), 1 + rr, rows);
+	return ir_where(f, mask, picked, y);
+}
+
 Val lw_do_update(Lower *L, const Ast *e)
 {
 	const Ast *ix = e->a;
@@ -307,11 +352,8 @@ Val lw_do_update(Lower *L, const Ast *e)
 			if ((i = runtime_index(L, item)) < 0)
 				return ERR;
 			if (lw_inst(L, i)->rank > 0) {
-				if (n != 1 || !add) {
-					lw_err(L, item->loc, "%s",
-					       n != 1 ? "an index tensor in an update goes alone: y[idx] += v"
-					              : "y[idx] = v with an index tensor is not supported yet; "
-					                "y[idx] += v (duplicates add) is");
+				if (n != 1) {
+					lw_err(L, item->loc, "an index tensor in an update goes alone: y[idx] = v");
 					return ERR;
 				}
 				const Dim *shape[IR_MAX_RANK];
@@ -322,10 +364,17 @@ Val lw_do_update(Lower *L, const Ast *e)
 					return ERR;
 				}
 				int nv = update_value(L, e, y, v, r, shape);
-				return nv < 0 ? ERR : lw_tensor(ir_scatter_add(L->f, y, i, nv, 0), false);
+				if (nv < 0)
+					return ERR;
+				int out = add ? ir_scatter(L->f, OP_scatter_add, y, i, nv, 0)
+				              : set_rows(L, y, i, nv, ix, item->loc);
+				if (add)
+					lw_index_site(L, out, ix, item->loc);
+				return lw_tensor(out, false);
 			}
 			/* checked as a take checks: the index of an iota */
 			i = ir_gather(L->f, ir_iota(L->f, DT_I64, yi->shape[k], 0, 1, 0, false), i, 0);
+			lw_index_site(L, i, ix, item->loc);
 		}
 		const Dim *nk = yi->shape[k];
 		p = p < 0 ? i : ir_binary(L->f, OP_add, ir_binary(L->f, OP_mul, p, ir_dimval(L->f, DT_I64, nk)), i);
@@ -347,7 +396,8 @@ Val lw_do_update(Lower *L, const Ast *e)
 		vrow[0] = one[0];
 		for (int k = 0; k < rr; k++)
 			vrow[1 + k] = row[k];
-		out = ir_scatter_add(L->f, y2, ir_reshape(L->f, p, 1, one), ir_reshape(L->f, nv, 1 + rr, vrow), 0);
+		out = ir_scatter(L->f, OP_scatter_add, y2, ir_reshape(L->f, p, 1, one),
+		                 ir_reshape(L->f, nv, 1 + rr, vrow), 0);
 	} else {
 		const Dim *col[IR_MAX_RANK];
 		col[0] = N;

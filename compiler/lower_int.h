@@ -149,6 +149,9 @@ const char *lw_type_str(Lower *L, Val v);
 /* A type as messages show it ("f64[n]", "literal[2]" for a weak one). */
 const char *lw_type_text(Lower *L, DType dt, int rank, const Dim **shape, bool weak);
 const char *lw_text_of(Lower *L, const Ast *e);
+/* Name the source of the indices of gather or scatter `id` (e as written,
+ * its indices at `at`), for the message of AD_ERR_INDEX. */
+void lw_index_site(Lower *L, int id, const Ast *e, Loc at);
 GradAcc *lw_grad_acc(Lower *L, int leaf);
 void lw_add_constraint(Lower *L, ConsKind kind, const Dim *a, const Dim *b, const char *msg);
 bool lw_require_ge0(Lower *L, Loc loc, const Dim *a, const char *what);

@@ -154,7 +154,7 @@ const char *ir_verify(const Func *f)
 		    in->op != OP_argmin)
 			for (int k = first; k < in->nargs; k++)
 				if (ir_inst(f, in->args[k])->dt != in->dt &&
-				    !((in->op == OP_gather || in->op == OP_scatter_add) && k == 1)) /* (the indices) */
+				    !((in->op == OP_gather || info->kind == K_SCATTER) && k == 1)) /* (the indices) */
 					return arena_printf(f->A, "%%%d: %s: operand %d has another dtype", v,
 					                    info->name, k);
 		if (in->op == OP_const && in->nnums != ir_numel_const(in))

@@ -28,6 +28,15 @@ enum ad_status {
     AD_E_GRAD = 22      /* a gradient that cannot be had: with respect to a nograd or
                            unused parameter, or after the graph was freed */
 };
+/* Which index was out of range: when an entry point returns AD_ERR_INDEX,
+ * its scratch memory starts with this record (its _work_size is at least
+ * sizeof(ad_index_error) when it checks indices; NAME and NAME_call with
+ * work NULL allocate their own, and the record goes with it). */
+typedef struct ad_index_error {
+    const char *check; /* the indices as written and where: "'x[ids]' at t.ad:2:9" (NULL: unknown) */
+    int64_t index;     /* the index */
+    int64_t bound;     /* the size of the axis it indexes: it must be in [0, bound) */
+} ad_index_error;
 /* The entry points a function was emitted with (ad-compile --entry), as
  * bits of ad_meta.entries. */
 enum ad_entry {

@@ -321,8 +321,34 @@ static ad_tensor *result_tensor(const ad_meta *m, int r, const int64_t *rshapes,
 	return ad_tensor_new(dt_of(m->results[r].dtype), m->results[r].rank, rshapes + r * R, err);
 }
 
-static int code_error(const ad_meta *m, int rc, ad_error *err)
+/* Scratch memory for an entry point whose _work_size is `size`, 64-byte
+ * aligned, so that an index out of range leaves its record there (with
+ * its check NULL until then); NULL, for the entry to allocate its own,
+ * where the dimensions are invalid or there is no memory. */
+static void *scratch(size_t (*size)(const int64_t *), const int64_t *dims)
 {
+	size_t n = size(dims);
+	if (n == SIZE_MAX || n > SIZE_MAX - 64)
+		return NULL;
+	n = n < sizeof(ad_index_error) ? 64 : (n + 63) / 64 * 64;
+	ad_index_error *w = aligned_alloc(64, n);
+	if (w)
+		w->check = NULL, w->index = w->bound = 0;
+	return w;
+}
+
+/* The error of an entry point's status code rc; work is the scratch memory
+ * it ran with (for the record of an index out of range), or NULL. */
+static int code_error(const ad_meta *m, int rc, const void *work, ad_error *err)
+{
+	const ad_index_error *ie = work;
+	if (rc == AD_ERR_INDEX && ie && ie->check)
+		return ad_error_set(err, AD_E_VALUE,
+		                    "%s: the index %lld of %s is out of range [0, %lld) (AD_ERR_INDEX)", m->name,
+		                    (long long)ie->index, ie->check, (long long)ie->bound);
+	if (rc == AD_ERR_INDEX && ie && ie->bound)
+		return ad_error_set(err, AD_E_VALUE, "%s: an index %lld is out of range [0, %lld) (AD_ERR_INDEX)",
+		                    m->name, (long long)ie->index, (long long)ie->bound);
 	if (rc == AD_ERR_DIM)
 		return ad_error_set(err, AD_E_SHAPE, "%s rejected the dimensions of its inputs", m->name);
 	if (rc == AD_ERR_NOMEM)
@@ -375,9 +401,12 @@ int ad_call(const ad_function *f, ad_tensor *const *inputs, ad_tensor **results,
 		}
 		out[r] = results[r]->data;
 	}
-	int c = m->call(dims, in, out, NULL);
+	void *work = scratch(m->work_size, dims);
+	int c = m->call(dims, in, out, work);
+	int ec = c ? code_error(m, c, work, err) : 0;
+	free(work);
 	if (c) {
-		rc = code_error(m, c, err);
+		rc = ec;
 		goto fail;
 	}
 	for (int r = 0; r < m->nresults; r++)
@@ -517,9 +546,12 @@ int ad_grad(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *gr
 		}
 		ng++;
 	}
-	int c = m->vjp(dims, in, out, NULL);
+	void *work = scratch(m->vjp_work_size, dims);
+	int c = m->vjp(dims, in, out, work);
+	int ec = c ? code_error(m, c, work, err) : 0;
+	free(work);
 	if (c) {
-		rc = code_error(m, c, err);
+		rc = ec;
 		goto fail;
 	}
 	goto done;
@@ -659,9 +691,12 @@ int ad_jvp(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *tan
 		}
 		nout++;
 	}
-	int c = m->jvp(dims, in, out, NULL);
+	void *work = scratch(m->jvp_work_size, dims);
+	int c = m->jvp(dims, in, out, work);
+	int ec = c ? code_error(m, c, work, err) : 0;
+	free(work);
 	if (c) {
-		rc = code_error(m, c, err);
+		rc = ec;
 		goto fail;
 	}
 	for (int r = 0; results && r < nr; r++)
@@ -728,9 +763,12 @@ ad_graph *ad_forward(const ad_function *f, ad_tensor *const *inputs, ad_tensor *
 			goto fail;
 		out[r] = results[r]->data;
 	}
-	int c = m->forward(g->dims, in, out, g->saved, NULL);
+	void *work = scratch(m->forward_work_size, g->dims);
+	int c = m->forward(g->dims, in, out, g->saved, work);
+	if (c)
+		code_error(m, c, work, err);
+	free(work);
 	if (c) {
-		code_error(m, c, err);
 		goto fail;
 	}
 	for (int r = 0; r < nr; r++)
@@ -790,9 +828,12 @@ int ad_backward(ad_graph *g, ad_tensor *const *grad_tensors, int retain_graph, a
 		}
 		ng++;
 	}
-	int c = m->backward(g->dims, in, sd, gd, g->saved, NULL);
+	void *work = scratch(m->backward_work_size, g->dims);
+	int c = m->backward(g->dims, in, sd, gd, g->saved, work);
+	int ec = c ? code_error(m, c, work, err) : 0;
+	free(work);
 	if (c) {
-		rc = code_error(m, c, err);
+		rc = ec;
 		goto done;
 	}
 	/* accumulate into each leaf's .grad, in the leaf's own dtype (an

@@ -5,7 +5,8 @@
 # entry of a function with a loop and an if, built by strict cc and by tcc:
 # NAME_jvp and NAME_jvp_work called directly against central differences of
 # NAME and against NAME_vjp (<J v, u> = <v, J^T u>), and ad_jvp over its
-# ad_meta record giving the same numbers.
+# ad_meta record giving the same numbers. Last, an index out of range: the
+# record NAME_work leaves in its scratch memory, and ad_call's message.
 AD=${AD:-$(pwd)/ad-compile}
 BUILD=$(pwd)
 SRC=${srcdir:-$(cd "$(dirname "$0")" && pwd)}
@@ -178,6 +179,59 @@ for cc in "cc -std=c99 -Wall -Wextra -pedantic -Werror" "tcc -Wall -Werror"; do
 		if grep -q '^0 failed$' out; then ok; else bad "$cc: $(grep FAIL out | head -5)"; fi
 	else
 		bad "$cc: the JVP program did not build or run: $(head -5 err) $(head -5 out)"
+	fi
+done
+# ---- an index out of range, ahead of time: the record in the scratch
+# memory given to NAME_work, and the message of ad_call over the meta
+cat >ix.ad <<'AD'
+func f(x: f64[n], ids: i64[k]) -> (y) {
+    y = x[ids] * 2.0
+}
+AD
+expect 0 "$AD" ix.ad -o ix.c
+cat >ix_main.c <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adrt.h"
+#include "ix.h"
+
+int main(void)
+{
+    double x[3] = {1, 2, 3}, y[2];
+    int64_t ids[2] = {2, 7};
+    size_t size = f_work_size(3, 2);
+    void *work = aligned_alloc(64, (size + 63) / 64 * 64);
+    int rc = f_work(3, 2, x, ids, y, work);
+    const ad_index_error *e = work;
+    printf("work %d %d %s %lld %lld\n", rc == AD_ERR_INDEX, size >= sizeof(ad_index_error), e->check,
+           (long long)e->index, (long long)e->bound);
+    free(work);
+    printf("plain %d\n", f(3, 2, x, ids, y) == AD_ERR_INDEX);
+    const ad_meta *metas[1] = {&f_meta};
+    ad_error err;
+    ad_module *m = ad_module_from_meta(metas, 1, &err);
+    ad_tensor *in[2] = {ad_parse_json("[1, 2, 3]", &err), ad_parse_json("[0, -4]", &err)}, *out[1];
+    rc = ad_call(ad_module_function(m, "f", &err), in, out, &err);
+    printf("call %d %s\n", rc == AD_E_VALUE, err.msg);
+    ad_tensor_free(in[0]);
+    ad_tensor_free(in[1]);
+    ad_module_free(m);
+    return 0;
+}
+C
+for cc in "cc -std=c99 -Wall -Wextra -pedantic -Werror" "tcc -Wall -Werror"; do
+	command -v "${cc%% *}" >/dev/null 2>&1 || continue
+	# shellcheck disable=SC2086
+	if $cc -I"$RT" -I. -c ix.c -o ix.o 2>err &&
+		cc -std=c11 -Wall -Wextra -pedantic -Werror $SAN -I"$RT" -I. ix_main.c ix.o -o ix_main "$LIB" -ljansson -lm 2>>err &&
+		./ix_main >out 2>>err; then
+		has out "^work 1 1 'x\[ids\]' at ix.ad:2:11 7 3$"
+		has out "^plain 1$"
+		has out "^call 1 f: the index -4 of 'x\[ids\]' at ix.ad:2:11 is out of range \[0, 3) (AD_ERR_INDEX)$"
+	else
+		bad "$cc: the index program did not build or run: $(head -5 err) $(head -5 out)"
 	fi
 done
 finish

@@ -57,7 +57,9 @@ than those axes; duplicates included; written as JSON integers and read by
 negative axes too, and x[idx], with an index vector or matrix), index by
 run-time scalars (x[i], x[:, i], x[i, j]) and scatter (scatter_add on any
 axis, its values broadcast; segment_sum; one_hot times a value or @ a
-vector). An index is an integer parameter, integer arithmetic on one that
+vector), and a copy of a value bound before is updated in place (u[idx] =
+e and u[idx] += e by an index vector, duplicates included; u[i] = e and
+u[i] += e by a run-time scalar; e broadcast to the part). An index is an integer parameter, integer arithmetic on one that
 stays in range (Python's // and %, minimum, maximum, abs), an element of an
 index vector (by a literal or a run-time scalar), a row of an index matrix,
 max/min/sum % s of an index vector, argmax/argmin of a float parameter (its
@@ -800,6 +802,33 @@ class Gen:
             self.temps.append((name, tuple(shape)))
         return name
 
+    def indexed_update(self, depth):
+        """A copy of a value bound before, updated: u[idx] = e or u[idx] += e
+        with an index vector (duplicates included: the last wins a set, all
+        add up in +=), or u[i] = e or u[i] += e with a run-time scalar (e
+        broadcast to the part); later expressions may use u. Nothing when
+        no value or index fits."""
+        r = self.r
+        tensors = [(n, s) for n, s in self.temps if s]
+        if not tensors:
+            return
+        name, shape = r.choice(tensors)
+        if r.random() < 0.6:
+            n = r.choice(self.dims)
+            ix = self.index_tensor((n,), size(shape[0]))
+            part = (n,) + tuple(shape[1:])
+        else:
+            ix = self.scalar_index(size(shape[0]))
+            part = tuple(shape[1:])
+        if ix is None:
+            return
+        e = self.expr(r.choice(sub_shapes(part)) if r.random() < 0.3 else part, depth - 1)
+        self.count += 1
+        u = "u%d" % self.count
+        self.block.append("%s = %s" % (u, name))
+        self.block.append("%s[%s] %s %s" % (u, ix, r.choice(["=", "+="]), e))
+        self.temps.append((u, tuple(shape)))
+
     # -------------------------------------------------------- control flow
     def control(self):
         """A loop or an if, and (feature "two") an if after it, over values
@@ -1212,6 +1241,8 @@ class Gen:
         for _ in range(r.randint(1, 2)):
             shape = r.choice(pshapes[1:] or [(self.dims[0],)])
             self.bind(self.expr(shape, depth), shape)
+        if self.ints and not loops and r.random() < 0.6:
+            self.indexed_update(depth)
         if loops:
             self.feature = r.choice(["nested", "grad", "checkpoint", "order", "two", None])
             self.control()

@@ -102,5 +102,41 @@ ys = torch.stack(rows)
 g, = torch.autograd.grad((ys ** 2).sum(), kt)
 case("traj", {"x0": 1.3, "k": 0.8}, {"ys": ys.detach(), "g": g.item()}, "ys[t] = s in a loop, differentiated")
 
+# y[idx] = v with an index tensor, by plain Python loops (the last write wins)
+xs, ids, vs, dvs = rand(5, 2), torch.tensor([3, 1, 3, 0, 3]), rand(5, 2), rand(5, 2)
+ms, cs = torch.tensor([[4, 2], [4, 0]]), np.array([5, -1, 2, 7, 0], dtype=np.int32)
+
+
+def set_rows(x, idx, v):
+    y = x.clone()
+    for k in range(len(idx)):
+        y[idx[k]] = v[k]
+    return y
+
+
+xt, vt = xs.clone().requires_grad_(True), vs.clone().requires_grad_(True)
+y = set_rows(xt, ids, vt * vt)
+gx, gv = torch.autograd.grad((torch.sin(y) * y).sum(), [xt, vt], create_graph=True)
+hv, = torch.autograd.grad((gv * gv).sum(), vt)
+t = torch.autograd.functional.jvp(lambda vv: torch.sin(set_rows(xs, ids, vv * vv)), vs, dvs)[1]
+ynp = xs.numpy().copy()
+ynp[ids.numpy()] = vs.numpy() ** 2
+assert np.allclose(ynp, y.detach().numpy())
+z = xs.clone()
+for k in ms.flatten().tolist():
+    z[k] = 3 * xs[0]
+ci = cs.copy()
+for k in ids.tolist():
+    ci[k] = 10 * k
+r = xt.detach().clone()
+for j in range(len(ids)):
+    rows = r[ids].clone()
+    for k in range(len(ids)):
+        r[ids[k]] = rows[k] * vs[j, 0]
+case("setidx", {"x": xs, "idx": ids, "v": vs, "dv": dvs, "m": ms, "c": cs},
+     {"y": y.detach(), "gx": gx.detach(), "gv": gv.detach(), "hv": hv, "t": t, "z": z, "ci": ci, "r": r},
+     "y[idx] = v with duplicates (the last wins), its gradients to second order and a jvp; an index "
+     "matrix; integers; y[idx] = y[idx] * c in a loop")
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
