@@ -646,6 +646,20 @@ static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base, unsign
 		    lf->name, base);
 }
 
+/* A product entry of a function (NAME_vjp, NAME_jvp), with NAME, _work and
+ * _call: the function's parameters, then seeds or tangents (parameters
+ * [from, to)), which may be NULL (ones for seeds, zeros for tangents). */
+static void emit_product(Buf *c, Buf *h, const EmitOptions *o, Func *f, const char *base, const char *suffix,
+                         const char *title, int from, int to, bool tangents)
+{
+	FuncEmit fe = {f,     arena_printf(f->A, "%s_%s", base, suffix),
+	               title, FE_PLAIN | FE_WORK | FE_CALL,
+	               from,  to,
+	               true,  -1,
+	               -1,    tangents};
+	ec_function(c, h, &fe, o);
+}
+
 void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o, const char *srcname)
 {
 	Arena *A = n ? mf[0].opt->A : NULL;
@@ -671,36 +685,25 @@ void emit_module(Buf *c, Buf *h, const ModFunc *mf, int n, const EmitOptions *o,
 			FuncEmit fe = {m->opt, base, NULL, fent, -1, 0, false, -1, -1, false};
 			ec_function(c, h, &fe, o);
 		}
-		if (m->vjp && (ent & AD_ENTRY_VJP)) {
-			const char *title =
+		int np = m->opt->params.len;
+		if (m->vjp && (ent & AD_ENTRY_VJP))
+			emit_product(
+			    c, h, o, m->vjp, base, "vjp",
 			    arena_printf(A,
 			                 "The vector-Jacobian product of %s: its results, and the gradients of\n"
 			                 " * its parameters for the seeds given per result",
-			                 m->opt->name);
-			int np = m->opt->params.len;
-			FuncEmit fv = {m->vjp, arena_printf(A, "%s_vjp", base),
-			               title,  FE_PLAIN | FE_WORK | FE_CALL,
-			               np,     np + m->info.nseeds,
-			               true,   -1,
-			               -1,     false};
-			ec_function(c, h, &fv, o);
-		}
-		if (m->jvp && (ent & AD_ENTRY_JVP)) {
-			const char *title =
+			                 m->opt->name),
+			    np, np + m->info.nseeds, false);
+		if (m->jvp && (ent & AD_ENTRY_JVP))
+			emit_product(
+			    c, h, o, m->jvp, base, "jvp",
 			    arena_printf(A,
 			                 "The Jacobian-vector product of %s: its results, and the tangents of\n"
 			                 " * its float results for the tangents given per parameter",
-			                 m->opt->name);
-			int np = m->opt->params.len;
-			FuncEmit fj = {m->jvp, arena_printf(A, "%s_jvp", base),
-			               title,  FE_PLAIN | FE_WORK | FE_CALL,
-			               np,     np + m->jinfo.ntans,
-			               true,   -1,
-			               -1,     true};
-			ec_function(c, h, &fj, o);
-		}
+			                 m->opt->name),
+			    np, np + m->jinfo.ntans, true);
 		if (m->fwd && (ent & AD_ENTRY_SPLIT)) {
-			int np = m->opt->params.len, nr = m->opt->results.len, seeds_to = np + m->info.nseeds;
+			int nr = m->opt->results.len, seeds_to = np + m->info.nseeds;
 			FuncEmit ff = {m->fwd, arena_printf(A, "%s_fwd", base), NULL, 0, -1, 0, true, nr, -1, false};
 			FuncEmit fb = {
 			    m->bwd, arena_printf(A, "%s_bwd", base), NULL, 0, np, seeds_to, true, -1, seeds_to, false};
