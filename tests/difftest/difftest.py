@@ -334,6 +334,7 @@ class Loop:
     def __init__(self, var, values, sources, carried):
         self.var, self.values, self.sources, self.carried = var, values, sources, carried
         self.breaks = False
+        self.first_temp = 0  # the temps bound before it: self.temps[:first_temp]
 
 
 class Gen:
@@ -989,6 +990,7 @@ class Gen:
             # see branch())
             self.extra = [e for e in self.extra if e in extra or not LOOP_ARITH.search(e[0])]
         self.loops.append(Loop(var, values, sources, carried))
+        self.loops[-1].first_temp = len(self.temps)
         if counter:
             self.block.append("%s = (%s * %d + {%s} + %d) %% %d" % (counter, counter, r.choice([1, 2, 3]), var,
                                                                   r.randint(0, 2), s))
@@ -1071,10 +1073,10 @@ class Gen:
             self.block.append("%s = %s + 0.1 * tanh(mean(%s))" % (c, c, g))
             return
         c, shape = r.choice(typed)
-        e = self.expr(shape, depth)
         others = [(n, s) for n, s in typed if n != c]
-        if others and kind < 0.4:
-            c2 = r.choice(others)[0]
+        c2 = r.choice(others)[0] if others and kind < 0.4 else None
+        e = self.independent_expr(shape, depth, (c, c2))
+        if c2:
             g2 = "l%d_2" % self.count
             self.block.append("%s, %s = grad(sum(square(%s) * %s) + sum(sin(%s)), [%s, %s], create_graph=true)" % (
                 g, g2, c, e, c2, c, c2))
@@ -1087,6 +1089,21 @@ class Gen:
             self.block.append("%s = grad(sum(square(%s) * %s), %s, create_graph=true)" % (g, c, e, c))
         self.temps.append((g, shape))
         self.block.append("%s = %s - 0.1 * tanh(%s)" % (c, c, g))
+
+    def independent_expr(self, shape, depth, wrt):
+        """An expression for the output of a gradient in a loop body with
+        respect to the carried values wrt: one that reads no other carried
+        value and nothing the loops' bodies computed from them, which may
+        depend on wrt by a path outside the body (an earlier iteration), so
+        that the compiler refuses the gradient (rightly: it would see one
+        iteration). "1.0" when a few tries find none."""
+        banned = {n for lp in self.loops for n, _ in lp.carried if n not in wrt}
+        banned |= {n for n, _ in self.temps[self.loops[0].first_temp:]}
+        for _ in range(8):
+            e = self.expr(shape, depth)
+            if not banned & set(re.findall(r"[A-Za-z_]\w*", e)):
+                return e
+        return "1.0"
 
     def branch(self):
         """An if, with else if and else arms or not. In a loop its arms
