@@ -172,6 +172,116 @@ static Val bi_logsumexp(Lower *L, const Builtin *b, const Ast *call, const Ast *
 	return logsumexp(L, call->loc, x, axes, n, keep);
 }
 
+/* var(x, axis, keepdim, unbiased=false): the mean of the squared
+ * deviations from the mean over the axes (all when none), divided by
+ * n - 1 instead of n when unbiased (a NaN at n = 1, as PyTorch); std is its
+ * square root, whose gradient is 0 where the variance is 0 (PyTorch's). */
+static Val bi_var(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	int64_t axes[IR_MAX_RANK];
+	bool keep, unbiased = false;
+	if (x.kind != V_TENSOR || !get_keepdim(L, a[2], &keep) ||
+	    (a[3] && !lw_const_bool(L, a[3], &unbiased, false, "unbiased")))
+		return ERR;
+	if (!x.weak && dtype_is_int(lw_inst(L, x.id)->dt)) {
+		lw_err(L, call->loc, "%s of an integer tensor (%s); convert it with f32(...) or f64(...) first",
+		       b->name, lw_type_str(L, x));
+		return ERR;
+	}
+	int n = reduce_axes(L, x, a[1], axes, b->name);
+	if (n < 0)
+		return ERR;
+	Loc loc = call->loc;
+	Val d = lw_binary(L, loc, OP_sub, x, lw_mean(L, loc, x, axes, n, true), b->name);
+	Val s = reduce(L, OP_sum, lw_binary(L, loc, OP_mul, d, d, b->name), axes, n, keep);
+	Val count = count_of(L, x, axes, n);
+	if (unbiased)
+		count = lw_binary(L, loc, OP_sub, count, lw_scalar(L, 1), b->name);
+	Val v = lw_binary(L, loc, OP_div, s, count, b->name);
+	if (b->op != OP_sqrt)
+		return v;
+	/* std: sqrt(v), with the gradient 0 where v = 0 (PyTorch masks it),
+	 * not inf * 0: the square root of 1 there, and a where around it */
+	Func *f = L->f;
+	const Inst *vi = lw_inst(L, v.id);
+	int zero = ir_binary(f, OP_eq, v.id, ir_fill(f, vi->dt, 0.0, vi->rank, vi->shape));
+	int safe = ir_where(f, zero, ir_fill(f, vi->dt, 1.0, vi->rank, vi->shape), v.id);
+	return lw_tensor(ir_where(f, zero, ir_fill(f, vi->dt, 0.0, vi->rank, vi->shape), ir_unary(f, OP_sqrt, safe)),
+	                 v.weak);
+}
+
+/* clip(x, lo, hi): min(max(x, lo), hi) with PyTorch's gradient, 1 inside
+ * and at the bounds, 0 outside (where(x < lo, lo, x), then where(m > hi,
+ * hi, m)); the bounds are not differentiated, and lo > hi gives hi. */
+static Val bi_clip(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]), lo = lw_want(L, a[1]), hi = lw_want(L, a[2]);
+	if (x.kind != V_TENSOR || lo.kind != V_TENSOR || hi.kind != V_TENSOR)
+		return ERR;
+	Loc loc = call->loc;
+	lo = lw_tensor(ir_unary(L->f, OP_detach, lo.id), lo.weak);
+	hi = lw_tensor(ir_unary(L->f, OP_detach, hi.id), hi.weak);
+	Val low[3] = {lw_binary(L, loc, OP_lt, x, lo, b->name), lo, x};
+	Val m = lw_elementwise(L, loc, OP_where, low, 3, b->name);
+	if (m.kind != V_TENSOR)
+		return ERR;
+	Val high[3] = {lw_binary(L, loc, OP_gt, m, hi, b->name), hi, m};
+	return lw_elementwise(L, loc, OP_where, high, 3, b->name);
+}
+
+/* pad(x, [[before, after], ...], value=0): x inside a tensor of `value`,
+ * one pair of non-negative widths (integers or dimensions) per axis, as
+ * NumPy's and PyTorch's constant padding. Placed by an unslice (whose
+ * adjoint slices the gradient back out), and `value` where a mask of the
+ * placed elements is 0. */
+static Val bi_pad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	(void)b;
+	Val x = lw_want(L, a[0]);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	const Inst *in = lw_inst(L, x.id);
+	const Ast *w = a[1];
+	if (w->kind != AST_LIST || w->list.n != in->rank) {
+		lw_err(L, w->loc, "pad takes one [before, after] pair per axis of %s (%d), not '%s'", lw_type_str(L, x),
+		       in->rank, lw_text_of(L, w));
+		return ERR;
+	}
+	const Dim *starts[IR_MAX_RANK], *full[IR_MAX_RANK];
+	int64_t steps[IR_MAX_RANK];
+	bool any = false;
+	for (int k = 0; k < in->rank; k++) {
+		const Ast *pair = w->list.items[k];
+		const Dim *wk[IR_MAX_RANK];
+		if (pair->kind != AST_LIST || pair->list.n != 2) {
+			lw_err(L, pair->loc, "pad's widths for axis %d are a pair [before, after], not '%s'", k,
+			       lw_text_of(L, pair));
+			return ERR;
+		}
+		if (lw_shape_list(L, pair, wk, false, "pad's widths") != 2)
+			return ERR;
+		int64_t c0, c1;
+		any = any || !dim_is_const(wk[0], &c0) || c0 != 0 || !dim_is_const(wk[1], &c1) || c1 != 0;
+		starts[k] = wk[0];
+		steps[k] = 1;
+		full[k] = dim_add(L->dc, dim_add(L->dc, wk[0], in->shape[k]), wk[1]);
+	}
+	double value = 0;
+	bool is_int;
+	if (a[2] && !lw_const_num(L, a[2], &value, &is_int, true))
+		return ERR;
+	if (!any)
+		return lw_tensor(ir_unary(L->f, OP_copy, x.id), x.weak);
+	if (!lw_check_size(L, call->loc, in->rank, full))
+		return ERR;
+	int placed = ir_unslice(L->f, x.id, starts, steps, in->rank, full);
+	if (value == 0 && !signbit(value))
+		return lw_tensor(placed, x.weak);
+	int mask = ir_unslice(L->f, ir_fill(L->f, in->dt, 1.0, in->rank, in->shape), starts, steps, in->rank, full);
+	return lw_tensor(ir_where(L->f, mask, placed, ir_fill(L->f, in->dt, value, in->rank, full)), x.weak);
+}
+
 /* ---------------------------------------------------------------- gather and scatter */
 
 static bool get_dtype(Lower *L, const Ast *a, DType *dt);
@@ -877,6 +987,10 @@ static const Builtin builtins[] = {
     {"argmin", {"x", "axis", "keepdim"}, 1, bi_reduce, OP_argmin, 0},
     {"mean", {"x", "axis", "keepdim"}, 1, bi_mean, OP_sum, 0},
     {"logsumexp", {"x", "axis", "keepdim"}, 1, bi_logsumexp, OP_sum, 0},
+    {"var", {"x", "axis", "keepdim", "unbiased"}, 1, bi_var, OP_sum, 0},
+    {"std", {"x", "axis", "keepdim", "unbiased"}, 1, bi_var, OP_sqrt, 0},
+    {"clip", {"x", "lo", "hi"}, 3, bi_clip, OP_where, 0},
+    {"pad", {"x", "widths", "value"}, 2, bi_pad, OP_unslice, 0},
     {"matmul", {"x", "y"}, 2, bi_matmul, OP_matmul, 0},
     {"transpose", {"x", "perm"}, 1, bi_transpose, OP_transpose, 0},
     {"dot", {"x", "y"}, 2, bi_dot, OP_matmul, 0},

@@ -24,7 +24,7 @@ for t in "$@"; do
 		i=0
 		for f in "$src"/samples/*.ad "$src"/bench/*.ad "$src"/tests/adjoint/*.ad "$src"/tests/diag/*.ad \
 			"$src"/tests/ir/*.ad "$src"/tests/emit/*.ad "$src"/tests/acceptance/*.ad "$src"/tests/loops/*.ad "$src"/tests/ints/*.ad \
-			"$src"/tests/jac/*.ad "$src"/tests/index/*.ad "$src"/tests/fuzz/seeds/*.ad; do
+			"$src"/tests/jac/*.ad "$src"/tests/index/*.ad "$src"/tests/prims/*.ad "$src"/tests/fuzz/seeds/*.ad; do
 			[ -f "$f" ] && cp "$f" "$seeds/$i.ad" && i=$((i + 1))
 		done
 		dict="-dict=$src/tests/fuzz/ad.dict"

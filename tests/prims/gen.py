@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""Generate tests/prims/cases.json: the functions of prims.ad against
+PyTorch float64 (torch.var, torch.std, torch.clamp, torch.nn.functional.pad,
+and autograd to second order), independently of ad-compile. Run by a
+developer when the cases change:
+    /usr/bin/python3 tests/prims/gen.py > tests/prims/cases.json"""
+import json
+
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+gen = torch.Generator().manual_seed(13)
+cases = []
+
+
+def rand(*shape):
+    return torch.rand(*shape, generator=gen) * 2 - 1
+
+
+def case(func, inputs, expect, about):
+    cases.append({"file": "prims.ad", "func": func, "about": about, "atol": 1e-12, "rtol": 1e-10,
+                  "inputs": {k: v.tolist() for k, v in inputs.items()},
+                  "expect": {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in expect.items()}})
+
+
+for x in (rand(2, 3), torch.tensor([[0.5, 0.5, 0.5], [1.0, -1.0, 2.0]])):
+    xt = x.clone().requires_grad_(True)
+    g, = torch.autograd.grad((xt.std(1, unbiased=False) * torch.tensor([1.0, 2.0])).sum()
+                             + xt.var(unbiased=False) * 3.0, xt, create_graph=True)
+    h, = torch.autograd.grad((g * g).sum(), xt)
+    case("spread", {"x": x}, {"v": x.var(1, unbiased=False), "s": x.std(unbiased=False).item(),
+                              "u": x.var(0, keepdim=True, unbiased=True), "w": x.std(unbiased=True).item(),
+                              "g": g.detach(), "h": h},
+         "var and std (biased, unbiased, by axis, kept) and their gradients to second order%s"
+         % (" (a row of zero variance: std's gradient is 0 there, as PyTorch's)" if x[0, 0] == 0.5 else ""))
+
+for x, hi in ((torch.tensor([[0.1, -0.9, 0.5], [2.0, 0.3, -0.25]]), torch.tensor([0.2, 0.5, 1.0])),
+              (rand(3, 3), rand(3))):
+    xt = x.clone().requires_grad_(True)
+    b = torch.clamp(xt, min=torch.tensor(-0.25), max=hi)
+    g, = torch.autograd.grad((torch.clamp(xt ** 3, -0.5, 0.5) * xt).sum() + (b * b).sum(), xt, create_graph=True)
+    h, = torch.autograd.grad((g * xt).sum(), xt)
+    case("clamp", {"x": x, "hi": hi},
+         {"a": torch.clamp(x, -0.5, 0.5), "b": b.detach(), "c": torch.clamp(x, 1.0, -1.0),
+          "g": g.detach(), "h": h},
+         "clip by constants (values at the bounds included) and by a broadcast tensor, lo > hi; gradients "
+         "to second order")
+
+for n in (2, 3):
+    x = rand(n, 2)
+    xt = x.clone().requires_grad_(True)
+    g, = torch.autograd.grad((F.pad(xt, (0, 2, 1, 1), value=3.0) ** 3).sum(), xt, create_graph=True)
+    h, = torch.autograd.grad((g * torch.sin(xt)).sum(), xt)
+    case("padded", {"x": x}, {"p": F.pad(x, (2, 1, 1, 0)), "q": F.pad(x, (1, 1, 0, 0), value=-2.5),
+                              "r": F.pad(x, (0, 0, n, 1)), "g": g.detach(), "h": h},
+         "pad with zeros, a value and a symbolic width (n = %d); gradients to second order" % n)
+
+json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
+print()
