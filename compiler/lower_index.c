@@ -325,6 +325,10 @@ Val lw_do_update(Lower *L, const Ast *e)
 	}
 	if (ix->list.items[0]->kind == AST_SLICE)
 		return update_rows(L, e, y, v, add);
+	/* trailing whole axes, y[i, :] = v, are the axes after the indices */
+	for (const Ast *last;
+	     n > 1 && (last = ix->list.items[n - 1])->kind == AST_SLICE && !last->a && !last->b && !last->c;)
+		n--;
 	DimCtx *dc = L->dc;
 	/* the indices, and where each row lies in y with its first n axes as one */
 	int p = -1;

@@ -138,5 +138,15 @@ case("setidx", {"x": xs, "idx": ids, "v": vs, "dv": dvs, "m": ms, "c": cs},
      "y[idx] = v with duplicates (the last wins), its gradients to second order and a jvp; an index "
      "matrix; integers; y[idx] = y[idx] * c in a loop")
 
+xw, idw = rand(3, 2), torch.tensor([2, 2])
+for iw in (0, 1):
+    xt = xw.clone().requires_grad_(True)
+    y = xt.clone()
+    y[iw, :] = torch.tensor([7.0, 8.0])
+    z = xt.index_add(0, idw, xt[0].expand(2, 2))
+    g, = torch.autograd.grad((y * y).sum() + (z ** 3).sum(), xt)
+    case("whole", {"x": xw, "i": iw, "idx": idw}, {"y": y.detach(), "z": z.detach(), "g": g},
+         "y[i, :] = v and y[idx, :] += v (duplicates add; i = %d), and the gradient" % iw)
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
