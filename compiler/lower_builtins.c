@@ -282,6 +282,115 @@ static Val bi_pad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	return lw_tensor(ir_where(L->f, mask, placed, ir_fill(L->f, in->dt, value, in->rank, full)), x.weak);
 }
 
+/* ---------------------------------------------------------------- triangles and diagonals */
+
+/* A matrix argument of tril, triu, trace or diag: rank 2 or more (the last
+ * two axes; the others are a batch); -1 after an error. */
+static int matrix_arg(Lower *L, const Builtin *b, const Ast *call, Val x)
+{
+	if (x.kind != V_TENSOR)
+		return -1;
+	if (lw_inst(L, x.id)->rank < 2) {
+		lw_err(L, call->loc, "%s takes a matrix (or a batch of them), not %s", b->name, lw_type_str(L, x));
+		return -1;
+	}
+	return lw_strong(L, x);
+}
+
+/* tril(A, k=0), triu(A, k=0): A where the column j and the row i of the
+ * last two axes have j - i <= k (tril) or j - i >= k (triu), zeros
+ * elsewhere (NumPy's and PyTorch's). */
+static Val bi_tri(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	int A = matrix_arg(L, b, call, x);
+	int64_t k = 0;
+	if (A < 0 || (a[1] && !lw_const_int(L, a[1], &k, "the diagonal k")))
+		return ERR;
+	Func *f = L->f;
+	const Inst *in = lw_inst(L, A);
+	int r = in->rank;
+	const Dim *one = dim_const(L->dc, 1), *n = in->shape[r - 2], *m = in->shape[r - 1];
+	const Dim *mat[2] = {n, m}, *col[2] = {n, one}, *row[2] = {one, m};
+	int i = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, n, 0, 1, 0, false), 2, col), 2, mat);
+	int j = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, m, 0, 1, 0, false), 2, row), 2, mat);
+	int d = ir_binary(f, OP_sub, j, i), kk = ir_broadcast_to(f, ir_scalar(f, DT_I64, (double)k), 2, mat);
+	int keep = ir_binary(f, b->op, d, kk); /* OP_le: tril; OP_ge: triu */
+	int mask = ir_broadcast_to(f, ir_cast(f, keep, in->dt), r, in->shape);
+	return lw_tensor(ir_where(f, mask, A, ir_fill(f, in->dt, 0.0, r, in->shape)), x.weak);
+}
+
+/* The diagonal of the last two axes of A ([..., n, m] to [..., min(n, m)]):
+ * A's last two axes as one of n * m, taken at i * (m + 1). -1 after an
+ * error. */
+static int diagonal(Lower *L, const Ast *call, const char *what, int A)
+{
+	Func *f = L->f;
+	DimCtx *dc = L->dc;
+	const Inst *in = lw_inst(L, A);
+	int r = in->rank;
+	const Dim *n = in->shape[r - 2], *m = in->shape[r - 1], *len = n;
+	int64_t nv, mv;
+	if (dim_is_const(n, &nv) && dim_is_const(m, &mv))
+		len = dim_const(dc, nv < mv ? nv : mv);
+	else if (n != m) {
+		lw_err(L, call->loc,
+		       "%s of %s: the diagonal of a matrix whose sizes are not both known takes a square one", what,
+		       lw_type_str(L, lw_tensor(A, false)));
+		return -1;
+	}
+	const Dim *flat[IR_MAX_RANK];
+	for (int k = 0; k < r - 2; k++)
+		flat[k] = in->shape[k];
+	flat[r - 2] = dim_mul(dc, n, m);
+	int rows = ir_reshape(f, A, r - 1, flat);
+	const Dim *lens[1] = {len};
+	int at = ir_binary(f, OP_mul, ir_iota(f, DT_I64, len, 0, 1, 0, false),
+	                   ir_broadcast_to(f, ir_dimval(f, DT_I64, dim_add(dc, m, dim_const(dc, 1))), 1, lens));
+	return ir_gather(f, rows, at, r - 2);
+}
+
+/* trace(A): the sum of the diagonal of the last two axes. */
+static Val bi_trace(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	int A = matrix_arg(L, b, call, x), d;
+	if (A < 0 || (d = diagonal(L, call, b->name, A)) < 0)
+		return ERR;
+	int64_t last = lw_inst(L, d)->rank - 1;
+	return reduce(L, OP_sum, lw_tensor(d, x.weak), &last, 1, false);
+}
+
+/* diag(x): a vector to the matrix with it on the diagonal, a matrix (or a
+ * batch) to its diagonal, as torch.diag and torch.diagonal do. */
+static Val bi_diag(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	const Inst *in = lw_inst(L, x.id);
+	if (in->rank >= 2) {
+		int d = diagonal(L, call, b->name, lw_strong(L, x));
+		return d < 0 ? ERR : lw_tensor(d, x.weak);
+	}
+	if (in->rank != 1) {
+		lw_err(L, call->loc, "diag takes a vector or a matrix, not %s", lw_type_str(L, x));
+		return ERR;
+	}
+	Func *f = L->f;
+	int v = lw_strong(L, x);
+	const Dim *n = in->shape[0], *one = dim_const(L->dc, 1), *mat[2] = {n, n}, *col[2] = {n, one},
+	          *row[2] = {one, n};
+	if (!lw_check_size(L, call->loc, 2, mat))
+		return ERR;
+	int i = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, n, 0, 1, 0, false), 2, col), 2, mat);
+	int j = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, n, 0, 1, 0, false), 2, row), 2, mat);
+	DType dt = lw_inst(L, v)->dt;
+	int on = ir_cast(f, ir_binary(f, OP_eq, i, j), dt);
+	return lw_tensor(
+	    ir_where(f, on, ir_broadcast(f, ir_reshape(f, v, 2, row), 2, mat), ir_fill(f, dt, 0.0, 2, mat)), x.weak);
+}
+
 /* ---------------------------------------------------------------- gather and scatter */
 
 static bool get_dtype(Lower *L, const Ast *a, DType *dt);
@@ -991,6 +1100,10 @@ static const Builtin builtins[] = {
     {"std", {"x", "axis", "keepdim", "unbiased"}, 1, bi_var, OP_sqrt, 0},
     {"clip", {"x", "lo", "hi"}, 3, bi_clip, OP_where, 0},
     {"pad", {"x", "widths", "value"}, 2, bi_pad, OP_unslice, 0},
+    {"tril", {"x", "k"}, 1, bi_tri, OP_le, 0},
+    {"triu", {"x", "k"}, 1, bi_tri, OP_ge, 0},
+    {"trace", {"x"}, 1, bi_trace, OP_sum, 0},
+    {"diag", {"x"}, 1, bi_diag, OP_where, 0},
     {"matmul", {"x", "y"}, 2, bi_matmul, OP_matmul, 0},
     {"transpose", {"x", "perm"}, 1, bi_transpose, OP_transpose, 0},
     {"dot", {"x", "y"}, 2, bi_dot, OP_matmul, 0},

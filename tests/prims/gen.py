@@ -56,5 +56,18 @@ for n in (2, 3):
                               "r": F.pad(x, (0, 0, n, 1)), "g": g.detach(), "h": h},
          "pad with zeros, a value and a symbolic width (n = %d); gradients to second order" % n)
 
+for n in (3, 2):
+    A, v, B = rand(2, 3, 3), rand(n), rand(2, 4)
+    At, vt = A.clone().requires_grad_(True), v.clone().requires_grad_(True)
+    tr = torch.diagonal(At, dim1=-2, dim2=-1).sum(-1)
+    g, = torch.autograd.grad((torch.tril(At, -1) ** 3).sum() + (tr ** 3).sum() + (torch.triu(At, 2) * At).sum()
+                             + (torch.diag(At[0]) * torch.sin(At[1, 0])).sum(), At, create_graph=True)
+    hA, hv = torch.autograd.grad((g * torch.cos(At)).sum() + (torch.diag(vt) ** 2).sum(), [At, vt])
+    case("tri", {"A": A, "v": v, "B": B},
+         {"l": torch.tril(A), "u": torch.triu(A, 1), "t": torch.diagonal(A, dim1=-2, dim2=-1).sum(-1),
+          "d": torch.diagonal(A, dim1=-2, dim2=-1), "D": torch.diag(v), "e": torch.diagonal(B),
+          "g": g.detach(), "hA": hA, "hv": hv},
+         "tril, triu, trace, diag (batched; a vector of %d; a wide matrix), to second order" % n)
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
