@@ -391,6 +391,214 @@ static Val bi_diag(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	    ir_where(f, on, ir_broadcast(f, ir_reshape(f, v, 2, row), 2, mat), ir_fill(f, dt, 0.0, 2, mat)), x.weak);
 }
 
+/* ---------------------------------------------------------------- convolutions and pooling */
+
+/* An int or one per spatial axis (stride, padding, dilation, a pool's
+ * kernel) into out[nsp]: constants of at least `min`; `def` when absent. */
+static bool spatial_arg(Lower *L, const Builtin *b, const Ast *e, const char *what, int nsp, int64_t min, int64_t def,
+                        int64_t *out)
+{
+	for (int k = 0; k < nsp; k++)
+		out[k] = def;
+	if (!e || e->kind == AST_NONE)
+		return true;
+	int n = e->kind == AST_LIST ? e->list.n : 1;
+	if (e->kind == AST_LIST && n != nsp) {
+		lw_err(L, e->loc, "%s's %s takes an integer or %d of them, not '%s'", b->name, what, nsp,
+		       lw_text_of(L, e));
+		return false;
+	}
+	for (int k = 0; k < nsp; k++) {
+		const Ast *it = e->kind == AST_LIST ? e->list.items[k] : e;
+		if (!lw_const_int(L, it, &out[k], what))
+			return false;
+		if (out[k] < min) {
+			lw_err(L, it->loc, "%s's %s must be at least %lld, not %lld", b->name, what, (long long)min,
+			       (long long)out[k]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The constant size of axis k of x, or -1 after an error naming it. */
+static int64_t const_axis(Lower *L, const Builtin *b, Loc loc, int x, int k, const char *what)
+{
+	int64_t v;
+	if (dim_is_const(lw_inst(L, x)->shape[k], &v))
+		return v;
+	lw_err(L, loc, "%s needs a constant %s (for now); %s has a symbolic one", b->name, what,
+	       lw_type_str(L, lw_tensor(x, false)));
+	return -1;
+}
+
+/* The windows of x along axis `axis` (of constant size n): x with that axis
+ * replaced by [out, k], element [i, j] at i * stride + j * dilation (a take
+ * by a constant index matrix, so its gradient is a scatter-add); out is
+ * floor((n - dilation * (k - 1) - 1) / stride) + 1, -1 (after an error) when
+ * no window fits. */
+static int windows(Lower *L, const Builtin *b, Loc loc, int x, int axis, int64_t n, int64_t k, int64_t stride,
+                   int64_t dilation, int64_t *out)
+{
+	Func *f = L->f;
+	int64_t span = dilation * (k - 1) + 1;
+	if (n < span) {
+		lw_err(L, loc, "%s: the window (%lld with dilation) does not fit the input's %lld along axis %d",
+		       b->name, (long long)span, (long long)n, axis);
+		return -1;
+	}
+	*out = (n - span) / stride + 1;
+	const Dim *o = dim_const(L->dc, *out), *kk = dim_const(L->dc, k), *one = dim_const(L->dc, 1);
+	const Dim *mat[2] = {o, kk}, *col[2] = {o, one}, *row[2] = {one, kk};
+	int i = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, o, 0, (double)stride, 0, false), 2, col), 2, mat);
+	int j = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, kk, 0, (double)dilation, 0, false), 2, row), 2, mat);
+	return ir_gather(f, x, ir_binary(f, OP_add, i, j), axis);
+}
+
+/* x with `before[k]` = `after[k]` = pads[k] zeros around its last nsp axes. */
+static int zero_pad(Lower *L, int x, int nsp, const int64_t *pads)
+{
+	const Inst *in = lw_inst(L, x);
+	const Dim *starts[IR_MAX_RANK], *full[IR_MAX_RANK];
+	int64_t steps[IR_MAX_RANK];
+	bool any = false;
+	for (int k = 0; k < in->rank; k++) {
+		int64_t p = k >= in->rank - nsp ? pads[k - (in->rank - nsp)] : 0;
+		any = any || p;
+		starts[k] = dim_const(L->dc, p);
+		steps[k] = 1;
+		full[k] = dim_add(L->dc, in->shape[k], dim_const(L->dc, 2 * p));
+	}
+	return any ? ir_unslice(L->f, x, starts, steps, in->rank, full) : x;
+}
+
+/* conv1d(x, w, stride=1, padding=0, dilation=1), conv2d(...): PyTorch's
+ * cross-correlation, x [N, C, L] or [N, C, H, W], w [O, C, K] or [O, C, KH,
+ * KW], no groups, no bias: the windows of the padded x (takes by constant
+ * index matrices, an im2col in the scratch memory) times w as one matrix
+ * product [N * L', C * K] x [C * K, O]. Composites of takes, transposes,
+ * reshapes and a product, so they differentiate to any order. */
+static Val bi_conv(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	int nsp = (int)b->arg, r = nsp + 2; /* spatial axes */
+	Val xv = lw_want(L, a[0]), wv = lw_want(L, a[1]);
+	if (xv.kind != V_TENSOR || wv.kind != V_TENSOR)
+		return ERR;
+	Val pair[2] = {xv, wv};
+	DType dt;
+	if (!lw_unify(L, call->loc, pair, 2, b->name, &dt))
+		return ERR;
+	if (dtype_is_int(dt)) {
+		lw_err(L, call->loc, "%s takes floats, not %s", b->name, lw_type_str(L, pair[0]));
+		return ERR;
+	}
+	int x = lw_strong(L, pair[0]), w = lw_strong(L, pair[1]);
+	const Inst *xi = lw_inst(L, x), *wi = lw_inst(L, w);
+	if (xi->rank != r || wi->rank != r) {
+		lw_err(L, call->loc, "%s takes x of rank %d ([N, C, %s]) and w of rank %d ([O, C, %s]), not %s and %s",
+		       b->name, r, nsp == 1 ? "L" : "H, W", r, nsp == 1 ? "K" : "KH, KW", lw_type_str(L, pair[0]),
+		       lw_type_str(L, pair[1]));
+		return ERR;
+	}
+	if (xi->shape[1] != wi->shape[1]) {
+		Buf cx, cw;
+		buf_init(&cx, L->A);
+		buf_init(&cw, L->A);
+		dim_print(&cx, xi->shape[1]);
+		dim_print(&cw, wi->shape[1]);
+		lw_err(L, call->loc, "%s: x has %s channels (axis 1 of %s) but w takes %s (axis 1 of %s)", b->name,
+		       buf_finish(&cx, L->A), lw_type_str(L, pair[0]), buf_finish(&cw, L->A), lw_type_str(L, pair[1]));
+		return ERR;
+	}
+	int64_t stride[2], padding[2], dilation[2], n[2], k[2], out[2];
+	if (!spatial_arg(L, b, a[2], "stride", nsp, 1, 1, stride) ||
+	    !spatial_arg(L, b, a[3], "padding", nsp, 0, 0, padding) ||
+	    !spatial_arg(L, b, a[4], "dilation", nsp, 1, 1, dilation))
+		return ERR;
+	for (int s = 0; s < nsp; s++)
+		if ((n[s] = const_axis(L, b, call->loc, x, 2 + s, "spatial size")) < 0 ||
+		    (k[s] = const_axis(L, b, call->loc, w, 2 + s, "kernel size")) < 0)
+			return ERR;
+	Func *f = L->f;
+	DimCtx *dc = L->dc;
+	int cols = zero_pad(L, x, nsp, padding);
+	/* [N, C, L', K] or [N, C, H', KH, W', KW] */
+	for (int s = nsp - 1; s >= 0; s--)
+		if ((cols = windows(L, b, call->loc, cols, 2 + s, n[s] + 2 * padding[s], k[s], stride[s], dilation[s],
+		                    &out[s])) < 0)
+			return ERR;
+	static const int64_t perm1[] = {0, 2, 1, 3}, perm2[] = {0, 2, 4, 1, 3, 5};
+	cols = ir_transpose(f, cols, nsp == 1 ? perm1 : perm2); /* [N, L', C, K] or [N, H', W', C, KH, KW] */
+	const Dim *N = xi->shape[0], *C = xi->shape[1], *O = wi->shape[0];
+	const Dim *rows = N, *inner = C;
+	for (int s = 0; s < nsp; s++) {
+		rows = dim_mul(dc, rows, dim_const(dc, out[s]));
+		inner = dim_mul(dc, inner, dim_const(dc, k[s]));
+	}
+	const Dim *cshape[2] = {rows, inner}, *wshape[2] = {O, inner};
+	int prod = ir_matmul(f, ir_reshape(f, cols, 2, cshape), ir_reshape(f, w, 2, wshape), false, true);
+	const Dim *yshape[4] = {N}, *res[4] = {N, O};
+	for (int s = 0; s < nsp; s++)
+		yshape[1 + s] = res[2 + s] = dim_const(dc, out[s]);
+	yshape[1 + nsp] = O;
+	if (!lw_check_size(L, call->loc, r, res))
+		return ERR;
+	static const int64_t back1[] = {0, 2, 1}, back2[] = {0, 3, 1, 2};
+	int y = ir_transpose(f, ir_reshape(f, prod, r, yshape), nsp == 1 ? back1 : back2);
+	return lw_tensor(y, pair[0].weak && pair[1].weak);
+}
+
+/* max_pool2d(x, k, stride=k), avg_pool2d(x, k, stride=k): over the windows
+ * of the last two axes of x [N, C, H, W], no padding, the output size
+ * floored (PyTorch's). The maximum is the window's element at its first
+ * argmax, picked by a one-hot, so the first of tied maxima takes the
+ * gradient, as in PyTorch. */
+static Val bi_pool(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val xv = lw_want(L, a[0]);
+	if (xv.kind != V_TENSOR)
+		return ERR;
+	int x = lw_strong(L, xv);
+	const Inst *xi = lw_inst(L, x);
+	if (xi->rank != 4 || dtype_is_int(xi->dt)) {
+		lw_err(L, call->loc, "%s takes floats of rank 4 ([N, C, H, W]), not %s", b->name, lw_type_str(L, xv));
+		return ERR;
+	}
+	int64_t k[2], stride[2], n[2], out[2];
+	if (!spatial_arg(L, b, a[1], "kernel size", 2, 1, 1, k))
+		return ERR;
+	if (!a[1] || a[1]->kind == AST_NONE) {
+		lw_err(L, call->loc, "%s needs its kernel size", b->name);
+		return ERR;
+	}
+	if (!spatial_arg(L, b, a[2], "stride", 2, 1, 0, stride))
+		return ERR;
+	for (int s = 0; s < 2; s++) {
+		if (!stride[s])
+			stride[s] = k[s];
+		if ((n[s] = const_axis(L, b, call->loc, x, 2 + s, "spatial size")) < 0)
+			return ERR;
+	}
+	Func *f = L->f;
+	DimCtx *dc = L->dc;
+	int win = x;
+	for (int s = 1; s >= 0; s--)
+		if ((win = windows(L, b, call->loc, win, 2 + s, n[s], k[s], stride[s], 1, &out[s])) < 0)
+			return ERR;
+	static const int64_t perm[] = {0, 1, 2, 4, 3, 5}; /* [N, C, H', W', KH, KW] */
+	const Dim *shape[5] = {xi->shape[0], xi->shape[1], dim_const(dc, out[0]), dim_const(dc, out[1]),
+	                       dim_const(dc, k[0] * k[1])};
+	win = ir_reshape(f, ir_transpose(f, win, perm), 5, shape);
+	int64_t last = 4;
+	if (b->op == OP_sum)
+		return lw_mean(L, call->loc, lw_tensor(win, xv.weak), &last, 1, false);
+	const Dim *one = dim_const(dc, 1), *col[5] = {shape[0], shape[1], shape[2], shape[3], one};
+	int at = ir_broadcast(f, ir_reshape(f, ir_reduce(f, OP_argmax, win, &last, 1), 5, col), 5, shape);
+	int pos = ir_broadcast_to(f, ir_iota(f, DT_I64, shape[4], 0, 1, 0, false), 5, shape);
+	int pick = ir_where(f, ir_binary(f, OP_eq, at, pos), win, ir_fill(f, xi->dt, 0.0, 5, shape));
+	return lw_tensor(ir_reduce(f, OP_sum, pick, &last, 1), xv.weak);
+}
+
 /* ---------------------------------------------------------------- gather and scatter */
 
 static bool get_dtype(Lower *L, const Ast *a, DType *dt);
@@ -1104,6 +1312,10 @@ static const Builtin builtins[] = {
     {"triu", {"x", "k"}, 1, bi_tri, OP_ge, 0},
     {"trace", {"x"}, 1, bi_trace, OP_sum, 0},
     {"diag", {"x"}, 1, bi_diag, OP_where, 0},
+    {"conv1d", {"x", "w", "stride", "padding", "dilation"}, 2, bi_conv, OP_matmul, 1},
+    {"conv2d", {"x", "w", "stride", "padding", "dilation"}, 2, bi_conv, OP_matmul, 2},
+    {"max_pool2d", {"x", "kernel_size", "stride"}, 2, bi_pool, OP_max, 0},
+    {"avg_pool2d", {"x", "kernel_size", "stride"}, 2, bi_pool, OP_sum, 0},
     {"matmul", {"x", "y"}, 2, bi_matmul, OP_matmul, 0},
     {"transpose", {"x", "perm"}, 1, bi_transpose, OP_transpose, 0},
     {"dot", {"x", "y"}, 2, bi_dot, OP_matmul, 0},

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Generate tests/prims/cases.json: the functions of prims.ad against
-PyTorch float64 (torch.var, torch.std, torch.clamp, torch.nn.functional.pad,
+PyTorch float64 (torch.var, torch.std, torch.clamp, torch.nn.functional.pad, tril, triu,
+diagonal, conv1d, conv2d, max_pool2d, avg_pool2d,
 and autograd to second order), independently of ad-compile. Run by a
 developer when the cases change:
     /usr/bin/python3 tests/prims/gen.py > tests/prims/cases.json"""
@@ -68,6 +69,27 @@ for n in (3, 2):
           "d": torch.diagonal(A, dim1=-2, dim2=-1), "D": torch.diag(v), "e": torch.diagonal(B),
           "g": g.detach(), "hA": hA, "hv": hv},
          "tril, triu, trace, diag (batched; a vector of %d; a wide matrix), to second order" % n)
+
+for n in (1, 2):
+    x, w, X, W = rand(n, 2, 7), rand(3, 2, 3), rand(n, 2, 5, 6), rand(2, 2, 2, 3)
+    xt, wt, Xt, Wt = (t.clone().requires_grad_(True) for t in (x, w, X, W))
+    gx, gw = torch.autograd.grad(torch.tanh(F.conv1d(xt, wt, padding=2)).sum(), [xt, wt], create_graph=True)
+    gX, gW = torch.autograd.grad(torch.sin(F.conv2d(Xt, Wt, padding=1)).sum()
+                                 + (F.max_pool2d(Xt, (2, 3), stride=(1, 2)) ** 3).sum(), [Xt, Wt], create_graph=True)
+    h, = torch.autograd.grad((gX * gX).sum() + (gw * gw).sum(), Xt, allow_unused=True)
+    case("conv", {"x": x, "w": w, "X": X, "W": W},
+         {"y": F.conv1d(x, w), "y2": F.conv1d(x, w, stride=2, padding=1, dilation=2), "Y": F.conv2d(X, W),
+          "Y2": F.conv2d(X, W, stride=(2, 1), padding=(1, 0), dilation=(1, 2)), "m": F.max_pool2d(X, 2),
+          "av": F.avg_pool2d(X, (2, 3), stride=1), "gx": gx.detach(), "gw": gw.detach(), "gX": gX.detach(),
+          "gW": gW.detach(), "h": h},
+         "conv1d, conv2d (stride, padding, dilation), max_pool2d, avg_pool2d (batch %d) and their gradients "
+         "to second order" % n)
+
+X = torch.tensor([[[[1.0, 3.0, 2.0, 2.0], [3.0, 0.0, 2.0, 1.0]]]])
+Xt = X.clone().requires_grad_(True)
+m = F.max_pool2d(Xt, 2)
+g, = torch.autograd.grad((m * torch.tensor([[[[1.0, 2.0]]]])).sum(), Xt)
+case("ties", {"X": X}, {"m": m.detach(), "g": g}, "max_pool2d with tied maxima: the first takes the gradient")
 
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
