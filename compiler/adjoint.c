@@ -419,6 +419,29 @@ static void r_sum(Func *f, int v, int g, const bool *act, int *c)
 	c[0] = expand(f, g, v);
 }
 
+/* g reversed along one axis (a slice with step -1). */
+static int flip_axis(Func *f, int g, int axis)
+{
+	const Inst *gi = ir_inst(f, g);
+	const Dim *starts[IR_MAX_RANK], *lens[IR_MAX_RANK];
+	int64_t steps[IR_MAX_RANK];
+	for (int i = 0; i < gi->rank; i++) {
+		lens[i] = gi->shape[i];
+		starts[i] = i == axis ? dim_sub(f->dc, gi->shape[i], dim_const(f->dc, 1)) : dim_const(f->dc, 0);
+		steps[i] = i == axis ? -1 : 1;
+	}
+	return ir_slice(f, g, starts, steps, lens);
+}
+
+/* cumsum: element i feeds the sums from i on, so its cotangent is the sum
+ * of g from i to the end, a cumsum of g reversed. */
+static void r_cumsum(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	int axis = (int)ir_inst(f, v)->ints[0];
+	c[0] = flip_axis(f, ir_cumsum(f, flip_axis(f, g, axis), axis), axis);
+}
+
 /* max/min: the gradient goes evenly to the elements equal to the result. */
 static void r_extremum(Func *f, int v, int g, const bool *act, int *c)
 {
@@ -532,6 +555,7 @@ static const Rule rules[OP_COUNT] = {
     [OP_gather] = r_gather,
     [OP_scatter_add] = r_scatter_add,
     [OP_sum] = r_sum,
+    [OP_cumsum] = r_cumsum,
     [OP_max] = r_extremum,
     [OP_min] = r_extremum,
     [OP_prod] = r_prod,

@@ -167,6 +167,10 @@ void ec_index_check(Emit *E, const Inst *in);
 /* scatter_add(x, idx, v): x copied to v's home, then v added at idx;
  * scatter_max the same, keeping the larger at each position. */
 void ec_scatter(Emit *E, int v);
+/* cumsum(x, axis): in row-major order, each element the one before it along
+ * the axis plus x's (the innermost loop, unless it runs along the axis,
+ * vectorizes). */
+void ec_scan(Emit *E, int v);
 void ec_cache_reset(Emit *E);
 const char *ec_compute(Emit *E, int v, Index ix);
 

@@ -262,6 +262,7 @@ static void schedule_report(Emit *E, Buf *r, const char *base, int indent)
 		                   : in->op == OP_extract              ? "out"
 		                   : op_info[in->op].kind == K_MATMUL  ? "gemm"
 		                   : op_info[in->op].kind == K_REDUCE  ? "reduce"
+		                   : op_info[in->op].kind == K_SCAN    ? "scan"
 		                   : op_info[in->op].kind == K_SCATTER ? "scatter"
 		                                                       : "loop";
 		if (m == M_CTRL) {
@@ -580,6 +581,8 @@ void ec_kernels(Emit *E, const FuncEmit *fe, const uint64_t *feeds)
 			ec_matmul(E, v);
 		else if (kind == K_SCATTER)
 			ec_scatter(E, v);
+		else if (kind == K_SCAN)
+			ec_scan(E, v);
 		else
 			ec_store(E, v, E->home[v]);
 	}

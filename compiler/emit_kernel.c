@@ -211,6 +211,36 @@ void ec_scatter(Emit *E, int v)
 	ec_kernel_end(E, &K);
 }
 
+void ec_scan(Emit *E, int v)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v);
+	int axis = (int)in->ints[0], nopen;
+	const char *dst = E->home[v];
+	/* the innermost loop vectorizes unless it runs along the axis */
+	int inner = -1;
+	for (int k = 0; k < in->rank; k++) {
+		int64_t d;
+		if (!(dim_is_const(in->shape[k], &d) && d == 1))
+			inner = k;
+	}
+	Kernel K;
+	ec_kernel_begin(E, &K, NULL, NULL);
+	Index ix = ec_open_loops_vec(E, in->rank, in->shape, &nopen, inner == axis ? NULL : "AD_VEC_");
+	ec_cache_reset(E);
+	E->counting = true;
+	ec_ex(E, in->args[0], ix);
+	E->counting = false;
+	const char *e = ec_strip(E, ec_ex(E, in->args[0], ix));
+	Index prev = ec_index(E, in->rank);
+	for (int k = 0; k < in->rank; k++)
+		prev.ax[k] = k == axis ? arena_printf(E->A, "%s - 1", ix.ax[k]) : ix.ax[k];
+	ec_line(E, "%s[%s] = (%s > 0 ? %s[%s] : 0) + %s;", dst, ec_offset(E, in, &ix), ix.ax[axis], dst,
+	        ec_offset(E, in, &prev), e);
+	ec_close_loops(E, nopen);
+	ec_kernel_end(E, &K);
+}
+
 void ec_store(Emit *E, int v, const char *dst)
 {
 	const Inst *in = ir_inst(E->f, v);

@@ -123,7 +123,8 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 	for (int v = n - 1; v >= 0; v--) {
 		const Inst *in = ir_inst(f, v);
 		OpKind kind = op_info[in->op].kind;
-		if ((kind == K_REDUCE || kind == K_MATMUL || kind == K_SCATTER || in->op == OP_extract) &&
+		if ((kind == K_REDUCE || kind == K_SCAN || kind == K_MATMUL || kind == K_SCATTER ||
+		     in->op == OP_extract) &&
 		    s->mat[v] == M_INLINE)
 			s->mat[v] = M_SCRATCH;
 		/* a take is a kernel of its own, which checks its indices first;

@@ -391,6 +391,7 @@ static ShapeRule *const shape_by_op[OP_COUNT] = {
     [OP_slice] = shape_slice,         [OP_unslice] = shape_unslice,     [OP_concat] = shape_concat,
     [OP_loop] = shape_ctrl,           [OP_cond] = shape_ctrl,           [OP_extract] = shape_extract,
     [OP_gather] = shape_gather,       [OP_scatter_add] = shape_scatter, [OP_scatter_max] = shape_scatter,
+    [OP_cumsum] = shape_ew,
 };
 
 ShapeRule *ir_shape_rule(Op op)
@@ -653,6 +654,15 @@ int ir_scatter(Func *f, Op op, int x, int idx, int v, int axis)
 	p.ints[0] = axis;
 	int args[3] = {x, idx, v};
 	return append(f, &p, args);
+}
+
+int ir_cumsum(Func *f, int a, int axis)
+{
+	Inst p = proto_of(f, OP_cumsum, 1);
+	p.nints = 1;
+	p.ints = arena_alloc(f->A, sizeof(int64_t));
+	p.ints[0] = axis;
+	return append(f, &p, &a);
 }
 
 int ir_reduce(Func *f, Op op, int a, const int64_t *axes, int naxes)

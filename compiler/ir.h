@@ -25,7 +25,7 @@ typedef enum {
 	OP_COUNT
 } Op;
 
-typedef enum { K_SRC, K_EW, K_SHAPE, K_REDUCE, K_MATMUL, K_CTRL, K_SCATTER } OpKind;
+typedef enum { K_SRC, K_EW, K_SHAPE, K_REDUCE, K_MATMUL, K_CTRL, K_SCATTER, K_SCAN } OpKind;
 enum { F_CUT = 1, F_EXPENSIVE = 2, F_COMMUTE = 4, F_NODIFF = 8 };
 
 typedef struct OpInfo {
@@ -243,6 +243,9 @@ int ir_gather_shape(const Inst *x, const Inst *idx, int axis, const Dim **out);
  * take(x, idx, axis) would. */
 int ir_scatter(Func *f, Op op, int x, int idx, int v, int axis);
 int ir_reduce(Func *f, Op op, int a, const int64_t *axes, int naxes);
+/* The running sums of a along an axis (NumPy's cumsum): element i is the
+ * sum of elements 0 to i, added in order. */
+int ir_cumsum(Func *f, int a, int axis);
 int ir_matmul(Func *f, int a, int b, bool ta, bool tb);
 int ir_loop(Func *f, const Dim *start, const Dim *stop, int64_t step, unsigned flags, int checkpoint, const int *inv,
             int ninv, const int *init, int ncarry, const int *xs, int nxs, Func *body);

@@ -86,6 +86,7 @@ static void print_attrs(Buf *b, const Inst *in)
 		print_ints(b, "step", in->ints, in->nints);
 		break;
 	case OP_concat:
+	case OP_cumsum:
 	case OP_gather:
 	case OP_scatter_add:
 	case OP_scatter_max: buf_printf(b, " axis=%" PRId64, in->ints[0]); break;

@@ -400,6 +400,7 @@ static void attrs(Rd *r, Inst *p, const Type *t, int *nbody)
 		break;
 	}
 	case OP_concat:
+	case OP_cumsum:
 	case OP_gather:
 	case OP_scatter_add:
 	case OP_scatter_max:

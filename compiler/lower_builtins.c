@@ -282,6 +282,27 @@ static Val bi_pad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	return lw_tensor(ir_where(L->f, mask, placed, ir_fill(L->f, in->dt, value, in->rank, full)), x.weak);
 }
 
+/* cumsum(x, axis): the running sums along the axis (an i32 tensor's in
+ * i64, as NumPy and PyTorch do). */
+static Val bi_cumsum(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	if (x.kind != V_TENSOR)
+		return ERR;
+	int64_t axis;
+	int r = lw_inst(L, x.id)->rank;
+	if (r == 0) {
+		lw_err(L, call->loc, "%s needs a tensor of rank 1 or more, not %s", b->name, lw_type_str(L, x));
+		return ERR;
+	}
+	if (!lw_one_axis(L, a[1], r, &axis, b->name))
+		return ERR;
+	int id = x.id;
+	if (!x.weak && lw_inst(L, id)->dt == DT_I32)
+		id = ir_cast(L->f, id, DT_I64);
+	return lw_tensor(ir_cumsum(L->f, id, (int)axis), x.weak);
+}
+
 /* ---------------------------------------------------------------- triangles and diagonals */
 
 /* A matrix argument of tril, triu, trace or diag: rank 2 or more (the last
@@ -1308,6 +1329,7 @@ static const Builtin builtins[] = {
     {"std", {"x", "axis", "keepdim", "unbiased"}, 1, bi_var, OP_sqrt, 0},
     {"clip", {"x", "lo", "hi"}, 3, bi_clip, OP_where, 0},
     {"pad", {"x", "widths", "value"}, 2, bi_pad, OP_unslice, 0},
+    {"cumsum", {"x", "axis"}, 2, bi_cumsum, OP_cumsum, 0},
     {"tril", {"x", "k"}, 1, bi_tri, OP_le, 0},
     {"triu", {"x", "k"}, 1, bi_tri, OP_ge, 0},
     {"trace", {"x"}, 1, bi_trace, OP_sum, 0},

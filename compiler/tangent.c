@@ -63,6 +63,9 @@ static int tangent_of(Func *f, int v, const bool *act, const int *dt)
 		in.name = NULL;
 		return ir_rebuild(f, &in, args);
 	}
+	case K_SCAN: /* linear: the running sums of the tangent */
+		in.name = NULL;
+		return ir_rebuild(f, &in, &dt[in.args[0]]);
 	case K_REDUCE: {
 		if (in.op == OP_sum) {
 			in.name = NULL;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Generate tests/prims/cases.json: the functions of prims.ad against
 PyTorch float64 (torch.var, torch.std, torch.clamp, torch.nn.functional.pad, tril, triu,
-diagonal, conv1d, conv2d, max_pool2d, avg_pool2d,
+diagonal, cumsum, conv1d, conv2d, max_pool2d, avg_pool2d,
 and autograd to second order), independently of ad-compile. Run by a
 developer when the cases change:
     /usr/bin/python3 tests/prims/gen.py > tests/prims/cases.json"""
@@ -90,6 +90,19 @@ Xt = X.clone().requires_grad_(True)
 m = F.max_pool2d(Xt, 2)
 g, = torch.autograd.grad((m * torch.tensor([[[[1.0, 2.0]]]])).sum(), Xt)
 case("ties", {"X": X}, {"m": m.detach(), "g": g}, "max_pool2d with tied maxima: the first takes the gradient")
+
+for n in (2, 4):
+    x, v, i = rand(n, 3), rand(5), torch.tensor([1, -2, 3, 4], dtype=torch.int32)
+    xt, vt = x.clone().requires_grad_(True), v.clone().requires_grad_(True)
+    g, = torch.autograd.grad((torch.cumsum(xt, 1) ** 2 * torch.tensor([1.0, 2.0, 3.0])).sum()
+                             + torch.sin(torch.cumsum(xt, 0)).sum(), xt, create_graph=True)
+    h, = torch.autograd.grad((g * g * xt).sum(), xt)
+    p = torch.cumsum(torch.cumsum(vt, 0) * 0.1, 0)
+    gp, = torch.autograd.grad((p ** 2).sum(), vt)
+    case("running", {"x": x, "i": i, "v": v},
+         {"a": torch.cumsum(x, 1), "b": torch.cumsum(x, 0), "c": torch.cumsum(i, 0), "g": g.detach(), "h": h,
+          "p": p.detach(), "gp": gp},
+         "cumsum along each axis (an i32 tensor's in i64; n = %d), to second order, and a double integration" % n)
 
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
