@@ -220,7 +220,7 @@ static int update_value(Lower *L, const Ast *at, int y, Val v, int rank, const D
 }
 
 /* y[a:b] = v, y[a:b] += v: the rows before, the new ones, the rows after. */
-static Val update_rows(Lower *L, const Ast *e, int y, Val v, bool add)
+static Val update_rows(Lower *L, const Ast *e, int y, Val v, bool add, bool weak)
 {
 	const Ast *ix = e->a, *item = ix->list.items[0];
 	const Inst *yi = lw_inst(L, y);
@@ -264,7 +264,7 @@ static Val update_rows(Lower *L, const Ast *e, int y, Val v, bool add)
 			part = add ? ir_binary(L->f, OP_add, part, nv) : nv;
 		parts[np++] = part;
 	}
-	return lw_tensor(np == 1 ? parts[0] : ir_concat(L->f, parts, np, 0), false);
+	return lw_tensor(np == 1 ? parts[0] : ir_concat(L->f, parts, np, 0), weak);
 }
 
 /* y[idx] = v with an index tensor: each row of y that idx names takes the
@@ -316,7 +316,17 @@ Val lw_do_update(Lower *L, const Ast *e)
 	Val yv = lw_want(L, ix->a), v = lw_want(L, e->b);
 	if (yv.kind != V_TENSOR || v.kind != V_TENSOR)
 		return ERR;
-	int y = lw_strong(L, yv);
+	if (yv.weak && !v.weak) {
+		/* a literal's copy takes the dtype of what is written into it */
+		Val pair[2] = {yv, v};
+		DType dt;
+		if (!lw_unify(L, e->loc, pair, 2, "the update", &dt))
+			return ERR;
+		yv = pair[0];
+	}
+	/* a literal's copy with literals written into it stays a literal */
+	bool weak = yv.weak && v.weak;
+	int y = weak ? yv.id : lw_strong(L, yv);
 	const Inst *yi = lw_inst(L, y);
 	int n = ix->list.n;
 	if (n > yi->rank) {
@@ -324,7 +334,7 @@ Val lw_do_update(Lower *L, const Ast *e)
 		return ERR;
 	}
 	if (ix->list.items[0]->kind == AST_SLICE)
-		return update_rows(L, e, y, v, add);
+		return update_rows(L, e, y, v, add, weak);
 	/* trailing whole axes, y[i, :] = v, are the axes after the indices */
 	for (const Ast *last;
 	     n > 1 && (last = ix->list.items[n - 1])->kind == AST_SLICE && !last->a && !last->b && !last->c;)
@@ -374,7 +384,7 @@ Val lw_do_update(Lower *L, const Ast *e)
 				              : set_rows(L, y, i, nv, ix, item->loc);
 				if (add)
 					lw_index_site(L, out, ix, item->loc);
-				return lw_tensor(out, false);
+				return lw_tensor(out, weak);
 			}
 			/* checked as a take checks: the index of an iota */
 			i = ir_gather(L->f, ir_iota(L->f, DT_I64, yi->shape[k], 0, 1, 0, false), i, 0);
@@ -412,5 +422,5 @@ Val lw_do_update(Lower *L, const Ast *e)
 		int mask = ir_binary(L->f, OP_eq, rows, ir_broadcast_to(L->f, p, 1 + rr, flat));
 		out = ir_where(L->f, ir_cast(L->f, mask, yi->dt), ir_broadcast_to(L->f, nv, 1 + rr, flat), y2);
 	}
-	return lw_tensor(ir_reshape(L->f, out, yi->rank, yi->shape), false);
+	return lw_tensor(ir_reshape(L->f, out, yi->rank, yi->shape), weak);
 }
