@@ -105,10 +105,14 @@ build ba ba_fit && ok || bad "ba_fit did not build"
 ./ba_fit >ba.out && ok || bad "ba_fit failed: $(tail -3 ba.out)"
 has ba.out "^step  0  squared reprojection error 1\.706e+03  lambda 1e-03$"
 has ba.out "^squared reprojection error .* after 5 steps$"
+build cnn cnn_train && ok || bad "cnn_train did not build"
+./cnn_train >cnn.out && ok || bad "cnn_train failed: $(tail -3 cnn.out)"
+has cnn.out "^step   0  loss 0\.6884$" # about log(2): two classes, equally likely
+has cnn.out "^new images: .* of 64 classified right"
 # ---- the same drivers with the emitted code under AddressSanitizer and UBSan
 SAN="-std=c99 -O0 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 for pair in "logreg logreg_train" "mlp mlp_train" "newton newton" "projectile projectile" "pendulum pendulum_fit" \
-	"kepler kepler" "gru gru_train" "arm arm_ik" "bow bow_train" "ba ba_fit"; do
+	"kepler kepler" "gru gru_train" "arm arm_ik" "bow bow_train" "ba ba_fit" "cnn cnn_train"; do
 	set -- $pair
 	# shellcheck disable=SC2086
 	if $CC $SAN -I. "$S/$2.c" "$1_gen.c" -o "$2-san" $("$AD" --libs) && ./"$2-san" >"$2-san.out" 2>&1; then
