@@ -164,6 +164,9 @@ Index ec_gather_index(Emit *E, const Inst *in, Index ix);
 /* A check that every index of a take or scatter_add lies in its axis
  * (AD_ERR_INDEX), in a loop that does not vectorize, before the kernel. */
 void ec_index_check(Emit *E, const Inst *in);
+/* s as a C string literal: quotes, backslashes, '?' (trigraphs) and
+ * control characters escaped. */
+void ec_put_string(Buf *b, const char *s);
 /* scatter_add(x, idx, v): x copied to v's home, then v added at idx;
  * scatter_max the same, keeping the larger at each position. */
 void ec_scatter(Emit *E, int v);

@@ -147,6 +147,19 @@ void ec_kernel_end(Emit *E, Kernel *k)
 	buf_free(&k->buf);
 }
 
+void ec_put_string(Buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || *s == '?') /* (no trigraph either) */
+			buf_printf(b, "\\%c", *s);
+		else if ((unsigned char)*s < 32 || (unsigned char)*s >= 127)
+			buf_printf(b, "\\%03o", (unsigned char)*s);
+		else
+			buf_putc(b, *s);
+	buf_putc(b, '"');
+}
+
 /* s as a C string literal, or NULL. */
 static const char *c_string(Emit *E, const char *s)
 {
@@ -154,15 +167,7 @@ static const char *c_string(Emit *E, const char *s)
 		return "NULL";
 	Buf b;
 	buf_init(&b, E->A);
-	buf_putc(&b, '"');
-	for (; *s; s++)
-		if (*s == '"' || *s == '\\' || *s == '?') /* (no trigraph either) */
-			buf_printf(&b, "\\%c", *s);
-		else if ((unsigned char)*s < 32 || (unsigned char)*s >= 127)
-			buf_printf(&b, "\\%03o", (unsigned char)*s);
-		else
-			buf_putc(&b, *s);
-	buf_putc(&b, '"');
+	ec_put_string(&b, s);
 	return buf_finish(&b, E->A);
 }
 

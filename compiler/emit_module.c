@@ -595,13 +595,9 @@ static void emit_meta(Buf *c, Buf *h, const ModFunc *m, const char *base, unsign
 	if (f->cons.len) {
 		buf_printf(c, "\nstatic const char *const %s_constraints_[] = {\n", base);
 		for (int i = 0; i < f->cons.len; i++) {
-			buf_puts(c, "    \"");
-			for (const char *p = f->cons.data[i].msg; *p; p++)
-				if (*p == '"' || *p == '\\')
-					buf_printf(c, "\\%c", *p);
-				else
-					buf_putc(c, *p);
-			buf_puts(c, "\",\n");
+			buf_puts(c, "    ");
+			ec_put_string(c, f->cons.data[i].msg);
+			buf_puts(c, ",\n");
 		}
 		buf_puts(c, "};\n");
 	}

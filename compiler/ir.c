@@ -483,6 +483,14 @@ static Inst proto_of(Func *f, Op op, int nargs)
 	return p;
 }
 
+/* An instruction's one integer attribute (an axis, a result's index). */
+static void one_int(Func *f, Inst *p, int64_t v)
+{
+	p->nints = 1;
+	p->ints = arena_alloc(f->A, sizeof(int64_t));
+	p->ints[0] = v;
+}
+
 int ir_rebuild(Func *f, const Inst *proto, const int *args)
 {
 	Inst p = *proto;
@@ -498,9 +506,7 @@ int ir_param(Func *f, const char *name, DType dt, int rank, const Dim **shape, b
 	p.shape = shape;
 	p.name = name;
 	p.flags = nograd ? IF_NOGRAD : 0;
-	p.nints = 1;
-	p.ints = arena_alloc(f->A, sizeof(int64_t));
-	p.ints[0] = f->params.len;
+	one_int(f, &p, f->params.len);
 	int v = append(f, &p, NULL);
 	VEC_PUSH(f->A, f->params, v);
 	return v;
@@ -630,18 +636,14 @@ int ir_unslice(Func *f, int a, const Dim **starts, const int64_t *steps, int ran
 int ir_concat(Func *f, const int *args, int n, int axis)
 {
 	Inst p = proto_of(f, OP_concat, n);
-	p.nints = 1;
-	p.ints = arena_alloc(f->A, sizeof(int64_t));
-	p.ints[0] = axis;
+	one_int(f, &p, axis);
 	return append(f, &p, args);
 }
 
 int ir_gather(Func *f, int x, int idx, int axis)
 {
 	Inst p = proto_of(f, OP_gather, 2);
-	p.nints = 1;
-	p.ints = arena_alloc(f->A, sizeof(int64_t));
-	p.ints[0] = axis;
+	one_int(f, &p, axis);
 	int args[2] = {x, idx};
 	return append(f, &p, args);
 }
@@ -649,19 +651,22 @@ int ir_gather(Func *f, int x, int idx, int axis)
 int ir_scatter(Func *f, Op op, int x, int idx, int v, int axis)
 {
 	Inst p = proto_of(f, op, 3);
-	p.nints = 1;
-	p.ints = arena_alloc(f->A, sizeof(int64_t));
-	p.ints[0] = axis;
+	one_int(f, &p, axis);
 	int args[3] = {x, idx, v};
 	return append(f, &p, args);
+}
+
+bool ir_operand_dtype_free(Op op, int k)
+{
+	OpKind kind = op_info[op].kind;
+	return kind == K_SRC || kind == K_CTRL || op == OP_cast || op == OP_argmax || op == OP_argmin ||
+	       (op == OP_where && k == 0) || ((op == OP_gather || kind == K_SCATTER) && k == 1);
 }
 
 int ir_cumsum(Func *f, int a, int axis)
 {
 	Inst p = proto_of(f, OP_cumsum, 1);
-	p.nints = 1;
-	p.ints = arena_alloc(f->A, sizeof(int64_t));
-	p.ints[0] = axis;
+	one_int(f, &p, axis);
 	return append(f, &p, &a);
 }
 
@@ -824,9 +829,7 @@ int ir_cond(Func *f, int pred, const int *ops, int nops, Func *then_body, Func *
 int ir_extract(Func *f, int v, int k)
 {
 	Inst p = proto_of(f, OP_extract, 1);
-	p.nints = 1;
-	p.ints = arena_alloc(f->A, sizeof(int64_t));
-	p.ints[0] = k;
+	one_int(f, &p, k);
 	return append(f, &p, &v);
 }
 

@@ -242,6 +242,10 @@ int ir_gather_shape(const Inst *x, const Inst *idx, int axis, const Dim **out);
  * largest of itself and the elements of v scattered to it. v has the shape
  * take(x, idx, axis) would. */
 int ir_scatter(Func *f, Op op, int x, int idx, int v, int axis);
+/* May operand k of an op have a dtype other than its result's? (a source's
+ * or control op's, a conversion's, an argmax's operand, a where's
+ * condition, the indices of a take or a scatter) */
+bool ir_operand_dtype_free(Op op, int k);
 int ir_reduce(Func *f, Op op, int a, const int64_t *axes, int naxes);
 /* The running sums of a along an axis (NumPy's cumsum): element i is the
  * sum of elements 0 to i, added in order. */

@@ -526,12 +526,8 @@ static int instruction(Rd *r, Func *f, int indent)
 		fail(r, "%s: %s", info->name, why);
 	if (!tuple && (rank != t.rank || memcmp(shape, t.shape, (size_t)rank * sizeof(Dim *)) != 0))
 		fail(r, "the type of %%%d is not what %s gives", id, info->name);
-	/* (a where's condition, the indices of a take or a scatter and the
-	 * operand of an argmax may have another dtype) */
-	bool any_dt = p.op == OP_cast || p.op == OP_argmax || p.op == OP_argmin;
-	for (int k = 0; k < n && info->kind != K_SRC && info->kind != K_CTRL && !any_dt; k++)
-		if (ir_inst(f, args[k])->dt != t.dt && !(p.op == OP_where && k == 0) &&
-		    !((p.op == OP_gather || info->kind == K_SCATTER) && k == 1))
+	for (int k = 0; k < n; k++)
+		if (ir_inst(f, args[k])->dt != t.dt && !ir_operand_dtype_free(p.op, k))
 			fail(r, "operand %d of %s has another dtype", k, info->name);
 	if (p.op == OP_extract) {
 		DType dt;

@@ -305,6 +305,17 @@ static Val bi_cumsum(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 
 /* ---------------------------------------------------------------- triangles and diagonals */
 
+/* The row and the column numbers of an n x m grid, times di and dj, as
+ * iotas of dtype dt broadcast to [n, m] (the identity, triangles,
+ * windows). */
+static void grid(Lower *L, DType dt, const Dim *n, const Dim *m, double di, double dj, int *i, int *j)
+{
+	Func *f = L->f;
+	const Dim *one = dim_const(L->dc, 1), *mat[2] = {n, m}, *col[2] = {n, one}, *row[2] = {one, m};
+	*i = ir_broadcast(f, ir_reshape(f, ir_iota(f, dt, n, 0, di, 0, false), 2, col), 2, mat);
+	*j = ir_broadcast(f, ir_reshape(f, ir_iota(f, dt, m, 0, dj, 0, false), 2, row), 2, mat);
+}
+
 /* A matrix argument of tril, triu, trace or diag: rank 2 or more (the last
  * two axes; the others are a batch); -1 after an error. */
 static int matrix_arg(Lower *L, const Builtin *b, const Ast *call, Val x)
@@ -331,10 +342,9 @@ static Val bi_tri(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	Func *f = L->f;
 	const Inst *in = lw_inst(L, A);
 	int r = in->rank;
-	const Dim *one = dim_const(L->dc, 1), *n = in->shape[r - 2], *m = in->shape[r - 1];
-	const Dim *mat[2] = {n, m}, *col[2] = {n, one}, *row[2] = {one, m};
-	int i = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, n, 0, 1, 0, false), 2, col), 2, mat);
-	int j = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, m, 0, 1, 0, false), 2, row), 2, mat);
+	const Dim *mat[2] = {in->shape[r - 2], in->shape[r - 1]};
+	int i, j;
+	grid(L, DT_I64, mat[0], mat[1], 1, 1, &i, &j);
 	int d = ir_binary(f, OP_sub, j, i), kk = ir_broadcast_to(f, ir_scalar(f, DT_I64, (double)k), 2, mat);
 	int keep = ir_binary(f, b->op, d, kk); /* OP_le: tril; OP_ge: triu */
 	int mask = ir_broadcast_to(f, ir_cast(f, keep, in->dt), r, in->shape);
@@ -400,12 +410,11 @@ static Val bi_diag(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	}
 	Func *f = L->f;
 	int v = lw_strong(L, x);
-	const Dim *n = in->shape[0], *one = dim_const(L->dc, 1), *mat[2] = {n, n}, *col[2] = {n, one},
-	          *row[2] = {one, n};
+	const Dim *n = in->shape[0], *mat[2] = {n, n}, *row[2] = {dim_const(L->dc, 1), n};
 	if (!lw_check_size(L, call->loc, 2, mat))
 		return ERR;
-	int i = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, n, 0, 1, 0, false), 2, col), 2, mat);
-	int j = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, n, 0, 1, 0, false), 2, row), 2, mat);
+	int i, j;
+	grid(L, DT_I64, n, n, 1, 1, &i, &j);
 	DType dt = lw_inst(L, v)->dt;
 	int on = ir_cast(f, ir_binary(f, OP_eq, i, j), dt);
 	return lw_tensor(
@@ -469,10 +478,8 @@ static int windows(Lower *L, const Builtin *b, Loc loc, int x, int axis, int64_t
 		return -1;
 	}
 	*out = (n - span) / stride + 1;
-	const Dim *o = dim_const(L->dc, *out), *kk = dim_const(L->dc, k), *one = dim_const(L->dc, 1);
-	const Dim *mat[2] = {o, kk}, *col[2] = {o, one}, *row[2] = {one, kk};
-	int i = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, o, 0, (double)stride, 0, false), 2, col), 2, mat);
-	int j = ir_broadcast(f, ir_reshape(f, ir_iota(f, DT_I64, kk, 0, (double)dilation, 0, false), 2, row), 2, mat);
+	int i, j;
+	grid(L, DT_I64, dim_const(L->dc, *out), dim_const(L->dc, k), (double)stride, (double)dilation, &i, &j);
 	return ir_gather(f, x, ir_binary(f, OP_add, i, j), axis);
 }
 
@@ -1273,12 +1280,11 @@ static Val bi_eye(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 		return ERR;
 	if (!get_dtype(L, a[2], &dt))
 		return ERR;
-	const Dim *one = dim_const(L->dc, 1);
-	const Dim *shape[2] = {n[0], m[0]}, *col[2] = {n[0], one}, *row[2] = {one, m[0]};
+	const Dim *shape[2] = {n[0], m[0]};
 	if (!lw_check_size(L, a[0]->loc, 2, shape))
 		return ERR;
-	int r = ir_broadcast(L->f, ir_reshape(L->f, ir_iota(L->f, dt, n[0], 0, 1, 0, false), 2, col), 2, shape);
-	int c = ir_broadcast(L->f, ir_reshape(L->f, ir_iota(L->f, dt, m[0], 0, 1, 0, false), 2, row), 2, shape);
+	int r, c;
+	grid(L, dt, n[0], m[0], 1, 1, &r, &c);
 	return lw_tensor(ir_binary(L->f, OP_eq, r, c), false);
 }
 

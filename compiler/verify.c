@@ -149,14 +149,9 @@ const char *ir_verify(const Func *f)
 			if (shape[i] != in->shape[i])
 				return arena_printf(f->A, "%%%d: %s: dimension %d disagrees with the shape rules", v,
 				                    info->name, i);
-		int first = in->op == OP_where ? 1 : 0;
-		if (info->kind != K_SRC && info->kind != K_CTRL && in->op != OP_cast && in->op != OP_argmax &&
-		    in->op != OP_argmin)
-			for (int k = first; k < in->nargs; k++)
-				if (ir_inst(f, in->args[k])->dt != in->dt &&
-				    !((in->op == OP_gather || info->kind == K_SCATTER) && k == 1)) /* (the indices) */
-					return arena_printf(f->A, "%%%d: %s: operand %d has another dtype", v,
-					                    info->name, k);
+		for (int k = 0; k < in->nargs; k++)
+			if (ir_inst(f, in->args[k])->dt != in->dt && !ir_operand_dtype_free(in->op, k))
+				return arena_printf(f->A, "%%%d: %s: operand %d has another dtype", v, info->name, k);
 		if (in->op == OP_const && in->nnums != ir_numel_const(in))
 			return arena_printf(f->A, "%%%d: constant has %lld numbers for its shape", v,
 			                    (long long)in->nnums);

@@ -358,6 +358,26 @@ static int code_error(const ad_meta *m, int rc, const void *work, ad_error *err)
 	return ad_error_set(err, AD_E_INTERNAL, "%s returned error %d", m->name, rc);
 }
 
+/* After an entry point ran with the scratch memory `work` and returned c:
+ * the memory freed, and 0 or the error of c. */
+static int entry_done(const ad_meta *m, int c, void *work, ad_error *err)
+{
+	int rc = c ? code_error(m, c, work, err) : 0;
+	free(work);
+	return rc;
+}
+
+typedef int (*Entry)(const int64_t *dims, const void *const *in, void *const *out, void *work);
+
+/* Run an entry point (NAME_call, NAME_vjp_call, NAME_jvp_call) with
+ * scratch memory of its own size: 0, or the error. */
+static int run_entry(const ad_meta *m, size_t (*size)(const int64_t *), Entry entry, const int64_t *dims,
+                     const void *const *in, void *const *out, ad_error *err)
+{
+	void *work = scratch(size, dims);
+	return entry_done(m, entry(dims, in, out, work), work, err);
+}
+
 /* An entry point the function was emitted without (ad-compile --entry). */
 static int missing_entry(const ad_meta *m, unsigned bits, const char *what, const char *caller, ad_error *err)
 {
@@ -401,14 +421,8 @@ int ad_call(const ad_function *f, ad_tensor *const *inputs, ad_tensor **results,
 		}
 		out[r] = results[r]->data;
 	}
-	void *work = scratch(m->work_size, dims);
-	int c = m->call(dims, in, out, work);
-	int ec = c ? code_error(m, c, work, err) : 0;
-	free(work);
-	if (c) {
-		rc = ec;
+	if ((rc = run_entry(m, m->work_size, m->call, dims, in, out, err)))
 		goto fail;
-	}
 	for (int r = 0; r < m->nresults; r++)
 		if (m->results[r].none) {
 			ad_tensor_free(results[r]);
@@ -546,14 +560,8 @@ int ad_grad(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *gr
 		}
 		ng++;
 	}
-	void *work = scratch(m->vjp_work_size, dims);
-	int c = m->vjp(dims, in, out, work);
-	int ec = c ? code_error(m, c, work, err) : 0;
-	free(work);
-	if (c) {
-		rc = ec;
+	if ((rc = run_entry(m, m->vjp_work_size, m->vjp, dims, in, out, err)))
 		goto fail;
-	}
 	goto done;
 fail:
 	for (int p = 0; p < np; p++) {
@@ -691,14 +699,8 @@ int ad_jvp(const ad_function *f, ad_tensor *const *inputs, ad_tensor *const *tan
 		}
 		nout++;
 	}
-	void *work = scratch(m->jvp_work_size, dims);
-	int c = m->jvp(dims, in, out, work);
-	int ec = c ? code_error(m, c, work, err) : 0;
-	free(work);
-	if (c) {
-		rc = ec;
+	if ((rc = run_entry(m, m->jvp_work_size, m->jvp, dims, in, out, err)))
 		goto fail;
-	}
 	for (int r = 0; results && r < nr; r++)
 		if (m->results[r].none) {
 			ad_tensor_free(results[r]);
@@ -764,13 +766,8 @@ ad_graph *ad_forward(const ad_function *f, ad_tensor *const *inputs, ad_tensor *
 		out[r] = results[r]->data;
 	}
 	void *work = scratch(m->forward_work_size, g->dims);
-	int c = m->forward(g->dims, in, out, g->saved, work);
-	if (c)
-		code_error(m, c, work, err);
-	free(work);
-	if (c) {
+	if (entry_done(m, m->forward(g->dims, in, out, g->saved, work), work, err))
 		goto fail;
-	}
 	for (int r = 0; r < nr; r++)
 		if (m->results[r].none) {
 			ad_tensor_free(results[r]);
@@ -829,13 +826,8 @@ int ad_backward(ad_graph *g, ad_tensor *const *grad_tensors, int retain_graph, a
 		ng++;
 	}
 	void *work = scratch(m->backward_work_size, g->dims);
-	int c = m->backward(g->dims, in, sd, gd, g->saved, work);
-	int ec = c ? code_error(m, c, work, err) : 0;
-	free(work);
-	if (c) {
-		rc = ec;
+	if ((rc = entry_done(m, m->backward(g->dims, in, sd, gd, g->saved, work), work, err)))
 		goto done;
-	}
 	/* accumulate into each leaf's .grad, in the leaf's own dtype (an
 	 * integer leaf of a float parameter: the parameter's) */
 	for (int p = 0; p < np; p++) {
