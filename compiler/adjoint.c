@@ -355,6 +355,14 @@ static void r_unslice(Func *f, int v, int g, const bool *act, int *c)
 	c[0] = ir_slice(f, g, in.dims, in.ints, in_of(f, in.args[0])->shape);
 }
 
+/* id, which takes or scatters by the indices of `site`'s op, checks them
+ * under that op's name (the source text in the message) */
+static int same_site(Func *f, int id, const char *site)
+{
+	ir_inst(f, id)->site = site;
+	return id;
+}
+
 /* take(x, idx): the cotangent goes back to the rows it came from, where
  * duplicate indices accumulate (a scatter-add); the indices have none */
 static void r_gather(Func *f, int v, int g, const bool *act, int *c)
@@ -362,7 +370,9 @@ static void r_gather(Func *f, int v, int g, const bool *act, int *c)
 	(void)act;
 	Inst in = *in_of(f, v);
 	const Inst *x = in_of(f, in.args[0]);
-	c[0] = ir_scatter(f, OP_scatter_add, ir_fill(f, x->dt, 0.0, x->rank, x->shape), in.args[1], g, (int)in.ints[0]);
+	c[0] = same_site(
+	    f, ir_scatter(f, OP_scatter_add, ir_fill(f, x->dt, 0.0, x->rank, x->shape), in.args[1], g, (int)in.ints[0]),
+	    in.site);
 }
 
 /* scatter_add(x, idx, v): x's cotangent is the result's; v's, the result's
@@ -371,7 +381,44 @@ static void r_scatter_add(Func *f, int v, int g, const bool *act, int *c)
 {
 	Inst in = *in_of(f, v);
 	c[0] = act[0] ? g : -1;
-	c[2] = act[2] ? ir_gather(f, g, in.args[1], (int)in.ints[0]) : -1;
+	c[2] = act[2] ? same_site(f, ir_gather(f, g, in.args[1], (int)in.ints[0]), in.site) : -1;
+}
+
+/* scatter_set(x, idx, v), x with the rows idx names overwritten by v's
+ * (the last of duplicates wins): v's cotangent is the result's at its rows
+ * (a take; a row that lost to a later duplicate gets none), x's the
+ * result's with those rows zeroed. The take is appended first, so that the
+ * scatter, the cotangent's last reader, may overwrite it in place. */
+static void r_scatter_set(Func *f, int v, int g, const bool *act, int *c)
+{
+	Inst in = *in_of(f, v);
+	int axis = (int)in.ints[0], idx = in.args[1];
+	const Inst *vi = in_of(f, in.args[2]), *ii = in_of(f, idx);
+	c[2] = -1;
+	if (act[2]) {
+		c[2] = same_site(f, ir_gather(f, g, idx, axis), in.site);
+		const Dim *K = dim_const(f->dc, 1);
+		for (int k = 0; k < ii->rank; k++)
+			K = dim_mul(f->dc, K, ii->shape[k]);
+		int64_t one;
+		if (!(dim_is_const(K, &one) && one <= 1)) {
+			/* the winner of each row: the last position naming it */
+			const Dim *N[1] = {in_of(f, in.args[0])->shape[axis]};
+			int pos = ir_reshape(f, ir_iota(f, DT_I64, K, 0, 1, 0, false), ii->rank, ii->shape);
+			int win = ir_scatter(f, OP_scatter_max, ir_fill(f, DT_I64, -1, 1, N), idx, pos, 0);
+			int won = ir_cast(f, ir_binary(f, OP_eq, ir_gather(f, win, idx, 0), pos), vi->dt);
+			const Dim *col[IR_MAX_RANK];
+			for (int k = 0; k < vi->rank; k++)
+				col[k] = k >= axis && k < axis + ii->rank ? ii->shape[k - axis] : dim_const(f->dc, 1);
+			won = ir_broadcast_to(f, ir_reshape(f, won, vi->rank, col), vi->rank, vi->shape);
+			c[2] = ir_binary(f, OP_mul, c[2], won);
+		}
+	}
+	c[0] = act[0]
+	           ? same_site(
+	                 f, ir_scatter(f, OP_scatter_set, g, idx, ir_fill(f, vi->dt, 0.0, vi->rank, vi->shape), axis),
+	                 in.site)
+	           : -1;
 }
 
 static void r_concat(Func *f, int v, int g, const bool *act, int *c)
@@ -554,6 +601,7 @@ static const Rule rules[OP_COUNT] = {
     [OP_concat] = r_concat,
     [OP_gather] = r_gather,
     [OP_scatter_add] = r_scatter_add,
+    [OP_scatter_set] = r_scatter_set,
     [OP_sum] = r_sum,
     [OP_cumsum] = r_cumsum,
     [OP_max] = r_extremum,

@@ -49,8 +49,9 @@ void ec_plan_ctrl(Emit *E, int v)
 			int e = cs->extract[k];
 			if (e < 0 || !(E->mat[e] == M_SCRATCH || E->mat[e] == M_RESULT))
 				cs->cur[k] = ec_scratch(E, p->name ? p->name : "carry", p->dt, p->rank, p->shape);
-			cs->nxt[k] = ec_scratch(E, arena_printf(E->A, "%s_next", p->name ? p->name : "carry"), p->dt,
-			                        p->rank, p->shape);
+			if (!sched_carry_in_place(b, off + k, b->params.data[1 + ninv + k]))
+				cs->nxt[k] = ec_scratch(E, arena_printf(E->A, "%s_next", p->name ? p->name : "carry"),
+				                        p->dt, p->rank, p->shape);
 		}
 		for (int k = 0; k < nys; k++) {
 			const FuncResult *r = &b->results.data[off + nc + k];
@@ -158,13 +159,19 @@ void ec_loop(Emit *E, int v)
 		const Inst *p = ir_inst(b, b->params.data[bp]);
 		const char *ct = ec_ctype(p->dt), *pn = name_of(b, bp, "carry");
 		cur[k] = ec_fresh(E, pn);
-		nxt[k] = ec_fresh(E, arena_printf(E->A, "%s_next", pn));
 		if (p->rank == 0) {
+			nxt[k] = ec_fresh(E, arena_printf(E->A, "%s_next", pn));
 			ec_line(E, "%s %s = %s, %s;", ct, cur[k], ec_strip(E, scalar_of(E, a)), nxt[k]);
 		} else {
 			const char *home = cs->cur[k] ? cs->cur[k] : E->home[cs->extract[k]];
 			ec_copy(E, a, home, false);
-			ec_line(E, "%s *%s = %s, *%s = %s;", ct, cur[k], home, nxt[k], cs->nxt[k]);
+			if (cs->nxt[k]) {
+				nxt[k] = ec_fresh(E, arena_printf(E->A, "%s_next", pn));
+				ec_line(E, "%s *%s = %s, *%s = %s;", ct, cur[k], home, nxt[k], cs->nxt[k]);
+			} else { /* one buffer, updated in place */
+				nxt[k] = cur[k];
+				ec_line(E, "%s *%s = %s; /* updated in place */", ct, cur[k], home);
+			}
 		}
 		bind_param(S, bp, cur[k], p->rank == 0);
 		S->rhome[off + k] = nxt[k];
@@ -254,6 +261,8 @@ void ec_loop(Emit *E, int v)
 			ec_line(E, "%s = %s;", cur[k], nxt[k]);
 			continue;
 		}
+		if (nxt[k] == cur[k])
+			continue;
 		const char *sw = ec_fresh(E, "swap");
 		ec_line(E, "%s *%s = %s;", ec_ctype(p->dt), sw, cur[k]);
 		ec_line(E, "%s = %s;", cur[k], nxt[k]);

@@ -503,6 +503,13 @@ void ec_place(Emit *E)
 		if (E->mat[v] != M_SCRATCH)
 			continue;
 		int prev = E->S->reuse[v];
+		if (E->S->inplace[v]) { /* a scatter writing over its operand */
+			E->home[v] = E->home[prev];
+			if (E->report)
+				buf_printf(E->report, "    %-12s %-16s updated in place\n", E->home[v],
+				           type_doc(E, in->dt, in->rank, in->shape));
+			continue;
+		}
 		if (prev >= 0) {
 			E->home[v] = ec_fresh(E, in->name ? in->name : "t");
 			buf_printf(E->decls, "    %s *%s = %s; /* %s is no longer needed */\n", ec_ctype(in->dt),

@@ -192,19 +192,29 @@ void ec_scatter(Emit *E, int v)
 	Func *f = E->f;
 	const Inst *in = ir_inst(f, v), *val = ir_inst(f, in->args[2]);
 	const char *dst = E->home[v], *guard = E->guard;
-	ec_copy(E, in->args[0], dst, false);
+	if (!E->S->inplace[v]) /* (else dst is the operand's buffer) */
+		ec_copy(E, in->args[0], dst, false);
 	E->guard = guard; /* (the copy's kernel took it) */
 	Kernel K;
 	ec_kernel_begin(E, &K, NULL, NULL);
 	ec_index_check(E, in);
-	/* in order, not vectorized: indices may repeat */
-	int nopen;
-	Index jx = ec_open_loops_vec(E, val->rank, val->shape, &nopen, NULL);
+	/* in order: indices may repeat; the innermost loop vectorizes where it
+	 * runs along a row (the axes after the indexed one) */
+	int nopen, inner = -1;
+	for (int k = 0; k < val->rank; k++) {
+		int64_t d;
+		if (!(dim_is_const(val->shape[k], &d) && d == 1))
+			inner = k;
+	}
+	bool row = inner >= (int)in->ints[0] + ir_inst(f, in->args[1])->rank;
+	Index jx = ec_open_loops_vec(E, val->rank, val->shape, &nopen, row ? "AD_VEC_" : NULL);
 	ec_cache_reset(E);
 	Index o = ec_gather_index(E, in, jx);
 	const char *at = ec_offset(E, in, &o), *e = ec_strip(E, ec_ex(E, in->args[2], jx));
 	if (in->op == OP_scatter_add) {
 		ec_line(E, "%s[%s] += %s;", dst, at, e);
+	} else if (in->op == OP_scatter_set) {
+		ec_line(E, "%s[%s] = %s;", dst, at, e); /* the last write wins */
 	} else {
 		/* the largest wins */
 		const char *s = ec_fresh(E, "s");

@@ -391,7 +391,7 @@ static ShapeRule *const shape_by_op[OP_COUNT] = {
     [OP_slice] = shape_slice,         [OP_unslice] = shape_unslice,     [OP_concat] = shape_concat,
     [OP_loop] = shape_ctrl,           [OP_cond] = shape_ctrl,           [OP_extract] = shape_extract,
     [OP_gather] = shape_gather,       [OP_scatter_add] = shape_scatter, [OP_scatter_max] = shape_scatter,
-    [OP_cumsum] = shape_ew,
+    [OP_scatter_set] = shape_scatter, [OP_cumsum] = shape_ew,
 };
 
 ShapeRule *ir_shape_rule(Op op)

@@ -89,6 +89,7 @@ static void print_attrs(Buf *b, const Inst *in)
 	case OP_cumsum:
 	case OP_gather:
 	case OP_scatter_add:
+	case OP_scatter_set:
 	case OP_scatter_max: buf_printf(b, " axis=%" PRId64, in->ints[0]); break;
 	case OP_matmul:
 		if (in->ints[0])

@@ -403,6 +403,7 @@ static void attrs(Rd *r, Inst *p, const Type *t, int *nbody)
 	case OP_cumsum:
 	case OP_gather:
 	case OP_scatter_add:
+	case OP_scatter_set:
 	case OP_scatter_max:
 	case OP_extract:
 		if (!eat_word(r, p->op == OP_extract ? "index" : "axis") || !eat(r, '='))

@@ -109,7 +109,9 @@ static int runtime_index(Lower *L, const Ast *item)
 		       lw_text_of(L, item), lw_type_str(L, iv));
 		return -1;
 	}
-	return iv.weak || ii->dt != DT_I64 ? lw_as_dtype(L, iv, DT_I64) : iv.id;
+	if (iv.weak && ii->op == OP_cast && dtype_is_int(lw_inst(L, ii->args[0])->dt))
+		iv.id = ii->args[0]; /* the loop variable is the integer itself */
+	return lw_as_dtype(L, iv, DT_I64);
 }
 
 /* x indexed by the items of e from `first` on (earlier ones were taken):
@@ -267,48 +269,6 @@ static Val update_rows(Lower *L, const Ast *e, int y, Val v, bool add, bool weak
 	return lw_tensor(np == 1 ? parts[0] : ir_concat(L->f, parts, np, 0), weak);
 }
 
-/* y[idx] = v with an index tensor: each row of y that idx names takes the
- * row of v at the last occurrence of its index (NumPy's order), the others
- * stay. The winner of row j is the largest position k with idx[k] = j
- * (scatter_max of the positions over -1: -1 for a row no index names); the
- * rows of v, with a row of zeros after them for the rows not named (so that
- * an empty idx takes nothing), are gathered by it, and a where keeps y's
- * rows that no index names. Only differentiable ops move the floats, so the
- * derivatives are those of the where and the take: v's losing rows get
- * none. */
-static int set_rows(Lower *L, int y, int idx, int v, const Ast *ix, Loc where)
-{
-	DimCtx *dc = L->dc;
-	Func *f = L->f;
-	const Inst *yi = lw_inst(L, y), *ii = lw_inst(L, idx);
-	const Dim *K = dim_const(dc, 1), *N = yi->shape[0], *one = dim_const(dc, 1);
-	for (int k = 0; k < ii->rank; k++)
-		K = dim_mul(dc, K, ii->shape[k]);
-	const Dim *col[IR_MAX_RANK], *rows[IR_MAX_RANK], *zrow[IR_MAX_RANK];
-	int rr = yi->rank - 1;
-	col[0] = rows[0] = N;
-	zrow[0] = one;
-	for (int k = 0; k < rr; k++) {
-		col[1 + k] = one;
-		rows[1 + k] = zrow[1 + k] = yi->shape[1 + k];
-	}
-	int pos = ir_reshape(f, ir_iota(f, DT_I64, K, 0, 1, 0, false), ii->rank, ii->shape);
-	const Dim *nshape[1] = {N};
-	int win = ir_scatter(f, OP_scatter_max, ir_fill(f, DT_I64, -1, 1, nshape), idx, pos, 0);
-	lw_index_site(L, win, ix, where);
-	int zero = ir_scalar(f, DT_I64, 0);
-	int named = ir_binary(f, OP_ge, win, ir_broadcast_to(f, zero, 1, nshape));
-	/* the row of zeros is row K: where no index names the row */
-	int at = ir_where(f, named, win, ir_broadcast_to(f, ir_dimval(f, DT_I64, K), 1, nshape));
-	rows[0] = K;
-	int vk = ir_reshape(f, v, 1 + rr, rows);
-	int parts[2] = {vk, ir_fill(f, yi->dt, 0.0, 1 + rr, zrow)};
-	int picked = ir_gather(f, ir_concat(f, parts, 2, 0), at, 0);
-	rows[0] = N;
-	int mask = ir_broadcast_to(f, ir_reshape(f, ir_cast(f, named, yi->dt), 1 + rr, col), 1 + rr, rows);
-	return ir_where(f, mask, picked, y);
-}
-
 Val lw_do_update(Lower *L, const Ast *e)
 {
 	const Ast *ix = e->a;
@@ -342,6 +302,7 @@ Val lw_do_update(Lower *L, const Ast *e)
 	DimCtx *dc = L->dc;
 	/* the indices, and where each row lies in y with its first n axes as one */
 	int p = -1;
+	Loc site = ix->loc;
 	const Dim *N = dim_const(dc, 1);
 	for (int k = 0; k < n; k++) {
 		const Ast *item = ix->list.items[k];
@@ -380,16 +341,20 @@ Val lw_do_update(Lower *L, const Ast *e)
 				int nv = update_value(L, e, y, v, r, shape);
 				if (nv < 0)
 					return ERR;
-				int out = add ? ir_scatter(L->f, OP_scatter_add, y, i, nv, 0)
-				              : set_rows(L, y, i, nv, ix, item->loc);
-				if (add)
-					lw_index_site(L, out, ix, item->loc);
+				/* each row idx names takes v's row at the last
+				 * occurrence of its index (NumPy's order) */
+				int out = ir_scatter(L->f, add ? OP_scatter_add : OP_scatter_set, y, i, nv, 0);
+				lw_index_site(L, out, ix, item->loc);
 				return lw_tensor(out, weak);
 			}
-			/* checked as a take checks: the index of an iota */
-			i = ir_gather(L->f, ir_iota(L->f, DT_I64, yi->shape[k], 0, 1, 0, false), i, 0);
-			lw_index_site(L, i, ix, item->loc);
+			/* checked as a take checks: the index of an iota (one
+			 * index the scatter checks itself) */
+			if (n > 1) {
+				i = ir_gather(L->f, ir_iota(L->f, DT_I64, yi->shape[k], 0, 1, 0, false), i, 0);
+				lw_index_site(L, i, ix, item->loc);
+			}
 		}
+		site = item->loc;
 		const Dim *nk = yi->shape[k];
 		p = p < 0 ? i : ir_binary(L->f, OP_add, ir_binary(L->f, OP_mul, p, ir_dimval(L->f, DT_I64, nk)), i);
 		N = dim_mul(dc, N, nk);
@@ -404,23 +369,8 @@ Val lw_do_update(Lower *L, const Ast *e)
 	int nv = update_value(L, e, y, v, rr, row);
 	if (nv < 0)
 		return ERR;
-	int out;
-	if (add) {
-		const Dim *one[1] = {dim_const(dc, 1)}, *vrow[IR_MAX_RANK];
-		vrow[0] = one[0];
-		for (int k = 0; k < rr; k++)
-			vrow[1 + k] = row[k];
-		out = ir_scatter(L->f, OP_scatter_add, y2, ir_reshape(L->f, p, 1, one),
-		                 ir_reshape(L->f, nv, 1 + rr, vrow), 0);
-	} else {
-		const Dim *col[IR_MAX_RANK];
-		col[0] = N;
-		for (int k = 0; k < rr; k++)
-			col[1 + k] = dim_const(dc, 1);
-		int rows = ir_broadcast_to(
-		    L->f, ir_reshape(L->f, ir_iota(L->f, DT_I64, N, 0, 1, 0, false), 1 + rr, col), 1 + rr, flat);
-		int mask = ir_binary(L->f, OP_eq, rows, ir_broadcast_to(L->f, p, 1 + rr, flat));
-		out = ir_where(L->f, ir_cast(L->f, mask, yi->dt), ir_broadcast_to(L->f, nv, 1 + rr, flat), y2);
-	}
+	/* one row, written in place where nothing reads y after it */
+	int out = ir_scatter(L->f, add ? OP_scatter_add : OP_scatter_set, y2, p, nv, 0);
+	lw_index_site(L, out, ix, site);
 	return lw_tensor(ir_reshape(L->f, out, yi->rank, yi->shape), weak);
 }

@@ -13,12 +13,27 @@ int sched_owner(const Schedule *s, const Func *f, int v)
 	return v;
 }
 
-/* Record that the kernel at position `at` reads what v's expression reads.
- * seen[a] == at: a's expression was walked for this kernel already. */
+int sched_base(const Schedule *s, const Func *f, int v)
+{
+	while (s->mat[v] == M_ALIAS || (s->mat[v] == M_INLINE && ir_inst(f, v)->op == OP_reshape))
+		v = ir_inst(f, v)->args[0];
+	return s->mat[v] == M_INLINE ? -1 : v;
+}
+
+/* Record that the kernel at position `at` reads what operands [from, to)
+ * of v's expression read. seen[a] == at: a's expression was walked for
+ * this kernel already. */
+static void mark_args(const Schedule *s, const Func *f, int v, int from, int to, int at, int *seen);
+
 static void mark_reads(const Schedule *s, const Func *f, int v, int at, int *seen)
 {
+	mark_args(s, f, v, 0, ir_inst(f, v)->nargs, at, seen);
+}
+
+static void mark_args(const Schedule *s, const Func *f, int v, int from, int to, int at, int *seen)
+{
 	const Inst *in = ir_inst(f, v);
-	for (int k = 0; k < in->nargs; k++) {
+	for (int k = from; k < to; k++) {
 		int a = in->args[k];
 		if (s->mat[a] == M_INLINE) {
 			if (seen[a] != at) {
@@ -43,8 +58,19 @@ static void liveness(Schedule *s, Func *f)
 	}
 	for (int v = 0; v < n; v++) {
 		int m = s->mat[v];
-		if (m == M_SCRATCH || m == M_RESULT || m == M_LOCAL || m == M_CTRL)
+		if (!(m == M_SCRATCH || m == M_RESULT || m == M_LOCAL || m == M_CTRL))
+			continue;
+		const Inst *in = ir_inst(f, v);
+		if (op_info[in->op].kind != K_SCATTER) {
 			mark_reads(s, f, v, v, seen);
+			continue;
+		}
+		/* a scatter may overwrite its operand's buffer if its indices and
+		 * values do not read that buffer, nor anything after it (below) */
+		int o = sched_base(s, f, in->args[0]);
+		mark_args(s, f, v, 1, 3, v, seen);
+		s->inplace[v] = o >= 0 && s->last[o] < v;
+		mark_args(s, f, v, 0, 1, v, seen);
 	}
 	for (int r = 0; r < f->results.len; r++) {
 		int v = f->results.data[r].value;
@@ -56,6 +82,50 @@ static void liveness(Schedule *s, Func *f)
 			s->last[sched_owner(s, f, v)] = n;
 	}
 	arena_release(f->A, seen, ((size_t)n + 1) * sizeof(int));
+	/* ... and nothing reads it after the scatter */
+	for (int v = 0; v < n; v++)
+		if (s->inplace[v])
+			s->inplace[v] = s->last[sched_base(s, f, ir_inst(f, v)->args[0])] == v;
+}
+
+/* The writer of body result r if it is a scatter that may overwrite its
+ * operand (liveness above), writing the result's buffer itself; or -1. */
+static int result_writer(const Func *b, int r)
+{
+	const Schedule *s = b->sched;
+	int v = b->results.data[r].value;
+	if (v < 0)
+		return -1;
+	int w = sched_base(s, b, v);
+	if (w < 0 || op_info[ir_inst(b, w)->op].kind != K_SCATTER || s->mat[w] != M_RESULT || s->result_of[w] != r)
+		return -1;
+	return w;
+}
+
+bool sched_carry_in_place(const Func *b, int result, int param)
+{
+	int w = result_writer(b, result);
+	return w >= 0 && b->sched->inplace[w] && sched_base(b->sched, b, ir_inst(b, w)->args[0]) == param;
+}
+
+/* A loop's array carries that its body rewrites by a scatter of the
+ * carry itself, which nothing in the body reads after it (ys[t] = h),
+ * keep one buffer: the scatter writes into it in place. Every other
+ * scatter writing a body result (of a loop or a cond) copies its operand
+ * first. */
+static void results_in_place(const Inst *ctrl, Func *b)
+{
+	bool loop = ctrl->op == OP_loop;
+	int ninv = loop ? (int)ctrl->ints[LOOP_NINV] : 0, nc = loop ? (int)ctrl->ints[LOOP_NCARRY] : 0;
+	int off = loop && ctrl->ints[LOOP_FLAGS] & LF_BREAK ? 1 : 0;
+	for (int r = 0; r < b->results.len; r++) {
+		int w = result_writer(b, r);
+		if (w < 0 || !b->sched->inplace[w])
+			continue;
+		bool carry = r >= off && r < off + nc;
+		b->sched->inplace[w] =
+		    carry && sched_base(b->sched, b, ir_inst(b, w)->args[0]) == b->params.data[1 + ninv + (r - off)];
+	}
 }
 
 /* A binary min-heap of block numbers, ordered by key[block]. */
@@ -111,20 +181,29 @@ typedef struct Pool {
 
 void sched_reuse(Func *f)
 {
-	for (int v = 0; v < f->ins.len; v++)
-		for (int j = 0; j < ir_inst(f, v)->nbodies; j++)
-			sched_reuse(ir_inst(f, v)->bodies[j]);
+	for (int v = 0; v < f->ins.len; v++) {
+		const Inst *in = ir_inst(f, v);
+		for (int j = 0; j < in->nbodies; j++) {
+			sched_reuse(in->bodies[j]);
+			results_in_place(in, in->bodies[j]);
+		}
+	}
 	Schedule *s = f->sched;
 	if (!s)
 		ICE("buffer reuse of '%s' before its fusion", f->name);
 	int n = s->n;
 	s->last = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	s->reuse = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	s->inplace = arena_array(f->A, (size_t)n + 1, sizeof(bool));
 	liveness(s, f);
 	/* memory blocks: the value holding each now, and when it is free */
 	int *holder = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	int *free_after = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	int *number = arena_array(f->A, (size_t)n + 1, sizeof(int)); /* the identity, as a key */
+	/* a block a scatter took over in place is busy until `until`, past
+	 * the key it is in the heap with (it goes back in when popped) */
+	int *until = arena_array(f->A, (size_t)n + 1, sizeof(int));
+	int *block_of = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	/* pools by element count and dtype, found through a hash table */
 	int cap = 16;
 	while (cap < 2 * n)
@@ -157,6 +236,15 @@ void sched_reuse(Func *f)
 			if (s->mat[v] != M_SCRATCH)
 				continue;
 			const Inst *in = ir_inst(f, v);
+			int o = s->inplace[v] ? sched_base(s, f, in->args[0]) : -1;
+			if (o >= 0 && s->mat[o] == M_SCRATCH) { /* o's block, in place */
+				int b = block_of[v] = block_of[o];
+				s->reuse[v] = holder[b];
+				holder[b] = v;
+				until[b] = s->last[v] > v ? s->last[v] : v;
+				continue;
+			}
+			s->inplace[v] = false;
 			const Dim *ne = dim_const(f->dc, 1);
 			for (int k = 0; k < in->rank; k++)
 				ne = dim_mul(f->dc, ne, in->shape[k]);
@@ -170,7 +258,12 @@ void sched_reuse(Func *f)
 			Pool *p = &pools[slots[i]];
 			while (p->busy.n && free_after[p->busy.b[0]] < at) {
 				int b = heap_pop(&p->busy, free_after);
-				heap_push(f->A, &p->idle, number, b);
+				if (until[b] > free_after[b]) { /* taken over: busy longer */
+					free_after[b] = until[b];
+					heap_push(f->A, &p->busy, free_after, b);
+				} else {
+					heap_push(f->A, &p->idle, number, b);
+				}
 			}
 			int b;
 			if (p->idle.n) {
@@ -180,11 +273,17 @@ void sched_reuse(Func *f)
 				b = nblocks++;
 				number[b] = b;
 			}
+			block_of[v] = b;
 			holder[b] = v;
-			free_after[b] = s->last[v] > v ? s->last[v] : v;
+			free_after[b] = until[b] = s->last[v] > v ? s->last[v] : v;
 			heap_push(f->A, &p->busy, free_after, b);
 		}
 	}
+	/* a function's result is its own buffer; whether a body's may be
+	 * its parameter's, the op that owns the body decides (above) */
+	for (int v = 0; v < n && !f->is_body; v++)
+		if (s->mat[v] != M_SCRATCH)
+			s->inplace[v] = false;
 	arena_release(f->A, next_ex, ((size_t)n + 1) * sizeof(int));
 	arena_release(f->A, first_ex, ((size_t)n + 1) * sizeof(int));
 	/* the working tables go back to the arena */
@@ -194,6 +293,8 @@ void sched_reuse(Func *f)
 	}
 	arena_release(f->A, slots, (size_t)cap * sizeof(int));
 	arena_release(f->A, pools, ((size_t)n + 1) * sizeof(Pool));
+	arena_release(f->A, block_of, ((size_t)n + 1) * sizeof(int));
+	arena_release(f->A, until, ((size_t)n + 1) * sizeof(int));
 	arena_release(f->A, number, ((size_t)n + 1) * sizeof(int));
 	arena_release(f->A, free_after, ((size_t)n + 1) * sizeof(int));
 	arena_release(f->A, holder, ((size_t)n + 1) * sizeof(int));

@@ -27,6 +27,10 @@ typedef struct Schedule {
 	                 * final copies to results), or -1 */
 	int *reuse;     /* sched_reuse: for M_SCRATCH, the earlier scratch value whose
 	                 * memory it takes over, or -1 for fresh memory */
+	bool *inplace;  /* sched_reuse: a scatter that writes into the buffer of its
+	                 * operand 0 (sched_base), which nothing reads after it, so
+	                 * that the operand is not copied: the scratch buffer it
+	                 * takes over (reuse), or a loop's carry (sched_carry_in_place) */
 } Schedule;
 
 /* Fusion, into f->sched and each body's. `optional` means the buffers of
@@ -48,5 +52,11 @@ bool sched_unit_reshape(const Inst *r, const Inst *a, int *map);
 bool sched_row_slice(const Func *f, int v);
 /* The value whose buffer v lives in (through views). */
 int sched_owner(const Schedule *s, const Func *f, int v);
+/* The stored value whose memory v reads in row-major order (through views
+ * and inlined reshapes), or -1 when v is computed where it is read. */
+int sched_base(const Schedule *s, const Func *f, int v);
+/* Does loop body b write the carry of its parameter `param`, its result
+ * `result`, into the parameter's own buffer (one buffer, not two)? */
+bool sched_carry_in_place(const Func *b, int result, int param);
 
 #endif

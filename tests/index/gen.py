@@ -148,5 +148,43 @@ for iw in (0, 1):
     case("whole", {"x": xw, "i": iw, "idx": idw}, {"y": y.detach(), "z": z.detach(), "g": g},
          "y[i, :] = v and y[idx, :] += v (duplicates add; i = %d), and the gradient" % iw)
 
+# updates that may overwrite their operand in place and those that must not
+def put(y, i, v):
+    y = y.clone()
+    y[i] = v
+    return y
+
+
+xi, wi = rand(4, 3), rand(3)
+for wsign in (1, -1):
+    xt, wt = xi.clone().requires_grad_(True), (wsign * wi.abs()).clone().requires_grad_(True)
+    a = xt * 2
+    a = put(a, 1, a[0] * wt)
+    a = put(a, 0, a[0] + wt)
+    a = put(a, 3, a[3] + wt * wt)
+    b = xt * 3
+    c = put(b, 2, wt) + b
+    ys = torch.zeros(4, 3)
+    h, acc = wt, torch.tensor(0.0)
+    for t in range(1, 4):
+        h = torch.tanh(h * xt[t] + 0.5 * ys[t - 1])
+        prev = ys
+        ys = put(ys, t, h)
+        acc = acc + (prev * ys).sum()
+    M = torch.zeros(4, 3)
+    for i in range(4):
+        for j in range(3):
+            M = put(M, (i, j), xt[i, j] * wt[j] * (i + 1))
+    e = put(xt, 0 if wt.sum() > 0 else 1, wt)
+    s = (a * a).sum() + (c * c).sum() + (ys * ys).sum() + acc + torch.sin(M).sum() + (e ** 3).sum()
+    gx, gw = torch.autograd.grad(s, [xt, wt], create_graph=True)
+    hw, = torch.autograd.grad((gw * gw).sum() + (gx * gx).sum(), wt)
+    d = lambda v: v.detach()
+    case("inplace", {"x": xi, "w": d(wt)},
+         {"a": d(a), "c": d(c), "ys": d(ys), "M": d(M), "e": d(e), "s": s.item(), "gx": d(gx), "gw": d(gw),
+          "hw": hw},
+         "updates in place and updates that copy (the operand read after, or by the value), in and "
+         "out of loops and branches; second order (sum(w) %s 0)" % (">" if wsign > 0 else "<"))
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
