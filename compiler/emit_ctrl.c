@@ -164,7 +164,8 @@ void ec_loop(Emit *E, int v)
 			ec_line(E, "%s %s = %s, %s;", ct, cur[k], ec_strip(E, scalar_of(E, a)), nxt[k]);
 		} else {
 			const char *home = cs->cur[k] ? cs->cur[k] : E->home[cs->extract[k]];
-			ec_copy(E, a, home, false);
+			if (cs->cur[k] || !E->S->inplace[cs->extract[k]]) /* (else home is a's buffer) */
+				ec_copy(E, a, home, false);
 			if (cs->nxt[k]) {
 				nxt[k] = ec_fresh(E, arena_printf(E->A, "%s_next", pn));
 				ec_line(E, "%s *%s = %s, *%s = %s;", ct, cur[k], home, nxt[k], cs->nxt[k]);
@@ -282,7 +283,7 @@ void ec_loop(Emit *E, int v)
 			continue;
 		if (p->rank == 0) {
 			assign(E, e, cur[k]);
-		} else if (!cs->cur[k]) {
+		} else if (!cs->cur[k] && nxt[k] != cur[k]) { /* (one buffer: home itself) */
 			ec_line(E, "if (%s != %s)", cur[k], E->home[e]);
 			ec_line(E, "    memcpy(%s, %s, (size_t)(%s) * sizeof(%s));", E->home[e], cur[k],
 			        ec_numel(E, p->rank, p->shape), ec_ctype(p->dt));

@@ -506,7 +506,7 @@ void ec_place(Emit *E)
 		if (E->S->inplace[v]) { /* a scatter writing over its operand */
 			E->home[v] = E->home[prev];
 			if (E->report)
-				buf_printf(E->report, "    %-12s %-16s updated in place\n", E->home[v],
+				buf_printf(E->report, "    %-12s %-16s written again, in place\n", E->home[v],
 				           type_doc(E, in->dt, in->rank, in->shape));
 			continue;
 		}

@@ -20,6 +20,22 @@ int sched_base(const Schedule *s, const Func *f, int v)
 	return s->mat[v] == M_INLINE ? -1 : v;
 }
 
+/* The operand whose buffer v may overwrite instead of copying it: a
+ * scatter's operand 0, or the initial value of the loop carry that v
+ * extracts; -1 for any other value. */
+static int inplace_operand(const Func *f, int v)
+{
+	const Inst *in = ir_inst(f, v);
+	if (op_info[in->op].kind == K_SCATTER)
+		return in->args[0];
+	if (in->op != OP_extract)
+		return -1;
+	const Inst *c = ir_inst(f, in->args[0]);
+	if (c->op != OP_loop || in->ints[0] >= c->ints[LOOP_NCARRY])
+		return -1;
+	return c->args[c->ints[LOOP_NINV] + in->ints[0]];
+}
+
 /* Record that the kernel at position `at` reads what operands [from, to)
  * of v's expression read. seen[a] == at: a's expression was walked for
  * this kernel already. */
@@ -56,21 +72,38 @@ static void liveness(Schedule *s, Func *f)
 		s->last[v] = -1;
 		seen[v] = -1;
 	}
+	/* per loop, which carries may start in their initial value's buffer */
+	bool **carry_ok = arena_array(f->A, (size_t)n + 1, sizeof(bool *));
 	for (int v = 0; v < n; v++) {
 		int m = s->mat[v];
+		const Inst *in = ir_inst(f, v);
+		if (in->op == OP_extract && ir_inst(f, in->args[0])->op == OP_loop && inplace_operand(f, v) >= 0)
+			s->inplace[v] = in->rank > 0 && carry_ok[in->args[0]][in->ints[0]];
 		if (!(m == M_SCRATCH || m == M_RESULT || m == M_LOCAL || m == M_CTRL))
 			continue;
-		const Inst *in = ir_inst(f, v);
-		if (op_info[in->op].kind != K_SCATTER) {
+		if (op_info[in->op].kind == K_SCATTER) {
+			/* a scatter may overwrite its operand's buffer if its indices
+			 * and values do not read that buffer, nor anything after it
+			 * (below) */
+			int o = sched_base(s, f, in->args[0]);
+			mark_args(s, f, v, 1, 3, v, seen);
+			s->inplace[v] = o >= 0 && s->last[o] < v;
+			mark_args(s, f, v, 0, 1, v, seen);
+		} else if (in->op == OP_loop) {
+			/* so may a loop's carry, if the loop reads the buffer of its
+			 * initial value only as that */
+			int ninv = (int)in->ints[LOOP_NINV], nc = (int)in->ints[LOOP_NCARRY];
+			mark_args(s, f, v, 0, ninv, v, seen);
+			mark_args(s, f, v, ninv + nc, in->nargs, v, seen);
+			carry_ok[v] = arena_array(f->A, (size_t)nc + 1, sizeof(bool));
+			for (int k = 0; k < nc; k++) {
+				int o = sched_base(s, f, in->args[ninv + k]);
+				carry_ok[v][k] = o >= 0 && s->last[o] < v;
+				mark_args(s, f, v, ninv + k, ninv + k + 1, v, seen);
+			}
+		} else {
 			mark_reads(s, f, v, v, seen);
-			continue;
 		}
-		/* a scatter may overwrite its operand's buffer if its indices and
-		 * values do not read that buffer, nor anything after it (below) */
-		int o = sched_base(s, f, in->args[0]);
-		mark_args(s, f, v, 1, 3, v, seen);
-		s->inplace[v] = o >= 0 && s->last[o] < v;
-		mark_args(s, f, v, 0, 1, v, seen);
 	}
 	for (int r = 0; r < f->results.len; r++) {
 		int v = f->results.data[r].value;
@@ -81,14 +114,18 @@ static void liveness(Schedule *s, Func *f)
 		else if (s->last[sched_owner(s, f, v)] < n)
 			s->last[sched_owner(s, f, v)] = n;
 	}
+	arena_release(f->A, carry_ok, ((size_t)n + 1) * sizeof(bool *));
 	arena_release(f->A, seen, ((size_t)n + 1) * sizeof(int));
-	/* ... and nothing reads it after the scatter */
+	/* ... and nothing reads it after the scatter or the loop */
 	for (int v = 0; v < n; v++)
-		if (s->inplace[v])
-			s->inplace[v] = s->last[sched_base(s, f, ir_inst(f, v)->args[0])] == v;
+		if (s->inplace[v]) {
+			const Inst *in = ir_inst(f, v);
+			int at = in->op == OP_extract ? in->args[0] : v;
+			s->inplace[v] = s->last[sched_base(s, f, inplace_operand(f, v))] == at;
+		}
 }
 
-/* The writer of body result r if it is a scatter that may overwrite its
+/* The writer of body result r if it may overwrite the buffer of its
  * operand (liveness above), writing the result's buffer itself; or -1. */
 static int result_writer(const Func *b, int r)
 {
@@ -97,7 +134,7 @@ static int result_writer(const Func *b, int r)
 	if (v < 0)
 		return -1;
 	int w = sched_base(s, b, v);
-	if (w < 0 || op_info[ir_inst(b, w)->op].kind != K_SCATTER || s->mat[w] != M_RESULT || s->result_of[w] != r)
+	if (w < 0 || inplace_operand(b, w) < 0 || s->mat[w] != M_RESULT || s->result_of[w] != r)
 		return -1;
 	return w;
 }
@@ -105,7 +142,7 @@ static int result_writer(const Func *b, int r)
 bool sched_carry_in_place(const Func *b, int result, int param)
 {
 	int w = result_writer(b, result);
-	return w >= 0 && b->sched->inplace[w] && sched_base(b->sched, b, ir_inst(b, w)->args[0]) == param;
+	return w >= 0 && b->sched->inplace[w] && sched_base(b->sched, b, inplace_operand(b, w)) == param;
 }
 
 /* A loop's array carries that its body rewrites by a scatter of the
@@ -124,7 +161,7 @@ static void results_in_place(const Inst *ctrl, Func *b)
 			continue;
 		bool carry = r >= off && r < off + nc;
 		b->sched->inplace[w] =
-		    carry && sched_base(b->sched, b, ir_inst(b, w)->args[0]) == b->params.data[1 + ninv + (r - off)];
+		    carry && sched_base(b->sched, b, inplace_operand(b, w)) == b->params.data[1 + ninv + (r - off)];
 	}
 }
 
@@ -236,7 +273,7 @@ void sched_reuse(Func *f)
 			if (s->mat[v] != M_SCRATCH)
 				continue;
 			const Inst *in = ir_inst(f, v);
-			int o = s->inplace[v] ? sched_base(s, f, in->args[0]) : -1;
+			int o = s->inplace[v] ? sched_base(s, f, inplace_operand(f, v)) : -1;
 			if (o >= 0 && s->mat[o] == M_SCRATCH) { /* o's block, in place */
 				int b = block_of[v] = block_of[o];
 				s->reuse[v] = holder[b];
