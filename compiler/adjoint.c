@@ -719,20 +719,30 @@ typedef struct RowPlan {
 
 /* The values of body B that going back would compute again at a cost: its
  * expensive elementwise ops that change from one iteration to the next
- * (that depend on t, the carries or the rows, not only the invariants). */
-static int costly_values(const Func *B, int ninv, int *out)
+ * (that depend on t, the carries or the rows, not only the invariants);
+ * and the rows it takes of a carried value (ys[k]), which would otherwise
+ * need the whole carry on the tape for every iteration. */
+static int costly_values(const Func *B, int ninv, int nc, int *out)
 {
 	int n = B->ins.len, k = 0;
 	bool *varies = arena_array(B->A, (size_t)n + 1, sizeof(bool));
-	for (int i = 0; i < B->params.len; i++)
+	bool *carried = arena_array(B->A, (size_t)n + 1, sizeof(bool));
+	for (int i = 0; i < B->params.len; i++) {
 		varies[B->params.data[i]] = i == 0 || i > ninv;
+		carried[B->params.data[i]] = i > ninv && i <= ninv + nc;
+	}
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(B, v);
-		for (int a = 0; a < in->nargs && !varies[v]; a++)
-			varies[v] = varies[in->args[a]];
+		for (int a = 0; a < in->nargs; a++) {
+			varies[v] = varies[v] || varies[in->args[a]];
+			carried[v] = carried[v] || carried[in->args[a]];
+		}
 		if (varies[v] && op_info[in->op].kind == K_EW && (op_info[in->op].flags & F_EXPENSIVE))
 			out[k++] = v;
+		else if (in->op == OP_gather && carried[in->args[0]] && !dtype_is_int(in->dt))
+			out[k++] = v;
 	}
+	arena_release(B->A, carried, (size_t)n + 1);
 	arena_release(B->A, varies, (size_t)n + 1);
 	return k;
 }
@@ -1280,7 +1290,7 @@ static void loop_adjoint(Func *f, int v, const int *ct, const bool *act, int *c,
 	/* one iteration backwards, reading what it can from rows */
 	RowPlan plan = {arena_array(A, (size_t)nc + 1, sizeof(bool)),
 	                arena_array(A, (size_t)I.B->ins.len + 1, sizeof(int)), 0};
-	plan.nres = residuals ? costly_values(I.B, ninv, plan.res) : 0;
+	plan.nres = residuals ? costly_values(I.B, ninv, nc, plan.res) : 0;
 	Func *R = iter_adjoint(f, &I, &plan), *body = R;
 	/* the tape: the loop itself keeps, as extra rows (results of its body
 	 * after its own), the carries at the start of each iteration that

@@ -141,28 +141,52 @@ static int result_writer(const Func *b, int r)
 
 bool sched_carry_in_place(const Func *b, int result, int param)
 {
-	int w = result_writer(b, result);
-	return w >= 0 && b->sched->inplace[w] && sched_base(b->sched, b, inplace_operand(b, w)) == param;
+	const Schedule *s = b->sched;
+	for (int u = result_writer(b, result); u >= 0 && s->inplace[u];) {
+		int o = sched_base(s, b, inplace_operand(b, u));
+		if (o == param)
+			return true;
+		u = s->mat[o] == M_RESULT && s->result_of[o] == result ? o : -1;
+	}
+	return false;
 }
 
-/* A loop's array carries that its body rewrites by a scatter of the
- * carry itself, which nothing in the body reads after it (ys[t] = h),
- * keep one buffer: the scatter writes into it in place. Every other
- * scatter writing a body result (of a loop or a cond) copies its operand
- * first. */
-static void results_in_place(const Inst *ctrl, Func *b)
+/* A loop's array carry that its body rewrites by scatters of the carry
+ * itself (ys[t] = h; a cotangent's row zeroed, then another added to),
+ * each the last reader of the one before, keeps one buffer: each writes
+ * into it in place, the ones before the last as the result too. Every
+ * other scatter writing a body result (of a loop or a cond) copies its
+ * operand first. */
+static void carries_in_place(Schedule *s, Func *b)
 {
-	bool loop = ctrl->op == OP_loop;
-	int ninv = loop ? (int)ctrl->ints[LOOP_NINV] : 0, nc = loop ? (int)ctrl->ints[LOOP_NCARRY] : 0;
-	int off = loop && ctrl->ints[LOOP_FLAGS] & LF_BREAK ? 1 : 0;
 	for (int r = 0; r < b->results.len; r++) {
-		int w = result_writer(b, r);
-		if (w < 0 || !b->sched->inplace[w])
+		int w = result_writer(b, r), p = s->carry_param ? s->carry_param[r] : -1;
+		if (w < 0 || !s->inplace[w])
 			continue;
-		bool carry = r >= off && r < off + nc;
-		b->sched->inplace[w] =
-		    carry && sched_base(b->sched, b, inplace_operand(b, w)) == b->params.data[1 + ninv + (r - off)];
+		int u = w, o;
+		while (p >= 0 && u >= 0 && (o = sched_base(s, b, inplace_operand(b, u))) != p)
+			u = o >= 0 && s->mat[o] == M_SCRATCH && inplace_operand(b, o) >= 0 && s->inplace[o] ? o : -1;
+		if (p < 0 || u < 0) {
+			s->inplace[w] = false;
+			continue;
+		}
+		for (u = w; (o = sched_base(s, b, inplace_operand(b, u))) != p; u = o) {
+			s->mat[o] = M_RESULT;
+			s->result_of[o] = r;
+		}
 	}
+}
+
+/* Which parameter of loop body b each of its results carries, for
+ * carries_in_place. */
+static void mark_carries(const Inst *loop, Func *b)
+{
+	int ninv = (int)loop->ints[LOOP_NINV], nc = (int)loop->ints[LOOP_NCARRY];
+	int off = loop->ints[LOOP_FLAGS] & LF_BREAK ? 1 : 0;
+	Schedule *s = b->sched;
+	s->carry_param = arena_array(b->A, (size_t)b->results.len + 1, sizeof(int));
+	for (int r = 0; r < b->results.len; r++)
+		s->carry_param[r] = r >= off && r < off + nc ? b->params.data[1 + ninv + (r - off)] : -1;
 }
 
 /* A binary min-heap of block numbers, ordered by key[block]. */
@@ -221,8 +245,9 @@ void sched_reuse(Func *f)
 	for (int v = 0; v < f->ins.len; v++) {
 		const Inst *in = ir_inst(f, v);
 		for (int j = 0; j < in->nbodies; j++) {
+			if (in->op == OP_loop)
+				mark_carries(in, in->bodies[j]);
 			sched_reuse(in->bodies[j]);
-			results_in_place(in, in->bodies[j]);
 		}
 	}
 	Schedule *s = f->sched;
@@ -233,6 +258,8 @@ void sched_reuse(Func *f)
 	s->reuse = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	s->inplace = arena_array(f->A, (size_t)n + 1, sizeof(bool));
 	liveness(s, f);
+	if (f->is_body)
+		carries_in_place(s, f);
 	/* memory blocks: the value holding each now, and when it is free */
 	int *holder = arena_array(f->A, (size_t)n + 1, sizeof(int));
 	int *free_after = arena_array(f->A, (size_t)n + 1, sizeof(int));

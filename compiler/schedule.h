@@ -19,18 +19,20 @@
 enum { M_INLINE, M_PARAM, M_RESULT, M_SCRATCH, M_LOCAL, M_STATIC, M_ALIAS, M_CTRL };
 
 typedef struct Schedule {
-	int n;          /* number of values */
-	int *mat;       /* M_* per value */
-	int *uses;      /* instructions reading each value */
-	int *result_of; /* value -> index of the result whose buffer holds it, or -1 */
-	int *last;      /* sched_reuse: last kernel reading the value's buffer (n: the
-	                 * final copies to results), or -1 */
-	int *reuse;     /* sched_reuse: for M_SCRATCH, the earlier scratch value whose
-	                 * memory it takes over, or -1 for fresh memory */
-	bool *inplace;  /* sched_reuse: a scatter that writes into the buffer of its
-	                 * operand 0 (sched_base), which nothing reads after it, so
-	                 * that the operand is not copied: the scratch buffer it
-	                 * takes over (reuse), or a loop's carry (sched_carry_in_place) */
+	int n;            /* number of values */
+	int *mat;         /* M_* per value */
+	int *uses;        /* instructions reading each value */
+	int *result_of;   /* value -> index of the result whose buffer holds it, or -1 */
+	int *last;        /* sched_reuse: last kernel reading the value's buffer (n: the
+	                   * final copies to results), or -1 */
+	int *reuse;       /* sched_reuse: for M_SCRATCH, the earlier scratch value whose
+	                   * memory it takes over, or -1 for fresh memory */
+	int *carry_param; /* a loop body's: for each result, the parameter it
+	                   * carries, or -1 (NULL: none, a cond's body) */
+	bool *inplace;    /* sched_reuse: a scatter that writes into the buffer of its
+	                   * operand 0 (sched_base), which nothing reads after it, so
+	                   * that the operand is not copied: the scratch buffer it
+	                   * takes over (reuse), or a loop's carry (sched_carry_in_place) */
 } Schedule;
 
 /* Fusion, into f->sched and each body's. `optional` means the buffers of

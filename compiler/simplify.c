@@ -282,6 +282,17 @@ static int simplify_inst(Simp *S, const Inst *in, const int *args)
 			return args[0];
 		if (is_val(S, args[0], 0))
 			return args[1];
+		/* y + scatter_add(0, idx, v) = scatter_add(y, idx, v): a take's
+		 * cotangent added into another costs its rows, not y's size (and
+		 * is written in place where y dies there) */
+		for (int k = 0; k < 2; k++) {
+			const Inst *sc = ir_inst(nf, args[k]);
+			if (sc->op == OP_scatter_add && is_val(S, sc->args[0], 0)) {
+				Inst p = *sc;
+				int sargs[3] = {args[1 - k], sc->args[1], sc->args[2]};
+				return emit(S, &p, sargs);
+			}
+		}
 		if (b->op == OP_neg)
 			return mk_binary(S, in, OP_sub, args[0], b->args[0]);
 		if (a->op == OP_neg)
@@ -401,6 +412,10 @@ static int simplify_inst(Simp *S, const Inst *in, const int *args)
 			return mk_fill(S, in, c);
 		break;
 	}
+	case OP_unslice: /* into a tensor of its own shape: itself */
+		if (ir_same_shape(in, a) && is_identity_slice(in, a))
+			return args[0];
+		break;
 	case OP_slice:
 		if (is_identity_slice(in, a))
 			return args[0];
