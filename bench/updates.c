@@ -10,8 +10,8 @@
 #include <math.h>
 
 typedef struct Run {
-	int fill;  /* fill (else rows) */
-	int64_t n; /* T for rows, n for fill */
+	int fill, recur; /* fill, recur (else rows) */
+	int64_t n;       /* T for rows and recur, n for fill */
 	double *x, *W, *s, *gx, *gW;
 	void *work, *vwork;
 } Run;
@@ -21,6 +21,8 @@ static void value(void *p)
 	Run *r = p;
 	if (r->fill)
 		fill_work(r->n, r->x, r->s, r->work);
+	else if (r->recur)
+		recur_work(r->n, r->x, r->W, r->s, r->work);
 	else
 		rows_work(r->n, r->x, r->W, r->s, r->work);
 }
@@ -30,6 +32,8 @@ static void gradient(void *p)
 	Run *r = p;
 	if (r->fill)
 		fill_vjp_work(r->n, r->x, NULL, r->s, r->gx, r->vwork);
+	else if (r->recur)
+		recur_vjp_work(r->n, r->x, r->W, NULL, r->s, r->gx, r->gW, r->vwork);
 	else
 		rows_vjp_work(r->n, r->x, r->W, NULL, r->s, r->gx, r->gW, r->vwork);
 }
@@ -37,12 +41,12 @@ static void gradient(void *p)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: updates rows|fill N...\n");
+		fprintf(stderr, "usage: updates rows|recur|fill N...\n");
 		return 2;
 	}
-	int fill = strcmp(argv[1], "fill") == 0;
+	int fill = strcmp(argv[1], "fill") == 0, recur = strcmp(argv[1], "recur") == 0;
 	for (int a = 2; a < argc; a++) {
-		Run r = {fill, atoll(argv[a]), 0};
+		Run r = {fill, recur, atoll(argv[a]), 0};
 		size_t nx = (size_t)r.n * 8;
 		r.x = malloc(nx * sizeof(double));
 		r.gx = malloc(nx * sizeof(double));
@@ -53,8 +57,10 @@ int main(int argc, char **argv)
 			r.x[i] = sin(0.1 * (double)i);
 		for (int i = 0; i < 64; i++)
 			r.W[i] = 0.05 * cos((double)i);
-		r.work = malloc(fill ? fill_work_size(r.n) : rows_work_size(r.n));
-		r.vwork = malloc(fill ? fill_vjp_work_size(r.n) : rows_vjp_work_size(r.n));
+		size_t ws = fill ? fill_work_size(r.n) : recur ? recur_work_size(r.n) : rows_work_size(r.n);
+		size_t vs = fill ? fill_vjp_work_size(r.n) : recur ? recur_vjp_work_size(r.n) : rows_vjp_work_size(r.n);
+		r.work = malloc(ws);
+		r.vwork = malloc(vs);
 		double vm, vb, gm, gb;
 		int reps;
 		time_it(value, &r, 300, &vm, &vb, &reps);
@@ -62,9 +68,9 @@ int main(int argc, char **argv)
 		/* updates: one row (rows) or one element (fill) per iteration */
 		double nup = fill ? (double)r.n * 8 : (double)r.n;
 		printf("{\"problem\": \"%s\", \"n\": %lld, \"value_ms\": %.4f, \"grad_ms\": %.4f, "
-		       "\"value_ns_per_update\": "
-		       "%.2f, \"grad_ns_per_update\": %.2f, \"s\": %.17g}\n",
-		       argv[1], (long long)r.n, vm, gm, vm * 1e6 / nup, gm * 1e6 / nup, r.s[0]);
+		       "\"value_ns_per_update\": %.2f, \"grad_ns_per_update\": %.2f, \"grad_work_kib\": %.1f, "
+		       "\"s\": %.17g}\n",
+		       argv[1], (long long)r.n, vm, gm, vm * 1e6 / nup, gm * 1e6 / nup, (double)vs / 1024, r.s[0]);
 		free(r.x), free(r.gx), free(r.W), free(r.gW), free(r.s), free(r.work), free(r.vwork);
 	}
 	return 0;
