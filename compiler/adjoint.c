@@ -421,6 +421,43 @@ static void r_scatter_set(Func *f, int v, int g, const bool *act, int *c)
 	           : -1;
 }
 
+/* L = cholesky(A) (Murray, 2016, as PyTorch): with P the lower triangle
+ * of L^T g, its diagonal halved, S = L^-T P L^-1, and A's cotangent the
+ * symmetric part of S (A is read as the symmetric matrix of its lower
+ * triangle). Two triangular solves, so it differentiates again. */
+static void r_cholesky(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	int P = ir_triangle(f, ir_matmul(f, v, g, true, false), true, 0.5);
+	int Z = ir_trisolve(f, v, P, true, true, false);
+	int S = ir_mT(f, ir_trisolve(f, v, ir_mT(f, Z), true, true, false));
+	c[0] = ir_binary(f, OP_mul, add(f, S, ir_mT(f, S)), cst(f, S, 0.5));
+}
+
+/* X = op(T)^-1 B: B's cotangent op(T)^-T g, T's minus that times X^T (of
+ * op(T): the transpose when trans), in T's triangle (without the diagonal
+ * when it is a unit one, which is not read). */
+static void r_trisolve(Func *f, int v, int g, const bool *act, int *c)
+{
+	Inst in = *in_of(f, v);
+	bool lower = in.ints[0], trans = in.ints[1], unit = in.ints[2];
+	int gb = ir_trisolve(f, in.args[0], g, lower, !trans, unit);
+	c[1] = act[1] ? gb : -1;
+	if (act[0]) {
+		int gt = trans ? ir_matmul(f, v, gb, false, true) : ir_matmul(f, gb, v, false, true);
+		c[0] = ir_triangle(f, ir_unary(f, OP_neg, gt), lower, unit ? 0 : 1);
+	}
+}
+
+/* X = A^-1 B: B's cotangent A^-T g, A's minus that times X^T. */
+static void r_solve(Func *f, int v, int g, const bool *act, int *c)
+{
+	Inst in = *in_of(f, v);
+	int gb = ir_solve(f, ir_mT(f, in.args[0]), g);
+	c[1] = act[1] ? gb : -1;
+	c[0] = act[0] ? ir_unary(f, OP_neg, ir_matmul(f, gb, v, false, true)) : -1;
+}
+
 static void r_concat(Func *f, int v, int g, const bool *act, int *c)
 {
 	Inst in = *in_of(f, v);
@@ -602,6 +639,9 @@ static const Rule rules[OP_COUNT] = {
     [OP_gather] = r_gather,
     [OP_scatter_add] = r_scatter_add,
     [OP_scatter_set] = r_scatter_set,
+    [OP_cholesky] = r_cholesky,
+    [OP_trisolve] = r_trisolve,
+    [OP_solve] = r_solve,
     [OP_sum] = r_sum,
     [OP_cumsum] = r_cumsum,
     [OP_max] = r_extremum,

@@ -81,6 +81,7 @@ struct Emit {
 	bool *rvar;           /* that is a scalar variable */
 	Emit ***subs;         /* per control-flow op: the emitters of its bodies */
 	CtrlStore *ctrl;      /* per control-flow op */
+	const char **aux;     /* per value: a scratch buffer its kernel works in (solve's LU factors) */
 	/* the work memory, shared with the bodies' emitters */
 	Buf *decls;       /* declarations of the scratch buffers, at the top of the function */
 	Buf *sizes;       /* NAME_work_size's statements */
@@ -174,6 +175,10 @@ void ec_scatter(Emit *E, int v);
  * the axis plus x's (the innermost loop, unless it runs along the axis,
  * vectorizes). */
 void ec_scan(Emit *E, int v);
+/* A factorization or solve (K_LINALG): one kernel call per matrix of the
+ * batch; a matrix that is not positive definite (cholesky) or singular
+ * (solve) returns AD_ERR_LINALG with its batch index. */
+void ec_linalg(Emit *E, int v);
 void ec_cache_reset(Emit *E);
 const char *ec_compute(Emit *E, int v, Index ix);
 

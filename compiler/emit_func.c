@@ -263,6 +263,7 @@ static void schedule_report(Emit *E, Buf *r, const char *base, int indent)
 		                   : op_info[in->op].kind == K_MATMUL  ? "gemm"
 		                   : op_info[in->op].kind == K_REDUCE  ? "reduce"
 		                   : op_info[in->op].kind == K_SCAN    ? "scan"
+		                   : op_info[in->op].kind == K_LINALG  ? "linalg"
 		                   : op_info[in->op].kind == K_SCATTER ? "scatter"
 		                                                       : "loop";
 		if (m == M_CTRL) {
@@ -451,6 +452,7 @@ static void emitter_tables(Emit *E, Func *f)
 	E->rvar = arena_array(E->A, (size_t)f->results.len + 1, sizeof(bool));
 	E->subs = arena_array(E->A, (size_t)n + 1, sizeof(Emit **));
 	E->ctrl = arena_array(E->A, (size_t)n + 1, sizeof(CtrlStore));
+	E->aux = arena_array(E->A, (size_t)n + 1, sizeof(char *));
 	E->last_stmt = -1;
 }
 
@@ -524,9 +526,15 @@ void ec_place(Emit *E)
 		}
 		E->home[v] = ec_scratch(E, in->name ? in->name : "t", in->dt, in->rank, in->shape);
 	}
-	for (int v = 0; v < n; v++)
+	for (int v = 0; v < n; v++) {
+		const Inst *in = ir_inst(f, v);
 		if (E->mat[v] == M_CTRL)
 			ec_plan_ctrl(E, v);
+		if (in->op == OP_solve) { /* the factors of one matrix */
+			const Dim *nn[2] = {in->shape[in->rank - 2], in->shape[in->rank - 2]};
+			E->aux[v] = ec_scratch(E, "lu", in->dt, 2, nn);
+		}
+	}
 	if (E->report && !f->is_body) {
 		Buf t;
 		buf_init(&t, E->A);
@@ -590,6 +598,8 @@ void ec_kernels(Emit *E, const FuncEmit *fe, const uint64_t *feeds)
 			ec_scatter(E, v);
 		else if (kind == K_SCAN)
 			ec_scan(E, v);
+		else if (kind == K_LINALG)
+			ec_linalg(E, v);
 		else
 			ec_store(E, v, E->home[v]);
 	}

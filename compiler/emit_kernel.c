@@ -226,6 +226,51 @@ void ec_scatter(Emit *E, int v)
 	ec_kernel_end(E, &K);
 }
 
+void ec_linalg(Emit *E, int v)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v), *A = ir_inst(f, in->args[0]);
+	int r = A->rank;
+	const char *t = in->dt == DT_F64 ? "f64" : "f32", *n = ec_dim(E, A->shape[r - 1]);
+	Kernel K;
+	ec_kernel_begin(E, &K, NULL, NULL);
+	const char *batch = NULL;
+	if (in->op != OP_trisolve) { /* for the message of a failure */
+		batch = ec_fresh(E, "batch");
+		ec_line(E, "int64_t %s = 0;", batch);
+		*E->index_checks = true;
+	}
+	int nopen;
+	Index bix = ec_open_loops_vec(E, r - 2, in->shape, &nopen, NULL);
+	Index z = ec_index(E, r);
+	for (int i = 0; i < r - 2; i++)
+		z.ax[i] = bix.ax[i];
+	z.ax[r - 2] = z.ax[r - 1] = "0";
+	/* the matrices of this batch element: the operands', then the result's */
+	const char *p[3];
+	int of[3] = {in->args[0], in->nargs > 1 ? in->args[1] : v, v};
+	for (int j = 0; j <= in->nargs; j++) {
+		const char *off = ec_offset(E, ir_inst(f, of[j]), &z), *h = E->home[of[j]];
+		p[j] = strcmp(off, "0") ? arena_printf(E->A, "%s + %s", h, ec_paren(E, off)) : h;
+	}
+	const char *out = p[in->nargs];
+	if (in->op == OP_cholesky) {
+		ec_line(E, "if (ad_chol_%s_(%s, %s, %s))", t, n, p[0], out);
+		ec_line(E, "    return ad_linalg_error_(work, \"cholesky\", %s, AD_LINALG_NOT_PD);", batch);
+	} else if (in->op == OP_trisolve) {
+		ec_line(E, "ad_trsm_%s_(%d, %d, %d, %s, %s, %s, %s, %s);", t, (int)in->ints[0], (int)in->ints[1],
+		        (int)in->ints[2], n, ec_dim(E, in->shape[r - 1]), p[0], p[1], out);
+	} else {
+		ec_line(E, "if (ad_lusolve_%s_(%s, %s, %s, %s, %s, %s))", t, n, ec_dim(E, in->shape[r - 1]), p[0],
+		        E->aux[v], p[1], out);
+		ec_line(E, "    return ad_linalg_error_(work, \"solve\", %s, AD_LINALG_SINGULAR);", batch);
+	}
+	if (batch)
+		ec_line(E, "%s++;", batch);
+	ec_close_loops(E, nopen);
+	ec_kernel_end(E, &K);
+}
+
 void ec_scan(Emit *E, int v)
 {
 	Func *f = E->f;

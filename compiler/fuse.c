@@ -123,7 +123,7 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 	for (int v = n - 1; v >= 0; v--) {
 		const Inst *in = ir_inst(f, v);
 		OpKind kind = op_info[in->op].kind;
-		if ((kind == K_REDUCE || kind == K_SCAN || kind == K_MATMUL || kind == K_SCATTER ||
+		if ((kind == K_REDUCE || kind == K_SCAN || kind == K_MATMUL || kind == K_SCATTER || kind == K_LINALG ||
 		     in->op == OP_extract) &&
 		    s->mat[v] == M_INLINE)
 			s->mat[v] = M_SCRATCH;
@@ -135,8 +135,8 @@ static void place_required(Schedule *s, Func *f, bool optional, int nullable_to)
 			s->mat[in->args[1]] = M_SCRATCH;
 		if (in->op == OP_loop || in->op == OP_cond)
 			s->mat[v] = M_CTRL; /* a statement; its results live where its extracts do */
-		if (kind == K_MATMUL)
-			for (int k = 0; k < 2; k++)
+		if (kind == K_MATMUL || kind == K_LINALG)
+			for (int k = 0; k < in->nargs; k++)
 				if (s->mat[in->args[k]] == M_INLINE)
 					s->mat[in->args[k]] = M_SCRATCH;
 		if (in->op == OP_reshape && s->mat[in->args[0]] == M_INLINE) {

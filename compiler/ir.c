@@ -365,6 +365,31 @@ int ir_gather_shape(const Inst *x, const Inst *idx, int axis, const Dim **out)
 	return rank;
 }
 
+/* cholesky: a square matrix (batch), itself; trisolve and solve: a square
+ * A and B [..., n, k] with A's batch axes, B's shape. */
+static const Dim **shape_linalg(Func *f, const Inst *p, const int *args, int *rank, const char **why)
+{
+	const Inst *a = ir_inst(f, args[0]);
+	if (a->rank < 2 || a->shape[a->rank - 1] != a->shape[a->rank - 2]) {
+		*why = "not a (batch of) square matrices";
+		return NULL;
+	}
+	if (p->op == OP_cholesky) {
+		*rank = a->rank;
+		return a->shape;
+	}
+	const Inst *b = ir_inst(f, args[1]);
+	bool ok = b->rank == a->rank && b->shape[b->rank - 2] == a->shape[a->rank - 1];
+	for (int k = 0; ok && k < a->rank - 2; k++)
+		ok = a->shape[k] == b->shape[k];
+	if (!ok) {
+		*why = "the right-hand side is not [..., n, k] with the matrix's batch axes";
+		return NULL;
+	}
+	*rank = b->rank;
+	return b->shape;
+}
+
 static const Dim **shape_scatter(Func *f, const Inst *p, const int *args, int *rank, const char **why)
 {
 	const Inst *x = ir_inst(f, args[0]), *v = ir_inst(f, args[2]);
@@ -391,7 +416,8 @@ static ShapeRule *const shape_by_op[OP_COUNT] = {
     [OP_slice] = shape_slice,         [OP_unslice] = shape_unslice,     [OP_concat] = shape_concat,
     [OP_loop] = shape_ctrl,           [OP_cond] = shape_ctrl,           [OP_extract] = shape_extract,
     [OP_gather] = shape_gather,       [OP_scatter_add] = shape_scatter, [OP_scatter_max] = shape_scatter,
-    [OP_scatter_set] = shape_scatter, [OP_cumsum] = shape_ew,
+    [OP_scatter_set] = shape_scatter, [OP_cumsum] = shape_ew,           [OP_cholesky] = shape_linalg,
+    [OP_trisolve] = shape_linalg,     [OP_solve] = shape_linalg,
 };
 
 ShapeRule *ir_shape_rule(Op op)
@@ -661,6 +687,59 @@ bool ir_operand_dtype_free(Op op, int k)
 	OpKind kind = op_info[op].kind;
 	return kind == K_SRC || kind == K_CTRL || op == OP_cast || op == OP_argmax || op == OP_argmin ||
 	       (op == OP_where && k == 0) || ((op == OP_gather || kind == K_SCATTER) && k == 1);
+}
+
+int ir_cholesky(Func *f, int a)
+{
+	Inst p = proto_of(f, OP_cholesky, 1);
+	return append(f, &p, &a);
+}
+
+int ir_trisolve(Func *f, int a, int b, bool lower, bool trans, bool unit)
+{
+	Inst p = proto_of(f, OP_trisolve, 2);
+	p.nints = 3;
+	p.ints = arena_array(f->A, 3, sizeof(int64_t));
+	p.ints[0] = lower, p.ints[1] = trans, p.ints[2] = unit;
+	int args[2] = {a, b};
+	return append(f, &p, args);
+}
+
+int ir_solve(Func *f, int a, int b)
+{
+	Inst p = proto_of(f, OP_solve, 2);
+	int args[2] = {a, b};
+	return append(f, &p, args);
+}
+
+int ir_mT(Func *f, int a)
+{
+	int r = ir_inst(f, a)->rank;
+	int64_t perm[IR_MAX_RANK];
+	for (int k = 0; k < r; k++)
+		perm[k] = k;
+	perm[r - 2] = r - 1;
+	perm[r - 1] = r - 2;
+	return ir_transpose(f, a, perm);
+}
+
+int ir_triangle(Func *f, int a, bool lower, double diag)
+{
+	const Inst *x = ir_inst(f, a);
+	int r = x->rank;
+	DType dt = x->dt;
+	const Dim *n = x->shape[r - 1], *one = dim_const(f->dc, 1), *col[2] = {n, one}, *row[2] = {one, n},
+	          *sq[2] = {n, n}, *shape[IR_MAX_RANK];
+	memcpy(shape, x->shape, (size_t)r * sizeof *shape);
+	int iota = ir_iota(f, DT_I64, n, 0, 1, 0, false);
+	int i = ir_broadcast_to(f, ir_reshape(f, iota, 2, col), 2, sq);
+	int j = ir_broadcast_to(f, ir_reshape(f, iota, 2, row), 2, sq);
+	int keep = ir_cast(f, ir_binary(f, lower ? OP_gt : OP_lt, i, j), dt);
+	if (diag != 0)
+		keep = ir_binary(
+		    f, OP_add, keep,
+		    ir_binary(f, OP_mul, ir_cast(f, ir_binary(f, OP_eq, i, j), dt), ir_fill(f, dt, diag, 2, sq)));
+	return ir_binary(f, OP_mul, a, ir_broadcast_to(f, keep, r, shape));
 }
 
 int ir_cumsum(Func *f, int a, int axis)

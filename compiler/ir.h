@@ -25,7 +25,7 @@ typedef enum {
 	OP_COUNT
 } Op;
 
-typedef enum { K_SRC, K_EW, K_SHAPE, K_REDUCE, K_MATMUL, K_CTRL, K_SCATTER, K_SCAN } OpKind;
+typedef enum { K_SRC, K_EW, K_SHAPE, K_REDUCE, K_MATMUL, K_CTRL, K_SCATTER, K_SCAN, K_LINALG } OpKind;
 enum { F_CUT = 1, F_EXPENSIVE = 2, F_COMMUTE = 4, F_NODIFF = 8 };
 
 typedef struct OpInfo {
@@ -251,6 +251,17 @@ int ir_reduce(Func *f, Op op, int a, const int64_t *axes, int naxes);
  * sum of elements 0 to i, added in order. */
 int ir_cumsum(Func *f, int a, int axis);
 int ir_matmul(Func *f, int a, int b, bool ta, bool tb);
+/* cholesky(A); trisolve(A, B): op(T)^-1 B for T the lower (else upper)
+ * triangle of A, op the transpose when trans, a unit diagonal when unit;
+ * solve(A, B): A^-1 B. A is [..., n, n], B [..., n, k] with A's batch axes. */
+int ir_cholesky(Func *f, int a);
+int ir_trisolve(Func *f, int a, int b, bool lower, bool trans, bool unit);
+int ir_solve(Func *f, int a, int b);
+/* The transpose of the last two axes of a. */
+int ir_mT(Func *f, int a);
+/* The lower (else upper) triangle of the last two axes of square a, the
+ * rest zeros, its diagonal times `diag` (1 kept, 0 dropped, 0.5 halved). */
+int ir_triangle(Func *f, int a, bool lower, double diag);
 int ir_loop(Func *f, const Dim *start, const Dim *stop, int64_t step, unsigned flags, int checkpoint, const int *inv,
             int ninv, const int *init, int ncarry, const int *xs, int nxs, Func *body);
 int ir_cond(Func *f, int pred, const int *ops, int nops, Func *then_body, Func *else_body);

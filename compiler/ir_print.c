@@ -91,6 +91,13 @@ static void print_attrs(Buf *b, const Inst *in)
 	case OP_scatter_add:
 	case OP_scatter_set:
 	case OP_scatter_max: buf_printf(b, " axis=%" PRId64, in->ints[0]); break;
+	case OP_trisolve:
+		buf_puts(b, in->ints[0] ? " lower" : " upper");
+		if (in->ints[1])
+			buf_puts(b, " trans");
+		if (in->ints[2])
+			buf_puts(b, " unit");
+		break;
 	case OP_matmul:
 		if (in->ints[0])
 			buf_puts(b, " ta");

@@ -412,6 +412,14 @@ static void attrs(Rd *r, Inst *p, const Type *t, int *nbody)
 		p->ints = arena_alloc(r->A, sizeof(int64_t));
 		p->ints[0] = integer(r);
 		break;
+	case OP_trisolve:
+		p->nints = 3;
+		p->ints = arena_array(r->A, 3, sizeof(int64_t));
+		if (!(p->ints[0] = eat_word(r, "lower")) && !eat_word(r, "upper"))
+			fail(r, "trisolve needs lower or upper");
+		p->ints[1] = eat_word(r, "trans");
+		p->ints[2] = eat_word(r, "unit");
+		break;
 	case OP_matmul:
 		p->nints = 2;
 		p->ints = arena_array(r->A, 2, sizeof(int64_t));

@@ -421,6 +421,129 @@ static Val bi_diag(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	    ir_where(f, on, ir_broadcast(f, ir_reshape(f, v, 2, row), 2, mat), ir_fill(f, dt, 0.0, 2, mat)), x.weak);
 }
 
+/* ---------------------------------------------------------------- linear algebra */
+
+/* A float (batch of) square matrices for b, as its dtype; -1 after an error. */
+static int square_arg(Lower *L, const Builtin *b, const Ast *call, Val x)
+{
+	int A = matrix_arg(L, b, call, x);
+	if (A < 0)
+		return -1;
+	const Inst *in = lw_inst(L, A);
+	if (dtype_is_int(in->dt)) {
+		lw_err(L, call->loc, "%s takes a float matrix, not %s (convert with f64(...))", b->name,
+		       lw_type_str(L, x));
+		return -1;
+	}
+	if (in->shape[in->rank - 1] != in->shape[in->rank - 2]) {
+		lw_err(L, call->loc, "%s takes a square matrix (or a batch of them), not %s", b->name,
+		       lw_type_str(L, x));
+		return -1;
+	}
+	return A;
+}
+
+/* cholesky(A): the lower factor L of the symmetric positive definite A
+ * (its lower triangle read), L L^T = A */
+static Val bi_cholesky(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	int A = square_arg(L, b, call, x);
+	return A < 0 ? ERR : lw_tensor(ir_cholesky(L->f, A), false);
+}
+
+/* solve(A, b), solve_triangular(A, b, lower, transpose, unit_diagonal):
+ * A [..., n, n]; b [..., n] (vectors, when its rank is A's less one) or
+ * [..., n, k]; batch axes broadcast as in matmul. inv(A) is solve(A, I). */
+static Val linear_solve(Lower *L, const Builtin *b, const Ast *call, Val av, Val bv, bool tri, bool lower, bool trans,
+                        bool unit)
+{
+	Val pair[2] = {av, bv};
+	DType dt;
+	if (av.kind != V_TENSOR || bv.kind != V_TENSOR || !lw_unify(L, call->loc, pair, 2, b->name, &dt))
+		return ERR;
+	int A = square_arg(L, b, call, pair[0]);
+	if (A < 0)
+		return ERR;
+	Func *f = L->f;
+	DimCtx *dc = L->dc;
+	int B = lw_strong(L, pair[1]);
+	const Inst *ai = lw_inst(L, A), *bi = lw_inst(L, B);
+	int ra = ai->rank, rb = bi->rank;
+	const Dim *n = ai->shape[ra - 1], *one = dim_const(dc, 1);
+	bool vec = rb == ra - 1;
+	if (rb < 1 || (vec ? bi->shape[rb - 1] != n : rb < 2 || bi->shape[rb - 2] != n)) {
+		lw_err(L, call->loc, "%s of %s by %s: the right-hand side must be [..., n] or [..., n, k] with n = %s",
+		       b->name, lw_type_str(L, av), lw_type_str(L, bv), lw_shape_str(L, 1, &n));
+		return ERR;
+	}
+	const Dim *bs[IR_MAX_RANK + 1];
+	int rbm = vec ? rb + 1 : rb;
+	for (int k = 0; k < rb; k++)
+		bs[k] = bi->shape[k];
+	if (vec)
+		bs[rb] = one;
+	if (rbm > IR_MAX_RANK) {
+		lw_err(L, call->loc, "%s: the right-hand side would have more than %d axes", b->name, IR_MAX_RANK);
+		return ERR;
+	}
+	if (vec)
+		B = ir_reshape(f, B, rbm, bs);
+	/* the batch axes, broadcast */
+	int nb = (ra > rbm ? ra : rbm) - 2;
+	const Dim *sa[IR_MAX_RANK], *sb[IR_MAX_RANK];
+	for (int i = 0; i < nb; i++) {
+		int ia = i - (nb - (ra - 2)), ib = i - (nb - (rbm - 2));
+		const Dim *da = ia >= 0 ? ai->shape[ia] : one, *db = ib >= 0 ? bs[ib] : one;
+		if (!(da == db || lw_is_one(da) || lw_is_one(db))) {
+			lw_err(L, call->loc, "%s of %s by %s: batch dimensions cannot be broadcast together", b->name,
+			       lw_type_str(L, av), lw_type_str(L, bv));
+			return ERR;
+		}
+		sa[i] = sb[i] = lw_is_one(da) ? db : da;
+	}
+	sa[nb] = sa[nb + 1] = n;
+	sb[nb] = n;
+	sb[nb + 1] = bs[rbm - 1];
+	A = ir_broadcast_to(f, A, nb + 2, sa);
+	B = ir_broadcast_to(f, B, nb + 2, sb);
+	int x = tri ? ir_trisolve(f, A, B, lower, trans, unit) : ir_solve(f, A, B);
+	if (vec)
+		x = ir_reshape(f, x, nb + 1, sb);
+	return lw_tensor(x, false);
+}
+
+static Val bi_solve(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	return linear_solve(L, b, call, lw_want(L, a[0]), lw_want(L, a[1]), false, false, false, false);
+}
+
+static Val bi_solve_triangular(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	bool flag[3] = {true, false, false};
+	static const char *const what[3] = {"lower", "transpose", "unit_diagonal"};
+	for (int k = 0; k < 3; k++)
+		if (a[2 + k] && !lw_const_bool(L, a[2 + k], &flag[k], false, what[k]))
+			return ERR;
+	return linear_solve(L, b, call, lw_want(L, a[0]), lw_want(L, a[1]), true, flag[0], flag[1], flag[2]);
+}
+
+/* inv(A) = solve(A, I) */
+static Val bi_inv(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
+{
+	Val x = lw_want(L, a[0]);
+	int A = square_arg(L, b, call, x);
+	if (A < 0)
+		return ERR;
+	const Inst *in = lw_inst(L, A);
+	const Dim *n = in->shape[in->rank - 1], *sq[2] = {n, n};
+	int i, j;
+	grid(L, DT_I64, n, n, 1, 1, &i, &j);
+	int eye = ir_cast(L->f, ir_binary(L->f, OP_eq, i, j), in->dt);
+	return linear_solve(L, b, call, lw_tensor(A, false), lw_tensor(ir_broadcast_to(L->f, eye, 2, sq), false), false,
+	                    false, false, false);
+}
+
 /* ---------------------------------------------------------------- convolutions and pooling */
 
 /* An int or one per spatial axis (stride, padding, dilation, a pool's
@@ -1339,6 +1462,10 @@ static const Builtin builtins[] = {
     {"tril", {"x", "k"}, 1, bi_tri, OP_le, 0},
     {"triu", {"x", "k"}, 1, bi_tri, OP_ge, 0},
     {"trace", {"x"}, 1, bi_trace, OP_sum, 0},
+    {"cholesky", {"A"}, 1, bi_cholesky, OP_cholesky, 0},
+    {"solve", {"A", "b"}, 2, bi_solve, OP_solve, 0},
+    {"solve_triangular", {"A", "b", "lower", "transpose", "unit_diagonal"}, 2, bi_solve_triangular, OP_trisolve, 0},
+    {"inv", {"A"}, 1, bi_inv, OP_solve, 0},
     {"diag", {"x"}, 1, bi_diag, OP_where, 0},
     {"conv1d", {"x", "w", "stride", "padding", "dilation"}, 2, bi_conv, OP_matmul, 1},
     {"conv2d", {"x", "w", "stride", "padding", "dilation"}, 2, bi_conv, OP_matmul, 2},

@@ -10,8 +10,8 @@
 static bool worth_saving(const Inst *in)
 {
 	OpKind k = op_info[in->op].kind;
-	return k == K_REDUCE || k == K_SCAN || k == K_MATMUL || (k == K_EW && (op_info[in->op].flags & F_EXPENSIVE)) ||
-	       in->op == OP_concat || in->op == OP_extract;
+	return k == K_REDUCE || k == K_SCAN || k == K_MATMUL || k == K_LINALG ||
+	       (k == K_EW && (op_info[in->op].flags & F_EXPENSIVE)) || in->op == OP_concat || in->op == OP_extract;
 }
 
 /* Mark what the backward pass needs of the forward part, recursively:

@@ -91,6 +91,29 @@ static int tangent_of(Func *f, int v, const bool *act, const int *dt)
 			t = t < 0 ? term : ir_binary(f, OP_add, t, term);
 		}
 		return t;
+	case K_LINALG: {
+		int a = in.args[0], da = act[0] ? dt[a] : -1;
+		if (in.op == OP_cholesky) {
+			/* dL = L tril(L^-1 dA' L^-T, diagonal halved), dA' the
+			 * symmetric part of dA (the adjoint's convention) */
+			int sym = ir_binary(f, OP_mul, ir_binary(f, OP_add, da, ir_mT(f, da)),
+			                    ir_fill(f, in.dt, 0.5, in.rank, in.shape));
+			int W = ir_trisolve(f, v, sym, true, false, false);
+			int M = ir_mT(f, ir_trisolve(f, v, ir_mT(f, W), true, false, false));
+			return ir_matmul(f, v, ir_triangle(f, M, true, 0.5), false, false);
+		}
+		/* dX = op(A)^-1 (dB - op(dA) X), dA in the triangle a trisolve reads */
+		bool tri = in.op == OP_trisolve, lower = tri && in.ints[0], trans = tri && in.ints[1],
+		     unit = tri && in.ints[2];
+		int rhs = act[1] ? dt[in.args[1]] : -1;
+		if (da >= 0) {
+			if (tri)
+				da = ir_triangle(f, da, lower, unit ? 0 : 1);
+			int dax = ir_matmul(f, da, v, trans, false);
+			rhs = rhs < 0 ? ir_unary(f, OP_neg, dax) : ir_binary(f, OP_sub, rhs, dax);
+		}
+		return tri ? ir_trisolve(f, a, rhs, lower, trans, unit) : ir_solve(f, a, rhs);
+	}
 	default: ICE("no tangent rule for %s", op_info[in.op].name);
 	}
 }

@@ -31,12 +31,19 @@ enum ad_status {
 /* Which index was out of range: when an entry point returns AD_ERR_INDEX,
  * its scratch memory starts with this record (its _work_size is at least
  * sizeof(ad_index_error) when it checks indices; NAME and NAME_call with
- * work NULL allocate their own, and the record goes with it). */
+ * work NULL allocate their own, and the record goes with it). After
+ * AD_ERR_LINALG the same record says which matrix: check is the op
+ * ("cholesky", "solve"), index the matrix's position in the batch (row-major
+ * over the batch axes), bound why (an ad_linalg_why). */
 typedef struct ad_index_error {
     const char *check; /* the indices as written and where: "'x[ids]' at t.ad:2:9" (NULL: unknown) */
     int64_t index;     /* the index */
     int64_t bound;     /* the size of the axis it indexes: it must be in [0, bound) */
 } ad_index_error;
+enum ad_linalg_why {
+    AD_LINALG_NOT_PD = 1,  /* not positive definite (cholesky) */
+    AD_LINALG_SINGULAR = 2 /* a zero pivot after partial pivoting (solve, inv) */
+};
 /* The entry points a function was emitted with (ad-compile --entry), as
  * bits of ad_meta.entries. */
 enum ad_entry {

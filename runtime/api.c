@@ -349,6 +349,13 @@ static int code_error(const ad_meta *m, int rc, const void *work, ad_error *err)
 	if (rc == AD_ERR_INDEX && ie && ie->bound)
 		return ad_error_set(err, AD_E_VALUE, "%s: an index %lld is out of range [0, %lld) (AD_ERR_INDEX)",
 		                    m->name, (long long)ie->index, (long long)ie->bound);
+	if (rc == AD_ERR_LINALG && ie && ie->check)
+		return ad_error_set(err, AD_E_VALUE, "%s: %s: the matrix at batch index %lld is %s (AD_ERR_LINALG)",
+		                    m->name, ie->check, (long long)ie->index,
+		                    ie->bound == AD_LINALG_NOT_PD ? "not positive definite" : "singular");
+	if (rc == AD_ERR_LINALG)
+		return ad_error_set(err, AD_E_VALUE,
+		                    "%s: a matrix is singular or not positive definite (AD_ERR_LINALG)", m->name);
 	if (rc == AD_ERR_DIM)
 		return ad_error_set(err, AD_E_SHAPE, "%s rejected the dimensions of its inputs", m->name);
 	if (rc == AD_ERR_NOMEM)

@@ -21,6 +21,8 @@
 
 #include "emit_int.h"
 
+#include "emit_linalg.h"
+
 #include "emit_text.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -114,6 +116,98 @@ START_TEST(gemm_f64)
 }
 END_TEST
 
+/* A random n x n matrix with d added to its diagonal. */
+static double *matrix(int64_t n, double d)
+{
+	double *a = malloc(sizeof(double) * (size_t)(n * n + 1));
+	for (int64_t i = 0; i < n * n; i++)
+		a[i] = uniform() + (i % (n + 1) == 0 ? d : 0);
+	return a;
+}
+
+/* The Cholesky factor: lower, l l^T = a, to a residual near machine
+ * epsilon; a matrix not positive definite is refused. */
+START_TEST(cholesky_f64)
+{
+	static const int64_t sizes[] = {0, 1, 2, 3, 8, 33, 100};
+	for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+		int64_t n = sizes[t];
+		double *r = matrix(n, 0), *a = malloc(sizeof(double) * (size_t)(n * n + 1)),
+		       *l = malloc(sizeof(double) * (size_t)(n * n + 1));
+		double norm = 0;
+		for (int64_t i = 0; i < n; i++) /* a = r r^T + n I, its upper triangle garbage */
+			for (int64_t j = 0; j < n; j++) {
+				double s = i == j ? (double)n : 0;
+				for (int64_t p = 0; p < n; p++)
+					s += r[i * n + p] * r[j * n + p];
+				a[i * n + j] = j > i ? 1e300 : s;
+				norm = j <= i && fabs(s) > norm ? fabs(s) : norm;
+			}
+		ck_assert_int_eq(ad_chol_f64_(n, a, l), 0);
+		for (int64_t i = 0; i < n; i++)
+			for (int64_t j = 0; j <= i; j++) {
+				double s = 0;
+				for (int64_t p = 0; p < n; p++)
+					s += l[i * n + p] * l[j * n + p];
+				ck_assert_msg(fabs(s - a[i * n + j]) <= 1e-14 * norm * (double)n, "n=%lld [%lld, %lld]",
+				              (long long)n, (long long)i, (long long)j);
+				ck_assert(l[j * n + i] == 0 || i == j);
+			}
+		if (n > 0) {
+			a[(n - 1) * n + n - 1] = -1;
+			ck_assert_int_eq(ad_chol_f64_(n, a, l), 1);
+		}
+		free(r), free(a), free(l);
+	}
+}
+END_TEST
+
+/* Triangular solves, all eight kinds, and LU with partial pivoting:
+ * residuals |A x - b| / (|A| |x|) near machine epsilon; a singular matrix
+ * is refused. */
+START_TEST(solves_f64)
+{
+	static const int64_t sizes[] = {1, 2, 5, 17, 64};
+	for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+		int64_t n = sizes[t], k = 3;
+		double *a = matrix(n, 4), *b = matrix(n > k ? n : k, 0), *x = malloc(sizeof(double) * (size_t)(n * k)),
+		       *lu = malloc(sizeof(double) * (size_t)(n * n));
+		for (int kind = 0; kind < 9; kind++) {
+			int lower = kind & 1, trans = kind >> 1 & 1, unit = kind >> 2 & 1;
+			if (kind < 8)
+				ad_trsm_f64_(lower, trans, unit, n, k, a, b, x);
+			else
+				ck_assert_int_eq(ad_lusolve_f64_(n, k, a, lu, b, x), 0);
+			double worst = 0, an = 0, xn = 0;
+			for (int64_t i = 0; i < n * n; i++)
+				an = fabs(a[i]) > an ? fabs(a[i]) : an;
+			for (int64_t i = 0; i < n * k; i++)
+				xn = fabs(x[i]) > xn ? fabs(x[i]) : xn;
+			for (int64_t i = 0; i < n; i++)
+				for (int64_t j = 0; j < k; j++) {
+					double s = 0;
+					for (int64_t p = 0; p < n; p++) {
+						int64_t r = trans ? p : i,
+						        c = trans ? i : p; /* op(T)[i, p] = T[r, c] */
+						bool in = kind == 8 || (lower ? c <= r : c >= r);
+						double e = kind < 8 && unit && r == c ? 1 : in ? a[r * n + c] : 0;
+						s += e * x[p * k + j];
+					}
+					double res = fabs(s - b[i * k + j]);
+					worst = res > worst ? res : worst;
+				}
+			ck_assert_msg(worst <= 1e-14 * an * xn * (double)n, "n=%lld kind=%d: residual %g", (long long)n,
+			              kind, worst);
+		}
+		for (int64_t j = 0; j < n; j++) /* two equal rows */
+			a[(n - 1) * n + j] = a[j];
+		if (n > 1)
+			ck_assert_int_eq(ad_lusolve_f64_(n, k, a, lu, b, x), 1);
+		free(a), free(b), free(x), free(lu);
+	}
+}
+END_TEST
+
 /* The f32 kernels exist only as the emitter's strings: compiled by gcc
  * with a main that checks them against the triple loop in double. */
 START_TEST(gemm_f32)
@@ -183,6 +277,8 @@ int main(void)
 	tcase_add_test(tc, int_math);
 	tcase_add_test(tc, gemm_f64);
 	tcase_add_test(tc, gemm_f32);
+	tcase_add_test(tc, cholesky_f64);
+	tcase_add_test(tc, solves_f64);
 	suite_add_tcase(s, tc);
 	return t_run_suite(s) ? 1 : 0;
 }

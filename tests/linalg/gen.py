@@ -1,0 +1,91 @@
+#!/usr/bin/python3
+"""Generate tests/linalg/cases.json: the functions of linalg.ad against
+PyTorch float64 (torch.linalg.cholesky, torch.linalg.solve, the triangles
+solved as full matrices, torch.linalg.inv, autograd to second order and
+torch.autograd.functional.jvp), independently of ad-compile. Run by a
+developer when the cases change:
+    /usr/bin/python3 tests/linalg/gen.py > tests/linalg/cases.json"""
+import json
+
+import torch
+
+torch.set_default_dtype(torch.float64)
+gen = torch.Generator().manual_seed(17)
+cases = []
+
+
+def rand(*shape):
+    return torch.rand(*shape, generator=gen) * 2 - 1
+
+
+def case(func, inputs, expect, about, **kw):
+    c = {"file": "linalg.ad", "func": func, "about": about, "atol": 1e-10, "rtol": 1e-9,
+         "inputs": {k: v.tolist() for k, v in inputs.items()},
+         "expect": {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in expect.items()}}
+    c.update(kw)
+    cases.append(c)
+
+
+def d(v):
+    return v.detach()
+
+
+def spd(A):
+    return A @ A.mT + torch.eye(A.shape[-1])
+
+
+for n in (1, 4):
+    A = rand(n, n)
+    At = A.clone().requires_grad_(True)
+    L = torch.linalg.cholesky(spd(At))
+    g, = torch.autograd.grad(torch.sin(L).sum(), At, create_graph=True)
+    h, = torch.autograd.grad((g * g).sum(), At)
+    case("chol", {"A": A}, {"L": d(L), "g": d(g), "h": h},
+         "cholesky (n = %d), its gradient and second order, against torch.linalg.cholesky" % n)
+
+for n, cond in ((3, 1.0), (5, 1.0), (4, 1e6)):
+    A = rand(n, n) + 2 * torch.eye(n)
+    if cond > 1:  # ill-conditioned: singular values from 1 to 1e-6
+        U, _, V = torch.linalg.svd(rand(n, n))
+        A = U @ torch.diag(torch.logspace(0, -6, n)) @ V.mT
+    b, B = rand(n), rand(2, n, 3)
+    At, bt, Bt = (v.clone().requires_grad_(True) for v in (A, b, B))
+    x = torch.linalg.solve(At, bt)
+    X = torch.linalg.solve(At, Bt)
+    y = torch.linalg.solve(torch.tril(At), bt)
+    Y = torch.linalg.solve(torch.triu(At).mT, Bt)
+    u = torch.linalg.solve(torch.tril(At, -1) + torch.eye(n), bt)
+    Ai = torch.linalg.inv(At)
+    s = torch.sin(x).sum() + (X * X).sum() + y.sum() + (Y * Y).sum() + (u ** 3).sum() + (Ai * Ai).sum()
+    gA, gb, gB = torch.autograd.grad(s, [At, bt, Bt], create_graph=True)
+    h, = torch.autograd.grad((gA * gA).sum() + (gb * gb).sum(), At)
+    tol = {} if cond == 1 else {"atol": 1e-8, "rtol": 1e-4}  # errors grow with the condition number
+    case("solves", {"A": A, "b": b, "B": B},
+         {"x": d(x), "X": d(X), "y": d(y), "Y": d(Y), "u": d(u), "Ai": d(Ai), "gA": d(gA), "gb": d(gb),
+          "gB": d(gB), "h": h},
+         "solve (a vector, a batch by broadcasting), solve_triangular (lower, upper transposed, unit "
+         "diagonal), inv; gradients and second order (n = %d%s)" % (n, ", condition number 1e6" if cond > 1 else ""),
+         **tol)
+
+n = 4
+A, dA, b, C = rand(n, n), rand(n, n), rand(n), rand(3, n, n)
+tL = torch.autograd.functional.jvp(lambda a: torch.linalg.cholesky(spd(a)), A, dA)[1]
+tx = torch.autograd.functional.jvp(lambda a: torch.linalg.solve(a + 2 * torch.eye(n) * 0, b), A, dA)[1]
+Ct = C.clone().requires_grad_(True)
+LC = torch.linalg.cholesky(spd(Ct))
+gC, = torch.autograd.grad((LC ** 3).sum(), Ct)
+case("tangents", {"A": A, "dA": dA, "b": b, "C": C}, {"tL": tL, "tx": tx, "LC": d(LC), "gC": gC},
+     "jvp of cholesky and solve (torch.autograd.functional.jvp); a batch of three Cholesky factors and "
+     "the gradient")
+
+S = spd(rand(3, 3, 3))
+S[2, 1, 1] = -5.0
+good = rand(3, 3) + 3 * torch.eye(3)
+case("bad", {"S": S, "A": good, "b": rand(3)}, {}, "a matrix that is not positive definite, at batch index 2",
+     exit=3, stderr="cholesky: the matrix at batch index 2 is not positive definite (AD_ERR_LINALG)")
+sing = torch.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+case("bad", {"S": spd(rand(2, 3, 3)), "A": sing, "b": rand(3)}, {}, "a singular matrix in solve",
+     exit=3, stderr="solve: the matrix at batch index 0 is singular (AD_ERR_LINALG)")
+
+json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
+print()
