@@ -530,8 +530,9 @@ void ec_place(Emit *E)
 		const Inst *in = ir_inst(f, v);
 		if (E->mat[v] == M_CTRL)
 			ec_plan_ctrl(E, v);
-		if (in->op == OP_solve) { /* the factors of one matrix */
-			const Dim *nn[2] = {in->shape[in->rank - 2], in->shape[in->rank - 2]};
+		if (in->op == OP_solve || in->op == OP_logabsdet || in->op == OP_detsign) { /* one matrix's LU */
+			const Inst *a = ir_inst(f, in->args[0]);
+			const Dim *nn[2] = {a->shape[a->rank - 1], a->shape[a->rank - 1]};
 			E->aux[v] = ec_scratch(E, "lu", in->dt, 2, nn);
 		}
 	}

@@ -233,6 +233,34 @@ void ec_linalg(Emit *E, int v)
 	int r = A->rank;
 	const char *t = in->dt == DT_F64 ? "f64" : "f32", *n = ec_dim(E, A->shape[r - 1]);
 	Kernel K;
+	if (in->op == OP_logabsdet || in->op == OP_detsign) { /* one number a matrix */
+		const char *ct = ec_ctype(in->dt);
+		bool local = ec_var(E, v), declare = local && E->mat[v] == M_LOCAL && !E->predeclared;
+		ec_kernel_begin(E, &K, declare ? ct : NULL, local ? E->home[v] : NULL);
+		int nopen;
+		Index bix = ec_open_loops_vec(E, r - 2, A->shape, &nopen, NULL);
+		Index z = ec_index(E, r);
+		for (int i = 0; i < r - 2; i++)
+			z.ax[i] = bix.ax[i];
+		z.ax[r - 2] = z.ax[r - 1] = "0";
+		const char *off = ec_offset(E, A, &z);
+		const char *ap = strcmp(off, "0")
+		                     ? arena_printf(E->A, "%s + %s", E->home[in->args[0]], ec_paren(E, off))
+		                     : E->home[in->args[0]];
+		const char *dst = local ? E->home[v] : arena_printf(E->A, "%s[%s]", E->home[v], ec_offset(E, in, &bix));
+		const char *sign = ec_fresh(E, "sign"),
+		           *call = arena_printf(E->A, "ad_slogdet_%s_(%s, %s, %s, &%s)", t, n, ap, E->aux[v], sign);
+		ec_line(E, "%s %s;", ct, sign);
+		if (in->op == OP_logabsdet) {
+			ec_line(E, "%s = %s;", dst, call);
+		} else {
+			ec_line(E, "%s;", call);
+			ec_line(E, "%s = %s;", dst, sign);
+		}
+		ec_close_loops(E, nopen);
+		ec_kernel_end(E, &K);
+		return;
+	}
 	ec_kernel_begin(E, &K, NULL, NULL);
 	const char *batch = NULL;
 	if (in->op != OP_trisolve) { /* for the message of a failure */

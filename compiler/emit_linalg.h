@@ -62,6 +62,48 @@ static inline void ad_trsm_f64_(int lower, int trans, int unit, int64_t n, int64
     }
 }
 
+/* log |det a| of the n x n matrix a, by LU with partial pivoting in lu (n x
+ * n, overwritten), and in *sign the sign of det a: for a singular a, 0 and
+ * -inf. */
+static inline double ad_slogdet_f64_(int64_t n, const double *a, double *lu, double *sign)
+{
+    double s = 1, l = 0;
+    for (int64_t i = 0; i < n * n; i++)
+        lu[i] = a[i];
+    for (int64_t j = 0; j < n; j++) {
+        int64_t p = j;
+        double best = fabs(lu[j * n + j]);
+        for (int64_t i = j + 1; i < n; i++)
+            if (fabs(lu[i * n + j]) > best) {
+                best = fabs(lu[i * n + j]);
+                p = i;
+            }
+        if (best == 0) {
+            *sign = 0;
+            return -INFINITY;
+        }
+        if (p != j) {
+            s = -s;
+            for (int64_t c = 0; c < n; c++) {
+                const double t = lu[j * n + c];
+                lu[j * n + c] = lu[p * n + c];
+                lu[p * n + c] = t;
+            }
+        }
+        const double *uj = lu + j * n;
+        s = uj[j] < 0 ? -s : s;
+        l += log(fabs(uj[j]));
+        for (int64_t i = j + 1; i < n; i++) {
+            double *ui = lu + i * n;
+            const double m = ui[j] / uj[j];
+            for (int64_t c = j + 1; c < n; c++)
+                ui[c] -= m * uj[c];
+        }
+    }
+    *sign = s;
+    return l;
+}
+
 /* x = a^-1 b for the n x n matrix a by LU with partial pivoting, in lu (n x
  * n, overwritten by the factors); b and x are n x k, and x may be b.
  * Returns 0, or 1 when a pivot is zero (a is singular). */

@@ -378,6 +378,10 @@ static const Dim **shape_linalg(Func *f, const Inst *p, const int *args, int *ra
 		*rank = a->rank;
 		return a->shape;
 	}
+	if (p->op == OP_logabsdet || p->op == OP_detsign) { /* one number a matrix */
+		*rank = a->rank - 2;
+		return a->shape;
+	}
 	const Inst *b = ir_inst(f, args[1]);
 	bool ok = b->rank == a->rank && b->shape[b->rank - 2] == a->shape[a->rank - 1];
 	for (int k = 0; ok && k < a->rank - 2; k++)
@@ -417,7 +421,8 @@ static ShapeRule *const shape_by_op[OP_COUNT] = {
     [OP_loop] = shape_ctrl,           [OP_cond] = shape_ctrl,           [OP_extract] = shape_extract,
     [OP_gather] = shape_gather,       [OP_scatter_add] = shape_scatter, [OP_scatter_max] = shape_scatter,
     [OP_scatter_set] = shape_scatter, [OP_cumsum] = shape_ew,           [OP_cholesky] = shape_linalg,
-    [OP_trisolve] = shape_linalg,     [OP_solve] = shape_linalg,
+    [OP_trisolve] = shape_linalg,     [OP_solve] = shape_linalg,        [OP_logabsdet] = shape_linalg,
+    [OP_detsign] = shape_linalg,
 };
 
 ShapeRule *ir_shape_rule(Op op)
@@ -710,6 +715,12 @@ int ir_solve(Func *f, int a, int b)
 	Inst p = proto_of(f, OP_solve, 2);
 	int args[2] = {a, b};
 	return append(f, &p, args);
+}
+
+int ir_det_part(Func *f, Op op, int a)
+{
+	Inst p = proto_of(f, op, 1);
+	return append(f, &p, &a);
 }
 
 int ir_mT(Func *f, int a)

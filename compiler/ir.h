@@ -257,6 +257,8 @@ int ir_matmul(Func *f, int a, int b, bool ta, bool tb);
 int ir_cholesky(Func *f, int a);
 int ir_trisolve(Func *f, int a, int b, bool lower, bool trans, bool unit);
 int ir_solve(Func *f, int a, int b);
+/* logabsdet(A), detsign(A): log |det A| and its sign, per matrix. */
+int ir_det_part(Func *f, Op op, int a);
 /* The transpose of the last two axes of a. */
 int ir_mT(Func *f, int a);
 /* The lower (else upper) triangle of the last two axes of square a, the

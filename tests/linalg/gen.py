@@ -78,6 +78,23 @@ case("tangents", {"A": A, "dA": dA, "b": b, "C": C}, {"tL": tL, "tx": tx, "LC": 
      "jvp of cholesky and solve (torch.autograd.functional.jvp); a batch of three Cholesky factors and "
      "the gradient")
 
+for n in (1, 3):
+    A, dA, B = rand(n, n) + torch.eye(n), rand(n, n), rand(2, n, n)
+    Z = torch.ones(n, n) if n > 1 else torch.zeros(1, 1)
+    At = A.clone().requires_grad_(True)
+    dd = torch.linalg.det(At)
+    s, l = torch.linalg.slogdet(At)
+    sb, lb = torch.linalg.slogdet(B)
+    g, = torch.autograd.grad(dd * dd, At, create_graph=True)  # (sum(lb) does not depend on A)
+    h, = torch.autograd.grad((g * g).sum(), At)
+    t = torch.autograd.functional.jvp(lambda a: torch.linalg.slogdet(a)[1] + torch.linalg.det(a), A, dA)[1]
+    sz, lz = torch.linalg.slogdet(Z)
+    case("dets", {"A": A, "dA": dA, "B": B, "Z": Z},
+         {"d": dd.item(), "s": s.item(), "l": d(l).item(), "sb": sb, "lb": lb, "g": d(g), "h": h, "t": t.item(),
+          "dz": torch.linalg.det(Z).item(), "sz": sz.item(), "lz": "-Infinity"},
+         "det and slogdet (n = %d), a batch, gradients to second order, a jvp; a singular matrix: det 0, "
+         "sign 0, log |det| -inf" % n)
+
 S = spd(rand(3, 3, 3))
 S[2, 1, 1] = -5.0
 good = rand(3, 3) + 3 * torch.eye(3)
