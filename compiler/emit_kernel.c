@@ -226,6 +226,18 @@ void ec_scatter(Emit *E, int v)
 	ec_kernel_end(E, &K);
 }
 
+/* The first element of value u's matrix at the batch index bix (the
+ * indices of its axes before the last two; r its rank). */
+static const char *matrix_at(Emit *E, int u, Index bix, int r)
+{
+	Index z = ec_index(E, r);
+	for (int i = 0; i < r - 2; i++)
+		z.ax[i] = bix.ax[i];
+	z.ax[r - 2] = z.ax[r - 1] = "0";
+	const char *off = ec_offset(E, ir_inst(E->f, u), &z), *h = E->home[u];
+	return strcmp(off, "0") ? arena_printf(E->A, "%s + %s", h, ec_paren(E, off)) : h;
+}
+
 void ec_linalg(Emit *E, int v)
 {
 	Func *f = E->f;
@@ -239,14 +251,7 @@ void ec_linalg(Emit *E, int v)
 		ec_kernel_begin(E, &K, declare ? ct : NULL, local ? E->home[v] : NULL);
 		int nopen;
 		Index bix = ec_open_loops_vec(E, r - 2, A->shape, &nopen, NULL);
-		Index z = ec_index(E, r);
-		for (int i = 0; i < r - 2; i++)
-			z.ax[i] = bix.ax[i];
-		z.ax[r - 2] = z.ax[r - 1] = "0";
-		const char *off = ec_offset(E, A, &z);
-		const char *ap = strcmp(off, "0")
-		                     ? arena_printf(E->A, "%s + %s", E->home[in->args[0]], ec_paren(E, off))
-		                     : E->home[in->args[0]];
+		const char *ap = matrix_at(E, in->args[0], bix, r);
 		const char *dst = local ? E->home[v] : arena_printf(E->A, "%s[%s]", E->home[v], ec_offset(E, in, &bix));
 		const char *sign = ec_fresh(E, "sign"),
 		           *call = arena_printf(E->A, "ad_slogdet_%s_(%s, %s, %s, &%s)", t, n, ap, E->aux[v], sign);
@@ -270,17 +275,11 @@ void ec_linalg(Emit *E, int v)
 	}
 	int nopen;
 	Index bix = ec_open_loops_vec(E, r - 2, in->shape, &nopen, NULL);
-	Index z = ec_index(E, r);
-	for (int i = 0; i < r - 2; i++)
-		z.ax[i] = bix.ax[i];
-	z.ax[r - 2] = z.ax[r - 1] = "0";
 	/* the matrices of this batch element: the operands', then the result's */
 	const char *p[3];
 	int of[3] = {in->args[0], in->nargs > 1 ? in->args[1] : v, v};
-	for (int j = 0; j <= in->nargs; j++) {
-		const char *off = ec_offset(E, ir_inst(f, of[j]), &z), *h = E->home[of[j]];
-		p[j] = strcmp(off, "0") ? arena_printf(E->A, "%s + %s", h, ec_paren(E, off)) : h;
-	}
+	for (int j = 0; j <= in->nargs; j++)
+		p[j] = matrix_at(E, of[j], bix, r);
 	const char *out = p[in->nargs];
 	if (in->op == OP_cholesky) {
 		ec_line(E, "if (ad_chol_%s_(%s, %s, %s))", t, n, p[0], out);

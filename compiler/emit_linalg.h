@@ -62,6 +62,28 @@ static inline void ad_trsm_f64_(int lower, int trans, int unit, int64_t n, int64
     }
 }
 
+/* Partial pivoting at column j of the n x n matrix lu: the row p >= j with
+ * the largest |lu[p, j]| (the first of equals) swapped with row j; p, or -1
+ * when the column is zero there (the matrix is singular). */
+static inline int64_t ad_pivot_f64_(int64_t n, double *lu, int64_t j)
+{
+    int64_t p = j;
+    double best = fabs(lu[j * n + j]);
+    for (int64_t i = j + 1; i < n; i++)
+        if (fabs(lu[i * n + j]) > best) {
+            best = fabs(lu[i * n + j]);
+            p = i;
+        }
+    if (best == 0)
+        return -1;
+    for (int64_t c = 0; p != j && c < n; c++) {
+        const double t = lu[j * n + c];
+        lu[j * n + c] = lu[p * n + c];
+        lu[p * n + c] = t;
+    }
+    return p;
+}
+
 /* log |det a| of the n x n matrix a, by LU with partial pivoting in lu (n x
  * n, overwritten), and in *sign the sign of det a: for a singular a, 0 and
  * -inf. */
@@ -71,25 +93,12 @@ static inline double ad_slogdet_f64_(int64_t n, const double *a, double *lu, dou
     for (int64_t i = 0; i < n * n; i++)
         lu[i] = a[i];
     for (int64_t j = 0; j < n; j++) {
-        int64_t p = j;
-        double best = fabs(lu[j * n + j]);
-        for (int64_t i = j + 1; i < n; i++)
-            if (fabs(lu[i * n + j]) > best) {
-                best = fabs(lu[i * n + j]);
-                p = i;
-            }
-        if (best == 0) {
+        const int64_t p = ad_pivot_f64_(n, lu, j);
+        if (p < 0) {
             *sign = 0;
             return -INFINITY;
         }
-        if (p != j) {
-            s = -s;
-            for (int64_t c = 0; c < n; c++) {
-                const double t = lu[j * n + c];
-                lu[j * n + c] = lu[p * n + c];
-                lu[p * n + c] = t;
-            }
-        }
+        s = p != j ? -s : s;
         const double *uj = lu + j * n;
         s = uj[j] < 0 ? -s : s;
         l += log(fabs(uj[j]));
@@ -114,21 +123,10 @@ static inline int ad_lusolve_f64_(int64_t n, int64_t k, const double *a, double 
     for (int64_t i = 0; i < n * k; i++)
         x[i] = b[i];
     for (int64_t j = 0; j < n; j++) {
-        int64_t p = j;
-        double best = fabs(lu[j * n + j]);
-        for (int64_t i = j + 1; i < n; i++)
-            if (fabs(lu[i * n + j]) > best) {
-                best = fabs(lu[i * n + j]);
-                p = i;
-            }
-        if (best == 0)
+        const int64_t p = ad_pivot_f64_(n, lu, j);
+        if (p < 0)
             return 1;
         if (p != j) {
-            for (int64_t c = 0; c < n; c++) {
-                const double t = lu[j * n + c];
-                lu[j * n + c] = lu[p * n + c];
-                lu[p * n + c] = t;
-            }
             for (int64_t c = 0; c < k; c++) {
                 const double t = x[j * k + c];
                 x[j * k + c] = x[p * k + c];
