@@ -15,9 +15,10 @@ int sched_owner(const Schedule *s, const Func *f, int v)
 
 int sched_base(const Schedule *s, const Func *f, int v)
 {
-	while (s->mat[v] == M_ALIAS || (s->mat[v] == M_INLINE && ir_inst(f, v)->op == OP_reshape))
+	/* (not through a view of rows, x[a:b], which starts inside its owner) */
+	while ((s->mat[v] == M_ALIAS || s->mat[v] == M_INLINE) && ir_inst(f, v)->op == OP_reshape)
 		v = ir_inst(f, v)->args[0];
-	return s->mat[v] == M_INLINE ? -1 : v;
+	return s->mat[v] == M_INLINE || s->mat[v] == M_ALIAS ? -1 : v;
 }
 
 /* The operand whose buffer v may overwrite instead of copying it: a

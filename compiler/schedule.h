@@ -54,8 +54,9 @@ bool sched_unit_reshape(const Inst *r, const Inst *a, int *map);
 bool sched_row_slice(const Func *f, int v);
 /* The value whose buffer v lives in (through views). */
 int sched_owner(const Schedule *s, const Func *f, int v);
-/* The stored value whose memory v reads in row-major order (through views
- * and inlined reshapes), or -1 when v is computed where it is read. */
+/* The stored value whose memory v is, in row-major order (through
+ * reshapes, stored as views or inlined), or -1 when v is computed where it
+ * is read or is a view of rows inside another buffer. */
 int sched_base(const Schedule *s, const Func *f, int v);
 /* Does loop body b write the carry of its parameter `param`, its result
  * `result`, into the parameter's own buffer (one buffer, not two)? */
