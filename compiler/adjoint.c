@@ -466,14 +466,11 @@ static void r_logabsdet(Func *f, int v, int g, const bool *act, int *c)
 	Inst in = *in_of(f, v);
 	const Inst *a = in_of(f, in.args[0]);
 	int r = a->rank;
-	const Dim *shape[IR_MAX_RANK], *n = a->shape[r - 1], *one = dim_const(f->dc, 1);
+	const Dim *shape[IR_MAX_RANK], *one = dim_const(f->dc, 1);
 	memcpy(shape, a->shape, (size_t)r * sizeof *shape);
 	shape[r - 2] = shape[r - 1] = one;
 	int gs = ir_broadcast_to(f, ir_reshape(f, g, r, shape), r, a->shape);
-	shape[r - 2] = shape[r - 1] = n;
-	int eye = ir_triangle(f, ir_fill(f, a->dt, 1.0, r, a->shape), true, 1);
-	eye = ir_binary(f, OP_mul, eye, ir_mT(f, eye)); /* the identity */
-	c[0] = ir_binary(f, OP_mul, gs, ir_mT(f, ir_solve(f, in.args[0], eye)));
+	c[0] = ir_binary(f, OP_mul, gs, ir_mT(f, ir_solve(f, in.args[0], ir_eye_like(f, in.args[0]))));
 }
 
 static void r_concat(Func *f, int v, int g, const bool *act, int *c)

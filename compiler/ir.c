@@ -734,17 +734,32 @@ int ir_mT(Func *f, int a)
 	return ir_transpose(f, a, perm);
 }
 
+/* The row and column numbers i, j of an n x n matrix. */
+static void square_grid(Func *f, const Dim *n, int *i, int *j)
+{
+	const Dim *one = dim_const(f->dc, 1), *col[2] = {n, one}, *row[2] = {one, n}, *sq[2] = {n, n};
+	int iota = ir_iota(f, DT_I64, n, 0, 1, 0, false);
+	*i = ir_broadcast_to(f, ir_reshape(f, iota, 2, col), 2, sq);
+	*j = ir_broadcast_to(f, ir_reshape(f, iota, 2, row), 2, sq);
+}
+
+int ir_eye_like(Func *f, int a)
+{
+	const Inst *x = ir_inst(f, a);
+	int i, j;
+	square_grid(f, x->shape[x->rank - 1], &i, &j);
+	return ir_broadcast_to(f, ir_cast(f, ir_binary(f, OP_eq, i, j), x->dt), x->rank, x->shape);
+}
+
 int ir_triangle(Func *f, int a, bool lower, double diag)
 {
 	const Inst *x = ir_inst(f, a);
 	int r = x->rank;
 	DType dt = x->dt;
-	const Dim *n = x->shape[r - 1], *one = dim_const(f->dc, 1), *col[2] = {n, one}, *row[2] = {one, n},
-	          *sq[2] = {n, n}, *shape[IR_MAX_RANK];
+	const Dim *n = x->shape[r - 1], *sq[2] = {n, n}, *shape[IR_MAX_RANK];
 	memcpy(shape, x->shape, (size_t)r * sizeof *shape);
-	int iota = ir_iota(f, DT_I64, n, 0, 1, 0, false);
-	int i = ir_broadcast_to(f, ir_reshape(f, iota, 2, col), 2, sq);
-	int j = ir_broadcast_to(f, ir_reshape(f, iota, 2, row), 2, sq);
+	int i, j;
+	square_grid(f, n, &i, &j);
 	int keep = ir_cast(f, ir_binary(f, lower ? OP_gt : OP_lt, i, j), dt);
 	if (diag != 0)
 		keep = ir_binary(

@@ -259,6 +259,8 @@ int ir_trisolve(Func *f, int a, int b, bool lower, bool trans, bool unit);
 int ir_solve(Func *f, int a, int b);
 /* logabsdet(A), detsign(A): log |det A| and its sign, per matrix. */
 int ir_det_part(Func *f, Op op, int a);
+/* The identity matrix in a's dtype and shape ([..., n, n]). */
+int ir_eye_like(Func *f, int a);
 /* The transpose of the last two axes of a. */
 int ir_mT(Func *f, int a);
 /* The lower (else upper) triangle of the last two axes of square a, the

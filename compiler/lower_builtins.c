@@ -553,13 +553,8 @@ static Val bi_inv(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	int A = square_arg(L, b, call, x);
 	if (A < 0)
 		return ERR;
-	const Inst *in = lw_inst(L, A);
-	const Dim *n = in->shape[in->rank - 1], *sq[2] = {n, n};
-	int i, j;
-	grid(L, DT_I64, n, n, 1, 1, &i, &j);
-	int eye = ir_cast(L->f, ir_binary(L->f, OP_eq, i, j), in->dt);
-	return linear_solve(L, b, call, lw_tensor(A, false), lw_tensor(ir_broadcast_to(L->f, eye, 2, sq), false), false,
-	                    false, false, false);
+	return linear_solve(L, b, call, lw_tensor(A, false), lw_tensor(ir_eye_like(L->f, A), false), false, false,
+	                    false, false);
 }
 
 /* ---------------------------------------------------------------- convolutions and pooling */

@@ -78,7 +78,7 @@ static void liveness(Schedule *s, Func *f)
 	for (int v = 0; v < n; v++) {
 		int m = s->mat[v];
 		const Inst *in = ir_inst(f, v);
-		if (in->op == OP_extract && ir_inst(f, in->args[0])->op == OP_loop && inplace_operand(f, v) >= 0)
+		if (in->op == OP_extract && inplace_operand(f, v) >= 0) /* a loop's carry */
 			s->inplace[v] = in->rank > 0 && carry_ok[in->args[0]][in->ints[0]];
 		if (!(m == M_SCRATCH || m == M_RESULT || m == M_LOCAL || m == M_CTRL))
 			continue;

@@ -104,10 +104,9 @@ static int tangent_of(Func *f, int v, const bool *act, const int *dt)
 		}
 		if (in.op == OP_logabsdet) { /* d log |det A| = trace(A^-1 dA) */
 			const Inst *ai = ir_inst(f, a);
-			int r = ai->rank, eye = ir_triangle(f, ir_fill(f, ai->dt, 1.0, r, ai->shape), true, 1);
-			eye = ir_binary(f, OP_mul, eye, ir_mT(f, eye));
-			int64_t axes[2] = {r - 2, r - 1};
-			return ir_reduce(f, OP_sum, ir_binary(f, OP_mul, ir_solve(f, a, da), eye), axes, 2);
+			int64_t axes[2] = {ai->rank - 2, ai->rank - 1};
+			return ir_reduce(f, OP_sum, ir_binary(f, OP_mul, ir_solve(f, a, da), ir_eye_like(f, a)), axes,
+			                 2);
 		}
 		/* dX = op(A)^-1 (dB - op(dA) X), dA in the triangle a trisolve reads */
 		bool tri = in.op == OP_trisolve, lower = tri && in.ints[0], trans = tri && in.ints[1],
