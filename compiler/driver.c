@@ -188,7 +188,7 @@ static void do_read_ir(Compilation *c, void *arg)
 	const char *err;
 	int n;
 	Func **fs = ir_read(c->A, c->dc, c->src, c->src->text, &n, &err);
-	if (!fs) {
+	if (err) { /* (an empty file reads as no functions, fs NULL, err NULL) */
 		int line = atoi(err);
 		const char *msg = strchr(err, ' ');
 		diag_error(&c->diags, (Loc){line, 1}, "%s", msg ? msg + 1 : err);

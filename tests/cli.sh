@@ -382,6 +382,11 @@ has count.c "count_vjp"
 expect 0 "$AD" --grad count count.ir --input a=1.5
 has out "8"
 expect 0 "$AD" --check count count.ir --input a=1.5
+# an empty IR file defines no function: an error, not a crash
+: >empty.ir
+expect 1 "$AD" --run f empty.ir
+has err "the file defines no function"
+expect 1 "$AD" empty.ir --emit=ir-opt
 
 # ---- the manual page: every option of --help, and no groff warnings
 MAN=$(dirname "$AD")/man/ad-compile.1
