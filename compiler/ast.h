@@ -74,8 +74,9 @@ struct Ast {
 
 typedef struct DimAst {
 	Loc loc;
-	const char *name; /* symbolic dimension, or NULL */
-	int64_t value;
+	const char *name; /* a symbolic dimension alone, or NULL */
+	int64_t value;    /* a literal, when name and expr are NULL */
+	const Ast *expr;  /* a dimension expression (n - 2, 2 * m), or NULL */
 } DimAst;
 
 typedef struct TypeAst {

@@ -338,6 +338,17 @@ void emit_c(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOptions *o
 
 /* ---------------------------------------------------------------- modules: the runtime's entry points */
 
+/* The index in f's dimsyms of the symbol d is (n, not 2*n), or -1. */
+static int dim_symbol_index(const Func *f, const Dim *d)
+{
+	if (d->nterms != 1 || d->terms[0].n != 1 || d->terms[0].coef != 1 || d->terms[0].atoms[0]->kind != DIM_ATOM_SYM)
+		return -1;
+	for (int j = 0; j < f->dimsyms.len; j++)
+		if (strcmp(d->terms[0].atoms[0]->name, f->dimsyms.data[j]) == 0)
+			return j;
+	return -1;
+}
+
 /* bind: the dimensions from the parameters' shapes, checked. */
 static void emit_bind(Buf *c, const ModFunc *m, const char *base)
 {
@@ -355,40 +366,49 @@ static void emit_bind(Buf *c, const ModFunc *m, const char *base)
 	buf_puts(c, "    (void)shape;\n    (void)dims;\n    (void)where;\n");
 	bool *bound = arena_array(E->A, (size_t)f->dimsyms.len + 1, sizeof(bool));
 	int R = AD_META_MAX_RANK;
-	for (int p = 0; p < f->params.len; p++) {
-		const Inst *in = ir_inst(f, f->params.data[p]);
-		for (int a = 0; a < in->rank; a++) {
-			const Dim *d = in->shape[a];
-			int64_t v;
-			int k = p * R + a;
-			if (dim_is_const(d, &v)) {
-				buf_printf(c,
-				           "    if (shape[%d] != %" PRId64
-				           ") {\n        *where = %d;\n        return 1;\n    }\n",
-				           k, v, k);
-				continue;
-			}
-			int s = -1;
-			for (int j = 0; j < f->dimsyms.len; j++)
-				if (d->nterms == 1 && d->terms[0].n == 1 &&
-				    strcmp(d->terms[0].atoms[0]->name, f->dimsyms.data[j]) == 0)
-					s = j;
-			if (s < 0)
-				ICE("parameter dimension is not a symbol");
-			if (!bound[s]) {
-				buf_printf(c,
-				           "    if (shape[%d] < 0 || shape[%d] > AD_MAX_DIM_) {\n        *where = "
-				           "%d;\n        return 1;\n    }\n",
-				           k, k, k);
-				buf_printf(c, "    const int64_t %s = dims[%d] = shape[%d];\n", E->dimname[s], s, k);
-				bound[s] = true;
-			} else {
-				buf_printf(
-				    c, "    if (shape[%d] != %s) {\n        *where = %d;\n        return 1;\n    }\n",
-				    k, E->dimname[s], k);
+	/* constants and dimensions alone first, then the expressions, whose
+	 * dimensions are bound by then */
+	for (int pass = 0; pass < 2; pass++)
+		for (int p = 0; p < f->params.len; p++) {
+			const Inst *in = ir_inst(f, f->params.data[p]);
+			for (int a = 0; a < in->rank; a++) {
+				const Dim *d = in->shape[a];
+				int64_t v;
+				int k = p * R + a;
+				int s = dim_symbol_index(f, d);
+				if ((pass == 1) != (s < 0 && !dim_is_const(d, &v)))
+					continue;
+				if (pass == 1) {
+					buf_printf(c,
+					           "    if (shape[%d] != %s) {\n        *where = %d;\n        return "
+					           "1;\n    }\n",
+					           k, ec_dim(E, d), k);
+					continue;
+				}
+				if (dim_is_const(d, &v)) {
+					buf_printf(c,
+					           "    if (shape[%d] != %" PRId64
+					           ") {\n        *where = %d;\n        return 1;\n    }\n",
+					           k, v, k);
+					continue;
+				}
+				if (!bound[s]) {
+					buf_printf(
+					    c,
+					    "    if (shape[%d] < 0 || shape[%d] > AD_MAX_DIM_) {\n        *where = "
+					    "%d;\n        return 1;\n    }\n",
+					    k, k, k);
+					buf_printf(c, "    const int64_t %s = dims[%d] = shape[%d];\n", E->dimname[s],
+					           s, k);
+					bound[s] = true;
+				} else {
+					buf_printf(c,
+					           "    if (shape[%d] != %s) {\n        *where = %d;\n        return "
+					           "1;\n    }\n",
+					           k, E->dimname[s], k);
+				}
 			}
 		}
-	}
 	for (int i = 0; i < f->dimsyms.len; i++)
 		if (bound[i])
 			buf_printf(c, "    (void)%s;\n", E->dimname[i]);

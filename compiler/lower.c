@@ -543,6 +543,63 @@ bool lw_const_int(Lower *L, const Ast *e, int64_t *out, const char *what)
 	return true;
 }
 
+/* An integer expression of literals and dimensions (+ - * and // or % by a
+ * positive literal), as a Dim; `when` ends the messages (", known when the
+ * loop starts"). NULL after an error. */
+const Dim *lw_dim_expr(Lower *L, const Ast *e, const char *what, const char *when)
+{
+	switch (e->kind) {
+	case AST_NUM:
+		if (!e->is_int || e->num > 4.6e18) {
+			lw_err(L, e->loc, "%s must be an integer, not '%s'", what, e->text);
+			return NULL;
+		}
+		return dim_const(L->dc, (int64_t)e->num);
+	case AST_NAME: {
+		const Dim *d = lw_lookup_dim(L, e->name);
+		if (d && !lw_lookup(L, e->name))
+			return d;
+		lw_err(L, e->loc, "%s must be an integer expression of literals and dimensions%s; '%s' is %s", what,
+		       when, e->name, lw_lookup(L, e->name) ? "a tensor" : "not a dimension");
+		return NULL;
+	}
+	case AST_NEG: {
+		const Dim *a = lw_dim_expr(L, e->a, what, when);
+		return a ? dim_sub(L->dc, dim_const(L->dc, 0), a) : NULL;
+	}
+	case AST_BINOP:
+		if (e->op == BIN_ADD || e->op == BIN_SUB || e->op == BIN_MUL) {
+			const Dim *a = lw_dim_expr(L, e->a, what, when),
+			          *b = a ? lw_dim_expr(L, e->b, what, when) : NULL;
+			if (!b)
+				return NULL;
+			return e->op == BIN_ADD   ? dim_add(L->dc, a, b)
+			       : e->op == BIN_SUB ? dim_sub(L->dc, a, b)
+			                          : dim_mul(L->dc, a, b);
+		}
+		if (e->op == BIN_FLOORDIV || e->op == BIN_MOD) { /* by a positive constant: n // 2, n % 4 */
+			int64_t k;
+			const Dim *a = lw_dim_expr(L, e->a, what, when),
+			          *b = a ? lw_dim_expr(L, e->b, what, when) : NULL;
+			if (!b)
+				return NULL;
+			if (!dim_is_const(b, &k) || k <= 0) {
+				lw_err(L, e->b->loc,
+				       "%s divides by '%s'; // and %% in a bound take a positive integer literal", what,
+				       lw_text_of(L, e->b));
+				return NULL;
+			}
+			const Dim *q = dim_div(L->dc, a, b);
+			return e->op == BIN_FLOORDIV ? q : dim_sub(L->dc, a, dim_mul(L->dc, b, q));
+		}
+		break;
+	default: break;
+	}
+	lw_err(L, e->loc, "%s must be an integer expression of literals and dimensions (+, -, *, //, %%)%s, not '%s'",
+	       what, when, lw_text_of(L, e));
+	return NULL;
+}
+
 bool lw_const_bool(Lower *L, const Ast *e, bool *out, bool allow_none, const char *what)
 {
 	if (e->kind == AST_BOOL) {
@@ -610,8 +667,8 @@ bool lw_one_axis(Lower *L, const Ast *e, int rank, int64_t *out, const char *wha
 }
 
 /* A shape: `[2, n, -1]` or a single dimension; -1 is returned as NULL when
- * allowed. Names are symbolic dimensions of the function. */
-
+ * allowed. Names are symbolic dimensions of the function, and an item may
+ * be an expression of them (n * 3). */
 int lw_shape_list(Lower *L, const Ast *e, const Dim **out, bool allow_infer, const char *what)
 {
 	const Ast *const *items = (const Ast *const *)&e;
@@ -638,6 +695,16 @@ int lw_shape_list(Lower *L, const Ast *e, const Dim **out, bool allow_infer, con
 			continue;
 		}
 		int64_t v;
+		double num;
+		bool is_int;
+		if (!lw_const_num(L, it, &num, &is_int, false)) { /* n * 3, k + 1 */
+			out[i] = lw_dim_expr(L, it, arena_printf(L->A, "a dimension in %s", what), "");
+			if (!out[i] || !lw_require_ge0(L, it->loc, out[i],
+			                               arena_printf(L->A, "the dimension %s in %s is negative",
+			                                            lw_text_of(L, it), what)))
+				return -1;
+			continue;
+		}
 		if (!lw_const_int(L, it, &v, "a dimension"))
 			return -1;
 		if (v == -1 && allow_infer) {
@@ -985,6 +1052,42 @@ Val lw_do_transpose(Lower *L, Loc loc, Val x, const Ast *perm_ast)
 }
 
 enum { NBUILTINS_MAX = 128 };
+/* The error of an argument whose type does not fit its parameter's; false. */
+/* The error for an argument that does not fit its parameter; where a
+ * dimension expression of the parameter's type is what fails, `at` is its
+ * expression and `want` its value in this call. */
+static bool argument_misfit(Lower *L, const Ast *arg, const FuncAst *fn, const Param *p, Val v, const Ast *at,
+                            const Dim *want)
+{
+	Buf b;
+	buf_init(&b, L->A);
+	buf_puts(&b, dtype_name(p->type.dtype));
+	if (p->type.rank) {
+		buf_puts(&b, "[");
+		for (int k = 0; k < p->type.rank; k++) {
+			const DimAst *d = &p->type.dims[k];
+			if (k)
+				buf_puts(&b, ", ");
+			if (d->expr)
+				buf_puts(&b, lw_text_of(L, d->expr));
+			else if (d->name)
+				buf_puts(&b, d->name);
+			else
+				buf_printf(&b, "%lld", (long long)d->value);
+		}
+		buf_puts(&b, "]");
+	}
+	if (at) {
+		buf_printf(&b, ", whose %s is ", lw_text_of(L, at));
+		dim_print(&b, want);
+		buf_puts(&b, " here");
+	}
+	lw_err(L, arg->loc, "argument '%s' of %s is %s but the parameter is %s", p->name, fn->name, lw_type_str(L, v),
+	       b.data);
+	buf_free(&b);
+	return false;
+}
+
 static Val call_user(Lower *L, const Ast *call, const FuncAst *fn);
 
 Val lw_expr(Lower *L, const Ast *e)
@@ -1118,6 +1221,12 @@ static bool declared_shape(Lower *L, const TypeAst *t, const Dim **shape, const 
 {
 	for (int i = 0; i < t->rank; i++) {
 		const DimAst *d = &t->dims[i];
+		if (d->expr) {
+			shape[i] = lw_dim_expr(L, d->expr, arena_printf(L->A, "a dimension of %s", what), "");
+			if (!shape[i])
+				return false;
+			continue;
+		}
 		if (!d->name) {
 			shape[i] = dim_const(L->dc, d->value);
 			continue;
@@ -1334,6 +1443,8 @@ static Val call_user(Lower *L, const Ast *call, const FuncAst *fn)
 		bool match = in->rank == p->type.rank && (args[i].weak || in->dt == dt_of(L, p->type.dtype));
 		for (int k = 0; match && k < p->type.rank; k++) {
 			const DimAst *d = &p->type.dims[k];
+			if (d->expr)
+				continue; /* below, once every dimension is bound */
 			if (!d->name) {
 				int64_t v;
 				match = dim_is_const(in->shape[k], &v) && v == d->value;
@@ -1350,26 +1461,26 @@ static Val call_user(Lower *L, const Ast *call, const FuncAst *fn)
 				VEC_PUSH(L->A, s->dims, db);
 			}
 		}
-		if (!match) {
-			Buf b;
-			buf_init(&b, L->A);
-			buf_puts(&b, dtype_name(p->type.dtype));
-			if (p->type.rank) {
-				buf_puts(&b, "[");
-				for (int k = 0; k < p->type.rank; k++) {
-					if (k)
-						buf_puts(&b, ", ");
-					if (p->type.dims[k].name)
-						buf_puts(&b, p->type.dims[k].name);
-					else
-						buf_printf(&b, "%lld", (long long)p->type.dims[k].value);
-				}
-				buf_puts(&b, "]");
-			}
-			lw_err(L, slots[i]->loc, "argument '%s' of %s is %s but the parameter is %s", p->name, fn->name,
-			       lw_type_str(L, args[i]), b.data);
-			buf_free(&b);
-			ok = false;
+		if (!match)
+			ok = argument_misfit(L, slots[i], fn, p, args[i], NULL, NULL);
+	}
+	/* the dimension expressions of the parameters' types, in the callee's
+	 * dimensions: the checker's normal form proves them equal or not */
+	for (int i = 0; i < fn->nparams && ok; i++) {
+		const Param *p = &fn->params[i];
+		const Inst *in = lw_inst(L, args[i].id);
+		for (int k = 0; k < p->type.rank && ok; k++) {
+			const DimAst *d = &p->type.dims[k];
+			if (!d->expr)
+				continue;
+			Scope *saved = L->scope;
+			L->scope = s;
+			const Dim *want = lw_dim_expr(L, d->expr, "a dimension", "");
+			L->scope = saved;
+			if (!want)
+				return ERR;
+			if (want != in->shape[k])
+				ok = argument_misfit(L, slots[i], fn, p, args[i], d->expr, want);
 		}
 	}
 	if (!ok)
@@ -1421,6 +1532,94 @@ static Val call_user(Lower *L, const Ast *call, const FuncAst *fn)
 	return t;
 }
 
+typedef VEC(const char *) NameVec;
+
+/* The names a dimension expression mentions, appended to names (no
+ * repeats). */
+static void expr_names(Lower *L, const Ast *e, NameVec *names)
+{
+	if (!e)
+		return;
+	if (e->kind == AST_NAME) {
+		for (int i = 0; i < names->len; i++)
+			if (strcmp(names->data[i], e->name) == 0)
+				return;
+		VEC_PUSH(L->A, *names, e->name);
+		return;
+	}
+	expr_names(L, e->a, names);
+	expr_names(L, e->b, names);
+}
+
+static bool alone_in_params(const FuncAst *fn, const char *name)
+{
+	for (int i = 0; i < fn->nparams; i++)
+		for (int k = 0; k < fn->params[i].type.rank; k++)
+			if (fn->params[i].type.dims[k].name && strcmp(fn->params[i].type.dims[k].name, name) == 0)
+				return true;
+	return false;
+}
+
+/* The symbolic dimensions of fn, in the order of their first appearance in
+ * the parameters' types. Each must appear alone in some parameter's type,
+ * which binds it; the expressions (x: f64[2 * n]) are checked against it. */
+static void bind_param_dims(Lower *L, const FuncAst *fn)
+{
+	NameVec names = {0};
+	for (int i = 0; i < fn->nparams; i++)
+		for (int k = 0; k < fn->params[i].type.rank; k++) {
+			const DimAst *d = &fn->params[i].type.dims[k];
+			if (d->name) {
+				Ast atom = {.kind = AST_NAME, .name = d->name};
+				expr_names(L, &atom, &names);
+			}
+			expr_names(L, d->expr, &names);
+		}
+	for (int i = 0; i < names.len; i++) {
+		const char *n = names.data[i];
+		if (alone_in_params(fn, n)) {
+			push_dim(L, n, dim_sym(L->dc, n));
+			VEC_PUSH(L->A, L->f->dimsyms, n);
+			continue;
+		}
+		for (int p = 0; p < fn->nparams; p++)
+			for (int k = 0; k < fn->params[p].type.rank; k++) {
+				NameVec in = {0};
+				expr_names(L, fn->params[p].type.dims[k].expr, &in);
+				for (int j = 0; j < in.len; j++)
+					if (strcmp(in.data[j], n) == 0 && !lw_lookup_dim(L, n)) {
+						lw_err(L, fn->params[p].type.dims[k].loc,
+						       "dimension '%s' appears only inside expressions of the "
+						       "parameters' types, which "
+						       "cannot bind it; give it alone to some parameter (%s: f64[%s], "
+						       "say)",
+						       n, fn->params[p].name, n);
+						push_dim(L, n, dim_sym(L->dc, n)); /* once */
+					}
+			}
+	}
+}
+
+/* A parameter's shape: literals, dimensions and dimension expressions (a
+ * size that may come out negative is checked on entry). */
+static bool param_shape(Lower *L, const Param *p, const Dim **shape)
+{
+	for (int k = 0; k < p->type.rank; k++) {
+		const DimAst *d = &p->type.dims[k];
+		if (d->expr) {
+			const char *what =
+			    arena_printf(L->A, "dimension '%s' of parameter '%s'", lw_text_of(L, d->expr), p->name);
+			shape[k] = lw_dim_expr(L, d->expr, "a dimension", "");
+			if (!shape[k] ||
+			    !lw_require_ge0(L, d->loc, shape[k], arena_printf(L->A, "%s is negative", what)))
+				return false;
+		} else {
+			shape[k] = d->name ? lw_lookup_dim(L, d->name) : dim_const(L->dc, d->value);
+		}
+	}
+	return lw_check_size(L, p->type.loc, p->type.rank, shape);
+}
+
 static Func *lower_function(Lower *L, const FuncAst *fn)
 {
 	Func *f = ir_func_new(L->A, L->dc, L->src, fn->name);
@@ -1432,23 +1631,11 @@ static Func *lower_function(Lower *L, const FuncAst *fn)
 	L->scope = s;
 	int errors = L->d->nerrors;
 	f->cur_loc = fn->loc;
+	bind_param_dims(L, fn);
 	for (int i = 0; i < fn->nparams; i++) {
 		const Param *p = &fn->params[i];
 		const Dim *shape[IR_MAX_RANK];
-		for (int k = 0; k < p->type.rank; k++) {
-			const DimAst *d = &p->type.dims[k];
-			if (!d->name) {
-				shape[k] = dim_const(L->dc, d->value);
-				continue;
-			}
-			shape[k] = lw_lookup_dim(L, d->name);
-			if (!shape[k]) {
-				shape[k] = dim_sym(L->dc, d->name);
-				push_dim(L, d->name, shape[k]);
-				VEC_PUSH(L->A, f->dimsyms, d->name);
-			}
-		}
-		if (!lw_check_size(L, p->type.loc, p->type.rank, shape)) {
+		if (!param_shape(L, p, shape)) {
 			lw_bind(L, p->name, ERR);
 			continue;
 		}

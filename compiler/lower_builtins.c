@@ -852,17 +852,27 @@ static Val bi_scatter_add(Lower *L, const Builtin *b, const Ast *call, const Ast
 	return lw_tensor(s, weak);
 }
 
-/* A count (num of segment_sum, k of one_hot): an integer literal or a
- * dimension. */
+/* A count (num of segment_sum, k of one_hot): an integer literal, or an
+ * expression of dimensions that must not be negative when the call runs. */
+/* Whether e is a constant number (no dimension in it). */
+static bool is_const_num(Lower *L, const Ast *e)
+{
+	double v;
+	bool is_int;
+	return lw_const_num(L, e, &v, &is_int, false);
+}
+
 static const Dim *count_arg(Lower *L, const Builtin *b, const Ast *e, const char *what)
 {
-	if (e->kind == AST_NAME) {
-		const Dim *d = lw_lookup_dim(L, e->name);
-		if (d)
-			return d;
+	if (!is_const_num(L, e)) {
+		const Dim *d = lw_dim_expr(L, e, arena_printf(L->A, "%s's %s", b->name, what), "");
+		if (d && !lw_require_ge0(L, e->loc, d,
+		                         arena_printf(L->A, "%s's %s %s is negative", b->name, what, lw_text_of(L, e))))
+			return NULL;
+		return d;
 	}
 	int64_t n;
-	if (!lw_const_int(L, e, &n, what))
+	if (!lw_const_int(L, e, &n, arena_printf(L->A, "%s's %s", b->name, what)))
 		return NULL;
 	if (n < 0) {
 		lw_err(L, e->loc, "%s's %s must not be negative, not %lld", b->name, what, (long long)n);
@@ -1315,6 +1325,33 @@ static bool get_dtype(Lower *L, const Ast *a, DType *dt)
 	return true;
 }
 
+/* arange over bounds that are dimension expressions (arange(n), arange(1,
+ * n - 1), arange(n, 0, -2)): the step is a nonzero integer literal and the
+ * length, ceil((stop - start) / step), must not be negative when it runs. */
+static Val symbolic_arange(Lower *L, const Ast *call, const Ast *sa, const Ast *ta, const Ast *pa, DType dt)
+{
+	const Dim *start = sa ? lw_dim_expr(L, sa, "arange's start", "") : dim_const(L->dc, 0);
+	const Dim *stop = start ? lw_dim_expr(L, ta, "arange's stop", "") : NULL;
+	int64_t step = 1;
+	if (!stop || (pa && !lw_const_int(L, pa, &step, "arange's step")))
+		return ERR;
+	if (step == 0) {
+		lw_err(L, pa->loc, "arange needs finite bounds and a nonzero step");
+		return ERR;
+	}
+	const Dim *span = step > 0 ? dim_sub(L->dc, stop, start) : dim_sub(L->dc, start, stop);
+	int64_t k = step > 0 ? step : -step;
+	const Dim *len = dim_div(L->dc, dim_add(L->dc, span, dim_const(L->dc, k - 1)), dim_const(L->dc, k));
+	if (!lw_require_ge0(L, call->loc, len, arena_printf(L->A, "the length of %s is negative", lw_text_of(L, call))))
+		return ERR;
+	int64_t s0 = 0;
+	bool lit = dim_is_const(start, &s0);
+	int v = ir_iota(L->f, dt, len, (double)s0, (double)step, 0, false);
+	if (!lit) /* start + i * step, in the array's dtype */
+		v = ir_binary(L->f, OP_add, ir_broadcast_to(L->f, ir_dimval(L->f, dt, start), 1, &len), v);
+	return lw_tensor(v, false);
+}
+
 static Val bi_arange(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 {
 	(void)b;
@@ -1323,6 +1360,9 @@ static Val bi_arange(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	DType dt;
 	if (!get_dtype(L, a[3], &dt))
 		return ERR;
+	if (!is_const_num(L, a[0]) || (a[1] && !is_const_num(L, a[1])))
+		return a[1] ? symbolic_arange(L, call, a[0], a[1], a[2], dt)
+		            : symbolic_arange(L, call, NULL, a[0], a[2], dt);
 	if (!lw_const_num(L, a[0], &stop, &is_int, true))
 		return ERR;
 	if (a[1]) {
@@ -1357,7 +1397,6 @@ static Val bi_arange(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 
 static Val bi_linspace(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 {
-	(void)b;
 	double start, stop;
 	bool is_int;
 	int64_t num = 50;
@@ -1365,6 +1404,16 @@ static Val bi_linspace(Lower *L, const Builtin *b, const Ast *call, const Ast **
 	if (!get_dtype(L, a[3], &dt) || !lw_const_num(L, a[0], &start, &is_int, true) ||
 	    !lw_const_num(L, a[1], &stop, &is_int, true))
 		return ERR;
+	if (a[2] && !is_const_num(L, a[2])) { /* linspace(a, b, n): the step is found when it runs */
+		const Dim *n = count_arg(L, b, a[2], "num");
+		if (!n)
+			return ERR;
+		if (!isfinite(start) || !isfinite(stop)) {
+			lw_err(L, call->loc, "linspace needs finite bounds");
+			return ERR;
+		}
+		return lw_tensor(ir_iota(L->f, dt, n, start, 0, stop, true), false);
+	}
 	if (a[2] && !lw_const_int(L, a[2], &num, "linspace's num"))
 		return ERR;
 	if (num < 0 || num > ((int64_t)1 << MAX_ELEMS_LOG2) || !isfinite(start) || !isfinite(stop)) {

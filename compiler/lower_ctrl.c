@@ -708,64 +708,7 @@ bool lw_not_in_body(Lower *L, Loc loc, const char *what)
 
 /* ---------------------------------------------------------------- range(...) */
 
-/* An integer expression of literals and dimensions, as a Dim. */
-static const Dim *dim_expr(Lower *L, const Ast *e, const char *what)
-{
-	switch (e->kind) {
-	case AST_NUM:
-		if (!e->is_int || e->num > 4.6e18) {
-			lw_err(L, e->loc, "%s must be an integer, not '%s'", what, e->text);
-			return NULL;
-		}
-		return dim_const(L->dc, (int64_t)e->num);
-	case AST_NAME: {
-		const Dim *d = lw_lookup_dim(L, e->name);
-		if (d && !lw_lookup(L, e->name))
-			return d;
-		lw_err(L, e->loc,
-		       "%s must be an integer expression of literals and dimensions, known when the loop starts; '%s' "
-		       "is %s",
-		       what, e->name, lw_lookup(L, e->name) ? "a tensor" : "not a dimension");
-		return NULL;
-	}
-	case AST_NEG: {
-		const Dim *a = dim_expr(L, e->a, what);
-		return a ? dim_sub(L->dc, dim_const(L->dc, 0), a) : NULL;
-	}
-	case AST_BINOP:
-		if (e->op == BIN_ADD || e->op == BIN_SUB || e->op == BIN_MUL) {
-			const Dim *a = dim_expr(L, e->a, what), *b = a ? dim_expr(L, e->b, what) : NULL;
-			if (!b)
-				return NULL;
-			return e->op == BIN_ADD   ? dim_add(L->dc, a, b)
-			       : e->op == BIN_SUB ? dim_sub(L->dc, a, b)
-			                          : dim_mul(L->dc, a, b);
-		}
-		if (e->op == BIN_FLOORDIV || e->op == BIN_MOD) { /* by a positive constant: n // 2, n % 4 */
-			int64_t k;
-			const Dim *a = dim_expr(L, e->a, what), *b = a ? dim_expr(L, e->b, what) : NULL;
-			if (!b)
-				return NULL;
-			if (!dim_is_const(b, &k) || k <= 0) {
-				lw_err(L, e->b->loc,
-				       "%s divides by '%s'; // and %% in a bound take a positive integer literal", what,
-				       lw_text_of(L, e->b));
-				return NULL;
-			}
-			const Dim *q = dim_div(L->dc, a, b);
-			return e->op == BIN_FLOORDIV ? q : dim_sub(L->dc, a, dim_mul(L->dc, b, q));
-		}
-		break;
-	default: break;
-	}
-	lw_err(L, e->loc,
-	       "%s must be an integer expression of literals and dimensions (+, -, *, //, %%), known when the loop "
-	       "starts, "
-	       "not "
-	       "'%s'",
-	       what, lw_text_of(L, e));
-	return NULL;
-}
+#define LOOP_WHEN ", known when the loop starts"
 
 typedef struct Range {
 	const Dim *start, *stop, *trip;
@@ -817,8 +760,8 @@ static bool parse_range(Lower *L, const Ast *e, Range *r)
 		return false;
 	}
 	const Ast *sa = npos >= 2 ? pos[0] : NULL, *ta = npos >= 2 ? pos[1] : pos[0];
-	r->start = sa ? dim_expr(L, sa, "a loop bound") : dim_const(L->dc, 0);
-	r->stop = dim_expr(L, ta, "a loop bound");
+	r->start = sa ? lw_dim_expr(L, sa, "a loop bound", LOOP_WHEN) : dim_const(L->dc, 0);
+	r->stop = lw_dim_expr(L, ta, "a loop bound", LOOP_WHEN);
 	r->step = 1;
 	if (npos == 3) {
 		const Ast *st = pos[2];

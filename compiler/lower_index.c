@@ -4,6 +4,55 @@
 
 #include <string.h>
 
+/* A slice bound: a constant (*v) or a dimension expression (*d, x[1:n - 1]). */
+static bool slice_bound(Lower *L, const Ast *e, int64_t *v, const Dim **d)
+{
+	double num;
+	bool is_int;
+	if (lw_const_num(L, e, &num, &is_int, false))
+		return lw_const_int(L, e, v, "a slice bound");
+	*d = lw_dim_expr(L, e, "a slice bound", "");
+	return *d != NULL;
+}
+
+/* A bound of a slice with step > 0 of an axis of size n, where a bound may
+ * be a dimension expression: a negative constant counts from the end; an
+ * expression that is provably at least n is n (NumPy's clamping), one that
+ * may be is checked at run time to lie in [0, n]. */
+static const Dim *clamped_bound(Lower *L, const Ast *item, const Dim *n, const Dim *b, const char *what)
+{
+	DimCtx *dc = L->dc;
+	int64_t v;
+	if (dim_is_const(b, &v) && v < 0)
+		b = dim_add(dc, n, b);
+	if (dim_nonneg(dim_sub(dc, b, n)))
+		return n;
+	if (!lw_require_ge0(L, item->loc, b, what) || !lw_require_ge0(L, item->loc, dim_sub(dc, n, b), what))
+		return NULL;
+	return b;
+}
+
+/* x[a:b:st] along an axis of size n where a bound is a dimension
+ * expression (st > 0; NULL bounds are absent). */
+static bool symbolic_slice(Lower *L, const Ast *item, const Ast *base, const Dim *n, const Dim *a, const Dim *b,
+                           int64_t st, const Dim **start, const Dim **len)
+{
+	DimCtx *dc = L->dc;
+	const char *what = arena_printf(L->A, "%s[%s] is out of range", lw_text_of(L, base), lw_text_of(L, item));
+	a = a ? clamped_bound(L, item, n, a, what) : dim_const(dc, 0);
+	b = b ? clamped_bound(L, item, n, b, what) : n;
+	if (!a || !b)
+		return false;
+	const Dim *diff = dim_sub(dc, b, a);
+	if (!lw_require_ge0(
+	        L, item->loc, diff,
+	        arena_printf(L->A, "%s[%s] has a negative length", lw_text_of(L, base), lw_text_of(L, item))))
+		return false;
+	*start = a;
+	*len = dim_div(dc, dim_add(dc, diff, dim_const(dc, st - 1)), dim_const(dc, st));
+	return true;
+}
+
 /* One axis of x[...]: start, step and length, with NumPy's clamping for
  * constant dimensions; for a symbolic one, the bounds are taken as written
  * and checked at run time. */
@@ -37,9 +86,9 @@ static bool slice_axis(Lower *L, const Ast *item, const Ast *base, const Dim *n,
 		    arena_printf(L->A, "index %lld of %s is out of range", (long long)i, lw_text_of(L, base)));
 	}
 	int64_t s = 0, t = 0, st = 1;
+	const Dim *sx = NULL, *tx = NULL; /* bounds that are dimension expressions */
 	bool has_s = item->a != NULL, has_t = item->b != NULL;
-	if ((has_s && !lw_const_int(L, item->a, &s, "a slice bound")) ||
-	    (has_t && !lw_const_int(L, item->b, &t, "a slice bound")) ||
+	if ((has_s && !slice_bound(L, item->a, &s, &sx)) || (has_t && !slice_bound(L, item->b, &t, &tx)) ||
 	    (item->c && !lw_const_int(L, item->c, &st, "a slice step")))
 		return false;
 	if (st == 0) {
@@ -47,6 +96,14 @@ static bool slice_axis(Lower *L, const Ast *item, const Ast *base, const Dim *n,
 		return false;
 	}
 	*step = st;
+	if ((sx || tx) && st < 0) {
+		lw_err(L, item->loc, "a slice with a negative step takes constant bounds, not '%s'",
+		       lw_text_of(L, item));
+		return false;
+	}
+	if (sx || tx)
+		return symbolic_slice(L, item, base, n, has_s ? (sx ? sx : dim_const(dc, s)) : NULL,
+		                      has_t ? (tx ? tx : dim_const(dc, t)) : NULL, st, start, len);
 	if (cn) {
 		int64_t a, b, l;
 		if (st > 0) {

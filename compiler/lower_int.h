@@ -173,6 +173,7 @@ Val lw_binary(Lower *L, Loc loc, Op op, Val a, Val b, const char *what);
 Val lw_scalar(Lower *L, double v);
 bool lw_const_num(Lower *L, const Ast *e, double *out, bool *is_int, bool report);
 bool lw_const_int(Lower *L, const Ast *e, int64_t *out, const char *what);
+const Dim *lw_dim_expr(Lower *L, const Ast *e, const char *what, const char *when);
 bool lw_const_bool(Lower *L, const Ast *e, bool *out, bool allow_none, const char *what);
 int lw_axis_list(Lower *L, const Ast *e, int rank, int64_t *out, const char *what);
 bool lw_one_axis(Lower *L, const Ast *e, int rank, int64_t *out, const char *what);

@@ -212,12 +212,16 @@ dims
 	;
 
 dim
-	: IDENT { $$.loc = L(@1); $$.name = $1; $$.value = 0; }
-	| NUMBER {
+	: arith {
 		$$.loc = L(@1);
 		$$.name = NULL;
 		$$.value = 0;
-		if (!$1->is_int)
+		$$.expr = NULL;
+		if ($1->kind == AST_NAME)
+			$$.name = $1->name;
+		else if ($1->kind != AST_NUM)
+			$$.expr = $1;
+		else if (!$1->is_int)
 			diag_error(ctx->diags, $$.loc, "a dimension must be a whole number, not '%s'", $1->text);
 		else if ($1->num > 4.6e18)
 			diag_error(ctx->diags, $$.loc, "dimension %s is too large", $1->text);

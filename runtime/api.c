@@ -2,6 +2,7 @@
  * (paddle.grad, paddle.autograd.backward and forward mode's jvp) through
  * their ad_meta records. The same code serves ahead-of-time and
  * JIT-compiled modules. */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,98 @@ static const char *axis_text(const char *type, int a, char *buf, size_t n)
 	return buf;
 }
 
+/* A dimension expression as the compiler prints it ("2*n", "n - 1",
+ * "(n + 1)/2", where / is floor division) evaluated with the dimensions
+ * bound so far; false where it cannot be (a name not yet bound). */
+typedef struct DimEval {
+	const char *s;
+	const ad_meta *m;
+	const int64_t *dims;
+	bool ok;
+} DimEval;
+
+static int64_t dim_eval_sum(DimEval *e);
+
+static void dim_eval_space(DimEval *e)
+{
+	while (*e->s == ' ')
+		e->s++;
+}
+
+static int64_t dim_eval_atom(DimEval *e)
+{
+	dim_eval_space(e);
+	if (*e->s == '(') {
+		e->s++;
+		int64_t v = dim_eval_sum(e);
+		dim_eval_space(e);
+		e->ok = e->ok && *e->s == ')';
+		e->s += *e->s == ')';
+		return v;
+	}
+	if (*e->s == '-') {
+		e->s++;
+		return -dim_eval_atom(e);
+	}
+	if (isdigit((unsigned char)*e->s)) {
+		char *end;
+		int64_t v = strtoll(e->s, &end, 10);
+		e->s = end;
+		return v;
+	}
+	size_t len = 0;
+	while (isalnum((unsigned char)e->s[len]) || e->s[len] == '_')
+		len++;
+	for (int i = 0; len && i < e->m->ndims; i++)
+		if (strlen(e->m->dims[i]) == len && strncmp(e->m->dims[i], e->s, len) == 0) {
+			e->s += len;
+			return e->dims[i];
+		}
+	e->ok = false;
+	return 0;
+}
+
+static int64_t dim_eval_product(DimEval *e)
+{
+	int64_t v = dim_eval_atom(e);
+	for (;;) {
+		dim_eval_space(e);
+		char op = *e->s;
+		if (op != '*' && op != '/')
+			return v;
+		e->s += op == '/' && e->s[1] == '/' ? 2 : 1;
+		int64_t w = dim_eval_atom(e);
+		if (op == '*')
+			v *= w;
+		else if (w == 0)
+			e->ok = false;
+		else
+			v = v / w - (v % w != 0 && (v < 0) != (w < 0));
+	}
+}
+
+static int64_t dim_eval_sum(DimEval *e)
+{
+	int64_t v = dim_eval_product(e);
+	for (;;) {
+		dim_eval_space(e);
+		char op = *e->s;
+		if (op != '+' && op != '-')
+			return v;
+		e->s++;
+		int64_t w = dim_eval_product(e);
+		v = op == '+' ? v + w : v - w;
+	}
+}
+
+static bool dim_eval_text(const ad_meta *m, const int64_t *dims, const char *text, int64_t *out)
+{
+	DimEval e = {text, m, dims, true};
+	*out = dim_eval_sum(&e);
+	dim_eval_space(&e);
+	return e.ok && !*e.s;
+}
+
 /* Why shape[where] does not fit the parameter's type, for the message of
  * a failed bind: a constant it is not, or a dimension an earlier axis set
  * to another size (which one, and where), or else the type as a whole. */
@@ -213,6 +306,16 @@ static int misfit(const ad_meta *m, ad_tensor *const *inputs, const int64_t *dim
 		return ad_error_set(err, AD_E_SHAPE,
 		                    "%s: input '%s' has %lld elements along axis %d but the parameter is %s", m->name,
 		                    mp->name, (long long)have, a, mp->type);
+	int64_t want;
+	bool is_dim = false;
+	for (int s = 0; s < m->ndims; s++)
+		is_dim = is_dim || strcmp(m->dims[s], ax) == 0;
+	if (!is_dim && dim_eval_text(m, dims, ax, &want))
+		return ad_error_set(
+		    err, AD_E_SHAPE,
+		    "%s: input '%s' has %lld elements along axis %d but the parameter is %s, whose %s is "
+		    "%lld here",
+		    m->name, mp->name, (long long)have, a, mp->type, ax, (long long)want);
 	for (int s = 0; s < m->ndims; s++) {
 		if (strcmp(m->dims[s], ax) != 0)
 			continue;

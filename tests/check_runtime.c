@@ -214,6 +214,45 @@ START_TEST(errors_are_values)
 }
 END_TEST
 
+/* A parameter typed by a dimension expression: the inputs that bind its
+ * dimensions alone come first or later, and a misfit names the parameter,
+ * the expression and both values; a slice that comes out of range is the
+ * function's own run-time condition. */
+START_TEST(shape_expression_parameters)
+{
+	ad_error err;
+	ad_module *m = ad_module_compile("func f(x: f32[2 * n], y: f32[n]) -> (z: f32[n - 1]) {\n"
+	                                 "    z = x[0:n - 1] * y[1:n] + x[n + 1:2 * n]\n"
+	                                 "}\n",
+	                                 "se.ad", &err);
+	ck_assert_msg(m, "%s", err.msg);
+	const ad_function *f = ad_module_function(m, "f", &err);
+	ck_assert_msg(f, "%s", err.msg);
+	ad_tensor *x = T(1, (int64_t[]){6}, (double[]){1, 2, 3, 4, 5, 6});
+	ad_tensor *y = T(1, (int64_t[]){3}, (double[]){10, 20, 30});
+	ad_tensor *in[2] = {x, y}, *res[1] = {NULL};
+	ck_assert_int_eq(ad_call(f, in, res, &err), AD_OK);
+	expect_values(res[0], (double[]){1 * 20 + 5, 2 * 30 + 6}, 1e-6, "z");
+	ad_tensor_free(res[0]);
+	ad_tensor *x5 = T(1, (int64_t[]){5}, (double[]){1, 2, 3, 4, 5});
+	ad_tensor *in2[2] = {x5, y};
+	ck_assert_int_eq(ad_call(f, in2, res, &err), AD_E_SHAPE);
+	ck_assert_msg(strstr(err.msg, "input 'x' has 5 elements along axis 0 but the parameter is f32[2*n], "
+	                              "whose 2*n is 6 here"),
+	              "%s", err.msg);
+	ad_tensor *x0 = T(1, (int64_t[]){0}, NULL), *y0 = T(1, (int64_t[]){0}, NULL);
+	ad_tensor *in3[2] = {x0, y0};
+	ck_assert_int_ne(ad_call(f, in3, res, &err), AD_OK);
+	ck_assert_msg(strstr(err.msg, "(with these input shapes)"), "%s", err.msg);
+	ad_tensor_free(x);
+	ad_tensor_free(y);
+	ad_tensor_free(x5);
+	ad_tensor_free(x0);
+	ad_tensor_free(y0);
+	ad_module_free(m);
+}
+END_TEST
+
 /* A function with an integer parameter and an integer result, written by
  * hand as the compiler would emit it, so that these tests need no integer
  * support in the compiler: take(x: f64[n], idx: i64[k]) -> (y, s) with
@@ -1105,6 +1144,7 @@ int main(void)
 	tcase_add_test(tc, runtime_seeds_match_compile_time);
 	tcase_add_test(tc, allow_unused_both_ways);
 	tcase_add_test(tc, errors_are_values);
+	tcase_add_test(tc, shape_expression_parameters);
 	tcase_add_test(tc, integer_parameters);
 	tcase_add_test(tc, i32_parameters);
 	tcase_add_test(tc, integer_inputs_for_float_parameters);

@@ -243,7 +243,7 @@ def jobs_from(args):
     by_file = {}
     for rel in ("acceptance/cases.json", "grad/cases.json", "infinity/cases.json", "ir-in/control.json",
                 "loops/cases.json", "ints/cases.json", "jac/cases.json", "index/cases.json",
-                "prims/cases.json", "linalg/cases.json"):
+                "prims/cases.json", "linalg/cases.json", "shapes/cases.json"):
         base = os.path.dirname(os.path.join(HERE, rel))
         for c in json.load(open(os.path.join(HERE, rel)))["cases"]:
             if c.get("exit", 0) != 0:
