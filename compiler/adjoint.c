@@ -541,6 +541,24 @@ static void r_cumsum(Func *f, int v, int g, const bool *act, int *c)
 	c[0] = flip_axis(f, ir_cumsum(f, flip_axis(f, g, axis), axis), axis);
 }
 
+/* y = linrec(a, b): y[k] = a[k] y[k - 1] + b[k]. The cotangent of y[k], all
+ * told, is s[k] = g[k] + a[k + 1] s[k + 1], the same recurrence run
+ * backwards: linrec over the axis reversed, with a moved one place (so
+ * that it pairs with the element after). Then b's is s and a's is
+ * s[k] y[k - 1]. Products only, no division: exact where a is zero, and a
+ * linrec again, so every order follows. */
+static void r_linrec(Func *f, int v, int g, const bool *act, int *c)
+{
+	const Inst *in = ir_inst(f, v);
+	int axis = (int)in->ints[0], a = in->args[0];
+	int back = ir_shift(f, flip_axis(f, a, axis), axis);
+	int s = flip_axis(f, ir_linrec(f, back, flip_axis(f, g, axis), axis), axis);
+	if (act[1])
+		c[1] = s;
+	if (act[0])
+		c[0] = ir_binary(f, OP_mul, s, ir_shift(f, v, axis));
+}
+
 /* max/min: the gradient goes evenly to the elements equal to the result. */
 static void r_extremum(Func *f, int v, int g, const bool *act, int *c)
 {
@@ -660,6 +678,7 @@ static const Rule rules[OP_COUNT] = {
     [OP_logabsdet] = r_logabsdet,
     [OP_sum] = r_sum,
     [OP_cumsum] = r_cumsum,
+    [OP_linrec] = r_linrec,
     [OP_max] = r_extremum,
     [OP_min] = r_extremum,
     [OP_prod] = r_prod,

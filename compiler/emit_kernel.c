@@ -316,14 +316,18 @@ void ec_scan(Emit *E, int v)
 	Index ix = ec_open_loops_vec(E, in->rank, in->shape, &nopen, inner == axis ? NULL : "AD_VEC_");
 	ec_cache_reset(E);
 	E->counting = true;
-	ec_ex(E, in->args[0], ix);
+	for (int k = 0; k < in->nargs; k++)
+		ec_ex(E, in->args[k], ix);
 	E->counting = false;
-	const char *e = ec_strip(E, ec_ex(E, in->args[0], ix));
+	/* the operand whole (a sum or a conditional of its own, in parentheses) */
+	const char *e = ec_paren(E, ec_strip(E, ec_ex(E, in->args[in->nargs - 1], ix)));
 	Index prev = ec_index(E, in->rank);
 	for (int k = 0; k < in->rank; k++)
 		prev.ax[k] = k == axis ? arena_printf(E->A, "%s - 1", ix.ax[k]) : ix.ax[k];
-	ec_line(E, "%s[%s] = (%s > 0 ? %s[%s] : 0) + %s;", dst, ec_offset(E, in, &ix), ix.ax[axis], dst,
-	        ec_offset(E, in, &prev), e);
+	const char *before = arena_printf(E->A, "%s[%s]", dst, ec_offset(E, in, &prev));
+	if (in->op == OP_linrec) /* y[k] = a[k] * y[k - 1] + b[k] */
+		before = arena_printf(E->A, "%s * %s", ec_paren(E, ec_ex(E, in->args[0], ix)), before);
+	ec_line(E, "%s[%s] = (%s > 0 ? %s : 0) + %s;", dst, ec_offset(E, in, &ix), ix.ax[axis], before, e);
 	ec_close_loops(E, nopen);
 	ec_kernel_end(E, &K);
 }

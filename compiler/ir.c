@@ -420,9 +420,9 @@ static ShapeRule *const shape_by_op[OP_COUNT] = {
     [OP_slice] = shape_slice,         [OP_unslice] = shape_unslice,     [OP_concat] = shape_concat,
     [OP_loop] = shape_ctrl,           [OP_cond] = shape_ctrl,           [OP_extract] = shape_extract,
     [OP_gather] = shape_gather,       [OP_scatter_add] = shape_scatter, [OP_scatter_max] = shape_scatter,
-    [OP_scatter_set] = shape_scatter, [OP_cumsum] = shape_ew,           [OP_cholesky] = shape_linalg,
-    [OP_trisolve] = shape_linalg,     [OP_solve] = shape_linalg,        [OP_logabsdet] = shape_linalg,
-    [OP_detsign] = shape_linalg,
+    [OP_scatter_set] = shape_scatter, [OP_cumsum] = shape_ew,           [OP_linrec] = shape_ew,
+    [OP_cholesky] = shape_linalg,     [OP_trisolve] = shape_linalg,     [OP_solve] = shape_linalg,
+    [OP_logabsdet] = shape_linalg,    [OP_detsign] = shape_linalg,
 };
 
 ShapeRule *ir_shape_rule(Op op)
@@ -773,6 +773,32 @@ int ir_cumsum(Func *f, int a, int axis)
 	Inst p = proto_of(f, OP_cumsum, 1);
 	one_int(f, &p, axis);
 	return append(f, &p, &a);
+}
+
+int ir_linrec(Func *f, int a, int b, int axis)
+{
+	Inst p = proto_of(f, OP_linrec, 2);
+	one_int(f, &p, axis);
+	int args[2] = {a, b};
+	return append(f, &p, args);
+}
+
+int ir_shift(Func *f, int a, int axis)
+{
+	const Inst *ai = ir_inst(f, a);
+	int rank = ai->rank;
+	const Dim *starts[IR_MAX_RANK], *zero[IR_MAX_RANK], *longer[IR_MAX_RANK], *shape[IR_MAX_RANK];
+	int64_t steps[IR_MAX_RANK];
+	for (int k = 0; k < rank; k++) {
+		shape[k] = ai->shape[k];
+		zero[k] = dim_const(f->dc, 0);
+		starts[k] = dim_const(f->dc, k == axis);
+		longer[k] = k == axis ? dim_add(f->dc, shape[k], dim_const(f->dc, 1)) : shape[k];
+		steps[k] = 1;
+	}
+	/* placed one further into an axis one longer, then the first n taken */
+	int placed = ir_unslice(f, a, starts, steps, rank, longer);
+	return ir_slice(f, placed, zero, steps, shape);
 }
 
 int ir_reduce(Func *f, Op op, int a, const int64_t *axes, int naxes)

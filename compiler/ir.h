@@ -250,6 +250,11 @@ int ir_reduce(Func *f, Op op, int a, const int64_t *axes, int naxes);
 /* The running sums of a along an axis (NumPy's cumsum): element i is the
  * sum of elements 0 to i, added in order. */
 int ir_cumsum(Func *f, int a, int axis);
+/* The linear recurrence along an axis: y[k] = a[k] * y[k - 1] + b[k], with
+ * y[-1] = 0 (so a's first element is never read). */
+int ir_linrec(Func *f, int a, int b, int axis);
+/* a moved one place along an axis: element k is a[k - 1], element 0 is 0. */
+int ir_shift(Func *f, int a, int axis);
 int ir_matmul(Func *f, int a, int b, bool ta, bool tb);
 /* cholesky(A); trisolve(A, B): op(T)^-1 B for T the lower (else upper)
  * triangle of A, op the transpose when trans, a unit diagonal when unit;

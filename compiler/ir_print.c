@@ -87,6 +87,7 @@ static void print_attrs(Buf *b, const Inst *in)
 		break;
 	case OP_concat:
 	case OP_cumsum:
+	case OP_linrec:
 	case OP_gather:
 	case OP_scatter_add:
 	case OP_scatter_set:

@@ -401,6 +401,7 @@ static void attrs(Rd *r, Inst *p, const Type *t, int *nbody)
 	}
 	case OP_concat:
 	case OP_cumsum:
+	case OP_linrec:
 	case OP_gather:
 	case OP_scatter_add:
 	case OP_scatter_set:

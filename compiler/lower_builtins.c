@@ -283,7 +283,9 @@ static Val bi_pad(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 }
 
 /* cumsum(x, axis): the running sums along the axis (an i32 tensor's in
- * i64, as NumPy and PyTorch do). */
+ * i64, as NumPy and PyTorch do); cumprod(x, axis) the running products, as
+ * the recurrence y[k] = x[k] y[k - 1] driven by x's first element, whose
+ * derivatives are products of the other elements (exact at zeros). */
 static Val bi_cumsum(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 {
 	Val x = lw_want(L, a[0]);
@@ -300,7 +302,16 @@ static Val bi_cumsum(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	int id = x.id;
 	if (!x.weak && lw_inst(L, id)->dt == DT_I32)
 		id = ir_cast(L->f, id, DT_I64);
-	return lw_tensor(ir_cumsum(L->f, id, (int)axis), x.weak);
+	if (b->op == OP_cumsum)
+		return lw_tensor(ir_cumsum(L->f, id, (int)axis), x.weak);
+	const Inst *xi = lw_inst(L, id);
+	const Dim *along[1] = {xi->shape[axis]}, *col[IR_MAX_RANK];
+	for (int k = 0; k < xi->rank; k++)
+		col[k] = k == axis ? along[0] : dim_const(L->dc, 1);
+	int pos = ir_iota(L->f, DT_I64, along[0], 0, 1, 0, false);
+	int first = ir_cast(L->f, ir_binary(L->f, OP_eq, pos, ir_fill(L->f, DT_I64, 0.0, 1, along)), xi->dt);
+	first = ir_broadcast_to(L->f, ir_reshape(L->f, first, xi->rank, col), xi->rank, xi->shape);
+	return lw_tensor(ir_linrec(L->f, id, ir_binary(L->f, OP_mul, id, first), (int)axis), x.weak);
 }
 
 /* ---------------------------------------------------------------- triangles and diagonals */
@@ -1521,6 +1532,7 @@ static const Builtin builtins[] = {
     {"clip", {"x", "lo", "hi"}, 3, bi_clip, OP_where, 0},
     {"pad", {"x", "widths", "value"}, 2, bi_pad, OP_unslice, 0},
     {"cumsum", {"x", "axis"}, 2, bi_cumsum, OP_cumsum, 0},
+    {"cumprod", {"x", "axis"}, 2, bi_cumsum, OP_linrec, 0},
     {"tril", {"x", "k"}, 1, bi_tri, OP_le, 0},
     {"triu", {"x", "k"}, 1, bi_tri, OP_ge, 0},
     {"trace", {"x"}, 1, bi_trace, OP_sum, 0},

@@ -63,9 +63,18 @@ static int tangent_of(Func *f, int v, const bool *act, const int *dt)
 		in.name = NULL;
 		return ir_rebuild(f, &in, args);
 	}
-	case K_SCAN: /* linear: the running sums of the tangent */
+	case K_SCAN:
 		in.name = NULL;
-		return ir_rebuild(f, &in, &dt[in.args[0]]);
+		if (in.op == OP_linrec) { /* dy[k] = a[k] dy[k - 1] + db[k] + da[k] y[k - 1] */
+			int axis = (int)in.ints[0], a = in.args[0], b = in.args[1];
+			int drive = act[1] ? dt[b] : -1;
+			if (act[0]) {
+				int da = ir_binary(f, OP_mul, dt[a], ir_shift(f, v, axis));
+				drive = drive < 0 ? da : ir_binary(f, OP_add, drive, da);
+			}
+			return ir_linrec(f, a, drive, axis);
+		}
+		return ir_rebuild(f, &in, &dt[in.args[0]]); /* linear: the running sums of the tangent */
 	case K_REDUCE: {
 		if (in.op == OP_sum) {
 			in.name = NULL;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Generate tests/prims/cases.json: the functions of prims.ad against
 PyTorch float64 (torch.var, torch.std, torch.clamp, torch.nn.functional.pad, tril, triu,
-diagonal, cumsum, conv1d, conv2d, max_pool2d, avg_pool2d,
+diagonal, cumsum, cumprod, conv1d, conv2d, max_pool2d, avg_pool2d,
 and autograd to second order), independently of ad-compile. Run by a
 developer when the cases change:
     /usr/bin/python3 tests/prims/gen.py > tests/prims/cases.json"""
@@ -103,6 +103,22 @@ for n in (2, 4):
          {"a": torch.cumsum(x, 1), "b": torch.cumsum(x, 0), "c": torch.cumsum(i, 0), "g": g.detach(), "h": h,
           "p": p.detach(), "gp": gp},
          "cumsum along each axis (an i32 tensor's in i64; n = %d), to second order, and a double integration" % n)
+
+for x in (torch.tensor([[2.0, 0.0, -1.5, 0.0], [0.5, 3.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]), rand(2, 4)):
+    n = x.shape[0]
+    v, i = rand(n, 4), torch.tensor([3, 0, -2, 5], dtype=torch.int32)
+    xt = x.clone().requires_grad_(True)
+    g, = torch.autograd.grad((torch.cumprod(xt, 1) * torch.tensor([1.0, -2.0, 3.0, 0.5])).sum()
+                             + (torch.cumprod(xt, 0) ** 2).sum(), xt, create_graph=True)
+    h, = torch.autograd.grad((g * g).sum(), xt, create_graph=True)
+    k, = torch.autograd.grad((h * torch.sin(xt)).sum(), xt)
+    t = torch.autograd.functional.jvp(lambda z: torch.cumprod(z * z, 1), x, v)[1]
+    c = torch.cumprod(i.long(), 0)
+    case("products", {"x": x, "i": i, "v": v},
+         {"a": torch.cumprod(x, 1), "b": torch.cumprod(x, 0), "c": c, "g": g.detach(), "h": h.detach(), "k": k,
+          "t": t},
+         "cumprod along each axis (an i32 tensor's in i64) %s, to third order, and a jvp"
+         % ("with zeros, one to four in a row" if n == 3 else "of random data"))
 
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
