@@ -5,7 +5,7 @@
  * derivatives of any order with nothing special for higher order. Kinks
  * follow PyTorch: abs, sign and relu have derivative 0 at 0; maximum and
  * minimum split the gradient evenly on ties; max/min reductions split it
- * evenly among tied elements; prod is exact with zeros. */
+ * evenly among tied elements; prod is exact with zeros, at every order. */
 #include "adjoint.h"
 
 #include <math.h>
@@ -570,41 +570,60 @@ static void r_extremum(Func *f, int v, int g, const bool *act, int *c)
 	c[0] = mul(f, mask, expand(f, dv(f, g, cnt), v));
 }
 
-/* prod: d/dx_i = the product of the others, p / x_i when no element of the
- * slice is 0. Zeros need care to stay right at higher orders. With xs = x,
- * its zeros replaced by 1, pnz = prod(xs), and s1, s2 the sums of the zero
- * elements and of their squares (0 in value, not in derivative):
- *   no zero:           d_i = pnz / xs_i
- *   one zero, at z:    d_z = pnz,              d_i = pnz / xs_i * x_z
- *   two, at z and w:   d_z = pnz * (s1 - x_z), d_i = pnz / xs_i * (s1^2 - s2) / 2
- *   three or more:     d_i = 0
- * where x_z = s1, x_w = s1 - x_z and x_z x_w = (s1^2 - s2) / 2. Every formula
- * is the product of the others as a polynomial, not only in value, so its
- * own derivatives are right too: exact to every order where a slice holds
- * at most two zeros; where it holds z >= 3, orders below z are exact (0),
- * and orders from z on are 0 as well, though they are not. The divisions
- * are by xs, never 0 (one_where). */
+/* The products of the elements before each one along the last axis (1 for
+ * the first): the recurrence e[k] = z[k - 1] e[k - 1] started by 1. */
+static int before_products(Func *f, int z)
+{
+	const Inst *zi = in_of(f, z);
+	int axis = zi->rank - 1;
+	return ir_linrec(f, ir_shift(f, z, axis), ir_first_along(f, zi->dt, zi->rank, zi->shape, axis), axis);
+}
+
+/* prod: d/dx_i is the product of the other elements of i's slice, written
+ * as (the product of those before i) * (the product of those after i),
+ * each a linrec over the slice flattened into the last axis (the reduced
+ * axes moved there). Multiplications only: the polynomial itself, not its
+ * value, so every order is exact whatever the zeros (a slice of three
+ * zeros included), with no division and no case on the count of zeros. */
 static void r_prod(Func *f, int v, int g, const bool *act, int *c)
 {
 	(void)act;
 	Inst in = *in_of(f, v);
-	const int64_t *ax = in.ints;
-	int nax = in.nints;
 	int x = in.args[0];
-	int zero = cst(f, x, 0), one = cst(f, x, 1);
-	int isz = ir_binary(f, OP_eq, x, zero);
-	int xs = one_where(f, isz, x);
-	int nz = expand(f, ir_reduce(f, OP_sum, isz, ax, nax), v);
-	int pnz = expand(f, ir_reduce(f, OP_prod, xs, ax, nax), v);
-	int s1 = expand(f, ir_reduce(f, OP_sum, ir_where(f, isz, x, zero), ax, nax), v);
-	int s2 = expand(f, ir_reduce(f, OP_sum, ir_where(f, isz, un(f, OP_square, x), zero), ax, nax), v);
-	int n0 = ir_binary(f, OP_eq, nz, zero), n1 = ir_binary(f, OP_eq, nz, one);
-	int n2 = ir_binary(f, OP_eq, nz, cst(f, x, 2));
-	int zw = mul(f, cst(f, x, 0.5), sub(f, un(f, OP_square, s1), s2));
-	int at_zero = ir_where(f, n1, one, ir_where(f, n2, sub(f, s1, x), zero));
-	int zeros = ir_where(f, n0, one, ir_where(f, n1, s1, ir_where(f, n2, zw, zero)));
-	int d = ir_where(f, isz, mul(f, pnz, at_zero), mul(f, dv(f, pnz, xs), zeros));
-	c[0] = mul(f, expand(f, g, v), d);
+	const Inst *xi = in_of(f, x);
+	int rank = xi->rank, nax = in.nints;
+	if (rank == 0 || nax == 0) { /* the product of one element */
+		c[0] = expand(f, g, v);
+		return;
+	}
+	int64_t perm[IR_MAX_RANK], inv[IR_MAX_RANK];
+	const Dim *moved[IR_MAX_RANK], *flat[IR_MAX_RANK];
+	int k = 0, nkeep = 0;
+	bool reduced[IR_MAX_RANK] = {false};
+	for (int a = 0; a < nax; a++)
+		reduced[in.ints[a]] = true;
+	for (int a = 0; a < rank; a++)
+		if (!reduced[a])
+			perm[k++] = a;
+	nkeep = k;
+	for (int a = 0; a < rank; a++)
+		if (reduced[a])
+			perm[k++] = a;
+	const Dim *len = dim_const(f->dc, 1);
+	for (int a = 0; a < rank; a++) {
+		moved[a] = xi->shape[perm[a]];
+		inv[perm[a]] = a;
+		if (a < nkeep)
+			flat[a] = moved[a];
+		else
+			len = dim_mul(f->dc, len, moved[a]);
+	}
+	flat[nkeep] = len;
+	int z = ir_reshape(f, ir_transpose(f, x, perm), nkeep + 1, flat);
+	int before = before_products(f, z);
+	int after = flip_axis(f, before_products(f, flip_axis(f, z, nkeep)), nkeep);
+	int others = ir_transpose(f, ir_reshape(f, mul(f, before, after), rank, moved), inv);
+	c[0] = mul(f, expand(f, g, v), others);
 }
 
 /* norm: x / ||x||, taken as 0 where the norm is 0 (PyTorch). */

@@ -801,6 +801,16 @@ int ir_shift(Func *f, int a, int axis)
 	return ir_slice(f, placed, zero, steps, shape);
 }
 
+int ir_first_along(Func *f, DType dt, int rank, const Dim **shape, int axis)
+{
+	const Dim *along[1] = {shape[axis]}, *col[IR_MAX_RANK];
+	for (int k = 0; k < rank; k++)
+		col[k] = k == axis ? along[0] : dim_const(f->dc, 1);
+	int pos = ir_iota(f, DT_I64, along[0], 0, 1, 0, false);
+	int first = ir_cast(f, ir_binary(f, OP_eq, pos, ir_fill(f, DT_I64, 0.0, 1, along)), dt);
+	return ir_broadcast_to(f, ir_reshape(f, first, rank, col), rank, shape);
+}
+
 int ir_reduce(Func *f, Op op, int a, const int64_t *axes, int naxes)
 {
 	Inst p = proto_of(f, op, 1);

@@ -255,6 +255,9 @@ int ir_cumsum(Func *f, int a, int axis);
 int ir_linrec(Func *f, int a, int b, int axis);
 /* a moved one place along an axis: element k is a[k - 1], element 0 is 0. */
 int ir_shift(Func *f, int a, int axis);
+/* 1 at the first position along an axis, 0 elsewhere, in dtype dt and the
+ * given shape. */
+int ir_first_along(Func *f, DType dt, int rank, const Dim **shape, int axis);
 int ir_matmul(Func *f, int a, int b, bool ta, bool tb);
 /* cholesky(A); trisolve(A, B): op(T)^-1 B for T the lower (else upper)
  * triangle of A, op the transpose when trans, a unit diagonal when unit;

@@ -305,12 +305,7 @@ static Val bi_cumsum(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 	if (b->op == OP_cumsum)
 		return lw_tensor(ir_cumsum(L->f, id, (int)axis), x.weak);
 	const Inst *xi = lw_inst(L, id);
-	const Dim *along[1] = {xi->shape[axis]}, *col[IR_MAX_RANK];
-	for (int k = 0; k < xi->rank; k++)
-		col[k] = k == axis ? along[0] : dim_const(L->dc, 1);
-	int pos = ir_iota(L->f, DT_I64, along[0], 0, 1, 0, false);
-	int first = ir_cast(L->f, ir_binary(L->f, OP_eq, pos, ir_fill(L->f, DT_I64, 0.0, 1, along)), xi->dt);
-	first = ir_broadcast_to(L->f, ir_reshape(L->f, first, xi->rank, col), xi->rank, xi->shape);
+	int first = ir_first_along(L->f, xi->dt, xi->rank, xi->shape, (int)axis);
 	return lw_tensor(ir_linrec(L->f, id, ir_binary(L->f, OP_mul, id, first), (int)axis), x.weak);
 }
 
