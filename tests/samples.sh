@@ -113,10 +113,15 @@ build gp gp_fit && ok || bad "gp_fit did not build"
 ./gp_fit >gp.out && ok || bad "gp_fit failed: $(tail -3 gp.out)"
 has gp.out "^step   0  -log likelihood   48\.085  length 3\.000  signal 1\.000  noise 1\.000$"
 has gp.out "^fitted: -log likelihood -16\.188 (from 48\.085), noise 0\.096 (true 0\.1)$"
+build ekf ekf_track && ok || bad "ekf_track did not build"
+./ekf_track >ekf.out && ok || bad "ekf_track failed: $(tail -3 ekf.out)"
+has ekf.out "^t = 6\.00 s  theta  0\.35.*  estimate  0\.35"
+has ekf.out "^last 3 s: RMS angle error 0\.00[0-9]* rad (filtered), 0\.03[0-9]* rad (raw measurements)$"
 # ---- the same drivers with the emitted code under AddressSanitizer and UBSan
 SAN="-std=c99 -O0 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 for pair in "logreg logreg_train" "mlp mlp_train" "newton newton" "projectile projectile" "pendulum pendulum_fit" \
-	"kepler kepler" "gru gru_train" "arm arm_ik" "bow bow_train" "ba ba_fit" "cnn cnn_train" "gp gp_fit"; do
+	"kepler kepler" "gru gru_train" "arm arm_ik" "bow bow_train" "ba ba_fit" "cnn cnn_train" "gp gp_fit" \
+	"ekf ekf_track"; do
 	set -- $pair
 	# shellcheck disable=SC2086
 	if $CC $SAN -I. "$S/$2.c" "$1_gen.c" -o "$2-san" $("$AD" --libs) && ./"$2-san" >"$2-san.out" 2>&1; then
