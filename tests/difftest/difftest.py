@@ -396,8 +396,16 @@ class Gen:
             choices += ["dot", "full_reduce", "cross_entropy", "logsumexp", "norm"]
         if self.ints:
             choices += ["gather", "gather", "scatter", "intmix"] + (["onehot"] if shape else [])
+        if shape:
+            choices += ["scan"]
         c = r.choice(choices)
         d = depth - 1
+        if c == "scan":
+            # running sums, and running products of bounded factors
+            axis = r.randrange(len(shape))
+            if r.random() < 0.5:
+                return "cumsum(%s, %d)" % (self.expr(shape, d), axis)
+            return "cumprod(tanh(%s), axis=%d)" % (self.expr(shape, d), axis)
         if c in ("gather", "scatter", "intmix", "onehot"):
             e = getattr(self, "int_" + c)(shape, d)
             return e if e is not None else self.expr(shape, d)
