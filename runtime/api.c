@@ -229,7 +229,7 @@ static int64_t dim_eval_atom(DimEval *e)
 	}
 	if (*e->s == '-') {
 		e->s++;
-		return -dim_eval_atom(e);
+		return (int64_t)(0u - (uint64_t)dim_eval_atom(e)); /* wraps, never undefined */
 	}
 	if (isdigit((unsigned char)*e->s)) {
 		char *end;
@@ -260,8 +260,8 @@ static int64_t dim_eval_product(DimEval *e)
 		e->s += op == '/' && e->s[1] == '/' ? 2 : 1;
 		int64_t w = dim_eval_atom(e);
 		if (op == '*')
-			v *= w;
-		else if (w == 0)
+			v = (int64_t)((uint64_t)v * (uint64_t)w);
+		else if (w == 0 || (w == -1 && v == INT64_MIN))
 			e->ok = false;
 		else
 			v = v / w - (v % w != 0 && (v < 0) != (w < 0));
@@ -278,7 +278,7 @@ static int64_t dim_eval_sum(DimEval *e)
 			return v;
 		e->s++;
 		int64_t w = dim_eval_product(e);
-		v = op == '+' ? v + w : v - w;
+		v = (int64_t)(op == '+' ? (uint64_t)v + (uint64_t)w : (uint64_t)v - (uint64_t)w);
 	}
 }
 
