@@ -611,20 +611,15 @@ const char *ec_compute(Emit *E, int v, Index ix)
 		double start = in->nums[0], delta = in->nums[1];
 		if (in->flags & IF_LINSPACE) { /* NumPy: computed in double, last = stop */
 			const char *last = ec_dim(E, dim_sub(f->dc, in->shape[0], dim_const(f->dc, 1)));
+			const char *a = ec_literal(E, start, DT_F64), *b = ec_literal(E, in->nums[2], DT_F64);
+			const char *at_last = b, *step = ec_literal(E, delta, DT_F64);
 			int64_t num;
 			if (!dim_is_const(in->shape[0], &num)) { /* the step (stop - start) / last, when it runs */
-				const char *a = ec_literal(E, start, DT_F64), *b = ec_literal(E, in->nums[2], DT_F64);
-				const char *e = arena_printf(
-				    E->A, "%s == %s ? (%s == 0 ? %s : %s) : %s + (double)%s * ((%s - %s) / (double)%s)",
-				    ec_paren(E, i), ec_paren(E, last), ec_paren(E, last), a, b, a, ec_paren(E, i), b, a,
-				    ec_paren(E, last));
-				return in->dt == DT_F32 ? arena_printf(E->A, "(float)(%s)", e)
-				                        : arena_printf(E->A, "(%s)", e);
+				at_last = arena_printf(E->A, "(%s == 0 ? %s : %s)", ec_paren(E, last), a, b);
+				step = arena_printf(E->A, "((%s - %s) / (double)%s)", b, a, ec_paren(E, last));
 			}
-			const char *e =
-			    arena_printf(E->A, "%s == %s ? %s : %s + (double)%s * %s", ec_paren(E, i),
-			                 ec_paren(E, last), ec_literal(E, in->nums[2], DT_F64),
-			                 ec_literal(E, start, DT_F64), ec_paren(E, i), ec_literal(E, delta, DT_F64));
+			const char *e = arena_printf(E->A, "%s == %s ? %s : %s + (double)%s * %s", ec_paren(E, i),
+			                             ec_paren(E, last), at_last, a, ec_paren(E, i), step);
 			return in->dt == DT_F32 ? arena_printf(E->A, "(float)(%s)", e) : arena_printf(E->A, "(%s)", e);
 		}
 		/* NumPy's arange fill, in the array's dtype */
