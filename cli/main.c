@@ -101,8 +101,10 @@ static void print_help(void)
 	       "                     memory, instantly) or cc (the system compiler with --cflags,\n"
 	       "                     cached in ~/.cache/ad-compile; faster code for long runs)\n"
 	       "                       ad-compile --run train model.ad --jit=cc\n"
-	       "  --blas             with --cflags and --libs: matrix products through BLAS (OpenBLAS)\n"
-	       "                       ad-compile --cflags --blas\n"
+	       "  --blas             matrix products through BLAS and factorizations through\n"
+	       "                     LAPACK (OpenBLAS): with --cflags and --libs, the flags for\n"
+	       "                     that; with --run, --grad, --jacobian and --check, --jit=cc so\n"
+	       "                       ad-compile --cflags --blas; ad-compile --run f f.ad --blas\n"
 	       "  --help             print this help and exit\n"
 	       "  --version          print the version and the license and exit\n"
 	       "  --                 end of options (a FILE may then start with -)\n"
@@ -342,6 +344,7 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	bool cflags = false, libs = false, blas = false;
+	const char *jit = NULL;
 	int ch, rc = 0;
 	opterr = 1;
 	while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
@@ -370,6 +373,7 @@ int main(int argc, char **argv)
 				rc = EXIT_USAGE;
 				goto out;
 			}
+			jit = optarg;
 			setenv("AD_JIT", optarg, 1); /* read by the JIT (jit.c) */
 			break;
 		case O_ENTRY:
@@ -446,9 +450,18 @@ int main(int argc, char **argv)
 		bad = "--run, --grad, --jacobian and --check do not go with --emit, -o or --header";
 	else if (o.entries && (o.run || o.check || o.grad || o.jacobian))
 		bad = "--entry goes with -o, --emit=c, --emit=h, --emit=schedule or --emit=memory";
+	else if (blas && !o.run && !o.check && !o.grad && !o.jacobian)
+		bad = "--blas goes with --cflags, --libs, --run, --grad, --jacobian or --check (emitted C takes it "
+		      "as -DAD_BLAS)";
+	else if (blas && jit && strcmp(jit, "tcc") == 0)
+		bad = "--blas compiles with the system compiler (--jit=cc): tcc cannot read OpenBLAS's cblas.h";
 	if (bad) {
 		cli_usage_error("%s", bad);
 		goto out;
+	}
+	if (blas) { /* read by the JIT (jit.c) */
+		setenv("AD_JIT", "cc", 1);
+		setenv("AD_JIT_BLAS", "1", 1);
 	}
 	size_t len = 0;
 	if (strcmp(o.file, "-") == 0)

@@ -530,9 +530,11 @@ void ec_place(Emit *E)
 		const Inst *in = ir_inst(f, v);
 		if (E->mat[v] == M_CTRL)
 			ec_plan_ctrl(E, v);
-		if (in->op == OP_solve || in->op == OP_logabsdet || in->op == OP_detsign) { /* one matrix's LU */
+		if (in->op == OP_solve || in->op == OP_logabsdet || in->op == OP_detsign) {
+			/* one matrix's LU, and a row for LAPACK's pivots (-DAD_BLAS) */
 			const Inst *a = ir_inst(f, in->args[0]);
-			const Dim *nn[2] = {a->shape[a->rank - 1], a->shape[a->rank - 1]};
+			const Dim *side = a->shape[a->rank - 1],
+			          *nn[2] = {dim_add(f->dc, side, dim_const(f->dc, 1)), side};
 			E->aux[v] = ec_scratch(E, "lu", in->dt, 2, nn);
 		}
 	}

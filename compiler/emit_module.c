@@ -219,7 +219,7 @@ static void put_prelude(Buf *c, bool (*math)[2], const bool *gemm, const bool *l
 	if (ints)
 		put_lines(c, int_lines);
 	put_math_decls(c, math);
-	if (gemm[0] || gemm[1])
+	if (gemm[0] || gemm[1] || linalg[0] || linalg[1])
 		put_lines(c, blas_lines);
 	if (gemm[0])
 		put_lines(c, gemm_lines_f32);

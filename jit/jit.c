@@ -5,7 +5,8 @@
  *       --cflags) into a shared object, cached under ~/.cache/ad-compile (or
  *       $AD_CACHE_DIR) by a hash of the source, the compiler and the flags;
  *       for long runs, where vectorized code pays for a slower compile.
- * AD_JIT=cc in the environment (or ad-compile --jit=cc) selects the second. */
+ * AD_JIT=cc in the environment (or ad-compile --jit=cc) selects the second;
+ * AD_JIT_BLAS=1 (ad-compile --blas) adds -DAD_BLAS and links OpenBLAS. */
 #include "config.h"
 
 #include "jit.h"
@@ -136,10 +137,14 @@ static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 	const char *cc = getenv("CC");
 	if (!cc || !*cc)
 		cc = "cc";
+	const char *blas = getenv("AD_JIT_BLAS"); /* ad-compile --blas: -DAD_BLAS, linked with OpenBLAS */
+	bool with_blas = blas && strcmp(blas, "1") == 0;
 	uint64_t h = fnv(1469598103934665603ull, csrc);
 	h = fnv(h, cc);
 	for (int i = 0; i < NFLAGS; i++)
 		h = fnv(h, cc_flags[i]);
+	if (with_blas)
+		h = fnv(h, "-DAD_BLAS -lopenblas");
 	char dir[4000], so[4100], src[4100], tmp[4200];
 	if (cache_dir(dir, sizeof dir)) {
 		snprintf(err, errlen, "cannot create the cache directory %s: %s", dir, strerror(errno));
@@ -161,7 +166,7 @@ static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 		snprintf(csrc_path, sizeof csrc_path, "%s.c", src);
 		ok = ok && rename(src, csrc_path) == 0;
 		enum { MAXWORDS = 64 };
-		const char *argv[MAXWORDS + NFLAGS + 8];
+		const char *argv[MAXWORDS + NFLAGS + 10];
 		int k = 0;
 		char words[4096];
 		snprintf(words, sizeof words, "%s", cc);
@@ -177,9 +182,13 @@ static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 			argv[k++] = "cc";
 		for (int i = 0; i < NFLAGS; i++)
 			argv[k++] = cc_flags[i];
+		if (with_blas)
+			argv[k++] = "-DAD_BLAS";
 		argv[k++] = "-o";
 		argv[k++] = tmp;
 		argv[k++] = csrc_path;
+		if (with_blas)
+			argv[k++] = "-lopenblas";
 		argv[k++] = "-lm";
 		argv[k] = NULL;
 		pid_t pid = ok ? fork() : -1;

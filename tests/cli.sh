@@ -413,5 +413,10 @@ expect 0 "$AD" --libs
 has out "-lm"
 expect 0 "$AD" --libs --blas
 has out "-lopenblas"
+expect 2 "$AD" f.ad -o "$T/blas.c" --blas
+has err "--blas goes with --cflags, --libs, --run, --grad, --jacobian or --check"
+[ ! -e "$T/blas.c" ] && ok || bad "--blas with -o wrote a file"
+expect 2 "$AD" --run f f.ad --blas --jit=tcc --input x='[1, 2]' --input 'w=[[1, 0, 2], [0, 1, 3]]'
+has err "tcc cannot read OpenBLAS's cblas.h"
 
 finish
