@@ -449,17 +449,23 @@ static void r_trisolve(Func *f, int v, int g, const bool *act, int *c)
 	}
 }
 
-/* X = A^-1 B: B's cotangent A^-T g, A's minus that times X^T. */
+/* X = op(A)^-1 B: B's cotangent op(A)^-T g (a solve with the same A, so
+ * the emitted code factors A once), A's minus that times X^T (transposed
+ * when op(A) is A^T). */
 static void r_solve(Func *f, int v, int g, const bool *act, int *c)
 {
 	Inst in = *in_of(f, v);
-	int gb = ir_solve(f, ir_mT(f, in.args[0]), g);
+	bool trans = in.ints[0];
+	int gb = ir_solve(f, in.args[0], g, !trans);
 	c[1] = act[1] ? gb : -1;
-	c[0] = act[0] ? ir_unary(f, OP_neg, ir_matmul(f, gb, v, false, true)) : -1;
+	if (act[0]) {
+		int gt = trans ? ir_matmul(f, v, gb, false, true) : ir_matmul(f, gb, v, false, true);
+		c[0] = ir_unary(f, OP_neg, gt);
+	}
 }
 
-/* l = log |det A|: A's cotangent g A^-T (A^-1 by a solve with I, so that
- * it differentiates again) */
+/* l = log |det A|: A's cotangent g A^-T (A^-T by a solve with I, so that
+ * it differentiates again; the emitted code reuses the forward's factors) */
 static void r_logabsdet(Func *f, int v, int g, const bool *act, int *c)
 {
 	(void)act;
@@ -470,7 +476,7 @@ static void r_logabsdet(Func *f, int v, int g, const bool *act, int *c)
 	memcpy(shape, a->shape, (size_t)r * sizeof *shape);
 	shape[r - 2] = shape[r - 1] = one;
 	int gs = ir_broadcast_to(f, ir_reshape(f, g, r, shape), r, a->shape);
-	c[0] = ir_binary(f, OP_mul, gs, ir_mT(f, ir_solve(f, in.args[0], ir_eye_like(f, in.args[0]))));
+	c[0] = ir_binary(f, OP_mul, gs, ir_solve(f, in.args[0], ir_eye_like(f, in.args[0]), true));
 }
 
 static void r_concat(Func *f, int v, int g, const bool *act, int *c)

@@ -82,6 +82,9 @@ struct Emit {
 	Emit ***subs;         /* per control-flow op: the emitters of its bodies */
 	CtrlStore *ctrl;      /* per control-flow op */
 	const char **aux;     /* per value: a scratch buffer its kernel works in (solve's LU factors) */
+	const char **factors; /* per matrix A (unbatched): the buffer that holds A's LU factors once a
+	                         kernel has made them, so later solves and determinants with A reuse them */
+	const char **factors_guard; /* ...and the guard that kernel ran under (NULL: always ran) */
 	/* the work memory, shared with the bodies' emitters */
 	Buf *decls;       /* declarations of the scratch buffers, at the top of the function */
 	Buf *sizes;       /* NAME_work_size's statements */

@@ -453,6 +453,8 @@ static void emitter_tables(Emit *E, Func *f)
 	E->subs = arena_array(E->A, (size_t)n + 1, sizeof(Emit **));
 	E->ctrl = arena_array(E->A, (size_t)n + 1, sizeof(CtrlStore));
 	E->aux = arena_array(E->A, (size_t)n + 1, sizeof(char *));
+	E->factors = arena_array(E->A, (size_t)n + 1, sizeof(char *));
+	E->factors_guard = arena_array(E->A, (size_t)n + 1, sizeof(char *));
 	E->last_stmt = -1;
 }
 
@@ -526,16 +528,19 @@ void ec_place(Emit *E)
 		}
 		E->home[v] = ec_scratch(E, in->name ? in->name : "t", in->dt, in->rank, in->shape);
 	}
+	const char **lu_of = arena_array(E->A, (size_t)n + 1, sizeof(char *)); /* per matrix */
 	for (int v = 0; v < n; v++) {
 		const Inst *in = ir_inst(f, v);
 		if (E->mat[v] == M_CTRL)
 			ec_plan_ctrl(E, v);
 		if (in->op == OP_solve || in->op == OP_logabsdet || in->op == OP_detsign) {
-			/* one matrix's LU, and a row for LAPACK's pivots (-DAD_BLAS) */
+			/* one matrix's LU and a row for its pivots; the ops on the
+			 * same matrix share it (ec_linalg factors once) */
 			const Inst *a = ir_inst(f, in->args[0]);
 			const Dim *side = a->shape[a->rank - 1],
 			          *nn[2] = {dim_add(f->dc, side, dim_const(f->dc, 1)), side};
-			E->aux[v] = ec_scratch(E, "lu", in->dt, 2, nn);
+			const char **lu = &lu_of[in->args[0]];
+			E->aux[v] = *lu ? *lu : (*lu = ec_scratch(E, "lu", in->dt, 2, nn));
 		}
 	}
 	if (E->report && !f->is_body) {

@@ -238,12 +238,54 @@ static const char *matrix_at(Emit *E, int u, Index bix, int r)
 	return strcmp(off, "0") ? arena_printf(E->A, "%s + %s", h, ec_paren(E, off)) : h;
 }
 
+/* Does a kernel under guard `then` run only when one under `had` ran? The
+ * guards are disjunctions of wanted results, "x || grad_A" (NULL: always). */
+static bool guard_implies(const char *then, const char *had)
+{
+	if (!had || strcmp(had, "1") == 0)
+		return true;
+	if (!then)
+		return false;
+	size_t hl = strlen(had);
+	for (const char *p = then; *p;) { /* each of then's terms is one of had's */
+		const char *end = strstr(p, " || ");
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		bool found = false;
+		for (const char *q = had; !found && q < had + hl;) {
+			const char *qe = strstr(q, " || ");
+			size_t ql = qe ? (size_t)(qe - q) : strlen(q);
+			found = ql == len && strncmp(p, q, len) == 0;
+			q += ql + (qe ? 4 : 0);
+		}
+		if (!found)
+			return false;
+		p += len + (end ? 4 : 0);
+	}
+	return true;
+}
+
+/* The LU factors of the matrix p (operand a of the kernel being emitted) in
+ * E->aux[v], unless an earlier kernel left them there: one that ran
+ * whenever this one runs, on a matrix that is not a batch (whose buffer
+ * holds its last element only). */
+static void lu_factors(Emit *E, int v, int a, const char *guard, const char *t, const char *n, const char *p)
+{
+	bool one = ir_inst(E->f, a)->rank == 2;
+	if (one && E->factors[a] && guard_implies(guard, E->factors_guard[a]))
+		return;
+	ec_line(E, "ad_lu_%s_(%s, %s, %s);", t, n, p, E->aux[v]);
+	if (one) {
+		E->factors[a] = E->aux[v];
+		E->factors_guard[a] = guard;
+	}
+}
+
 void ec_linalg(Emit *E, int v)
 {
 	Func *f = E->f;
 	const Inst *in = ir_inst(f, v), *A = ir_inst(f, in->args[0]);
 	int r = A->rank;
-	const char *t = in->dt == DT_F64 ? "f64" : "f32", *n = ec_dim(E, A->shape[r - 1]);
+	const char *t = in->dt == DT_F64 ? "f64" : "f32", *n = ec_dim(E, A->shape[r - 1]), *guard = E->guard;
 	Kernel K;
 	if (in->op == OP_logabsdet || in->op == OP_detsign) { /* one number a matrix */
 		const char *ct = ec_ctype(in->dt);
@@ -254,8 +296,9 @@ void ec_linalg(Emit *E, int v)
 		const char *ap = matrix_at(E, in->args[0], bix, r);
 		const char *dst = local ? E->home[v] : arena_printf(E->A, "%s[%s]", E->home[v], ec_offset(E, in, &bix));
 		const char *sign = ec_fresh(E, "sign"),
-		           *call = arena_printf(E->A, "ad_slogdet_%s_(%s, %s, %s, &%s)", t, n, ap, E->aux[v], sign);
+		           *call = arena_printf(E->A, "ad_slogdet_%s_(%s, %s, &%s)", t, n, E->aux[v], sign);
 		ec_line(E, "%s %s;", ct, sign);
+		lu_factors(E, v, in->args[0], guard, t, n, ap);
 		if (in->op == OP_logabsdet) {
 			ec_line(E, "%s = %s;", dst, call);
 		} else {
@@ -288,8 +331,9 @@ void ec_linalg(Emit *E, int v)
 		ec_line(E, "ad_trsm_%s_(%d, %d, %d, %s, %s, %s, %s, %s);", t, (int)in->ints[0], (int)in->ints[1],
 		        (int)in->ints[2], n, ec_dim(E, in->shape[r - 1]), p[0], p[1], out);
 	} else {
-		ec_line(E, "if (ad_lusolve_%s_(%s, %s, %s, %s, %s, %s))", t, n, ec_dim(E, in->shape[r - 1]), p[0],
-		        E->aux[v], p[1], out);
+		lu_factors(E, v, in->args[0], guard, t, n, p[0]);
+		ec_line(E, "if (ad_lusolve_%s_(%d, %s, %s, %s, %s, %s))", t, (int)in->ints[0], n,
+		        ec_dim(E, in->shape[r - 1]), E->aux[v], p[1], out);
 		ec_line(E, "    return ad_linalg_error_(work, \"solve\", %s, AD_LINALG_SINGULAR);", batch);
 	}
 	if (batch)

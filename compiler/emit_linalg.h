@@ -18,19 +18,6 @@ static inline int ad_lapack_fits_f64_(int64_t n, int64_t k)
 {
     return n > 0 && k > 0 && n <= INT_MAX && k <= INT_MAX;
 }
-
-/* the LU factors of the row-major a in lu, as dgetrf leaves them for a^T:
- * a^T = P L U, lu's row-major lower triangle holding U^T and its strict
- * upper one L^T, the pivots after n x n elements; 0, or 1 for a zero pivot */
-static inline int ad_getrf_f64_(int64_t n, const double *a, double *lu, int **piv)
-{
-    int m = (int)n, info = 0;
-    for (int64_t i = 0; i < n * n; i++)
-        lu[i] = a[i];
-    *piv = (int *)(void *)(lu + n * n);
-    dgetrf_(&m, &m, lu, &m, *piv, &info);
-    return info != 0;
-}
 #endif
 
 /* The Cholesky factor l of the n x n matrix a, read in its lower triangle:
@@ -134,115 +121,103 @@ static inline int64_t ad_pivot_f64_(int64_t n, double *lu, int64_t j)
     return p;
 }
 
-/* log |det a| of the n x n matrix a, by LU with partial pivoting in lu ((n
- * + 1) x n, overwritten: the factors, then LAPACK's pivots), and in *sign
- * the sign of det a: for a singular a, 0 and -inf. */
-static inline double ad_slogdet_f64_(int64_t n, const double *a, double *lu, double *sign)
+/* The LU factors of the n x n matrix a with partial pivoting, in lu ((n +
+ * 1) x n): P a = L U, L (unit lower triangular) below the diagonal and U
+ * on and above it, and after them the pivots, row j swapped with row
+ * piv[j] - 1 at step j. A column that is zero from the diagonal down is
+ * left as it is (no swap, no elimination: a zero on U's diagonal), so the
+ * factors of a singular matrix are complete too. With -DAD_BLAS they are
+ * LAPACK's dgetrf's of the transpose instead (lu's row-major lower
+ * triangle holding U^T, its strict upper one L^T, for a^T = P L U). */
+static inline void ad_lu_f64_(int64_t n, const double *a, double *lu)
 {
-    double s = 1, l = 0;
-#ifdef AD_BLAS
-    if (ad_lapack_fits_f64_(n, 1)) {
-        int *piv;
-        if (ad_getrf_f64_(n, a, lu, &piv)) {
-            *sign = 0;
-            return -INFINITY;
-        }
-        for (int64_t j = 0; j < n; j++) {
-            const double d = lu[j * n + j];
-            s = (piv[j] != j + 1) != (d < 0) ? -s : s;
-            l += log(fabs(d));
-        }
-        *sign = s;
-        return l;
-    }
-#endif
+    int *piv = (int *)(void *)(lu + n * n);
     for (int64_t i = 0; i < n * n; i++)
         lu[i] = a[i];
+#ifdef AD_BLAS
+    if (ad_lapack_fits_f64_(n, 1)) {
+        int m = (int)n, info = 0;
+        dgetrf_(&m, &m, lu, &m, piv, &info);
+        return;
+    }
+#endif
     for (int64_t j = 0; j < n; j++) {
         const int64_t p = ad_pivot_f64_(n, lu, j);
-        if (p < 0) {
-            *sign = 0;
-            return -INFINITY;
-        }
-        s = p != j ? -s : s;
+        piv[j] = (int)(p < 0 ? j : p) + 1;
+        if (p < 0)
+            continue;
         const double *uj = lu + j * n;
-        s = uj[j] < 0 ? -s : s;
-        l += log(fabs(uj[j]));
         for (int64_t i = j + 1; i < n; i++) {
             double *ui = lu + i * n;
             const double m = ui[j] / uj[j];
+            ui[j] = m;
             for (int64_t c = j + 1; c < n; c++)
                 ui[c] -= m * uj[c];
         }
     }
-    *sign = s;
-    return l;
 }
 
-/* x = a^-1 b for the n x n matrix a by LU with partial pivoting, in lu ((n
- * + 1) x n, overwritten by the factors, then LAPACK's pivots); b and x are n
- * x k, and x may be b. Returns 0, or 1 when a pivot is zero (a is
- * singular). */
-static inline int ad_lusolve_f64_(int64_t n, int64_t k, const double *a, double *lu, const double *b, double *x)
+/* Does ad_lu_f64_ store the factors of the transpose (LAPACK's)? */
+static inline int ad_lu_transposed_f64_(int64_t n)
 {
 #ifdef AD_BLAS
-    if (ad_lapack_fits_f64_(n, k)) {
-        int *piv;
-        if (ad_getrf_f64_(n, a, lu, &piv))
+    return ad_lapack_fits_f64_(n, 1);
+#else
+    (void)n;
+    return 0;
+#endif
+}
+
+/* x = op(a)^-1 b from the factors ad_lu_f64_ left in lu, op(a) being a or,
+ * when trans, its transpose; b and x are n x k, and x may be b. Returns 0,
+ * or 1 when U has a zero on its diagonal (a is singular; x untouched). */
+static inline int ad_lusolve_f64_(int trans, int64_t n, int64_t k, const double *lu, const double *b, double *x)
+{
+    const int *piv = (const int *)(const void *)(lu + n * n), s = ad_lu_transposed_f64_(n);
+    for (int64_t i = 0; i < n; i++)
+        if (lu[i * n + i] == 0)
             return 1;
-        /* a = U^T L^T P^T, so x = P L^-T U^-T b */
-        for (int64_t i = 0; x != b && i < n * k; i++)
-            x[i] = b[i];
-        cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int)n, (int)k, 1, lu,
-                    (int)n, x, (int)k);
-        cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasUnit, (int)n, (int)k, 1, lu, (int)n,
-                    x, (int)k);
-        for (int64_t i = n - 1; i >= 0; i--) /* P = P_1 P_2 ... P_n, the last swap first */
+    for (int64_t i = 0; x != b && i < n * k; i++)
+        x[i] = b[i];
+    /* the factors are of m = a, or of m = a^T when s: P m = L U, L and U
+     * stored transposed when s */
+    if ((trans != 0) == s) { /* op(a) = m: x = U^-1 L^-1 P b */
+        for (int64_t i = 0; i < n; i++)
             for (int64_t c = 0, p = piv[i] - 1; p != i && c < k; c++) {
                 const double t = x[i * k + c];
                 x[i * k + c] = x[p * k + c];
                 x[p * k + c] = t;
             }
-        return 0;
-    }
-#endif
-    for (int64_t i = 0; i < n * n; i++)
-        lu[i] = a[i];
-    for (int64_t i = 0; i < n * k; i++)
-        x[i] = b[i];
-    for (int64_t j = 0; j < n; j++) {
-        const int64_t p = ad_pivot_f64_(n, lu, j);
-        if (p < 0)
-            return 1;
-        if (p != j) {
-            for (int64_t c = 0; c < k; c++) {
-                const double t = x[j * k + c];
-                x[j * k + c] = x[p * k + c];
+        ad_trsm_f64_(!s, s, 1, n, k, lu, x, x);
+        ad_trsm_f64_(s, s, 0, n, k, lu, x, x);
+    } else { /* op(a) = m^T = U^T L^T P: x = P^T L^-T U^-T b */
+        ad_trsm_f64_(s, !s, 0, n, k, lu, x, x);
+        ad_trsm_f64_(!s, !s, 1, n, k, lu, x, x);
+        for (int64_t i = n - 1; i >= 0; i--)
+            for (int64_t c = 0, p = piv[i] - 1; p != i && c < k; c++) {
+                const double t = x[i * k + c];
+                x[i * k + c] = x[p * k + c];
                 x[p * k + c] = t;
             }
-        }
-        const double *uj = lu + j * n, *xj = x + j * k;
-        for (int64_t i = j + 1; i < n; i++) {
-            double *ui = lu + i * n, *xi = x + i * k;
-            const double m = ui[j] / uj[j];
-            ui[j] = m;
-            for (int64_t c = j + 1; c < n; c++)
-                ui[c] -= m * uj[c];
-            for (int64_t c = 0; c < k; c++)
-                xi[c] -= m * xj[c];
-        }
-    }
-    for (int64_t i = n - 1; i >= 0; i--) {
-        double *xi = x + i * k;
-        for (int64_t p = i + 1; p < n; p++) {
-            const double c = lu[i * n + p];
-            const double *xp = x + p * k;
-            for (int64_t j = 0; j < k; j++)
-                xi[j] -= c * xp[j];
-        }
-        const double d = lu[i * n + i];
-        for (int64_t j = 0; j < k; j++)
-            xi[j] /= d;
     }
     return 0;
+}
+
+/* log |det a| from the factors ad_lu_f64_ left in lu, and in *sign the
+ * sign of det a: for a singular a, 0 and -inf. */
+static inline double ad_slogdet_f64_(int64_t n, const double *lu, double *sign)
+{
+    const int *piv = (const int *)(const void *)(lu + n * n);
+    double s = 1, l = 0;
+    for (int64_t j = 0; j < n; j++) {
+        const double d = lu[j * n + j];
+        if (d == 0) {
+            *sign = 0;
+            return -INFINITY;
+        }
+        s = (piv[j] != j + 1) != (d < 0) ? -s : s;
+        l += log(fabs(d));
+    }
+    *sign = s;
+    return l;
 }

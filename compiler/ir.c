@@ -710,9 +710,12 @@ int ir_trisolve(Func *f, int a, int b, bool lower, bool trans, bool unit)
 	return append(f, &p, args);
 }
 
-int ir_solve(Func *f, int a, int b)
+int ir_solve(Func *f, int a, int b, bool trans)
 {
 	Inst p = proto_of(f, OP_solve, 2);
+	p.nints = 1;
+	p.ints = arena_alloc(f->A, sizeof(int64_t));
+	p.ints[0] = trans;
 	int args[2] = {a, b};
 	return append(f, &p, args);
 }

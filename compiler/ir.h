@@ -261,10 +261,11 @@ int ir_first_along(Func *f, DType dt, int rank, const Dim **shape, int axis);
 int ir_matmul(Func *f, int a, int b, bool ta, bool tb);
 /* cholesky(A); trisolve(A, B): op(T)^-1 B for T the lower (else upper)
  * triangle of A, op the transpose when trans, a unit diagonal when unit;
- * solve(A, B): A^-1 B. A is [..., n, n], B [..., n, k] with A's batch axes. */
+ * solve(A, B, trans): op(A)^-1 B, op(A) being A or A^T. A is [..., n, n], B
+ * [..., n, k] with A's batch axes. */
 int ir_cholesky(Func *f, int a);
 int ir_trisolve(Func *f, int a, int b, bool lower, bool trans, bool unit);
-int ir_solve(Func *f, int a, int b);
+int ir_solve(Func *f, int a, int b, bool trans);
 /* logabsdet(A), detsign(A): log |det A| and its sign, per matrix. */
 int ir_det_part(Func *f, Op op, int a);
 /* The identity matrix in a's dtype and shape ([..., n, n]). */

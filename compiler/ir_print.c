@@ -92,6 +92,10 @@ static void print_attrs(Buf *b, const Inst *in)
 	case OP_scatter_add:
 	case OP_scatter_set:
 	case OP_scatter_max: buf_printf(b, " axis=%" PRId64, in->ints[0]); break;
+	case OP_solve:
+		if (in->ints[0])
+			buf_puts(b, " trans");
+		break;
 	case OP_trisolve:
 		buf_puts(b, in->ints[0] ? " lower" : " upper");
 		if (in->ints[1])

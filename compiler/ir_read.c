@@ -413,6 +413,11 @@ static void attrs(Rd *r, Inst *p, const Type *t, int *nbody)
 		p->ints = arena_alloc(r->A, sizeof(int64_t));
 		p->ints[0] = integer(r);
 		break;
+	case OP_solve:
+		p->nints = 1;
+		p->ints = arena_alloc(r->A, sizeof(int64_t));
+		p->ints[0] = eat_word(r, "trans");
+		break;
 	case OP_trisolve:
 		p->nints = 3;
 		p->ints = arena_array(r->A, 3, sizeof(int64_t));

@@ -513,7 +513,7 @@ static Val linear_solve(Lower *L, const Builtin *b, const Ast *call, Val av, Val
 	sb[nb + 1] = bs[rbm - 1];
 	A = ir_broadcast_to(f, A, nb + 2, sa);
 	B = ir_broadcast_to(f, B, nb + 2, sb);
-	int x = tri ? ir_trisolve(f, A, B, lower, trans, unit) : ir_solve(f, A, B);
+	int x = tri ? ir_trisolve(f, A, B, lower, trans, unit) : ir_solve(f, A, B, false);
 	if (vec)
 		x = ir_reshape(f, x, nb + 1, sb);
 	return lw_tensor(x, false);

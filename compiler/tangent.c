@@ -114,11 +114,11 @@ static int tangent_of(Func *f, int v, const bool *act, const int *dt)
 		if (in.op == OP_logabsdet) { /* d log |det A| = trace(A^-1 dA) */
 			const Inst *ai = ir_inst(f, a);
 			int64_t axes[2] = {ai->rank - 2, ai->rank - 1};
-			return ir_reduce(f, OP_sum, ir_binary(f, OP_mul, ir_solve(f, a, da), ir_eye_like(f, a)), axes,
-			                 2);
+			return ir_reduce(f, OP_sum, ir_binary(f, OP_mul, ir_solve(f, a, da, false), ir_eye_like(f, a)),
+			                 axes, 2);
 		}
 		/* dX = op(A)^-1 (dB - op(dA) X), dA in the triangle a trisolve reads */
-		bool tri = in.op == OP_trisolve, lower = tri && in.ints[0], trans = tri && in.ints[1],
+		bool tri = in.op == OP_trisolve, lower = tri && in.ints[0], trans = tri ? in.ints[1] : in.ints[0],
 		     unit = tri && in.ints[2];
 		int rhs = act[1] ? dt[in.args[1]] : -1;
 		if (da >= 0) {
@@ -127,7 +127,7 @@ static int tangent_of(Func *f, int v, const bool *act, const int *dt)
 			int dax = ir_matmul(f, da, v, trans, false);
 			rhs = rhs < 0 ? ir_unary(f, OP_neg, dax) : ir_binary(f, OP_sub, rhs, dax);
 		}
-		return tri ? ir_trisolve(f, a, rhs, lower, trans, unit) : ir_solve(f, a, rhs);
+		return tri ? ir_trisolve(f, a, rhs, lower, trans, unit) : ir_solve(f, a, rhs, trans);
 	}
 	default: ICE("no tangent rule for %s", op_info[in.op].name);
 	}

@@ -104,5 +104,16 @@ sing = torch.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
 case("bad", {"S": spd(rand(2, 3, 3)), "A": sing, "b": rand(3)}, {}, "a singular matrix in solve",
      exit=3, stderr="solve: the matrix at batch index 0 is singular (AD_ERR_LINALG)")
 
+A, b = rand(4, 4) + 2 * torch.eye(4), rand(4)
+for wrt in (["A"], ["b"], ["A", "b"]):
+    At, bt = A.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    x = torch.linalg.solve(At, bt)
+    y = torch.linalg.solve(At.mT, bt * bt)
+    dd = torch.linalg.det(At)
+    grads = torch.autograd.grad(x.sum() + y.sum() + dd, [At if w == "A" else bt for w in wrt])
+    case("shared", {"A": A, "b": b}, {w: g for w, g in zip(wrt, grads)},
+         "--grad of two solves and a det of one matrix (factored once) with respect to %s" % " and ".join(wrt),
+         mode="grad", wrt=wrt)
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
