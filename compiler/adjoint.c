@@ -469,14 +469,32 @@ static void r_solve(Func *f, int v, int g, const bool *act, int *c)
 static void r_logabsdet(Func *f, int v, int g, const bool *act, int *c)
 {
 	(void)act;
+	int a = in_of(f, v)->args[0];
+	c[0] = ir_binary(f, OP_mul, ir_per_matrix(f, g, a), ir_solve(f, a, ir_eye_like(f, a), true));
+}
+
+/* d = det A: A's cotangent g cofactor(A) (Giles 2008: d det A = det A
+ * tr(A^-1 dA); the cofactors, unlike det A A^-T, are there at a singular A) */
+static void r_det(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
+	int a = in_of(f, v)->args[0];
+	c[0] = ir_binary(f, OP_mul, ir_per_matrix(f, g, a), ir_det_part(f, OP_cofactor, a));
+}
+
+/* C = cofactor(A) = det A A^-T: with dC = tr(A^-1 dA) C - C dA^T A^-T, A's
+ * cotangent is (<G, C> I - C G^T) A^-T, each matrix's <G, C> its own; it
+ * needs A^-1, so at a singular A this second derivative is AD_ERR_LINALG */
+static void r_cofactor(Func *f, int v, int g, const bool *act, int *c)
+{
+	(void)act;
 	Inst in = *in_of(f, v);
-	const Inst *a = in_of(f, in.args[0]);
-	int r = a->rank;
-	const Dim *shape[IR_MAX_RANK], *one = dim_const(f->dc, 1);
-	memcpy(shape, a->shape, (size_t)r * sizeof *shape);
-	shape[r - 2] = shape[r - 1] = one;
-	int gs = ir_broadcast_to(f, ir_reshape(f, g, r, shape), r, a->shape);
-	c[0] = ir_binary(f, OP_mul, gs, ir_solve(f, in.args[0], ir_eye_like(f, in.args[0]), true));
+	int a = in.args[0];
+	int64_t axes[2] = {in.rank - 2, in.rank - 1};
+	int gc = ir_reduce(f, OP_sum, ir_binary(f, OP_mul, g, v), axes, 2);
+	int m = ir_binary(f, OP_sub, ir_binary(f, OP_mul, ir_per_matrix(f, gc, a), ir_eye_like(f, a)),
+	                  ir_matmul(f, v, g, false, true));
+	c[0] = ir_mT(f, ir_solve(f, a, ir_mT(f, m), false));
 }
 
 static void r_concat(Func *f, int v, int g, const bool *act, int *c)
@@ -701,6 +719,8 @@ static const Rule rules[OP_COUNT] = {
     [OP_trisolve] = r_trisolve,
     [OP_solve] = r_solve,
     [OP_logabsdet] = r_logabsdet,
+    [OP_det] = r_det,
+    [OP_cofactor] = r_cofactor,
     [OP_sum] = r_sum,
     [OP_cumsum] = r_cumsum,
     [OP_linrec] = r_linrec,

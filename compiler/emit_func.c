@@ -533,7 +533,12 @@ void ec_place(Emit *E)
 		const Inst *in = ir_inst(f, v);
 		if (E->mat[v] == M_CTRL)
 			ec_plan_ctrl(E, v);
-		if (in->op == OP_solve || in->op == OP_logabsdet || in->op == OP_detsign) {
+		if (in->op == OP_cofactor) { /* a complete-pivoting LU, its row and column swaps */
+			const Inst *a = ir_inst(f, in->args[0]);
+			const Dim *side = a->shape[a->rank - 1],
+			          *nn[2] = {dim_add(f->dc, side, dim_const(f->dc, 2)), side};
+			E->aux[v] = ec_scratch(E, "lu", in->dt, 2, nn);
+		} else if (op_info[in->op].kind == K_LINALG && in->op != OP_cholesky && in->op != OP_trisolve) {
 			/* one matrix's LU and a row for its pivots; the ops on the
 			 * same matrix share it (ec_linalg factors once) */
 			const Inst *a = ir_inst(f, in->args[0]);

@@ -287,7 +287,7 @@ void ec_linalg(Emit *E, int v)
 	int r = A->rank;
 	const char *t = in->dt == DT_F64 ? "f64" : "f32", *n = ec_dim(E, A->shape[r - 1]), *guard = E->guard;
 	Kernel K;
-	if (in->op == OP_logabsdet || in->op == OP_detsign) { /* one number a matrix */
+	if (in->op == OP_logabsdet || in->op == OP_detsign || in->op == OP_det) { /* one number a matrix */
 		const char *ct = ec_ctype(in->dt);
 		bool local = ec_var(E, v), declare = local && E->mat[v] == M_LOCAL && !E->predeclared;
 		ec_kernel_begin(E, &K, declare ? ct : NULL, local ? E->home[v] : NULL);
@@ -295,10 +295,16 @@ void ec_linalg(Emit *E, int v)
 		Index bix = ec_open_loops_vec(E, r - 2, A->shape, &nopen, NULL);
 		const char *ap = matrix_at(E, in->args[0], bix, r);
 		const char *dst = local ? E->home[v] : arena_printf(E->A, "%s[%s]", E->home[v], ec_offset(E, in, &bix));
+		lu_factors(E, v, in->args[0], guard, t, n, ap);
+		if (in->op == OP_det) {
+			ec_line(E, "%s = ad_det_%s_(%s, %s);", dst, t, n, E->aux[v]);
+			ec_close_loops(E, nopen);
+			ec_kernel_end(E, &K);
+			return;
+		}
 		const char *sign = ec_fresh(E, "sign"),
 		           *call = arena_printf(E->A, "ad_slogdet_%s_(%s, %s, &%s)", t, n, E->aux[v], sign);
 		ec_line(E, "%s %s;", ct, sign);
-		lu_factors(E, v, in->args[0], guard, t, n, ap);
 		if (in->op == OP_logabsdet) {
 			ec_line(E, "%s = %s;", dst, call);
 		} else {
@@ -311,7 +317,7 @@ void ec_linalg(Emit *E, int v)
 	}
 	ec_kernel_begin(E, &K, NULL, NULL);
 	const char *batch = NULL;
-	if (in->op != OP_trisolve) { /* for the message of a failure */
+	if (in->op != OP_trisolve && in->op != OP_cofactor) { /* for the message of a failure */
 		batch = ec_fresh(E, "batch");
 		ec_line(E, "int64_t %s = 0;", batch);
 		*E->index_checks = true;
@@ -327,6 +333,8 @@ void ec_linalg(Emit *E, int v)
 	if (in->op == OP_cholesky) {
 		ec_line(E, "if (ad_chol_%s_(%s, %s, %s))", t, n, p[0], out);
 		ec_line(E, "    return ad_linalg_error_(work, \"cholesky\", %s, AD_LINALG_NOT_PD);", batch);
+	} else if (in->op == OP_cofactor) {
+		ec_line(E, "ad_cofactor_%s_(%s, %s, %s, %s);", t, n, p[0], E->aux[v], out);
 	} else if (in->op == OP_trisolve) {
 		ec_line(E, "ad_trsm_%s_(%d, %d, %d, %s, %s, %s, %s, %s);", t, (int)in->ints[0], (int)in->ints[1],
 		        (int)in->ints[2], n, ec_dim(E, in->shape[r - 1]), p[0], p[1], out);

@@ -221,3 +221,134 @@ static inline double ad_slogdet_f64_(int64_t n, const double *lu, double *sign)
     *sign = s;
     return l;
 }
+
+/* det a from the factors ad_lu_f64_ left in lu: the product of U's
+ * diagonal, negated for each row swap; exactly 0 for a singular a. */
+static inline double ad_det_f64_(int64_t n, const double *lu)
+{
+    const int *piv = (const int *)(const void *)(lu + n * n);
+    double d = 1;
+    for (int64_t j = 0; j < n; j++)
+        d *= piv[j] != j + 1 ? -lu[j * n + j] : lu[j * n + j];
+    return d == 0 ? 0 : d; /* not -0 */
+}
+
+/* c = the cofactor matrix of the n x n matrix a, adj(a)^T = d det a / d a,
+ * with lu ((n + 2) x n) as scratch. For an invertible a, det a a^-T from
+ * ad_lu_f64_'s factors. For a singular one, LU with complete pivoting, P a
+ * Q = L U, stops where the rest is zero, at rank r: below n - 1 the
+ * cofactors are all 0; at n - 1, adj(U) = D w e_n^T, with D the product of
+ * U's first n - 1 pivots and U w = 0, w_n = 1, so c = s D (P^T L^-T e_n)
+ * (Q w)^T, s the sign of the permutations; at n (partial pivoting met an
+ * exact zero that rounding hid from complete pivoting), det a a^-T from
+ * these factors. */
+static inline void ad_cofactor_f64_(int64_t n, const double *a, double *lu, double *c)
+{
+    ad_lu_f64_(n, a, lu);
+    const double d = ad_det_f64_(n, lu);
+    if (d != 0) {
+        for (int64_t i = 0; i < n * n; i++)
+            c[i] = i % (n + 1) == 0;
+        ad_lusolve_f64_(1, n, n, lu, c, c);
+        for (int64_t i = 0; i < n * n; i++)
+            c[i] *= d;
+        return;
+    }
+    int *rp = (int *)(void *)(lu + n * n), *cp = rp + n; /* the swaps of rows and of columns */
+    for (int64_t i = 0; i < n * n; i++)
+        lu[i] = a[i];
+    int64_t r = 0;
+    double s = 1;
+    for (; r < n; r++) { /* the largest |lu[p, q]| of the rest as the pivot */
+        int64_t p = r, q = r;
+        for (int64_t i = r; i < n; i++)
+            for (int64_t j = r; j < n; j++)
+                if (fabs(lu[i * n + j]) > fabs(lu[p * n + q]))
+                    p = i, q = j;
+        if (lu[p * n + q] == 0)
+            break;
+        rp[r] = (int)p, cp[r] = (int)q;
+        s = (p != r) != (q != r) ? -s : s;
+        for (int64_t j = 0; p != r && j < n; j++) {
+            const double t = lu[r * n + j];
+            lu[r * n + j] = lu[p * n + j];
+            lu[p * n + j] = t;
+        }
+        for (int64_t i = 0; q != r && i < n; i++) {
+            const double t = lu[i * n + r];
+            lu[i * n + r] = lu[i * n + q];
+            lu[i * n + q] = t;
+        }
+        for (int64_t i = r + 1; i < n; i++) {
+            const double m = lu[i * n + r] / lu[r * n + r];
+            lu[i * n + r] = m;
+            for (int64_t j = r + 1; j < n; j++)
+                lu[i * n + j] -= m * lu[r * n + j];
+        }
+    }
+    for (int64_t i = 0; i < n * n; i++)
+        c[i] = 0;
+    if (r == n) { /* not singular after all, by this pivoting: c = det a a^-T = d P^T L^-T U^-T Q^T */
+        for (int64_t i = 0; i < n; i++)
+            c[i * n + i] = 1;
+        for (int64_t i = 0; i < n; i++) /* Q^T: the first swap first */
+            for (int64_t j = 0, p = cp[i]; p != i && j < n; j++) {
+                const double t = c[i * n + j];
+                c[i * n + j] = c[p * n + j];
+                c[p * n + j] = t;
+            }
+        ad_trsm_f64_(0, 1, 0, n, n, lu, c, c);
+        ad_trsm_f64_(1, 1, 1, n, n, lu, c, c);
+        for (int64_t i = n - 1; i >= 0; i--) /* P^T: the last swap first */
+            for (int64_t j = 0, p = rp[i]; p != i && j < n; j++) {
+                const double t = c[i * n + j];
+                c[i * n + j] = c[p * n + j];
+                c[p * n + j] = t;
+            }
+        double det = s;
+        for (int64_t i = 0; i < n; i++)
+            det *= lu[i * n + i];
+        for (int64_t i = 0; i < n * n; i++)
+            c[i] *= det;
+        return;
+    }
+    if (r < n - 1)
+        return;
+    /* y = L^-T e_n into c's first row (n = 1 is r = 0: c = 1, the empty
+     * product) */
+    double *y = c, D = s;
+    for (int64_t i = 0; i < n - 1; i++)
+        D *= lu[i * n + i];
+    y[n - 1] = 1;
+    for (int64_t i = n - 2; i >= 0; i--) { /* L^T is unit upper triangular */
+        double t = 0;
+        for (int64_t j = i + 1; j < n; j++)
+            t -= lu[j * n + i] * y[j];
+        y[i] = t;
+    }
+    for (int64_t i = n - 2; i >= 0; i--) /* y = P^T y: the last swap first */
+        if (rp[i] != i) {
+            const double t = y[i];
+            y[i] = y[rp[i]];
+            y[rp[i]] = t;
+        }
+    double *z = lu + (n - 1) * n; /* U w = 0 with w_n = 1, into lu's last row (U's, all zero) */
+    z[n - 1] = 1;
+    for (int64_t i = n - 2; i >= 0; i--) {
+        double t = -lu[i * n + n - 1];
+        for (int64_t j = i + 1; j < n - 1; j++)
+            t -= lu[i * n + j] * z[j];
+        z[i] = t / lu[i * n + i];
+    }
+    for (int64_t i = n - 2; i >= 0; i--) /* Q w: the last swap first */
+        if (cp[i] != i) {
+            const double t = z[i];
+            z[i] = z[cp[i]];
+            z[cp[i]] = t;
+        }
+    for (int64_t i = n - 1; i >= 0; i--) { /* c = D y z^T, the first row (y's) last */
+        const double yi = y[i] * D;
+        for (int64_t j = 0; j < n; j++)
+            c[i * n + j] = yi * z[j];
+    }
+}

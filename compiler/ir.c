@@ -374,11 +374,11 @@ static const Dim **shape_linalg(Func *f, const Inst *p, const int *args, int *ra
 		*why = "not a (batch of) square matrices";
 		return NULL;
 	}
-	if (p->op == OP_cholesky) {
+	if (p->op == OP_cholesky || p->op == OP_cofactor) {
 		*rank = a->rank;
 		return a->shape;
 	}
-	if (p->op == OP_logabsdet || p->op == OP_detsign) { /* one number a matrix */
+	if (p->op == OP_logabsdet || p->op == OP_detsign || p->op == OP_det) { /* one number a matrix */
 		*rank = a->rank - 2;
 		return a->shape;
 	}
@@ -422,7 +422,8 @@ static ShapeRule *const shape_by_op[OP_COUNT] = {
     [OP_gather] = shape_gather,       [OP_scatter_add] = shape_scatter, [OP_scatter_max] = shape_scatter,
     [OP_scatter_set] = shape_scatter, [OP_cumsum] = shape_ew,           [OP_linrec] = shape_ew,
     [OP_cholesky] = shape_linalg,     [OP_trisolve] = shape_linalg,     [OP_solve] = shape_linalg,
-    [OP_logabsdet] = shape_linalg,    [OP_detsign] = shape_linalg,
+    [OP_logabsdet] = shape_linalg,    [OP_detsign] = shape_linalg,      [OP_det] = shape_linalg,
+    [OP_cofactor] = shape_linalg,
 };
 
 ShapeRule *ir_shape_rule(Op op)
@@ -718,6 +719,16 @@ int ir_solve(Func *f, int a, int b, bool trans)
 	p.ints[0] = trans;
 	int args[2] = {a, b};
 	return append(f, &p, args);
+}
+
+int ir_per_matrix(Func *f, int g, int a)
+{
+	const Inst *ai = ir_inst(f, a);
+	int r = ai->rank;
+	const Dim *shape[IR_MAX_RANK], *one = dim_const(f->dc, 1);
+	memcpy(shape, ai->shape, (size_t)r * sizeof *shape);
+	shape[r - 2] = shape[r - 1] = one;
+	return ir_broadcast_to(f, ir_reshape(f, g, r, shape), r, ai->shape);
 }
 
 int ir_det_part(Func *f, Op op, int a)

@@ -266,7 +266,10 @@ int ir_matmul(Func *f, int a, int b, bool ta, bool tb);
 int ir_cholesky(Func *f, int a);
 int ir_trisolve(Func *f, int a, int b, bool lower, bool trans, bool unit);
 int ir_solve(Func *f, int a, int b, bool trans);
-/* logabsdet(A), detsign(A): log |det A| and its sign, per matrix. */
+/* g, one number per matrix of the batch a, broadcast over each matrix */
+int ir_per_matrix(Func *f, int g, int a);
+/* logabsdet(A), detsign(A), det(A): log |det A|, its sign, det A, per
+ * matrix; cofactor(A): adj(A)^T, per matrix (op is one of the four). */
 int ir_det_part(Func *f, Op op, int a);
 /* The identity matrix in a's dtype and shape ([..., n, n]). */
 int ir_eye_like(Func *f, int a);

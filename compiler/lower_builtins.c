@@ -535,21 +535,20 @@ static Val bi_solve_triangular(Lower *L, const Builtin *b, const Ast *call, cons
 }
 
 /* slogdet(A): the sign of det A and log |det A| (0 and -inf for a singular
- * A); det(A) = sign * exp(log |det|) */
+ * A); det(A), whose gradient is the cofactor matrix (exact where A is
+ * singular too) */
 static Val bi_slogdet(Lower *L, const Builtin *b, const Ast *call, const Ast **a)
 {
 	Val x = lw_want(L, a[0]);
 	int A = square_arg(L, b, call, x);
 	if (A < 0)
 		return ERR;
-	int sign = ir_det_part(L->f, OP_detsign, A), l = ir_det_part(L->f, OP_logabsdet, A);
-	if (b->op == OP_logabsdet) {
-		Val *items = arena_array(L->f->A, 2, sizeof(Val));
-		items[0] = lw_tensor(sign, false);
-		items[1] = lw_tensor(l, false);
-		return (Val){.kind = V_TUPLE, .items = items, .nitems = 2};
-	}
-	return lw_tensor(ir_binary(L->f, OP_mul, sign, ir_unary(L->f, OP_exp, l)), false);
+	if (b->op == OP_det)
+		return lw_tensor(ir_det_part(L->f, OP_det, A), false);
+	Val *items = arena_array(L->f->A, 2, sizeof(Val));
+	items[0] = lw_tensor(ir_det_part(L->f, OP_detsign, A), false);
+	items[1] = lw_tensor(ir_det_part(L->f, OP_logabsdet, A), false);
+	return (Val){.kind = V_TUPLE, .items = items, .nitems = 2};
 }
 
 /* inv(A) = solve(A, I) */
@@ -1535,7 +1534,7 @@ static const Builtin builtins[] = {
     {"solve", {"A", "b"}, 2, bi_solve, OP_solve, 0},
     {"solve_triangular", {"A", "b", "lower", "transpose", "unit_diagonal"}, 2, bi_solve_triangular, OP_trisolve, 0},
     {"inv", {"A"}, 1, bi_inv, OP_solve, 0},
-    {"det", {"A"}, 1, bi_slogdet, OP_mul, 0},
+    {"det", {"A"}, 1, bi_slogdet, OP_det, 0},
     {"slogdet", {"A"}, 1, bi_slogdet, OP_logabsdet, 0},
     {"diag", {"x"}, 1, bi_diag, OP_where, 0},
     {"conv1d", {"x", "w", "stride", "padding", "dilation"}, 2, bi_conv, OP_matmul, 1},

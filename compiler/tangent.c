@@ -111,11 +111,18 @@ static int tangent_of(Func *f, int v, const bool *act, const int *dt)
 			int M = ir_mT(f, ir_trisolve(f, v, ir_mT(f, W), true, false, false));
 			return ir_matmul(f, v, ir_triangle(f, M, true, 0.5), false, false);
 		}
-		if (in.op == OP_logabsdet) { /* d log |det A| = trace(A^-1 dA) */
-			const Inst *ai = ir_inst(f, a);
-			int64_t axes[2] = {ai->rank - 2, ai->rank - 1};
+		const Inst *ai = ir_inst(f, a);
+		int64_t axes[2] = {ai->rank - 2, ai->rank - 1};
+		if (in.op == OP_logabsdet) /* d log |det A| = trace(A^-1 dA) */
 			return ir_reduce(f, OP_sum, ir_binary(f, OP_mul, ir_solve(f, a, da, false), ir_eye_like(f, a)),
 			                 axes, 2);
+		if (in.op == OP_det) /* d det A = <cofactor(A), dA> */
+			return ir_reduce(f, OP_sum, ir_binary(f, OP_mul, ir_det_part(f, OP_cofactor, a), da), axes, 2);
+		if (in.op == OP_cofactor) { /* dC = tr(A^-1 dA) C - C (A^-1 dA)^T */
+			int s = ir_solve(f, a, da, false);
+			int tr = ir_reduce(f, OP_sum, ir_binary(f, OP_mul, s, ir_eye_like(f, a)), axes, 2);
+			return ir_binary(f, OP_sub, ir_binary(f, OP_mul, ir_per_matrix(f, tr, a), v),
+			                 ir_matmul(f, v, s, false, true));
 		}
 		/* dX = op(A)^-1 (dB - op(dA) X), dA in the triangle a trisolve reads */
 		bool tri = in.op == OP_trisolve, lower = tri && in.ints[0], trans = tri ? in.ints[1] : in.ints[0],

@@ -236,6 +236,50 @@ START_TEST(slogdet_f64)
 }
 END_TEST
 
+/* det and the cofactor matrix: against the 3 x 3 cofactor expansion, at
+ * random (invertible) matrices and at singular ones of rank 2 (one with a
+ * zero column first, where partial pivoting finds two zero pivots) and 1. */
+START_TEST(cofactor_f64)
+{
+	double lu[15], c[9];
+	for (int t = 0; t < 53; t++) {
+		double a[9];
+		for (int i = 0; i < 9; i++)
+			a[i] = uniform();
+		if (t == 50) /* rank 2: row 2 = row 0 + row 1 */
+			for (int j = 0; j < 3; j++)
+				a[6 + j] = a[j] + a[3 + j];
+		if (t == 51) /* rank 2, a zero first column */
+			for (int i = 0; i < 3; i++)
+				a[3 * i] = 0;
+		if (t == 52) /* rank 1 */
+			for (int i = 0; i < 9; i++)
+				a[i] = (double)(i / 3 + 1) * (double)(i % 3 + 1);
+		double want[9];
+		for (int i = 0; i < 3; i++)
+			for (int j = 0; j < 3; j++) {
+				int r0 = i == 0 ? 1 : 0, r1 = i == 2 ? 1 : 2, c0 = j == 0 ? 1 : 0, c1 = j == 2 ? 1 : 2;
+				double m = a[r0 * 3 + c0] * a[r1 * 3 + c1] - a[r0 * 3 + c1] * a[r1 * 3 + c0];
+				want[i * 3 + j] = (i + j) % 2 ? -m : m;
+			}
+		ad_cofactor_f64_(3, a, lu, c);
+		for (int i = 0; i < 9; i++)
+			ck_assert_msg(fabs(c[i] - want[i]) <= 1e-14 * (1 + fabs(want[i])), "t=%d: c[%d] = %g, not %g",
+			              t, i, c[i], want[i]);
+		ad_lu_f64_(3, a, lu);
+		double det = a[0] * want[0] + a[1] * want[1] + a[2] * want[2];
+		ck_assert_msg(fabs(ad_det_f64_(3, lu) - det) <= 1e-14 * (1 + fabs(det)), "t=%d: det", t);
+	}
+	const double zero[4] = {0, 1, 0, 0}; /* two zero pivots, rank 1: adj = [[0, -1], [0, 0]] */
+	ad_cofactor_f64_(2, zero, lu, c);
+	ck_assert(c[0] == 0 && c[1] == 0 && c[2] == -1 && c[3] == 0);
+	ad_lu_f64_(2, zero, lu);
+	ck_assert(ad_det_f64_(2, lu) == 0 && !signbit(ad_det_f64_(2, lu)));
+	ad_cofactor_f64_(1, zero + 2, lu, c); /* [0]: adj = [1] */
+	ck_assert(c[0] == 1);
+}
+END_TEST
+
 /* The f32 kernels exist only as the emitter's strings: compiled by gcc
  * with a main that checks them against the triple loop in double. */
 START_TEST(gemm_f32)
@@ -308,6 +352,7 @@ int main(void)
 	tcase_add_test(tc, cholesky_f64);
 	tcase_add_test(tc, solves_f64);
 	tcase_add_test(tc, slogdet_f64);
+	tcase_add_test(tc, cofactor_f64);
 	suite_add_tcase(s, tc);
 	return t_run_suite(s) ? 1 : 0;
 }

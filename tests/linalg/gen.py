@@ -6,6 +6,7 @@ torch.autograd.functional.jvp), independently of ad-compile. Run by a
 developer when the cases change:
     /usr/bin/python3 tests/linalg/gen.py > tests/linalg/cases.json"""
 import json
+from fractions import Fraction
 
 import torch
 
@@ -114,6 +115,40 @@ for wrt in (["A"], ["b"], ["A", "b"]):
     case("shared", {"A": A, "b": b}, {w: g for w, g in zip(wrt, grads)},
          "--grad of two solves and a det of one matrix (factored once) with respect to %s" % " and ".join(wrt),
          mode="grad", wrt=wrt)
+
+
+
+def exact_det(m):
+    """det by cofactor expansion in exact rationals (small n)"""
+    if len(m) == 1:
+        return m[0][0]
+    return sum((-1) ** j * m[0][j] * exact_det([r[:j] + r[j + 1:] for r in m[1:]]) for j in range(len(m)))
+
+
+def cofactors(a):
+    """the cofactor matrix, (-1)^(i+j) times the minor without row i and column j, exactly"""
+    m = [[Fraction(x) for x in row] for row in a.tolist()]
+    n = len(m)
+    if n == 1:
+        return [[1.0]]
+    return [[float((-1) ** (i + j) * exact_det([r[:j] + r[j + 1:] for k, r in enumerate(m) if k != i]))
+             for j in range(n)] for i in range(n)]
+
+
+singular = {  # rank n - 1 (exact zeros in the elimination, a zero column, a permutation), and lower
+    2: [[[1, 2], [2, 4]], [[0, 1], [0, 0]], [[0, 0], [0, 0]]],
+    3: [[[1, 2, 3], [2, 4, 6], [1, 1, 1]], [[0, 0, 1], [0, 0, 0], [1, 0, 0]], [[1, 1, 1], [1, 1, 1], [1, 1, 1]],
+        [[2, 1, 0], [1, 3, 1], [0.5, 1, 4]]],
+    4: [[[0, 1, 2, 3], [0, 4, 5, 6], [0, 7, 8, 10], [0, 1, 1, 1]], [[1, 2, 3, 4], [2, 3, 4, 5], [3, 4, 5, 6],
+        [4, 5, 6, 8]]],
+}
+for n, zs in singular.items():
+    Z = torch.tensor(zs, dtype=torch.float64)
+    case("det_grad", {"Z": Z}, {"d": [float(exact_det([[Fraction(x) for x in r] for r in z])) for z in zs],
+                                "g": [cofactors(z) for z in Z]},
+         "det and its gradient, the cofactors by exact minors, at singular matrices (n = %d; for n = 3 an "
+         "invertible one too)"
+         % n)
 
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
