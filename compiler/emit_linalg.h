@@ -2,7 +2,8 @@
  * build makes the f32 ones by renaming (double to float, _f64_ to _f32_,
  * sqrt to sqrtf, fabs to fabsf) into compiler/emit_text.h, without this
  * comment. Emitted only into a program that factors or solves with
- * matrices of that dtype. Real C, compiled and tested as it is
+ * matrices of that dtype, after emit_gemm.h (whose ad_gemm_acc does the
+ * blocked updates). Real C, compiled and tested as it is
  * (tests/check_kernels.c). Matrices are row-major and contiguous.
  */
 /* clang-format off */
@@ -44,9 +45,7 @@ static inline int ad_chol_f64_(int64_t n, const double *a, double *l)
         double *li = l + i * n;
         for (int64_t j = 0; j <= i; j++) {
             const double *lj = l + j * n;
-            double s = a[i * n + j];
-            for (int64_t p = 0; p < j; p++)
-                s -= li[p] * lj[p];
+            const double s = a[i * n + j] - ad_dot_f64_(j, li, lj);
             if (j < i) {
                 li[j] = s / lj[j];
             } else {
@@ -79,22 +78,31 @@ static inline void ad_trsm_f64_(int lower, int trans, int unit, int64_t n, int64
     }
 #endif
     const int fwd = (lower != 0) != (trans != 0); /* op(t) is lower triangular */
-    for (int64_t s = 0; s < n; s++) {
-        const int64_t i = fwd ? s : n - 1 - s;
-        double *xi = x + i * k;
-        for (int64_t j = 0; j < k; j++)
-            xi[j] = b[i * k + j];
-        const int64_t p0 = fwd ? 0 : i + 1, p1 = fwd ? i : n;
-        for (int64_t p = p0; p < p1; p++) {
-            const double c = trans ? a[p * n + i] : a[i * n + p];
-            const double *xp = x + p * k;
-            for (int64_t j = 0; j < k; j++)
-                xi[j] -= c * xp[j];
-        }
-        if (!unit) {
-            const double d = a[i * n + i];
-            for (int64_t j = 0; j < k; j++)
-                xi[j] /= d;
+    for (int64_t i = 0; x != b && i < n * k; i++)
+        x[i] = b[i];
+    for (int64_t s0 = 0; s0 < n; s0 += 64) { /* 64 rows of x at a time, in the order they are solved */
+        const int64_t s1 = s0 + 64 < n ? s0 + 64 : n, i0 = fwd ? s0 : n - s1, i1 = fwd ? s1 : n - s0;
+        /* minus op(t)[i0:i1, p0:p0 + np] x[p0:p0 + np], the rows solved before */
+        const int64_t p0 = fwd ? 0 : i1, np = fwd ? i0 : n - i1;
+        if (np > 0)
+            ad_gemm_acc_f64_(trans, -1, i1 - i0, k, np, trans ? a + p0 * n + i0 : a + i0 * n + p0, n, x + p0 * k, k,
+                             x + i0 * k, k);
+        for (int64_t r = 0; r < i1 - i0; r++) { /* then the block's own triangle */
+            const int64_t i = fwd ? i0 + r : i1 - 1 - r, q0 = fwd ? i0 : i + 1, q1 = fwd ? i : i1;
+            double *xi = x + i * k;
+            for (int64_t p = q0; p < q1; p++) {
+                const double c = trans ? a[p * n + i] : a[i * n + p];
+                const double *xp = x + p * k;
+                AD_VEC_
+                for (int64_t j = 0; j < k; j++)
+                    xi[j] -= c * xp[j];
+            }
+            if (!unit) {
+                const double d = a[i * n + i];
+                AD_VEC_
+                for (int64_t j = 0; j < k; j++)
+                    xi[j] /= d;
+            }
         }
     }
 }
@@ -141,19 +149,31 @@ static inline void ad_lu_f64_(int64_t n, const double *a, double *lu)
         return;
     }
 #endif
-    for (int64_t j = 0; j < n; j++) {
-        const int64_t p = ad_pivot_f64_(n, lu, j);
-        piv[j] = (int)(p < 0 ? j : p) + 1;
-        if (p < 0)
-            continue;
-        const double *uj = lu + j * n;
-        for (int64_t i = j + 1; i < n; i++) {
-            double *ui = lu + i * n;
-            const double m = ui[j] / uj[j];
-            ui[j] = m;
-            for (int64_t c = j + 1; c < n; c++)
-                ui[c] -= m * uj[c];
+    for (int64_t j0 = 0; j0 < n; j0 += 64) { /* a panel of 64 columns, then the rest updated */
+        const int64_t j1 = j0 + 64 < n ? j0 + 64 : n;
+        for (int64_t j = j0; j < j1; j++) {
+            const int64_t p = ad_pivot_f64_(n, lu, j);
+            piv[j] = (int)(p < 0 ? j : p) + 1;
+            if (p < 0)
+                continue;
+            const double *uj = lu + j * n;
+            for (int64_t i = j + 1; i < n; i++) {
+                double *ui = lu + i * n;
+                const double m = ui[j] / uj[j];
+                ui[j] = m;
+                for (int64_t c = j + 1; c < j1; c++)
+                    ui[c] -= m * uj[c];
+            }
         }
+        /* U's rows of the panel right of it: L11^-1 A12, then A22 -= L21 U12 */
+        for (int64_t i = j0 + 1; i < j1; i++)
+            for (int64_t p = j0; p < i; p++) {
+                const double m = lu[i * n + p];
+                AD_VEC_
+                for (int64_t c = j1; c < n; c++)
+                    lu[i * n + c] -= m * lu[p * n + c];
+            }
+        ad_gemm_acc_f64_(0, -1, n - j1, n - j1, j1 - j0, lu + j1 * n + j0, n, lu + j0 * n + j1, n, lu + j1 * n + j1, n);
     }
 }
 

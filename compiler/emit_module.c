@@ -219,7 +219,7 @@ static void put_prelude(Buf *c, bool (*math)[2], const bool *gemm, const bool *l
 	if (ints)
 		put_lines(c, int_lines);
 	put_math_decls(c, math);
-	if (gemm[0] || gemm[1] || linalg[0] || linalg[1])
+	if (gemm[0] || gemm[1])
 		put_lines(c, blas_lines);
 	if (gemm[0])
 		put_lines(c, gemm_lines_f32);
@@ -303,8 +303,9 @@ static void put_top(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOp
 		ints = ints || has_int_math(funcs[i]);
 		checks = checks || has_index_check(funcs[i]);
 		for (int dt = 0; dt < 2; dt++) {
-			gemm[dt] = gemm[dt] || has_matmul(funcs[i], (DType)dt);
 			linalg[dt] = linalg[dt] || has_linalg(funcs[i], (DType)dt);
+			/* the factorizations' blocked updates are matrix products */
+			gemm[dt] = gemm[dt] || linalg[dt] || has_matmul(funcs[i], (DType)dt);
 		}
 	}
 	put_prelude(c, math, gemm, linalg, ints);

@@ -167,9 +167,9 @@ END_TEST
  * machine epsilon; a singular matrix is refused. */
 START_TEST(solves_f64)
 {
-	static const int64_t sizes[] = {1, 2, 5, 17, 64};
-	for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
-		int64_t n = sizes[t], k = 3;
+	static const int64_t sizes[] = {1, 2, 5, 17, 64, 65, 150}; /* past a block of 64, and 2 of them */
+	for (size_t t = 0; t < 2 * sizeof sizes / sizeof sizes[0]; t++) {
+		int64_t n = sizes[t / 2], k = t % 2 ? 21 : 3; /* and past 16 columns of x */
 		double *a = matrix(n, 4), *b = matrix(n > k ? n : k, 0), *x = malloc(sizeof(double) * (size_t)(n * k)),
 		       *lu = malloc(sizeof(double) * (size_t)((n + 1) * n));
 		ad_lu_f64_(n, a, lu);
