@@ -1,6 +1,7 @@
 /* simplify.c: one forward sweep that rebuilds a function while folding
  * constants, applying algebraic identities, dropping identities (copy,
- * detach: differentiation is done by now), folding transposes into matmul,
+ * detach: differentiation is done by now), folding transposes into matmul
+ * and the solves,
  * and sharing equal instructions (value numbering, so subexpressions shared
  * by the forward and backward code are computed once).
  *
@@ -443,6 +444,20 @@ static int simplify_inst(Simp *S, const Inst *in, const int *args)
 		}
 		break;
 	}
+	case OP_solve:    /* solve(A^T, B) = solve(A, B, trans): A's factors serve both */
+	case OP_trisolve: /* the lower triangle of A^T is the upper one of A, transposed */
+		if (a->op == OP_transpose && swaps_last_two(a)) {
+			Inst p = *in;
+			p.ints = arena_array(nf->A, (size_t)in->nints, sizeof(int64_t));
+			memcpy(p.ints, in->ints, (size_t)in->nints * sizeof(int64_t));
+			if (in->op == OP_solve)
+				p.ints[0] = !p.ints[0];
+			else
+				p.ints[0] = !p.ints[0], p.ints[1] = !p.ints[1];
+			int ab[2] = {a->args[0], args[1]};
+			return emit(S, &p, ab);
+		}
+		break;
 	default: break;
 	}
 	if (op_info[in->op].kind == K_EW) {

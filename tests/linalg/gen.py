@@ -111,7 +111,8 @@ for wrt in (["A"], ["b"], ["A", "b"]):
     x = torch.linalg.solve(At, bt)
     y = torch.linalg.solve(At.mT, bt * bt)
     dd = torch.linalg.det(At)
-    grads = torch.autograd.grad(x.sum() + y.sum() + dd, [At if w == "A" else bt for w in wrt])
+    z = torch.linalg.solve(torch.tril(At.mT), torch.sin(bt))
+    grads = torch.autograd.grad(x.sum() + y.sum() + dd + z.sum(), [At if w == "A" else bt for w in wrt])
     case("shared", {"A": A, "b": b}, {w: g for w, g in zip(wrt, grads)},
          "--grad of two solves and a det of one matrix (factored once) with respect to %s" % " and ".join(wrt),
          mode="grad", wrt=wrt)
