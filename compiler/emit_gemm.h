@@ -94,6 +94,20 @@ static inline void ad_gemm_f64_(int ta, int tb, int64_t m, int64_t n, int64_t k,
         return;
     }
 #endif
+    if (tb && n >= 16) { /* b^T in 64 x 64 blocks transposed on the stack, for the tiles */
+        double bt[64 * 64];
+        for (int64_t i = 0; i < m * n; i++)
+            c[i] = 0;
+        for (int64_t j0 = 0; j0 < n; j0 += 64)
+            for (int64_t p0 = 0; p0 < k; p0 += 64) {
+                const int64_t nc = n - j0 < 64 ? n - j0 : 64, kc = k - p0 < 64 ? k - p0 : 64;
+                for (int64_t p = 0; p < kc; p++)
+                    for (int64_t j = 0; j < nc; j++)
+                        bt[p * nc + j] = b[(j0 + j) * k + p0 + p];
+                ad_gemm_acc_f64_(ta, 1, m, nc, kc, ta ? a + p0 * m : a + p0, ta ? m : k, bt, nc, c + j0, n);
+            }
+        return;
+    }
     if (!ta && (tb || n == 1)) { /* rows of A times rows of B (or the vector b): dot products */
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++)

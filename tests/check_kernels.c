@@ -77,7 +77,7 @@ END_TEST
 
 START_TEST(gemm_f64)
 {
-	static const int64_t sizes[] = {1, 2, 3, 4, 5, 15, 16, 17, 33};
+	static const int64_t sizes[] = {1, 2, 3, 4, 5, 15, 16, 17, 33, 70}; /* 70: past blocks of 64 */
 	enum { NS = sizeof sizes / sizeof sizes[0] };
 	for (int ta = 0; ta < 2; ta++)
 		for (int tb = 0; tb < 2; tb++)
