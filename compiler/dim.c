@@ -328,14 +328,26 @@ const Dim *dim_div(DimCtx *c, const Dim *a, const Dim *b)
 	const Dim *q = exact_div(c, a, b);
 	if (q)
 		return q;
-	/* floor((y*p + r) / y) = p + floor(r / y) for a constant r (the
-	 * constant term comes last) */
-	const DimTerm *last = a->nterms ? &a->terms[a->nterms - 1] : NULL;
-	if (dim_is_const(b, &y) && y > 0 && last && last->n == 0) {
-		int64_t r = last->coef;
-		q = exact_div(c, dim_sub(c, a, dim_const(c, r)), b);
-		if (q)
-			return dim_add(c, q, dim_const(c, r >= 0 ? r / y : -((-r + y - 1) / y)));
+	/* By a constant y: floor((y*p + r) / y) = p + floor(r / y) with every
+	 * coefficient of r in [0, y), so that equal quotients have one form
+	 * ((D*D - D)/2 is (D*D + D)/2 - D) and a constant r folds. */
+	if (dim_is_const(b, &y) && y > 0) {
+		DimTerm *qt = arena_array(c->A, (size_t)a->nterms + 1, sizeof *qt);
+		DimTerm *rt = arena_array(c->A, (size_t)a->nterms + 1, sizeof *rt);
+		for (int i = 0; i < a->nterms; i++) {
+			int64_t k = a->terms[i].coef, rem = k % y;
+			if (rem < 0)
+				rem += y;
+			qt[i] = rt[i] = a->terms[i];
+			qt[i].coef = (k - rem) / y;
+			rt[i].coef = rem;
+		}
+		q = canon(c, qt, a->nterms);
+		const Dim *r = canon(c, rt, a->nterms);
+		int64_t rv;
+		if (dim_is_const(r, &rv))
+			return dim_add(c, q, dim_const(c, rv / y));
+		return dim_add(c, q, op_atom(c, DIM_ATOM_DIV, r, b));
 	}
 	return op_atom(c, DIM_ATOM_DIV, a, b);
 }

@@ -94,6 +94,37 @@ const char *lw_type_str(Lower *L, Val v)
 	return lw_type_text(L, in->dt, in->rank, in->shape, v.weak);
 }
 
+/* How tightly a binary operator binds (section 4's precedence). */
+static int binop_prec(BinOp op)
+{
+	switch (op) {
+	case BIN_ADD:
+	case BIN_SUB: return 1;
+	case BIN_MUL:
+	case BIN_DIV:
+	case BIN_MATMUL:
+	case BIN_FLOORDIV:
+	case BIN_MOD: return 2;
+	case BIN_POW: return 4;
+	default: return 0; /* comparisons */
+	}
+}
+
+static void src_text(Buf *b, const Ast *e);
+
+/* e as an operand that must bind at least as tightly as `prec`: in
+ * parentheses where it binds more loosely, so D * (D - 1) reads back as
+ * written. */
+static void src_operand(Buf *b, const Ast *e, int prec)
+{
+	int own = e && e->kind == AST_BINOP ? binop_prec(e->op) : e && e->kind == AST_NEG ? 3 : 5;
+	if (own < prec)
+		buf_puts(b, "(");
+	src_text(b, e);
+	if (own < prec)
+		buf_puts(b, ")");
+}
+
 /* The expression as the user wrote it (near enough), for messages. */
 static void src_text(Buf *b, const Ast *e)
 {
@@ -118,13 +149,16 @@ static void src_text(Buf *b, const Ast *e)
 		break;
 	case AST_NEG:
 		buf_puts(b, "-");
-		src_text(b, e->a);
+		src_operand(b, e->a, 3);
 		break;
-	case AST_BINOP:
-		src_text(b, e->a);
+	case AST_BINOP: {
+		/* left-associative but for ** */
+		int p = binop_prec(e->op), right = e->op == BIN_POW;
+		src_operand(b, e->a, right ? p + 1 : p);
 		buf_printf(b, " %s ", binop_token(e->op));
-		src_text(b, e->b);
+		src_operand(b, e->b, right ? p : p + 1);
 		break;
+	}
 	case AST_CALL:
 		src_text(b, e->a);
 		buf_puts(b, "(");

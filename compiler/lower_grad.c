@@ -456,18 +456,39 @@ static int jacobian_of(Lower *L, const Ast *at, int y, int x, const JOpts *op, b
 		return batched_jacobian_of(L, at, y, x, op);
 	Func *f = L->f;
 	const Inst *yi = lw_inst(L, y), *xi = lw_inst(L, x);
+	/* One side may be symbolic (a residual per data point with respect to
+	 * a fixed parameter vector): the sweeps go over the other, constant
+	 * side. */
 	int64_t ny, nx;
-	if (!const_numel(yi, &ny) || !const_numel(xi, &nx)) {
-		lw_err(L, at->loc, "jacobian of %s with respect to %s: symbolic sizes are not supported yet",
+	bool cy = const_numel(yi, &ny), cx = const_numel(xi, &nx);
+	if (!cy && !cx) {
+		lw_err(L, at->loc,
+		       "jacobian of %s with respect to %s: one of the two must have a constant number of elements "
+		       "(the sweeps go over it)",
 		       lw_type_text(L, yi->dt, yi->rank, yi->shape, false),
 		       lw_type_text(L, xi->dt, xi->rank, xi->shape, false));
 		return -2;
 	}
 	bool forward;
 	int64_t sweeps, other;
-	if (!plan_sweeps(L, at->loc, ny, nx, &forward, &sweeps, &other))
+	if (!cy || !cx) {
+		forward = cx;
+		sweeps = forward ? nx : ny;
+		other = 0;
+		if (sweeps > MAX_JAC_SWEEPS) {
+			lw_err(L, at->loc, "jacobian needs %lld sweeps, more than the %d supported yet",
+			       (long long)sweeps, MAX_JAC_SWEEPS);
+			return -2;
+		}
+	} else if (!plan_sweeps(L, at->loc, ny, nx, &forward, &sweeps, &other)) {
 		return -2;
-	const Dim *flat[2] = {dim_const(L->dc, 1), dim_const(L->dc, other)};
+	}
+	/* the other side's element count, symbolic or not */
+	const Inst *wide = forward ? yi : xi;
+	const Dim *count = dim_const(L->dc, 1);
+	for (int k = 0; k < wide->rank; k++)
+		count = dim_mul(L->dc, count, wide->shape[k]);
+	const Dim *flat[2] = {dim_const(L->dc, 1), count};
 	int *parts = arena_array(L->A, (size_t)sweeps + 1, sizeof(int));
 	bool any = false;
 	for (int64_t k = 0; k < sweeps; k++) {

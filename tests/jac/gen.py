@@ -136,5 +136,20 @@ case("many_inv", dict(zip(names, vals), v=vm), {"s": sm, "t": tm},
      "jvp through a loop over eight invariants (its tangent loop's operands) and an f32 conversion")
 cases[-1]["atol"], cases[-1]["rtol"] = 1e-6, 1e-6
 
+
+def sym_res(theta, pts):
+    return torch.cat([torch.sin(theta[0:1] * pts[:, 0:1]) + theta[1:2],
+                      pts[:, 1:2] * torch.exp(theta[2:3] * pts[:, 0:1])], dim=1)
+
+
+ths, pts, xs = rand(3), rand(5, 2), rand(4)
+tht = ths.clone().requires_grad_(True)
+Js = jacobian(lambda t: sym_res(t, pts), tht, create_graph=True)
+gs, = torch.autograd.grad((Js * Js).sum(), tht)
+Ks = jacobian(lambda x: torch.stack([(x * x).sum(), torch.sin(x).sum() * ths[0]]), xs)
+case("symbolic", {"theta": ths, "pts": pts, "x": xs}, {"J": Js.detach(), "K": Ks, "g": gs},
+     "jacobian with one side symbolic: [N, 2] by a constant [3] (forward sweeps), a constant [2] by [M] "
+     "(reverse sweeps), and the gradient of the first")
+
 json.dump({"about": __doc__.split("\n")[0], "cases": cases}, __import__("sys").stdout, indent=1)
 print()
