@@ -94,6 +94,32 @@ static inline void ad_gemm_f64_(int ta, int tb, int64_t m, int64_t n, int64_t k,
         return;
     }
 #endif
+    if (n > 1 && n <= 16 && (k < 64 || !tb)) {
+        /* narrow products (x @ Q.T with a 10 x 10 Q): op(b) copied 256 rows
+         * at a time into rows of 16 padded with zeros, so that a row of c
+         * is two vectors in registers for the whole block */
+        double bp[256 * 16];
+        for (int64_t i = 0; i < m * n; i++)
+            c[i] = 0;
+        for (int64_t p0 = 0; p0 < k; p0 += 256) {
+            const int64_t kc = k - p0 < 256 ? k - p0 : 256;
+            for (int64_t p = 0; p < kc; p++)
+                for (int64_t q = 0; q < 16; q++)
+                    bp[p * 16 + q] = q < n ? (tb ? b[q * k + p0 + p] : b[(p0 + p) * n + q]) : 0;
+            for (int64_t i = 0; i < m; i++) {
+                double acc[16] = {0};
+                for (int64_t p = 0; p < kc; p++) {
+                    const double ap = ta ? a[(p0 + p) * m + i] : a[i * k + p0 + p];
+                    AD_VEC_
+                    for (int q = 0; q < 16; q++)
+                        acc[q] = ad_fma_f64_(ap, bp[p * 16 + q], acc[q]);
+                }
+                for (int64_t q = 0; q < n; q++)
+                    c[i * n + q] += acc[q];
+            }
+        }
+        return;
+    }
     if (tb && n >= 16) { /* b^T in 64 x 64 blocks transposed on the stack, for the tiles */
         double bt[64 * 64];
         for (int64_t i = 0; i < m * n; i++)
