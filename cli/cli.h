@@ -33,6 +33,7 @@ typedef struct Opts {
 	const char **inputs, **seeds; /* NAME=VALUE arguments */
 	int ninputs, nseeds;
 	bool allow_unused;
+	bool threads;     /* --threads: OpenMP in the emitted code */
 	unsigned entries; /* --entry: AD_ENTRY_* bits; 0 when not given (all) */
 	unsigned dump;    /* --dump-after: PASS_* bits */
 } Opts;

@@ -105,6 +105,11 @@ static void print_help(void)
 	       "                     LAPACK (OpenBLAS): with --cflags and --libs, the flags for\n"
 	       "                     that; with --run, --grad, --jacobian and --check, --jit=cc so\n"
 	       "                       ad-compile --cflags --blas; ad-compile --run f f.ad --blas\n"
+	       "  --threads          kernels over large index spaces on every core (OpenMP; the\n"
+	       "                     same bits for any number of threads): with -o and --emit=c,\n"
+	       "                     the code; with --cflags and --libs, -fopenmp; with --run,\n"
+	       "                     --grad, --jacobian and --check, --jit=cc so (OMP_NUM_THREADS)\n"
+	       "                       ad-compile m.ad --threads; cc $(ad-compile --cflags --threads) -c m.c\n"
 	       "  --help             print this help and exit\n"
 	       "  --version          print the version and the license and exit\n"
 	       "  --                 end of options (a FILE may then start with -)\n"
@@ -223,7 +228,7 @@ static int do_emit_files(Compilation *c, const Opts *o)
 {
 	char *cpath = o->out ? strdup(o->out) : strcmp(o->file, "-") == 0 ? strdup("-") : replace_ext(o->file, ".c");
 	char *hpath = o->header ? strdup(o->header) : strcmp(cpath, "-") == 0 ? NULL : replace_ext(cpath, ".h");
-	EmitOptions eo = {hpath ? base_name(hpath) : NULL, o->prefix, true, NULL, NULL, o->entries};
+	EmitOptions eo = {hpath ? base_name(hpath) : NULL, o->prefix, true, NULL, NULL, o->entries, o->threads};
 	c->entries = o->entries;
 	char *csrc, *hsrc = NULL;
 	int rc = 0;
@@ -264,7 +269,7 @@ static int do_emit_stage(Compilation *c, const Opts *o)
 		Buf rep;
 		buf_init(&rep, c->A);
 		bool mem = strcmp(s, "memory") == 0;
-		EmitOptions eo = {NULL, o->prefix, true, mem ? &rep : NULL, mem ? NULL : &rep, o->entries};
+		EmitOptions eo = {NULL, o->prefix, true, mem ? &rep : NULL, mem ? NULL : &rep, o->entries, o->threads};
 		c->entries = o->entries;
 		char *csrc;
 		if (adc_emit(c, &eo, true, &csrc, NULL) == ADC_OK)
@@ -272,7 +277,7 @@ static int do_emit_stage(Compilation *c, const Opts *o)
 		else
 			buf_free(&rep);
 	} else if (strcmp(s, "c") == 0 || strcmp(s, "h") == 0) {
-		EmitOptions eo = {NULL, o->prefix, true, NULL, NULL, o->entries};
+		EmitOptions eo = {NULL, o->prefix, true, NULL, NULL, o->entries, o->threads};
 		c->entries = o->entries;
 		char *csrc, *hsrc;
 		if (adc_emit(c, &eo, true, &csrc, &hsrc) == ADC_OK)
@@ -306,6 +311,7 @@ int main(int argc, char **argv)
 		O_WRT,
 		O_ALLOW_UNUSED,
 		O_BLAS,
+		O_THREADS,
 		O_JIT,
 		O_ENTRY,
 		O_DUMP
@@ -330,6 +336,7 @@ int main(int argc, char **argv)
 	    {"wrt", required_argument, NULL, O_WRT},
 	    {"allow-unused", no_argument, NULL, O_ALLOW_UNUSED},
 	    {"blas", no_argument, NULL, O_BLAS},
+	    {"threads", no_argument, NULL, O_THREADS},
 	    {"jit", required_argument, NULL, O_JIT},
 	    {"entry", required_argument, NULL, O_ENTRY},
 	    {"dump-after", required_argument, NULL, O_DUMP},
@@ -367,6 +374,7 @@ int main(int argc, char **argv)
 		case O_CFLAGS: cflags = true; break;
 		case O_LIBS: libs = true; break;
 		case O_BLAS: blas = true; break;
+		case O_THREADS: o.threads = true; break;
 		case O_JIT:
 			if (strcmp(optarg, "tcc") && strcmp(optarg, "cc")) {
 				cli_usage_error("--jit takes tcc or cc, not '%s'", optarg);
@@ -410,10 +418,10 @@ int main(int argc, char **argv)
 	if (cflags || libs) {
 		/* vectorized loops with glibc's vector math; BLAS for products if asked */
 		if (cflags)
-			printf("-O3 -march=native -fno-math-errno -fopenmp-simd -DAD_SIMD%s\n",
-			       blas ? " -DAD_BLAS" : "");
+			printf("-O3 -march=native -fno-math-errno %s -DAD_SIMD%s\n",
+			       o.threads ? "-fopenmp" : "-fopenmp-simd", blas ? " -DAD_BLAS" : "");
 		if (libs)
-			printf("%s-lm\n", blas ? "-lopenblas " : "");
+			printf("%s%s-lm\n", o.threads ? "-fopenmp " : "", blas ? "-lopenblas " : "");
 		rc = 0;
 		goto out;
 	}
@@ -455,6 +463,11 @@ int main(int argc, char **argv)
 		      "as -DAD_BLAS)";
 	else if (blas && jit && strcmp(jit, "tcc") == 0)
 		bad = "--blas compiles with the system compiler (--jit=cc): tcc cannot read OpenBLAS's cblas.h";
+	else if (o.threads && jit && strcmp(jit, "tcc") == 0)
+		bad = "--threads compiles with the system compiler (--jit=cc): tcc has no OpenMP";
+	else if (o.threads && o.emit && strcmp(o.emit, "c") && strcmp(o.emit, "h") && strcmp(o.emit, "schedule") &&
+	         strcmp(o.emit, "memory"))
+		bad = "--threads goes with -o, --emit=c, --run, --grad, --jacobian, --check, --cflags or --libs";
 	if (bad) {
 		cli_usage_error("%s", bad);
 		goto out;
@@ -462,6 +475,10 @@ int main(int argc, char **argv)
 	if (blas) { /* read by the JIT (jit.c) */
 		setenv("AD_JIT", "cc", 1);
 		setenv("AD_JIT_BLAS", "1", 1);
+	}
+	if (o.threads) {
+		setenv("AD_JIT", "cc", 1);
+		setenv("AD_JIT_THREADS", "1", 1);
 	}
 	size_t len = 0;
 	if (strcmp(o.file, "-") == 0)
@@ -478,6 +495,7 @@ int main(int argc, char **argv)
 	}
 	size_t fl = strlen(o.file);
 	c->ir_input = fl > 3 && strcmp(o.file + fl - 3, ".ir") == 0; /* IR as --emit=ir prints it */
+	c->threads = o.threads;
 	Buf dump;
 	buf_init(&dump, NULL);
 	if (o.dump) {

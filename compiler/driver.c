@@ -392,7 +392,7 @@ static void do_emit_funcs(Compilation *c, void *arg)
 		a->funcs[i] = mf[i].opt = optimize(c, a->funcs[i], false);
 		schedule(c, mf[i].opt, false, 0);
 	}
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL, AD_ENTRY_PLAIN | AD_ENTRY_WORK};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, AD_ENTRY_PLAIN | AD_ENTRY_WORK, c->threads};
 	Buf cb;
 	buf_init(&cb, c->A);
 	emit_module(&cb, NULL, mf, a->n, &eo, c->src->name);
@@ -417,7 +417,7 @@ typedef struct SymsArg {
 static void do_meta_symbols(Compilation *c, void *arg)
 {
 	SymsArg *a = arg;
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0, false};
 	a->syms = arena_array(c->A, (size_t)a->n + 1, sizeof *a->syms);
 	for (int i = 0; i < a->n; i++)
 		a->syms[i] = emit_c_names(a->funcs, a->n, i, &eo, c->A).meta;

@@ -47,6 +47,7 @@ typedef struct Compilation {
 	Buf *dump;
 	unsigned entries; /* set before adc_prepare_runtime: the AD_ENTRY_* bits (ad_meta.h) whose
 	                     functions it builds; 0: all */
+	bool threads;     /* the C that the JIT and gradient checks compile is multi-threaded (--threads) */
 } Compilation;
 
 /* Run fn(c, arg) under the compilation's recovery point, as every stage

@@ -107,6 +107,8 @@ struct Emit {
 	const char *guard;     /* the next kernel runs only if this holds (optional outputs) */
 	Buf *report;           /* --emit=memory: the scratch buffers, one a line */
 	const char *saved_arg; /* the saved buffer's argument (forward/backward pairs) */
+	const char *par;       /* --threads: the outermost loop opened next runs in parallel when
+	                          this many elements are worked on (AD_PAR_FOR_), or NULL */
 };
 
 /* Is v's home a scalar variable (read and written without [0])? */
@@ -193,6 +195,11 @@ Index ec_open_loops_vec(Emit *E, int rank, const Dim **shape, int *nopen, const 
 /* The same, naming the loop variables from axis `first` on (i, j, k, ...). */
 Index ec_open_loops_at(Emit *E, int rank, const Dim **shape, int *nopen, const char *vec, int first);
 void ec_close_loops(Emit *E, int n);
+/* With --threads, the work of a kernel over these many elements, as the
+ * condition of its parallel loop; NULL when it stays serial (a constant
+ * count below PAR_STATIC_MIN, or no --threads). */
+enum { PAR_STATIC_MIN = 1024 };
+const char *ec_par_work(Emit *E, int rank, const Dim **shape);
 void ec_kernel_begin(Emit *E, Kernel *k, const char *decl, const char *local);
 void ec_kernel_end(Emit *E, Kernel *k);
 /* dst[offset(ix)] = value of v at ix. */

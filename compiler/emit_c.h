@@ -13,6 +13,7 @@ typedef struct EmitOptions {
 	Buf *memory_report;      /* if set: each function's scratch and saved memory (--emit=memory) */
 	Buf *schedule_report;    /* if set: each function's loops and what they fuse (--emit=schedule) */
 	unsigned entries;        /* AD_ENTRY_* bits (ad_meta.h) of a module (--entry); 0: all */
+	bool threads;            /* kernels over large index spaces in parallel (--threads, OpenMP) */
 } EmitOptions;
 
 /* The C names chosen for one function (after mangling reserved names). */

@@ -624,6 +624,7 @@ void ec_copy(Emit *E, int v, const char *dst, bool dst_var)
 	int nopen;
 	Kernel K;
 	ec_kernel_begin(E, &K, NULL, NULL);
+	E->par = ec_par_work(E, in->rank, in->shape);
 	Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
 	ec_cache_reset(E);
 	E->counting = true;

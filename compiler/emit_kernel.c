@@ -62,15 +62,55 @@ Index ec_open_loops_at(Emit *E, int rank, const Dim **shape, int *nopen, const c
 			ix.ax[k] = "0";
 			continue;
 		}
-		const char *i = loop_var(E, first + k);
+		const char *i = loop_var(E, first + k), *n = ec_dim(E, shape[k]);
 		ix.ax[k] = i;
-		if (k == last && vec)
+		if (E->par && k == last && vec) {
+			/* the one loop, on the threads (--threads) in blocks of a fixed
+			 * length, so that the same elements are in the same vectors
+			 * (libmvec's sin is not libm's) whatever the threads */
+			const char *ib = ec_fresh(E, arena_printf(E->A, "%sb", i)),
+			           *ie = ec_fresh(E, arena_printf(E->A, "%se", i));
+			ec_line(E, "AD_PAR_FOR_(%s)", E->par);
+			ec_line(E, "for (int64_t %s = 0; %s < %s; %s += AD_BLOCK_) {", ib, ib, n, ib);
+			E->depth++;
+			ec_line(E, "const int64_t %s = %s + AD_BLOCK_ < %s ? %s + AD_BLOCK_ : %s;", ie, ib,
+			        ec_paren(E, n), ib, n);
 			ec_line(E, "%s", vec);
-		ec_line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, ec_dim(E, shape[k]), i);
+			ec_line(E, "for (int64_t %s = %s; %s < %s; %s++) {", i, ib, i, ie, i);
+			E->depth++;
+			*nopen += 2;
+			E->par = NULL;
+			continue;
+		}
+		if (E->par) /* the outermost loop, on the threads (--threads) */
+			ec_line(E, "AD_PAR_FOR_(%s)", E->par);
+		else if (k == last && vec)
+			ec_line(E, "%s", vec);
+		E->par = NULL;
+		ec_line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, n, i);
 		E->depth++;
 		(*nopen)++;
 	}
+	E->par = NULL; /* (no loop at all: one element) */
 	return ix;
+}
+
+const char *ec_par_work(Emit *E, int rank, const Dim **shape)
+{
+	if (!E->o->threads)
+		return NULL;
+	int64_t n = 1;
+	bool known = true;
+	for (int k = 0; k < rank; k++) {
+		int64_t d;
+		if (!dim_is_const(shape[k], &d))
+			known = false;
+		else if (known)
+			n = d == 0 || n > INT64_MAX / d ? (d == 0 ? 0 : INT64_MAX) : n * d;
+	}
+	if (rank == 0 || (known && n < PAR_STATIC_MIN))
+		return NULL;
+	return ec_strip(E, ec_numel(E, rank, shape));
 }
 
 Index ec_open_loops(Emit *E, int rank, const Dim **shape, int *nopen)
@@ -396,6 +436,7 @@ void ec_store(Emit *E, int v, const char *dst)
 	if (in->op == OP_gather)
 		ec_index_check(E, in);
 	int nopen;
+	E->par = ec_par_work(E, in->rank, in->shape);
 	Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
 	ec_cache_reset(E);
 	E->counting = true;
@@ -426,6 +467,20 @@ static const char *reduce_init(Op op, DType dt)
 	}
 }
 
+/* dst[kix] += x[rix, kix] of a sum over leading axes (emit_sum_rows). */
+static void sum_rows_add(Emit *E, int v, const bool *red, Index rix, Index kix)
+{
+	const Inst *in = ir_inst(E->f, v), *x = ir_inst(E->f, in->args[0]);
+	Index xi = ec_index(E, x->rank);
+	for (int k = 0, r = 0, o = 0; k < x->rank; k++)
+		xi.ax[k] = red[k] ? rix.ax[r++] : kix.ax[o++];
+	ec_cache_reset(E);
+	E->counting = true;
+	ec_ex(E, in->args[0], xi);
+	E->counting = false;
+	ec_line(E, "%s[%s] += %s;", E->home[v], ec_offset(E, in, &kix), ec_strip(E, ec_ex(E, in->args[0], xi)));
+}
+
 /* A sum over leading axes (the bias gradient of a batch): row by row, in
  * memory order, adding each row into the result (in its dtype). */
 static void emit_sum_rows(Emit *E, int v, const bool *red)
@@ -442,77 +497,68 @@ static void emit_sum_rows(Emit *E, int v, const bool *red)
 		if (red[k])
 			rshape[nr++] = x->shape[k];
 	int nopen, names = names_mark(E->names);
+	E->par = ec_par_work(E, in->rank, in->shape);
 	Index oix = ec_open_loops_at(E, in->rank, in->shape, &nopen, "AD_VEC_", nr);
 	ec_line(E, "%s[%s] = 0;", dst, ec_offset(E, in, &oix));
 	ec_close_loops(E, nopen);
 	names_release(E->names, names); /* the same names serve the next loops */
-	int nouter;
+	/* --threads: blocks of 64 along the first kept axis on the threads, each
+	 * going down all the rows (every element summed in the same order) */
+	const char *work = ec_par_work(E, x->rank, x->shape);
+	int kf = -1, kl = -1;
+	for (int k = 0; k < in->rank; k++) {
+		int64_t d;
+		if (!(dim_is_const(in->shape[k], &d) && d == 1)) {
+			kl = k;
+			if (kf < 0)
+				kf = k;
+		}
+	}
+	int64_t kd;
+	if (kf >= 0 && dim_is_const(in->shape[kf], &kd) && kd <= 64)
+		work = NULL; /* (one block) */
+	if (work && kf >= 0) {
+		const char *jb = ec_fresh(E, "jb"), *je = ec_fresh(E, "je"), *len = ec_dim(E, in->shape[kf]);
+		ec_line(E, "AD_PAR_FOR_(%s)", work);
+		ec_line(E, "for (int64_t %s = 0; %s < %s; %s += 64) {", jb, jb, len, jb);
+		E->depth++;
+		ec_line(E, "const int64_t %s = %s + 64 < %s ? %s + 64 : %s;", je, jb, ec_paren(E, len), jb, len);
+		int nrows, ninner;
+		Index rix = ec_open_loops_vec(E, nr, rshape, &nrows, NULL);
+		const char *j = loop_var(E, nr + kf);
+		if (kf == kl)
+			ec_line(E, "AD_VEC_");
+		ec_line(E, "for (int64_t %s = %s; %s < %s; %s++) {", j, jb, j, je, j);
+		E->depth++;
+		/* the other kept axes inside (the first one's loop is the one above) */
+		const Dim *kshape[IR_MAX_RANK];
+		for (int k = 0; k < in->rank; k++)
+			kshape[k] = k == kf ? dim_const(f->dc, 1) : in->shape[k];
+		Index kix = ec_open_loops_at(E, in->rank, kshape, &ninner, "AD_VEC_", nr);
+		kix.ax[kf] = j;
+		sum_rows_add(E, v, red, rix, kix);
+		ec_close_loops(E, ninner + 1 + nrows + 1);
+		ec_kernel_end(E, &K);
+		return;
+	}
+	int nouter, ninner;
 	Index rix = ec_open_loops_vec(E, nr, rshape, &nouter, NULL);
-	int ninner;
 	Index kix = ec_open_loops_at(E, in->rank, in->shape, &ninner, "AD_VEC_", nr);
-	Index xi = ec_index(E, x->rank);
-	for (int k = 0, r = 0, o = 0; k < x->rank; k++)
-		xi.ax[k] = red[k] ? rix.ax[r++] : kix.ax[o++];
-	ec_cache_reset(E);
-	E->counting = true;
-	ec_ex(E, in->args[0], xi);
-	E->counting = false;
-	ec_line(E, "%s[%s] += %s;", dst, ec_offset(E, in, &kix), ec_strip(E, ec_ex(E, in->args[0], xi)));
+	sum_rows_add(E, v, red, rix, kix);
 	ec_close_loops(E, ninner);
 	ec_close_loops(E, nouter);
 	ec_kernel_end(E, &K);
 }
 
-void ec_reduce(Emit *E, int v)
+/* The reduced loops of reduction v inside the kept ones (at oix), adding
+ * each element into acc (pos and at: argmax's and argmin's position and
+ * count); the first reduced axis that has a loop runs over [lo, hi) when
+ * lo is given (a chunk), else all of it. Returns how many blocks to close. */
+static int reduce_inner(Emit *E, int v, const bool *red, Index oix, const char *acc, const char *pos, const char *at,
+                        const char *lo, const char *hi)
 {
 	Func *f = E->f;
-	const Inst *in = ir_inst(f, v);
-	const Inst *x = ir_inst(f, in->args[0]);
-	const char *dst = E->home[v];
-	if (in->op == OP_sum && in->rank > 0 && !ec_var(E, v)) {
-		/* reduced axes all before the kept ones, and the kept ones at least
-		 * 8 elements: go through memory in order */
-		bool red[IR_MAX_RANK] = {0}, prefix = true;
-		for (int k = 0; k < in->nints; k++)
-			red[in->ints[k]] = true;
-		for (int k = 1; k < x->rank; k++)
-			prefix = prefix && !(red[k] && !red[k - 1]);
-		int64_t kept = ir_numel_const(in);
-		if (prefix && red[0] && (kept < 0 || kept >= 8)) {
-			emit_sum_rows(E, v, red);
-			return;
-		}
-	}
-	/* the kept axes outside, the reduced axes inside */
-	const Dim *outer[IR_MAX_RANK];
-	int no = 0;
-	bool red[IR_MAX_RANK] = {0};
-	for (int k = 0; k < in->nints; k++)
-		red[in->ints[k]] = true;
-	for (int k = 0; k < x->rank; k++)
-		if (!red[k])
-			outer[no++] = x->shape[k];
-	if (E->mat[v] == M_LOCAL && !E->predeclared)
-		ec_line(E, "%s %s;", ec_ctype(in->dt), dst);
-	bool local = ec_var(E, v);
-	Kernel K;
-	ec_kernel_begin(E, &K, NULL, NULL);
-	int nopen;
-	Index oix = ec_open_loops_vec(E, no, outer, &nopen, NULL);
-	/* integers sum in their own type (i64: see the checker), floats in
-	 * double; argmax and argmin keep the best value (in x's type), its
-	 * position (in the reduced axes, row-major) and a count */
-	bool arg = in->op == OP_argmax || in->op == OP_argmin;
-	const char *acct = in->op == OP_max || in->op == OP_min || dtype_is_int(in->dt) ? ec_ctype(in->dt) : "double";
-	const char *acc = ec_fresh(E, arg ? "best" : "acc"), *pos = NULL, *at = NULL;
-	if (arg) {
-		pos = ec_fresh(E, "pos");
-		at = ec_fresh(E, "at");
-		ec_line(E, "%s %s = %s;", ec_ctype(x->dt), acc, reduce_init(in->op, x->dt));
-		ec_line(E, "int64_t %s = 0, %s = 0;", pos, at);
-	} else {
-		ec_line(E, "%s %s = %s;", acct, acc, reduce_init(in->op, in->dt));
-	}
+	const Inst *in = ir_inst(f, v), *x = ir_inst(f, in->args[0]);
 	Index xi = ec_index(E, x->rank);
 	int ninner = 0, last = -1;
 	for (int k = 0; k < x->rank; k++) {
@@ -557,7 +603,12 @@ void ec_reduce(Emit *E, int v)
 			ec_line(E, "AD_VEC_SUM_(%s)", acc);
 		else if (k == last && in->op == OP_prod)
 			ec_line(E, "AD_VEC_PROD_(%s)", acc);
-		ec_line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, ec_dim(E, x->shape[k]), i);
+		if (lo) {
+			ec_line(E, "for (int64_t %s = %s; %s < %s; %s++) {", i, lo, i, hi, i);
+			lo = NULL;
+		} else {
+			ec_line(E, "for (int64_t %s = 0; %s < %s; %s++) {", i, i, ec_dim(E, x->shape[k]), i);
+		}
 		E->depth++;
 		ninner++;
 	}
@@ -602,7 +653,125 @@ void ec_reduce(Emit *E, int v)
 		break;
 	}
 	}
-	ec_close_loops(E, ninner);
+	return ninner;
+}
+
+/* --threads: a reduction to one element in chunks of its first reduced axis
+ * that has a loop (ad_chunk_len_: their number depends on the shapes only),
+ * on the threads, then the chunks' values combined in order into acc.
+ * False where it stays serial (argmax, argmin; a constant count of
+ * elements below PAR_STATIC_MIN). */
+static bool reduce_chunks(Emit *E, int v, const bool *red, Index oix, const char *acct, const char *acc)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v), *x = ir_inst(f, in->args[0]);
+	const char *work = ec_par_work(E, x->rank, x->shape);
+	if (!work || in->op == OP_argmax || in->op == OP_argmin)
+		return false;
+	int first = -1, ninner = 0;
+	const Dim *inner[IR_MAX_RANK];
+	for (int k = 0; k < x->rank; k++) {
+		int64_t d;
+		if (!red[k] || (dim_is_const(x->shape[k], &d) && d == 1))
+			continue;
+		if (first < 0)
+			first = k;
+		else
+			inner[ninner++] = x->shape[k];
+	}
+	if (first < 0)
+		return false;
+	const char *len = ec_dim(E, x->shape[first]), *init = reduce_init(in->op, in->dt);
+	const char *part = ec_fresh(E, "part"), *per = ec_fresh(E, "per"), *nch = ec_fresh(E, "nchunk");
+	const char *c = ec_fresh(E, "c"), *lo = ec_fresh(E, "lo"), *hi = ec_fresh(E, "hi");
+	ec_line(E, "%s %s[AD_NCHUNK_];", acct, part);
+	ec_line(E, "const int64_t %s = ad_chunk_len_(%s, %s), %s = (%s + %s - 1) / %s;", per, len,
+	        ec_numel(E, ninner, inner), nch, ec_paren(E, len), per, per);
+	ec_line(E, "AD_PAR_FOR_(%s)", work);
+	ec_line(E, "for (int64_t %s = 0; %s < %s; %s++) {", c, c, nch, c);
+	E->depth++;
+	ec_line(E, "const int64_t %s = %s * %s, %s = %s + %s < %s ? %s + %s : %s;", lo, c, per, hi, lo, per,
+	        ec_paren(E, len), lo, per, len);
+	const char *a = ec_fresh(E, "acc");
+	ec_line(E, "%s %s = %s;", acct, a, init);
+	ec_close_loops(E, reduce_inner(E, v, red, oix, a, NULL, NULL, lo, hi));
+	ec_line(E, "%s[%s] = %s;", part, c, a);
+	E->depth--;
+	ec_line(E, "}");
+	/* the chunks in order, as their elements would be */
+	const char *t = arena_printf(E->A, "%s[%s]", part, c);
+	ec_line(E, "for (int64_t %s = 0; %s < %s; %s++)", c, c, nch, c);
+	if (in->op == OP_sum || in->op == OP_norm)
+		ec_line(E, "    %s += %s;", acc, t);
+	else if (in->op == OP_prod)
+		ec_line(E, "    %s *= %s;", acc, t);
+	else {
+		const char *cmp = in->op == OP_max ? ">" : "<";
+		if (dtype_is_int(in->dt))
+			ec_line(E, "    if (%s %s %s)", t, cmp, acc);
+		else
+			ec_line(E, "    if (%s %s %s || %s != %s)", t, cmp, acc, t, t);
+		ec_line(E, "        %s = %s;", acc, t);
+	}
+	return true;
+}
+
+void ec_reduce(Emit *E, int v)
+{
+	Func *f = E->f;
+	const Inst *in = ir_inst(f, v);
+	const Inst *x = ir_inst(f, in->args[0]);
+	const char *dst = E->home[v];
+	if (in->op == OP_sum && in->rank > 0 && !ec_var(E, v)) {
+		/* reduced axes all before the kept ones, and the kept ones at least
+		 * 8 elements: go through memory in order */
+		bool red[IR_MAX_RANK] = {0}, prefix = true;
+		for (int k = 0; k < in->nints; k++)
+			red[in->ints[k]] = true;
+		for (int k = 1; k < x->rank; k++)
+			prefix = prefix && !(red[k] && !red[k - 1]);
+		int64_t kept = ir_numel_const(in);
+		if (prefix && red[0] && (kept < 0 || kept >= 8)) {
+			emit_sum_rows(E, v, red);
+			return;
+		}
+	}
+	/* the kept axes outside, the reduced axes inside */
+	const Dim *outer[IR_MAX_RANK];
+	int no = 0;
+	bool red[IR_MAX_RANK] = {0};
+	for (int k = 0; k < in->nints; k++)
+		red[in->ints[k]] = true;
+	for (int k = 0; k < x->rank; k++)
+		if (!red[k])
+			outer[no++] = x->shape[k];
+	if (E->mat[v] == M_LOCAL && !E->predeclared)
+		ec_line(E, "%s %s;", ec_ctype(in->dt), dst);
+	bool local = ec_var(E, v);
+	Kernel K;
+	ec_kernel_begin(E, &K, NULL, NULL);
+	int nopen;
+	/* with --threads, one element of the result a thread, or chunks of one */
+	int64_t kept = ir_numel_const(in);
+	if (kept != 1)
+		E->par = ec_par_work(E, x->rank, x->shape);
+	Index oix = ec_open_loops_vec(E, no, outer, &nopen, NULL);
+	/* integers sum in their own type (i64: see the checker), floats in
+	 * double; argmax and argmin keep the best value (in x's type), its
+	 * position (in the reduced axes, row-major) and a count */
+	bool arg = in->op == OP_argmax || in->op == OP_argmin;
+	const char *acct = in->op == OP_max || in->op == OP_min || dtype_is_int(in->dt) ? ec_ctype(in->dt) : "double";
+	const char *acc = ec_fresh(E, arg ? "best" : "acc"), *pos = NULL, *at = NULL;
+	if (arg) {
+		pos = ec_fresh(E, "pos");
+		at = ec_fresh(E, "at");
+		ec_line(E, "%s %s = %s;", ec_ctype(x->dt), acc, reduce_init(in->op, x->dt));
+		ec_line(E, "int64_t %s = 0, %s = 0;", pos, at);
+	} else {
+		ec_line(E, "%s %s = %s;", acct, acc, reduce_init(in->op, in->dt));
+	}
+	if (kept != 1 || !reduce_chunks(E, v, red, oix, acct, acc))
+		ec_close_loops(E, reduce_inner(E, v, red, oix, acc, pos, at, NULL, NULL));
 	const char *fin = in->op == OP_norm ? arena_printf(E->A, "sqrt(%s)", acc) : arg ? pos : acc;
 	if (strcmp(acct, ec_ctype(in->dt)) != 0)
 		fin = arena_printf(E->A, "(%s)%s", ec_ctype(in->dt), ec_paren(E, fin));
@@ -626,8 +795,19 @@ void ec_matmul(Emit *E, int v)
 	const char *kk = ec_dim(E, A->shape[r - 1 - ta]);
 	Kernel K;
 	ec_kernel_begin(E, &K, NULL, NULL);
-	/* one product per batch element */
+	/* one product per batch element; with --threads, the batch elements on
+	 * the threads, or a single product's rows */
 	int nopen;
+	const char *par = ec_par_work(E, r, in->shape), *kernel = "gemm";
+	if (r > 2)
+		E->par = par;
+	else if (E->o->threads) {
+		int64_t dm, dn, dk;
+		if (!(dim_is_const(in->shape[0], &dm) && dim_is_const(in->shape[1], &dn) &&
+		      dim_is_const(A->shape[1 - ta], &dk) &&
+		      (double)dm * (double)dn * (double)dk < 32.0 * PAR_STATIC_MIN))
+			kernel = "gemm_par";
+	}
 	Index bix = ec_open_loops_vec(E, r - 2, in->shape, &nopen, NULL);
 	Index z = ec_index(E, r);
 	for (int i = 0; i < r - 2; i++)
@@ -637,8 +817,8 @@ void ec_matmul(Emit *E, int v)
 	const char *ap = strcmp(ab, "0") ? arena_printf(E->A, "%s + %s", a, ec_paren(E, ab)) : a;
 	const char *bp = strcmp(bb, "0") ? arena_printf(E->A, "%s + %s", b, ec_paren(E, bb)) : b;
 	const char *cp = strcmp(cb, "0") ? arena_printf(E->A, "%s + %s", c, ec_paren(E, cb)) : c;
-	ec_line(E, "ad_gemm_%s_(%d, %d, %s, %s, %s, %s, %s, %s);", in->dt == DT_F64 ? "f64" : "f32", ta, tb, m, n, kk,
-	        ap, bp, cp);
+	ec_line(E, "ad_%s_%s_(%d, %d, %s, %s, %s, %s, %s, %s);", kernel, in->dt == DT_F64 ? "f64" : "f32", ta, tb, m, n,
+	        kk, ap, bp, cp);
 	ec_close_loops(E, nopen);
 	ec_kernel_end(E, &K);
 }

@@ -104,6 +104,9 @@ static const char *const gemm_lines_f32[] = {EMIT_GEMM_F32_LINES};
 static const char *const gemm_lines_f64[] = {EMIT_GEMM_F64_LINES};
 static const char *const linalg_lines_f32[] = {EMIT_LINALG_F32_LINES};
 static const char *const linalg_lines_f64[] = {EMIT_LINALG_F64_LINES};
+static const char *const par_lines[] = {EMIT_PAR_LINES};
+static const char *const gemm_par_lines_f32[] = {EMIT_GEMM_PAR_F32_LINES};
+static const char *const gemm_par_lines_f64[] = {EMIT_GEMM_PAR_F64_LINES};
 
 static void put_lines(Buf *b, const char *const *lines)
 {
@@ -213,9 +216,11 @@ static bool has_linalg(const Func *f, DType dt)
 }
 
 /* The prelude, the math the code vectorizes, and the matrix kernels it calls. */
-static void put_prelude(Buf *c, bool (*math)[2], const bool *gemm, const bool *linalg, bool ints)
+static void put_prelude(Buf *c, bool (*math)[2], const bool *gemm, const bool *linalg, bool ints, bool threads)
 {
 	put_lines(c, prelude_lines);
+	if (threads)
+		put_lines(c, par_lines);
 	if (ints)
 		put_lines(c, int_lines);
 	put_math_decls(c, math);
@@ -225,6 +230,10 @@ static void put_prelude(Buf *c, bool (*math)[2], const bool *gemm, const bool *l
 		put_lines(c, gemm_lines_f32);
 	if (gemm[1])
 		put_lines(c, gemm_lines_f64);
+	if (threads && gemm[0])
+		put_lines(c, gemm_par_lines_f32);
+	if (threads && gemm[1])
+		put_lines(c, gemm_par_lines_f64);
 	if (linalg[0])
 		put_lines(c, linalg_lines_f32);
 	if (linalg[1])
@@ -308,7 +317,7 @@ static void put_top(Buf *c, Buf *h, Func *const *funcs, int nfuncs, const EmitOp
 			gemm[dt] = gemm[dt] || linalg[dt] || has_matmul(funcs[i], (DType)dt);
 		}
 	}
-	put_prelude(c, math, gemm, linalg, ints);
+	put_prelude(c, math, gemm, linalg, ints, o->threads);
 	if (!o->header_name)
 		buf_putc(c, '\n'), put_shared_defs(c);
 	if (checks)

@@ -6,7 +6,9 @@
  *       $AD_CACHE_DIR) by a hash of the source, the compiler and the flags;
  *       for long runs, where vectorized code pays for a slower compile.
  * AD_JIT=cc in the environment (or ad-compile --jit=cc) selects the second;
- * AD_JIT_BLAS=1 (ad-compile --blas) adds -DAD_BLAS and links OpenBLAS. */
+ * AD_JIT_BLAS=1 (ad-compile --blas) adds -DAD_BLAS and links OpenBLAS;
+ * AD_JIT_THREADS=1 (ad-compile --threads) adds -fopenmp; AD_JIT_CFLAGS
+ * holds more flags of the user's (-DAD_PAR_MIN_=1, -march=x86-64-v2). */
 #include "config.h"
 
 #include "jit.h"
@@ -132,6 +134,21 @@ static int cache_dir(char *out, size_t n)
 	return 0;
 }
 
+/* The blank-separated words of s (changed in place) into argv, at most max. */
+static int split_words(char *s, const char **argv, int max)
+{
+	int k = 0;
+	for (char *w = s; *w && k < max;) {
+		while (*w == ' ' || *w == '\t')
+			*w++ = 0;
+		if (*w)
+			argv[k++] = w;
+		while (*w && *w != ' ' && *w != '\t')
+			w++;
+	}
+	return k;
+}
+
 static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 {
 	const char *cc = getenv("CC");
@@ -139,7 +156,13 @@ static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 		cc = "cc";
 	const char *blas = getenv("AD_JIT_BLAS"); /* ad-compile --blas: -DAD_BLAS, linked with OpenBLAS */
 	bool with_blas = blas && strcmp(blas, "1") == 0;
+	const char *threads = getenv("AD_JIT_THREADS"), *extra = getenv("AD_JIT_CFLAGS");
+	bool with_threads = threads && strcmp(threads, "1") == 0;
 	uint64_t h = fnv(1469598103934665603ull, csrc);
+	if (with_threads)
+		h = fnv(h, "-fopenmp");
+	if (extra)
+		h = fnv(h, extra);
 	h = fnv(h, cc);
 	for (int i = 0; i < NFLAGS; i++)
 		h = fnv(h, cc_flags[i]);
@@ -166,24 +189,21 @@ static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 		snprintf(csrc_path, sizeof csrc_path, "%s.c", src);
 		ok = ok && rename(src, csrc_path) == 0;
 		enum { MAXWORDS = 64 };
-		const char *argv[MAXWORDS + NFLAGS + 10];
+		const char *argv[2 * MAXWORDS + NFLAGS + 10];
 		int k = 0;
-		char words[4096];
+		char words[4096], more[4096];
 		snprintf(words, sizeof words, "%s", cc);
-		for (char *w = words; *w && k < MAXWORDS;) {
-			while (*w == ' ' || *w == '\t')
-				*w++ = 0;
-			if (*w)
-				argv[k++] = w;
-			while (*w && *w != ' ' && *w != '\t')
-				w++;
-		}
+		k = split_words(words, argv, MAXWORDS);
 		if (k == 0)
 			argv[k++] = "cc";
 		for (int i = 0; i < NFLAGS; i++)
 			argv[k++] = cc_flags[i];
 		if (with_blas)
 			argv[k++] = "-DAD_BLAS";
+		if (with_threads)
+			argv[k++] = "-fopenmp";
+		snprintf(more, sizeof more, "%s", extra ? extra : "");
+		k += split_words(more, argv + k, MAXWORDS);
 		argv[k++] = "-o";
 		argv[k++] = tmp;
 		argv[k++] = csrc_path;
@@ -220,7 +240,9 @@ static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	m->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+	/* OpenMP's worker threads wait inside libgomp between parallel loops:
+	 * the module (and so libgomp) stays loaded until the process exits */
+	m->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL | (with_threads ? RTLD_NODELETE : 0));
 	if (!m->dl) {
 		snprintf(err, errlen, "cannot load %s: %s", so, dlerror());
 		free(m);

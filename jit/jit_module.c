@@ -54,7 +54,7 @@ done:
 
 ad_module *jit_module(Compilation *c, ad_error *err)
 {
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL, c->entries};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, c->entries, c->threads};
 	char *csrc;
 	if (adc_emit(c, &eo, true, &csrc, NULL) != ADC_OK) {
 		ad_error_set(err, status_code(c), "%s", adc_messages(c));

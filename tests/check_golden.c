@@ -157,7 +157,7 @@ START_TEST(golden_ir_in)
 	buf_init(&sched, c->A);
 	buf_init(&mem, c->A);
 	c->entries = AD_ENTRY_PLAIN | AD_ENTRY_WORK;
-	EmitOptions o = {NULL, NULL, true, &mem, &sched, AD_ENTRY_PLAIN | AD_ENTRY_WORK};
+	EmitOptions o = {NULL, NULL, true, &mem, &sched, AD_ENTRY_PLAIN | AD_ENTRY_WORK, false};
 	char *csrc, *hsrc;
 	ck_assert_msg(adc_emit(c, &o, true, &csrc, &hsrc) == ADC_OK, "%s", adc_messages(c));
 	snprintf(rel, sizeof rel, "ir-in/%s.c.expect", base);
@@ -183,7 +183,7 @@ START_TEST(golden_emit)
 {
 	const char *base = files[2][_i];
 	Compilation *c = load(2, base, NULL);
-	EmitOptions o = {NULL, NULL, true, NULL, NULL, 0};
+	EmitOptions o = {NULL, NULL, true, NULL, NULL, 0, false};
 	char *csrc, *hsrc;
 	ck_assert_msg(adc_emit(c, &o, true, &csrc, &hsrc) == ADC_OK, "%s", adc_messages(c));
 	char rel[512];
@@ -197,7 +197,7 @@ START_TEST(golden_emit)
 	Buf sched, mem;
 	buf_init(&sched, c->A);
 	buf_init(&mem, c->A);
-	EmitOptions os = {NULL, NULL, true, &mem, &sched, 0};
+	EmitOptions os = {NULL, NULL, true, &mem, &sched, 0, false};
 	ck_assert(adc_emit(c, &os, true, &csrc, NULL) == ADC_OK);
 	snprintf(rel, sizeof rel, "emit/%s.schedule", base);
 	same(base, sched.data, rel);
@@ -206,7 +206,7 @@ START_TEST(golden_emit)
 	buf_free(&sched);
 	buf_free(&mem);
 	/* and with a header, as -o writes it: the .c includes the .h */
-	EmitOptions oh = {"gen.h", NULL, true, NULL, NULL, 0};
+	EmitOptions oh = {"gen.h", NULL, true, NULL, NULL, 0, false};
 	ck_assert(adc_emit(c, &oh, true, &csrc, &hsrc) == ADC_OK);
 	msg = t_strict_compile(csrc, hsrc);
 	ck_assert_msg(msg[0] == 0, "%s: the emitted C with its header does not compile cleanly:\n%s", base, msg);

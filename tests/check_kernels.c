@@ -3,7 +3,9 @@
  * (compiler/emit_gemm.h, compiled here directly for f64; the f32 version
  * the build makes from it, compiled by gcc from the strings the emitter
  * writes) against the plain triple loop, for every transpose, for shapes
- * around the kernels' own sizes (16 partial sums, 4 rows, blocks of 256). */
+ * around the kernels' own sizes (16 partial sums, 4 rows, blocks of 256);
+ * the products of --threads (compiler/emit_gemm_par.h) on 1, 2 and 3
+ * threads, bit for bit the one-thread product; the chunks of its sums. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +24,10 @@
 #include "emit_int.h"
 
 #include "emit_linalg.h"
+
+#include "emit_par.h"
+
+#include "emit_gemm_par.h"
 
 #include "emit_text.h"
 
@@ -340,6 +346,88 @@ START_TEST(gemm_f32)
 }
 END_TEST
 
+/* The chunks of a sum of --threads: at most AD_NCHUNK_ of them, covering
+ * the axis, none (but the whole axis) under AD_CHUNK_ elements. */
+START_TEST(chunks)
+{
+	static const int64_t lens[] = {0, 1, 2, 7, 4095, 4096, 4097, 100000, 1048576, 10000019};
+	static const int64_t inners[] = {0, 1, 3, 64, 5000};
+	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+		for (size_t j = 0; j < sizeof inners / sizeof inners[0]; j++) {
+			int64_t len = lens[i], inner = inners[j], per = ad_chunk_len_(len, inner);
+			ck_assert_int_ge(per, 1);
+			ck_assert_int_le((len + per - 1) / per, AD_NCHUNK_);
+			if (inner > 0 && (len + per - 1) / per > 1)
+				ck_assert_int_ge(per * inner, AD_CHUNK_);
+		}
+}
+END_TEST
+
+/* ad_gemm_par_ (f64 and f32) compiled with -fopenmp, on 1, 2 and 3
+ * threads: the same bits as ad_gemm_ for every transpose and shapes on
+ * either side of the tiles' 8 rows and 16 columns. */
+START_TEST(gemm_par)
+{
+	static const char *const prelude[] = {EMIT_PRELUDE_LINES};
+	static const char *const par[] = {EMIT_PAR_LINES};
+	static const char *const blas[] = {EMIT_BLAS_LINES};
+	static const char *const g32[] = {EMIT_GEMM_F32_LINES}, *const g64[] = {EMIT_GEMM_F64_LINES};
+	static const char *const p32[] = {EMIT_GEMM_PAR_F32_LINES}, *const p64[] = {EMIT_GEMM_PAR_F64_LINES};
+	char dir[] = "/tmp/ad-kernels-XXXXXX";
+	ck_assert(mkdtemp(dir));
+	char path[256], cmd[1024];
+	snprintf(path, sizeof path, "%s/k.c", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert(f);
+	const char *const *parts[] = {prelude, par, blas, g32, g64, p32, p64};
+	for (int p = 0; p < 7; p++)
+		for (int i = 0; parts[p][i]; i++)
+			fputs(parts[p][i], f);
+	fputs("#include <stdio.h>\n"
+	      "#define CASE(T, S)                                                                     \\\n"
+	      "    {                                                                                  \\\n"
+	      "        static T a[200 * 300], b[300 * 40], c[200 * 40], d[200 * 40];                  \\\n"
+	      "        for (int64_t i = 0; i < m * k; i++) a[i] = (T)((s = s * 1103515245u + 12345u) >> 16) / 32768 - "
+	      "1; \\\n"
+	      "        for (int64_t i = 0; i < k * n; i++) b[i] = (T)((s = s * 1103515245u + 12345u) >> 16) / 32768 - "
+	      "1; \\\n"
+	      "        ad_gemm_##S##_(ta, tb, m, n, k, a, b, c);                                      \\\n"
+	      "        ad_gemm_par_##S##_(ta, tb, m, n, k, a, b, d);                                  \\\n"
+	      "        if (memcmp(c, d, sizeof(T) * (size_t)(m * n))) {                               \\\n"
+	      "            printf(#S \" ta=%d tb=%d m=%d n=%d k=%d\\n\", ta, tb, (int)m, (int)n, (int)k); \\\n"
+	      "            return 1;                                                                  \\\n"
+	      "        }                                                                              \\\n"
+	      "    }\n"
+	      "int main(void)\n{\n"
+	      "    unsigned s = 1;\n"
+	      "    const int64_t ms[] = {1, 7, 8, 9, 31, 64, 200}, ns[] = {1, 2, 10, 16, 17, 40}, ks[] = {1, 9, 70, "
+	      "300};\n"
+	      "    for (int ta = 0; ta < 2; ta++) for (int tb = 0; tb < 2; tb++)\n"
+	      "    for (int x = 0; x < 7; x++) for (int y = 0; y < 6; y++) for (int z = 0; z < 4; z++) {\n"
+	      "        const int64_t m = ms[x], n = ns[y], k = ks[z];\n"
+	      "        CASE(double, f64)\n"
+	      "        CASE(float, f32)\n"
+	      "    }\n"
+	      "    return 0;\n}\n",
+	      f);
+	fclose(f);
+	snprintf(
+	    cmd, sizeof cmd,
+	    "cd %s && gcc -std=c99 -O1 -fopenmp -DAD_PAR_MIN_=1 -Wall -Wextra -pedantic -Werror k.c -o k -lm 2>&1 && "
+	    "OMP_NUM_THREADS=1 ./k && OMP_NUM_THREADS=2 ./k && OMP_NUM_THREADS=3 ./k 2>&1; echo rc=$?",
+	    dir);
+	FILE *p = popen(cmd, "r");
+	ck_assert(p);
+	char out[4096];
+	size_t len = fread(out, 1, sizeof out - 1, p);
+	out[len] = 0;
+	pclose(p);
+	ck_assert_msg(strstr(out, "rc=0"), "the products on threads: %s", out);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kernels");
@@ -349,6 +437,8 @@ int main(void)
 	tcase_add_test(tc, int_math);
 	tcase_add_test(tc, gemm_f64);
 	tcase_add_test(tc, gemm_f32);
+	tcase_add_test(tc, gemm_par);
+	tcase_add_test(tc, chunks);
 	tcase_add_test(tc, cholesky_f64);
 	tcase_add_test(tc, solves_f64);
 	tcase_add_test(tc, slogdet_f64);

@@ -806,7 +806,7 @@ START_TEST(jvp_gcc_module)
 	char src[1024];
 	snprintf(src, sizeof src, JVP_LOOP_SRC, "f64", "f64", "f64");
 	Compilation *comp = adc_new("loop.ad", src, strlen(src));
-	EmitOptions eo = {NULL, NULL, true, NULL, NULL, 0};
+	EmitOptions eo = {NULL, NULL, true, NULL, NULL, 0, false};
 	char *csrc = NULL, *msg = NULL;
 	ck_assert_int_eq(adc_emit(comp, &eo, true, &csrc, NULL), ADC_OK);
 	ad_module *gm = t_gcc_module(csrc, "g_meta", &msg);

@@ -106,7 +106,7 @@ static ad_tensor **run(Compilation *c, const char *fn, const char *const *names,
 	/* the module as ad-compile -o --entry=plain,work writes it */
 	if (!c->mods)
 		c->entries = AD_ENTRY_PLAIN | AD_ENTRY_WORK;
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL, c->entries};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, c->entries, false};
 	char *csrc;
 	if (adc_emit(c, &eo, true, &csrc, NULL) != ADC_OK) {
 		ad_error_set(err, AD_E_COMPILE, "%s", adc_messages(c));
