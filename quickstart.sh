@@ -16,7 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 packages="build-essential autoconf automake libtool pkg-config flex bison tcc libtcc-dev check
-libjansson-dev gnuplot-nox python3 valgrind clang libclang-rt-14-dev clang-format groff-base libopenblas-dev"
+libjansson-dev gnuplot-nox python3 valgrind clang libclang-rt-14-dev clang-format groff-base libopenblas-dev
+libopenmpi-dev openmpi-bin"
 
 install_missing() {
 	missing=""
