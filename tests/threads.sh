@@ -58,4 +58,6 @@ expect 0 "$AD" --libs --threads
 has out '-fopenmp'
 expect 2 "$AD" --run ew "$SRC/threads/par.ad" --threads --jit=tcc
 has err 'tcc has no OpenMP'
+expect 2 "$AD" "$SRC/threads/par.ad" --threads --emit=ir
+has err '--threads goes with -o, --emit=c'
 finish
