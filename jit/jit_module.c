@@ -84,6 +84,9 @@ ad_module *ad_module_compile(const char *source, const char *filename, ad_error 
 		ad_error_set(err, AD_E_NOMEM, "out of memory");
 		return NULL;
 	}
+	/* AD_JIT_THREADS=1 (with AD_JIT=cc): the code of ad-compile --threads */
+	const char *threads = getenv("AD_JIT_THREADS");
+	c->threads = threads && strcmp(threads, "1") == 0;
 	ad_module *m = jit_module(c, err);
 	adc_free(c);
 	return m;

@@ -4,6 +4,7 @@
  * error cases, forward mode (ad_jvp) against closed forms, finite
  * differences and ad_grad, and modules compiled and run from several
  * threads. */
+#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1095,6 +1096,51 @@ START_TEST(threads)
 }
 END_TEST
 
+/* ad_module_compile with AD_JIT=cc AD_JIT_THREADS=1: the --threads code,
+ * built with -fopenmp (every kernel split: -DAD_PAR_MIN_=1 ...), its value
+ * and gradient against the closed form; the module can be freed and made
+ * again (libgomp stays loaded under its workers). */
+START_TEST(openmp_module)
+{
+	static const char *const src =
+	    "func f(x: f64[n]) -> (y, g) {\n    y = sum(sin(x) * x)\n    g = grad(y, x)\n}\n";
+	setenv("AD_JIT", "cc", 1);
+	setenv("AD_JIT_THREADS", "1", 1);
+	setenv("AD_JIT_CFLAGS", "-DAD_PAR_MIN_=1 -DAD_CHUNK_=2 -DAD_BLOCK_=16", 1);
+	enum { N = 1000 };
+	double xs[N], y = 0;
+	for (int i = 0; i < N; i++) {
+		xs[i] = sin(0.37 * i) * 3;
+		y += sin(xs[i]) * xs[i];
+	}
+	for (int round = 0; round < 2; round++) {
+		ad_error err;
+		ad_module *m = ad_module_compile(src, "omp.ad", &err);
+		ck_assert_msg(m, "%s", err.msg);
+		/* (the code runs on OpenMP: libgomp came in with it) */
+		void *gomp = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);
+		ck_assert_msg(gomp, "the module did not load libgomp");
+		dlclose(gomp);
+		const ad_function *f = ad_module_function(m, "f", &err);
+		ad_tensor *x = t_tensor(AD_F64, 1, (int64_t[]){N}, xs), *res[2];
+		ck_assert_msg(ad_call(f, &x, res, &err) == 0, "%s", err.msg);
+		ck_assert_msg(fabs(ad_tensor_get(res[0], 0) - y) <= 1e-12 * N, "y = %.17g, not %.17g",
+		              ad_tensor_get(res[0], 0), y);
+		double want[N];
+		for (int i = 0; i < N; i++)
+			want[i] = cos(xs[i]) * xs[i] + sin(xs[i]);
+		expect_values(res[1], want, 1e-14, "the gradient on threads");
+		ad_tensor_free(res[0]);
+		ad_tensor_free(res[1]);
+		ad_tensor_free(x);
+		ad_module_free(m);
+	}
+	unsetenv("AD_JIT");
+	unsetenv("AD_JIT_THREADS");
+	unsetenv("AD_JIT_CFLAGS");
+}
+END_TEST
+
 /* Thousands of saved scalars (y = sin(y), 3000 times): the forward pass
  * hands them to backward in one buffer, so neither libtcc nor a C compiler
  * meets an argument list that grows with the program. */
@@ -1158,6 +1204,7 @@ int main(void)
 	tcase_add_test(tc, jvp_conversions);
 	tcase_add_test(tc, jvp_many_invariants);
 	tcase_add_test(tc, threads);
+	tcase_add_test(tc, openmp_module);
 	tcase_add_test(tc, many_saved_values);
 	suite_add_tcase(s, tc);
 	return t_run_suite(s) ? 1 : 0;
