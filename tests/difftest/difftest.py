@@ -94,6 +94,13 @@ others) write every dimension as its size (f64[3, 4], range(3)). Then:
      <v, J^T w>; with a list, every input's block and jvp's second output
      too: to 1e-8 (f64) or 1e-3 (f32), relative to the terms summed.
 
+Every program is also emitted with --threads (where gcc has OpenMP):
+
+  9. that code, built with gcc -O2 -fopenmp so that every kernel that can
+     split does (-DAD_PAR_MIN_=1, sums in chunks of 2 elements, loops in
+     blocks of 4), prints the same bytes on 1 and on 3 threads, and the
+     numbers of step 3 to its tolerance.
+
 Not made, though the contract allows them, as ad-compile refuses or
 miscomputes them (each a reported bug; make them again once it is fixed):
 grad in a loop body with respect to a value from outside the body when the
@@ -120,7 +127,7 @@ and not in another (constant folding), so the entries give different bits.
 
 A program whose results exceed 1e6 and that fails step 2 is "unjudged"
 (finite differences cannot judge it; see FD_LIMIT), neither passed nor
-failed, once steps 1 and 3-8 pass.
+failed, once steps 1 and 3-9 pass.
 
 Prints one line per failing program (its seed, so `--seed S --count 1`
 reproduces it; with --keep the program, its unrolled form and its inputs
@@ -1626,6 +1633,10 @@ def check_one(args, seed, work, compilers):
         msg = compare(ref_name, ref, cname, outs[cname], tol)
         if msg:
             return "compilers disagree: " + msg
+    if args.threads:
+        msg = check_threads(args, work, prog, ref_name, ref, tol)
+        if msg:
+            return msg
     # the forward/backward pair agrees with the VJP
     secs = split_sections(ref)
     nres = len([1 for _ in src.split("->")[1].split("{")[0].strip(" ()").split(",")])
@@ -1651,6 +1662,35 @@ def check_one(args, seed, work, compilers):
 
 
 UNJUDGED = "unjudged"
+
+
+def check_threads(args, work, prog, ref_name, ref, tol):
+    """9. The code of --threads, built with -fopenmp so that every kernel
+    that can split does (-DAD_PAR_MIN_=1, sums in chunks of 2, loops in
+    blocks of 4): the same bytes on 1 and 3 threads, and the numbers of the
+    serial code to the compilers' tolerance (its sums are in chunks)."""
+    tdir = os.path.join(work, "threads")
+    os.mkdir(tdir)
+    r = run([args.ad, prog, "--threads", "-o", os.path.join(tdir, "prog.c"), "--header", os.path.join(tdir, "prog.h")])
+    if r.returncode != 0:
+        return "ad-compile --threads exit %d: %s" % (r.returncode, r.stderr.strip()[:600])
+    exe = os.path.join(tdir, "h-omp")
+    r = run(["gcc", "-O2", "-fopenmp", "-DAD_PAR_MIN_=1", "-DAD_CHUNK_=2", "-DAD_BLOCK_=4", "-DMETA=f_meta",
+             "-I" + tdir, HARNESS, "prog.c", "-o", exe, "-lm"], cwd=tdir)
+    if r.returncode != 0:
+        return "gcc -fopenmp cannot build the harness on --threads code: %s" % r.stderr.strip()[:600]
+    printed = []
+    for nt in (1, 3):
+        r = run([exe, os.path.join(work, "inputs.txt")], env=dict(os.environ, OMP_NUM_THREADS=str(nt)))
+        if r.returncode != 0:
+            return "--threads on %d threads: the harness failed: %s" % (nt, r.stderr.strip()[:300])
+        printed.append(r.stdout)
+    if printed[0] != printed[1]:
+        one, three = printed[0].splitlines(), printed[1].splitlines()
+        at = next((i for i, (a, b) in enumerate(zip(one, three)) if a != b), min(len(one), len(three)))
+        return "--threads: 1 and 3 threads print different numbers from line %d on" % (at + 1)
+    msg = compare(ref_name, ref, "--threads", parse_numbers(printed[0]), tol)
+    return "--threads disagrees with the serial code: " + msg if msg else None
 
 
 def check_grads(args, g, ins, inputs, work, res):
@@ -1838,6 +1878,12 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="programs checked at once")
     args = ap.parse_args()
     args.ad = os.path.abspath(args.ad)
+    # 9. --threads, where gcc has OpenMP
+    probe = subprocess.run(["gcc", "-fopenmp", "-x", "c", "-", "-o", os.devnull], input="int main(void){return 0;}",
+                           capture_output=True, text=True) if shutil.which("gcc") else None
+    args.threads = bool(probe) and probe.returncode == 0
+    if not args.threads:
+        print("difftest: gcc -fopenmp does not work; --threads not checked")
     compilers = []
     asan = ["gcc", "-O0", "-g", "-fsanitize=address,undefined", "-fsanitize=float-cast-overflow",
             "-fno-sanitize-recover=all"]
