@@ -288,22 +288,47 @@ END_TEST
 
 /* The f32 kernels exist only as the emitter's strings: compiled by gcc
  * with a main that checks them against the triple loop in double. */
-START_TEST(gemm_f32)
+/* Write the texts of parts (NULL-terminated lists of lines, as the emitter
+ * writes them) and then main_text into k.c in a new directory, build it
+ * with gcc `flags` and run it as `run` says (a shell line, ./k in it);
+ * fails the test with what it printed unless it all exits 0. */
+static void build_and_run(const char *const *const *parts, int nparts, const char *main_text, const char *flags,
+                          const char *run, const char *what)
 {
-	static const char *const prelude[] = {EMIT_PRELUDE_LINES};
-	static const char *const blas[] = {EMIT_BLAS_LINES};
-	static const char *const gemm[] = {EMIT_GEMM_F32_LINES};
 	char dir[] = "/tmp/ad-kernels-XXXXXX";
 	ck_assert(mkdtemp(dir));
 	char path[256], cmd[1024];
 	snprintf(path, sizeof path, "%s/k.c", dir);
 	FILE *f = fopen(path, "w");
 	ck_assert(f);
-	const char *const *parts[] = {prelude, blas, gemm};
-	for (int p = 0; p < 3; p++)
+	for (int p = 0; p < nparts; p++)
 		for (int i = 0; parts[p][i]; i++)
 			fputs(parts[p][i], f);
-	fputs(
+	fputs(main_text, f);
+	fclose(f);
+	snprintf(
+	    cmd, sizeof cmd,
+	    "cd %s && gcc -std=c99 -O1 %s -Wall -Wextra -pedantic -Werror k.c -o k -lm 2>&1 && (%s) 2>&1; echo rc=$?",
+	    dir, flags, run);
+	FILE *p = popen(cmd, "r");
+	ck_assert(p);
+	char out[4096];
+	size_t len = fread(out, 1, sizeof out - 1, p);
+	out[len] = 0;
+	pclose(p);
+	ck_assert_msg(strstr(out, "rc=0"), "%s: %s", what, out);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(gemm_f32)
+{
+	static const char *const prelude[] = {EMIT_PRELUDE_LINES};
+	static const char *const blas[] = {EMIT_BLAS_LINES};
+	static const char *const gemm[] = {EMIT_GEMM_F32_LINES};
+	const char *const *parts[] = {prelude, blas, gemm};
+	build_and_run(
+	    parts, 3,
 	    "#include <stdio.h>\n"
 	    "int main(void)\n{\n"
 	    "    unsigned s = 1;\n"
@@ -329,20 +354,7 @@ START_TEST(gemm_f32)
 	    "        }\n"
 	    "    }\n"
 	    "    return 0;\n}\n",
-	    f);
-	fclose(f);
-	snprintf(cmd, sizeof cmd,
-	         "cd %s && gcc -std=c99 -O1 -Wall -Wextra -pedantic -Werror k.c -o k -lm 2>&1 && ./k 2>&1; echo rc=$?",
-	         dir);
-	FILE *p = popen(cmd, "r");
-	ck_assert(p);
-	char out[4096];
-	size_t len = fread(out, 1, sizeof out - 1, p);
-	out[len] = 0;
-	pclose(p);
-	ck_assert_msg(strstr(out, "rc=0"), "the f32 kernels: %s", out);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	    "", "./k", "the f32 kernels");
 }
 END_TEST
 
@@ -373,58 +385,37 @@ START_TEST(gemm_par)
 	static const char *const blas[] = {EMIT_BLAS_LINES};
 	static const char *const g32[] = {EMIT_GEMM_F32_LINES}, *const g64[] = {EMIT_GEMM_F64_LINES};
 	static const char *const p32[] = {EMIT_GEMM_PAR_F32_LINES}, *const p64[] = {EMIT_GEMM_PAR_F64_LINES};
-	char dir[] = "/tmp/ad-kernels-XXXXXX";
-	ck_assert(mkdtemp(dir));
-	char path[256], cmd[1024];
-	snprintf(path, sizeof path, "%s/k.c", dir);
-	FILE *f = fopen(path, "w");
-	ck_assert(f);
 	const char *const *parts[] = {prelude, par, blas, g32, g64, p32, p64};
-	for (int p = 0; p < 7; p++)
-		for (int i = 0; parts[p][i]; i++)
-			fputs(parts[p][i], f);
-	fputs("#include <stdio.h>\n"
-	      "#define CASE(T, S)                                                                     \\\n"
-	      "    {                                                                                  \\\n"
-	      "        static T a[200 * 300], b[300 * 40], c[200 * 40], d[200 * 40];                  \\\n"
-	      "        for (int64_t i = 0; i < m * k; i++) a[i] = (T)((s = s * 1103515245u + 12345u) >> 16) / 32768 - "
-	      "1; \\\n"
-	      "        for (int64_t i = 0; i < k * n; i++) b[i] = (T)((s = s * 1103515245u + 12345u) >> 16) / 32768 - "
-	      "1; \\\n"
-	      "        ad_gemm_##S##_(ta, tb, m, n, k, a, b, c);                                      \\\n"
-	      "        ad_gemm_par_##S##_(ta, tb, m, n, k, a, b, d);                                  \\\n"
-	      "        if (memcmp(c, d, sizeof(T) * (size_t)(m * n))) {                               \\\n"
-	      "            printf(#S \" ta=%d tb=%d m=%d n=%d k=%d\\n\", ta, tb, (int)m, (int)n, (int)k); \\\n"
-	      "            return 1;                                                                  \\\n"
-	      "        }                                                                              \\\n"
-	      "    }\n"
-	      "int main(void)\n{\n"
-	      "    unsigned s = 1;\n"
-	      "    const int64_t ms[] = {1, 7, 8, 9, 31, 64, 200}, ns[] = {1, 2, 10, 16, 17, 40}, ks[] = {1, 9, 70, "
-	      "300};\n"
-	      "    for (int ta = 0; ta < 2; ta++) for (int tb = 0; tb < 2; tb++)\n"
-	      "    for (int x = 0; x < 7; x++) for (int y = 0; y < 6; y++) for (int z = 0; z < 4; z++) {\n"
-	      "        const int64_t m = ms[x], n = ns[y], k = ks[z];\n"
-	      "        CASE(double, f64)\n"
-	      "        CASE(float, f32)\n"
-	      "    }\n"
-	      "    return 0;\n}\n",
-	      f);
-	fclose(f);
-	snprintf(
-	    cmd, sizeof cmd,
-	    "cd %s && gcc -std=c99 -O1 -fopenmp -DAD_PAR_MIN_=1 -Wall -Wextra -pedantic -Werror k.c -o k -lm 2>&1 && "
-	    "OMP_NUM_THREADS=1 ./k && OMP_NUM_THREADS=2 ./k && OMP_NUM_THREADS=3 ./k 2>&1; echo rc=$?",
-	    dir);
-	FILE *p = popen(cmd, "r");
-	ck_assert(p);
-	char out[4096];
-	size_t len = fread(out, 1, sizeof out - 1, p);
-	out[len] = 0;
-	pclose(p);
-	ck_assert_msg(strstr(out, "rc=0"), "the products on threads: %s", out);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	build_and_run(
+	    parts, 7,
+	    "#include <stdio.h>\n"
+	    "#define CASE(T, S)                                                                     \\\n"
+	    "    {                                                                                  \\\n"
+	    "        static T a[200 * 300], b[300 * 40], c[200 * 40], d[200 * 40];                  \\\n"
+	    "        for (int64_t i = 0; i < m * k; i++) a[i] = (T)((s = s * 1103515245u + 12345u) >> 16) / 32768 - "
+	    "1; \\\n"
+	    "        for (int64_t i = 0; i < k * n; i++) b[i] = (T)((s = s * 1103515245u + 12345u) >> 16) / 32768 - "
+	    "1; \\\n"
+	    "        ad_gemm_##S##_(ta, tb, m, n, k, a, b, c);                                      \\\n"
+	    "        ad_gemm_par_##S##_(ta, tb, m, n, k, a, b, d);                                  \\\n"
+	    "        if (memcmp(c, d, sizeof(T) * (size_t)(m * n))) {                               \\\n"
+	    "            printf(#S \" ta=%d tb=%d m=%d n=%d k=%d\\n\", ta, tb, (int)m, (int)n, (int)k); \\\n"
+	    "            return 1;                                                                  \\\n"
+	    "        }                                                                              \\\n"
+	    "    }\n"
+	    "int main(void)\n{\n"
+	    "    unsigned s = 1;\n"
+	    "    const int64_t ms[] = {1, 7, 8, 9, 31, 64, 200}, ns[] = {1, 2, 10, 16, 17, 40}, ks[] = {1, 9, 70, "
+	    "300};\n"
+	    "    for (int ta = 0; ta < 2; ta++) for (int tb = 0; tb < 2; tb++)\n"
+	    "    for (int x = 0; x < 7; x++) for (int y = 0; y < 6; y++) for (int z = 0; z < 4; z++) {\n"
+	    "        const int64_t m = ms[x], n = ns[y], k = ks[z];\n"
+	    "        CASE(double, f64)\n"
+	    "        CASE(float, f32)\n"
+	    "    }\n"
+	    "    return 0;\n}\n",
+	    "-fopenmp -DAD_PAR_MIN_=1", "OMP_NUM_THREADS=1 ./k && OMP_NUM_THREADS=2 ./k && OMP_NUM_THREADS=3 ./k",
+	    "the products on threads");
 }
 END_TEST
 
