@@ -134,6 +134,14 @@ static int cache_dir(char *out, size_t n)
 	return 0;
 }
 
+/* libgomp, opened once and never closed (ad-compile --threads modules). */
+static void *gomp;
+static pthread_once_t gomp_once = PTHREAD_ONCE_INIT;
+static void pin_gomp(void)
+{
+	gomp = dlopen("libgomp.so.1", RTLD_NOW | RTLD_LOCAL);
+}
+
 /* The blank-separated words of s (changed in place) into argv, at most max. */
 static int split_words(char *s, const char **argv, int max)
 {
@@ -241,8 +249,10 @@ static JitModule *compile_cc(const char *csrc, char *err, size_t errlen)
 		return NULL;
 	}
 	/* OpenMP's worker threads wait inside libgomp between parallel loops:
-	 * the module (and so libgomp) stays loaded until the process exits */
-	m->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL | (with_threads ? RTLD_NODELETE : 0));
+	 * libgomp stays loaded until the process exits (else the module does) */
+	if (with_threads)
+		pthread_once(&gomp_once, pin_gomp);
+	m->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL | (with_threads && !gomp ? RTLD_NODELETE : 0));
 	if (!m->dl) {
 		snprintf(err, errlen, "cannot load %s: %s", so, dlerror());
 		free(m);
