@@ -31,7 +31,7 @@ static double run_path(const char *name, const char *src)
 {
 	double t = now_ms();
 	Compilation *c = adc_new(name, src, strlen(src));
-	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0};
+	EmitOptions eo = {NULL, NULL, false, NULL, NULL, 0, false};
 	char *csrc;
 	if (adc_emit(c, &eo, false, &csrc, NULL) != ADC_OK) {
 		fprintf(stderr, "%s", adc_messages(c));

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		Buf mem, sched;
 		buf_init(&mem, c->A);
 		buf_init(&sched, c->A);
-		EmitOptions o = {"fuzz.h", NULL, true, &mem, &sched, 0};
+		EmitOptions o = {"fuzz.h", NULL, true, &mem, &sched, 0, false};
 		char *csrc = NULL, *hsrc = NULL;
 		adc_emit(c, &o, true, &csrc, &hsrc);
 		buf_free(&mem);
