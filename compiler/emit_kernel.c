@@ -105,8 +105,10 @@ const char *ec_par_work(Emit *E, int rank, const Dim **shape)
 		int64_t d;
 		if (!dim_is_const(shape[k], &d))
 			known = false;
-		else if (known)
-			n = d == 0 || n > INT64_MAX / d ? (d == 0 ? 0 : INT64_MAX) : n * d;
+		else if (d == 0)
+			n = 0;
+		else
+			n = n > INT64_MAX / d ? INT64_MAX : n * d; /* (saturating) */
 	}
 	if (rank == 0 || (known && n < PAR_STATIC_MIN))
 		return NULL;
