@@ -552,6 +552,19 @@ static void emit_sum_rows(Emit *E, int v, const bool *red)
 	ec_kernel_end(E, &K);
 }
 
+/* acc = t where t is larger (max) or smaller (min) than acc, or a NaN
+ * (which then stays): an element of reduction in, or a chunk's value;
+ * `ind` indents it under a statement without braces. */
+static void minmax_step(Emit *E, const Inst *in, const char *acc, const char *t, const char *ind)
+{
+	const char *cmp = in->op == OP_max ? ">" : "<";
+	if (dtype_is_int(in->dt))
+		ec_line(E, "%sif (%s %s %s)", ind, t, cmp, acc);
+	else
+		ec_line(E, "%sif (%s %s %s || %s != %s)", ind, t, cmp, acc, t, t);
+	ec_line(E, "%s    %s = %s;", ind, acc, t);
+}
+
 /* The reduced loops of reduction v inside the kept ones (at oix), adding
  * each element into acc (pos and at: argmax's and argmin's position and
  * count); the first reduced axis that has a loop runs over [lo, hi) when
@@ -647,11 +660,7 @@ static int reduce_inner(Emit *E, int v, const bool *red, Index oix, const char *
 	default: {
 		const char *t = ec_fresh(E, "t");
 		ec_line(E, "const %s %s = %s;", ec_ctype(in->dt), t, e);
-		if (dtype_is_int(in->dt))
-			ec_line(E, "if (%s %s %s)", t, in->op == OP_max ? ">" : "<", acc);
-		else
-			ec_line(E, "if (%s %s %s || %s != %s)", t, in->op == OP_max ? ">" : "<", acc, t, t);
-		ec_line(E, "    %s = %s;", acc, t);
+		minmax_step(E, in, acc, t, "");
 		break;
 	}
 	}
@@ -707,14 +716,8 @@ static bool reduce_chunks(Emit *E, int v, const bool *red, Index oix, const char
 		ec_line(E, "    %s += %s;", acc, t);
 	else if (in->op == OP_prod)
 		ec_line(E, "    %s *= %s;", acc, t);
-	else {
-		const char *cmp = in->op == OP_max ? ">" : "<";
-		if (dtype_is_int(in->dt))
-			ec_line(E, "    if (%s %s %s)", t, cmp, acc);
-		else
-			ec_line(E, "    if (%s %s %s || %s != %s)", t, cmp, acc, t, t);
-		ec_line(E, "        %s = %s;", acc, t);
-	}
+	else
+		minmax_step(E, in, acc, t, "    ");
 	return true;
 }
 

@@ -11,22 +11,18 @@
  * Prints one line of JSON: the problem, the threads, the median time of
  * ROUNDS runs after two warm-up runs (ms), and a checksum of the results
  * (the same for every thread count: tests/threads.sh proves the bits). */
-#define _POSIX_C_SOURCE 200809L
+#include "../common.h" /* (now_ms, cmp_double) */
+
 #include <math.h>
 #include <omp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "logreg_gen.h"
 #include "mlp_gen.h"
 #include "rosenbrock_gen.h"
 #include "sin_gen.h"
 
-enum { SIN_N = 10000000, ROSEN_N = 10000000, MLP_B = 4096, MLP_IN = 784, MLP_H = 128, MLP_OUT = 10 };
-enum { LR_M = 65536, LR_D = 256, MAX_ROUNDS = 101 };
+/* the sizes where threads pay (bench/common.h's are for one thread) */
+enum { BIG_SIN_N = 10000000, BIG_ROSEN_N = 10000000, BIG_MLP_B = 4096, BIG_LR_M = 65536, MAX_ROUNDS = 101 };
 
 static uint64_t state = 12345;
 
@@ -43,19 +39,6 @@ static float *floats(size_t n, double lo, double hi)
 	for (size_t i = 0; p && i < n; i++)
 		p[i] = (float)uniform(lo, hi);
 	return p;
-}
-
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
 }
 
 static double sum_f(const float *p, size_t n)
@@ -78,25 +61,25 @@ static int setup(Problem *p)
 {
 	memset(p->in, 0, sizeof p->in);
 	if (strcmp(p->name, "sin") == 0 || strcmp(p->name, "ceiling") == 0) {
-		p->in[0] = floats(SIN_N, -3, 3);
-		p->out[0] = floats(SIN_N, 0, 1);
-		p->out[1] = floats(SIN_N, 0, 1);
-		p->work = malloc(sin_grad_work_size(SIN_N) + 1);
+		p->in[0] = floats(BIG_SIN_N, -3, 3);
+		p->out[0] = floats(BIG_SIN_N, 0, 1);
+		p->out[1] = floats(BIG_SIN_N, 0, 1);
+		p->work = malloc(sin_grad_work_size(BIG_SIN_N) + 1);
 		return p->in[0] && p->out[0] && p->out[1] && p->work;
 	}
 	if (strcmp(p->name, "rosenbrock") == 0 || strcmp(p->name, "stream") == 0) {
-		p->x64 = malloc(sizeof(double) * ROSEN_N);
-		p->g64 = malloc(sizeof(double) * ROSEN_N);
+		p->x64 = malloc(sizeof(double) * BIG_ROSEN_N);
+		p->g64 = malloc(sizeof(double) * BIG_ROSEN_N);
 		p->f64 = malloc(sizeof(double));
-		for (int i = 0; p->x64 && i < ROSEN_N; i++)
+		for (int i = 0; p->x64 && i < BIG_ROSEN_N; i++)
 			p->x64[i] = uniform(-2, 2);
-		p->work = malloc(rosen_grad_work_size(ROSEN_N) + 1);
+		p->work = malloc(rosen_grad_work_size(BIG_ROSEN_N) + 1);
 		return p->x64 && p->g64 && p->f64 && p->work;
 	}
 	if (strcmp(p->name, "mlp") == 0) {
-		p->in[0] = floats((size_t)MLP_B * MLP_IN, 0, 1);
-		p->in[1] = floats((size_t)MLP_B * MLP_OUT, 0, 0);
-		for (int i = 0; p->in[1] && i < MLP_B; i++)
+		p->in[0] = floats((size_t)BIG_MLP_B * MLP_IN, 0, 1);
+		p->in[1] = floats((size_t)BIG_MLP_B * MLP_OUT, 0, 0);
+		for (int i = 0; p->in[1] && i < BIG_MLP_B; i++)
 			p->in[1][i * MLP_OUT + i % MLP_OUT] = 1; /* one-hot targets */
 		p->in[2] = floats((size_t)MLP_IN * MLP_H, -0.05, 0.05);
 		p->in[3] = floats(MLP_H, -0.1, 0.1);
@@ -107,23 +90,23 @@ static int setup(Problem *p)
 		p->out[2] = floats(MLP_H, 0, 0);
 		p->out[3] = floats((size_t)MLP_H * MLP_OUT, 0, 0);
 		p->out[4] = floats(MLP_OUT, 0, 0);
-		p->work = malloc(mlp_work_size(MLP_B) + 1);
+		p->work = malloc(mlp_work_size(BIG_MLP_B) + 1);
 		for (int i = 0; i < 6; i++)
 			if (!p->in[i])
 				return 0;
 		return p->out[0] && p->out[1] && p->out[2] && p->out[3] && p->out[4] && p->work;
 	}
 	if (strcmp(p->name, "logreg") == 0) {
-		p->in[0] = floats((size_t)LR_M * LR_D, -1, 1);
-		p->in[1] = floats(LR_M, 0, 1);
-		for (int i = 0; p->in[1] && i < LR_M; i++)
+		p->in[0] = floats((size_t)BIG_LR_M * LR_D, -1, 1);
+		p->in[1] = floats(BIG_LR_M, 0, 1);
+		for (int i = 0; p->in[1] && i < BIG_LR_M; i++)
 			p->in[1][i] = p->in[1][i] > 0.5f;
 		p->in[2] = floats(LR_D, -0.1, 0.1);
 		p->in[3] = floats(1, 0, 0);
 		p->out[0] = floats(1, 0, 0);
 		p->out[1] = floats(LR_D, 0, 0);
 		p->out[2] = floats(1, 0, 0);
-		p->work = malloc(logreg_work_size(LR_M, LR_D) + 1);
+		p->work = malloc(logreg_work_size(BIG_LR_M, LR_D) + 1);
 		return p->in[0] && p->in[1] && p->in[2] && p->in[3] && p->out[0] && p->out[1] && p->out[2] && p->work;
 	}
 	return 0;
@@ -134,14 +117,14 @@ static int setup(Problem *p)
 static void ceiling(const float *x, float *y)
 {
 #pragma omp parallel for schedule(static)
-	for (int64_t i = 0; i < SIN_N; i++)
+	for (int64_t i = 0; i < BIG_SIN_N; i++)
 		y[i] = sinf(x[i]);
 }
 
 static void stream(const double *x, double *y)
 {
 #pragma omp parallel for schedule(static)
-	for (int64_t i = 0; i < ROSEN_N; i++)
+	for (int64_t i = 0; i < BIG_ROSEN_N; i++)
 		y[i] = 2.5 * x[i] + y[i];
 }
 
@@ -158,15 +141,16 @@ static double run(Problem *p)
 		return 0;
 	}
 	if (strcmp(n, "sin") == 0)
-		return sin_grad_work(SIN_N, p->in[0], p->out[0], p->out[1], p->work) ? NAN : sum_f(p->out[1], 16);
+		return sin_grad_work(BIG_SIN_N, p->in[0], p->out[0], p->out[1], p->work) ? NAN : sum_f(p->out[1], 16);
 	if (strcmp(n, "rosenbrock") == 0)
-		return rosen_grad_work(ROSEN_N, p->x64, p->f64, p->g64, p->work) ? NAN : p->f64[0] + p->g64[1];
+		return rosen_grad_work(BIG_ROSEN_N, p->x64, p->f64, p->g64, p->work) ? NAN : p->f64[0] + p->g64[1];
 	if (strcmp(n, "mlp") == 0)
-		return mlp_work(MLP_B, p->in[0], p->in[1], p->in[2], p->in[3], p->in[4], p->in[5], p->out[0], p->out[1],
-		                p->out[2], p->out[3], p->out[4], p->work)
+		return mlp_work(BIG_MLP_B, p->in[0], p->in[1], p->in[2], p->in[3], p->in[4], p->in[5], p->out[0],
+		                p->out[1], p->out[2], p->out[3], p->out[4], p->work)
 		           ? NAN
 		           : p->out[0][0] + sum_f(p->out[1], 64);
-	return logreg_work(LR_M, LR_D, p->in[0], p->in[1], p->in[2], p->in[3], p->out[0], p->out[1], p->out[2], p->work)
+	return logreg_work(BIG_LR_M, LR_D, p->in[0], p->in[1], p->in[2], p->in[3], p->out[0], p->out[1], p->out[2],
+	                   p->work)
 	           ? NAN
 	           : p->out[0][0] + sum_f(p->out[1], LR_D);
 }
@@ -200,7 +184,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	qsort(t, (size_t)rounds, sizeof *t, cmp);
+	qsort(t, (size_t)rounds, sizeof *t, cmp_double);
 	printf("{\"problem\": \"%s\", \"threads\": %d, \"ms\": %.4f, \"check\": %.17g}\n", p.name, threads,
 	       t[rounds / 2], check);
 	return 0;
