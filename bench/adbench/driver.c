@@ -268,7 +268,7 @@ static void gmm(Reader *r, bool json, bool timed)
 	gmm_gradient_run(&g);
 	if (json) {
 		printf("{\"objective\": %.17g, ", g.f);
-		print_array("gradient", g.grad, ngrad, !timed);
+		print_array("gradient", g.grad, ngrad, true);
 	} else {
 		printf("{");
 	}
@@ -674,7 +674,7 @@ static void lstm(Reader *r, bool json, bool timed)
 	lstm_gradient_run(&s);
 	if (json) {
 		printf("{\"objective\": %.17g, ", s.loss);
-		print_array("gradient", s.grad, ngrad, !timed);
+		print_array("gradient", s.grad, ngrad, true);
 	} else {
 		printf("{");
 	}
