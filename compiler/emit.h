@@ -85,6 +85,8 @@ struct Emit {
 	const char **factors; /* per matrix A (unbatched): the buffer that holds A's LU factors once a
 	                         kernel has made them, so later solves and determinants with A reuse them */
 	const char **factors_guard; /* ...and the guard that kernel ran under (NULL: always ran) */
+	unsigned *visited;          /* per value: the walk over a kernel's expression that last saw it */
+	unsigned visit;             /* the number of the current walk */
 	/* the work memory, shared with the bodies' emitters */
 	Buf *decls;       /* declarations of the scratch buffers, at the top of the function */
 	Buf *sizes;       /* NAME_work_size's statements */
@@ -164,6 +166,14 @@ const char *ec_ex(Emit *E, int v, Index ix);
 /* Does in's C call emit_int.h's helpers (an integer floordiv, mod or
  * conversion from a float)? */
 bool ec_int_helpers(const Func *f, const Inst *in);
+/* The mark of the innermost loop of v's kernel over shape: AD_VEC_, or NULL
+ * for a short kernel (at most VEC_SHORT_MAX elements, a constant count)
+ * whose elements call no vector math function: a compiler unrolls such a
+ * loop whole and vectorizes the straight-line code, where `omp simd` would
+ * force a short vector loop and its remainder (docs/design.md, "Short
+ * loops"). */
+enum { VEC_SHORT_MAX = 16 };
+const char *ec_vec_hint(Emit *E, int v, int rank, const Dim **shape);
 /* Where take(x, idx) (or scatter_add(x, idx, v)) at index ix of the
  * gathered shape reads (or adds into) x: idx's value on the axis. */
 Index ec_gather_index(Emit *E, const Inst *in, Index ix);

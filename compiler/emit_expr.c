@@ -503,6 +503,57 @@ bool ec_int_helpers(const Func *f, const Inst *in)
 	return t && strstr(t, "ad_");
 }
 
+static const struct {
+	const char *name;
+	bool vector;
+} libm_fns[] = {
+#define L(name, arity, vector) {#name "@(", vector},
+#include "ops.def"
+};
+
+/* Does the C template call a math function libmvec has a vector form of? */
+static bool calls_vector_libm(const char *tmpl)
+{
+	for (size_t i = 0; tmpl && i < sizeof libm_fns / sizeof libm_fns[0]; i++)
+		if (libm_fns[i].vector && strstr(tmpl, libm_fns[i].name))
+			return true;
+	return false;
+}
+
+static bool inline_calls_vector(Emit *E, int v, bool root)
+{
+	if ((!root && E->mat[v] != M_INLINE) || E->visited[v] == E->visit)
+		return false;
+	E->visited[v] = E->visit;
+	const Inst *in = ir_inst(E->f, v);
+	if (op_info[in->op].kind == K_EW) {
+		const char *t = int_template(E->f, in);
+		if (calls_vector_libm(t ? t : op_info[in->op].c))
+			return true;
+	}
+	if (op_info[in->op].kind != K_EW && op_info[in->op].kind != K_SHAPE)
+		return false;
+	for (int k = 0; k < in->nargs; k++)
+		if (inline_calls_vector(E, in->args[k], false))
+			return true;
+	return false;
+}
+
+const char *ec_vec_hint(Emit *E, int v, int rank, const Dim **shape)
+{
+	int64_t n = 1;
+	for (int k = 0; k < rank; k++) {
+		int64_t d;
+		if (!dim_is_const(shape[k], &d) || d > VEC_SHORT_MAX)
+			return "AD_VEC_";
+		n *= d;
+	}
+	if (n > VEC_SHORT_MAX)
+		return "AD_VEC_";
+	E->visit++; /* (a new walk: each value once) */
+	return inline_calls_vector(E, v, true) ? "AD_VEC_" : NULL;
+}
+
 static const char *subst(Emit *E, const Inst *in, const char *const *ops)
 {
 	const char *t = int_template(E->f, in);

@@ -455,6 +455,8 @@ static void emitter_tables(Emit *E, Func *f)
 	E->aux = arena_array(E->A, (size_t)n + 1, sizeof(char *));
 	E->factors = arena_array(E->A, (size_t)n + 1, sizeof(char *));
 	E->factors_guard = arena_array(E->A, (size_t)n + 1, sizeof(char *));
+	E->visited = arena_array(E->A, (size_t)n + 1, sizeof(unsigned));
+	E->visit = 0;
 	E->last_stmt = -1;
 }
 
@@ -625,7 +627,7 @@ void ec_copy(Emit *E, int v, const char *dst, bool dst_var)
 	Kernel K;
 	ec_kernel_begin(E, &K, NULL, NULL);
 	E->par = ec_par_work(E, in->rank, in->shape);
-	Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
+	Index ix = ec_open_loops_vec(E, in->rank, in->shape, &nopen, ec_vec_hint(E, v, in->rank, in->shape));
 	ec_cache_reset(E);
 	E->counting = true;
 	ec_ex(E, v, ix);

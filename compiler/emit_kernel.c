@@ -439,7 +439,7 @@ void ec_store(Emit *E, int v, const char *dst)
 		ec_index_check(E, in);
 	int nopen;
 	E->par = ec_par_work(E, in->rank, in->shape);
-	Index ix = ec_open_loops(E, in->rank, in->shape, &nopen);
+	Index ix = ec_open_loops_vec(E, in->rank, in->shape, &nopen, ec_vec_hint(E, v, in->rank, in->shape));
 	ec_cache_reset(E);
 	E->counting = true;
 	int mat = E->mat[v];
