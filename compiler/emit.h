@@ -174,6 +174,11 @@ bool ec_int_helpers(const Func *f, const Inst *in);
  * loops"). */
 enum { VEC_SHORT_MAX = 16 };
 const char *ec_vec_hint(Emit *E, int v, int rank, const Dim **shape);
+/* The next function of ops.def's L list that the C template t calls, from
+ * *p on: its index, with *p moved past the call; -1 when there is none. */
+int ec_libm_call(const char *t, const char **p);
+/* Has glibc's libmvec a vector version of L-list function i? */
+bool ec_libm_vector(int i);
 /* Where take(x, idx) (or scatter_add(x, idx, v)) at index ix of the
  * gathered shape reads (or adds into) x: idx's value on the axis. */
 Index ec_gather_index(Emit *E, const Inst *in, Index ix);

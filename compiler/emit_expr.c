@@ -503,19 +503,12 @@ bool ec_int_helpers(const Func *f, const Inst *in)
 	return t && strstr(t, "ad_");
 }
 
-static const struct {
-	const char *name;
-	bool vector;
-} libm_fns[] = {
-#define L(name, arity, vector) {#name "@(", vector},
-#include "ops.def"
-};
-
 /* Does the C template call a math function libmvec has a vector form of? */
-static bool calls_vector_libm(const char *tmpl)
+static bool calls_vector_libm(const char *t)
 {
-	for (size_t i = 0; tmpl && i < sizeof libm_fns / sizeof libm_fns[0]; i++)
-		if (libm_fns[i].vector && strstr(tmpl, libm_fns[i].name))
+	int i;
+	for (const char *p = t; t && (i = ec_libm_call(t, &p)) >= 0;)
+		if (ec_libm_vector(i))
 			return true;
 	return false;
 }
@@ -541,15 +534,10 @@ static bool inline_calls_vector(Emit *E, int v, bool root)
 
 const char *ec_vec_hint(Emit *E, int v, int rank, const Dim **shape)
 {
-	int64_t n = 1;
-	for (int k = 0; k < rank; k++) {
-		int64_t d;
-		if (!dim_is_const(shape[k], &d) || d > VEC_SHORT_MAX)
+	int64_t n = 1, d;
+	for (int k = 0; k < rank; k++)
+		if (!dim_is_const(shape[k], &d) || d > VEC_SHORT_MAX || (n *= d) > VEC_SHORT_MAX)
 			return "AD_VEC_";
-		n *= d;
-	}
-	if (n > VEC_SHORT_MAX)
-		return "AD_VEC_";
 	E->visit++; /* (a new walk: each value once) */
 	return inline_calls_vector(E, v, true) ? "AD_VEC_" : NULL;
 }

@@ -124,6 +124,27 @@ static const struct {
 };
 enum { NLIBM = sizeof libm / sizeof libm[0] };
 
+int ec_libm_call(const char *t, const char **p)
+{
+	for (const char *at = strchr(*p, '@'); at; at = strchr(at + 1, '@')) {
+		const char *s = at;
+		while (s > t && (s[-1] == '_' || (s[-1] >= 'a' && s[-1] <= 'z') || (s[-1] >= '0' && s[-1] <= '9')))
+			s--;
+		for (int i = 0; i < NLIBM; i++)
+			if ((size_t)(at - s) == strlen(libm[i].name) &&
+			    strncmp(s, libm[i].name, (size_t)(at - s)) == 0) {
+				*p = at + 1;
+				return i;
+			}
+	}
+	return -1;
+}
+
+bool ec_libm_vector(int i)
+{
+	return libm[i].vector;
+}
+
 /* Which math functions f (and its bodies) calls, per dtype (0: float, 1: double). */
 static void math_used(const Func *f, bool (*used)[2])
 {
@@ -134,16 +155,9 @@ static void math_used(const Func *f, bool (*used)[2])
 		const char *t = op_info[in->op].c;
 		if (op_info[in->op].kind != K_EW || !t || (in->dt != DT_F32 && in->dt != DT_F64))
 			continue;
-		for (const char *p = strchr(t, '@'); p; p = strchr(p + 1, '@')) {
-			const char *s = p;
-			while (s > t &&
-			       (s[-1] == '_' || (s[-1] >= 'a' && s[-1] <= 'z') || (s[-1] >= '0' && s[-1] <= '9')))
-				s--;
-			for (int i = 0; i < NLIBM; i++)
-				if ((size_t)(p - s) == strlen(libm[i].name) &&
-				    strncmp(s, libm[i].name, (size_t)(p - s)) == 0)
-					used[i][in->dt == DT_F64] = true;
-		}
+		int i;
+		for (const char *p = t; (i = ec_libm_call(t, &p)) >= 0;)
+			used[i][in->dt == DT_F64] = true;
 	}
 }
 
